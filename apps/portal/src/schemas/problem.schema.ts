@@ -1,0 +1,18 @@
+import { Type } from '@fastify/type-provider-typebox';
+
+/** RFC 9457 problem details, with the offending fields for validation errors. */
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
+        description: 'One entry per invalid field (JSON pointer into the request part named by its first segment).',
+      }),
+    ),
+  },
+  { $id: 'Problem', title: 'Problem' },
+);

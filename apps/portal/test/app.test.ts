@@ -1,0 +1,72 @@
+// The HTTP surface every route shares: OpenAPI docs, problem+json for unknown routes and invalid input.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Type } from '@fastify/type-provider-typebox';
+import { buildApp, type App } from '../src/app.ts';
+import { createReadinessService } from '../src/services/readiness.service.ts';
+
+let app: App;
+
+before(async () => {
+  const readiness = createReadinessService({ always: async () => undefined });
+  app = await buildApp({ services: { readiness } });
+  // A route declared the way every real route is, to check validation errors end to end.
+  app.post(
+    '/test/echo',
+    {
+      schema: {
+        body: Type.Object(
+          { name: Type.String({ minLength: 1 }), quotaGiB: Type.Optional(Type.Integer({ minimum: 0 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => request.body,
+  );
+  await app.ready();
+});
+
+after(() => app.close());
+
+test('the OpenAPI document is served under /docs and lists the health routes', async () => {
+  const res = await app.inject({ method: 'GET', url: '/docs/json' });
+  assert.equal(res.statusCode, 200);
+  const doc = res.json<{ openapi: string; paths: Record<string, unknown> }>();
+  assert.match(doc.openapi, /^3\./);
+  assert.ok(doc.paths['/healthz'] && doc.paths['/readyz']);
+  const ui = await app.inject({ method: 'GET', url: '/docs/' });
+  assert.equal(ui.statusCode, 200);
+  assert.match(String(ui.headers['content-type']), /text\/html/);
+});
+
+test('an unknown route answers 404 as problem+json', async () => {
+  const res = await app.inject({ method: 'GET', url: '/no/such/thing?x=1' });
+  assert.equal(res.statusCode, 404);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  const body = res.json<{ status: number; title: string; detail: string }>();
+  assert.equal(body.status, 404);
+  assert.equal(body.title, 'Not Found');
+  assert.equal(body.detail, 'No route GET /no/such/thing');
+});
+
+test('invalid input answers 400 problem+json naming every bad field, unknown fields included', async () => {
+  const res = await app.inject({ method: 'POST', url: '/test/echo', payload: { name: '', quotaGiB: -1, colour: 'red' } });
+  assert.equal(res.statusCode, 400);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  const body = res.json<{ errors: { field: string; message: string }[] }>();
+  const fields = body.errors.map((e) => e.field).sort();
+  assert.deepEqual(fields, ['body.colour', 'body.name', 'body.quotaGiB']);
+  assert.equal(body.errors.find((e) => e.field === 'body.colour')?.message, 'is not a known field');
+});
+
+test('a body over the size limit is refused with 413 problem+json', async () => {
+  const small = await buildApp({ services: { readiness: createReadinessService({}) }, bodyLimit: 1024 });
+  small.post('/test/upload', async () => ({ ok: true }));
+  try {
+    const res = await small.inject({ method: 'POST', url: '/test/upload', payload: { blob: 'x'.repeat(4096) } });
+    assert.equal(res.statusCode, 413);
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  } finally {
+    await small.close();
+  }
+});

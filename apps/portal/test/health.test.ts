@@ -1,0 +1,62 @@
+// The portal against the real PostgreSQL and the real Temporal dev server: liveness, readiness, and readiness
+// failing with a body that names the database when the database goes away.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createPrismaClient, type PrismaClient } from '@photoplane/db';
+import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
+import { testStack } from '@photoplane/infra/testing';
+import { Connection } from '@temporalio/client';
+import { buildApp, type App } from '../src/app.ts';
+import { createReadinessService } from '../src/services/readiness.service.ts';
+
+const stack = testStack();
+let db: CreatedDatabase;
+let prisma: PrismaClient;
+let temporal: Connection;
+let app: App;
+let baseUrl: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  prisma = createPrismaClient(db.url);
+  temporal = Connection.lazy({ address: stack.temporalAddress });
+  const readiness = createReadinessService({
+    database: () => prisma.$queryRaw`SELECT 1`,
+    temporal: () => temporal.workflowService.describeNamespace({ namespace: stack.temporalNamespace }),
+  });
+  app = await buildApp({ services: { readiness } });
+  baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+after(async () => {
+  await app?.close();
+  await temporal?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+test('GET /healthz answers ok over HTTP', async () => {
+  const res = await fetch(`${baseUrl}/healthz`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: 'ok' });
+});
+
+test('GET /readyz is ready when PostgreSQL and Temporal both answer', async () => {
+  const res = await fetch(`${baseUrl}/readyz`);
+  const body = (await res.json()) as { status: string; checks: Record<string, { status: string }> };
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.status, 'ready');
+  assert.equal(body.checks.database?.status, 'up');
+  assert.equal(body.checks.temporal?.status, 'up');
+});
+
+test('GET /readyz answers 503 naming the database when the database is gone, and Temporal stays up', async () => {
+  await db.drop(); // terminates the portal's connections and removes the database
+  const res = await fetch(`${baseUrl}/readyz`);
+  const body = (await res.json()) as { status: string; checks: Record<string, { status: string; error?: string }> };
+  assert.equal(res.status, 503);
+  assert.equal(body.status, 'unavailable');
+  assert.equal(body.checks.database?.status, 'down');
+  assert.match(body.checks.database?.error ?? '', /\S/, 'the failing check says why');
+  assert.equal(body.checks.temporal?.status, 'up');
+});

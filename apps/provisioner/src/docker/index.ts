@@ -1,0 +1,2 @@
+export { dockerClient } from './client.ts';
+export { inspectEngine } from './engine.ts';

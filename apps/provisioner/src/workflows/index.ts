@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow the worker runs.
+export { probeDockerHostWorkflow } from './probe-docker-host.workflow.ts';

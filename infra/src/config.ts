@@ -1,0 +1,51 @@
+// The one place the stack scripts read the environment. Every variable is listed in the README.
+import os from 'node:os';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+export interface StackConfig {
+  /** Use this PostgreSQL instead of starting one (the database must exist; migrations are applied to it). */
+  databaseUrl: string | undefined;
+  /** Use this Temporal frontend (host:port) instead of starting a dev server. */
+  temporalAddress: string | undefined;
+  /** Temporal CLI binary to run the dev server with. */
+  temporalCli: string | undefined;
+  /** Docker Engine endpoint (unix:///path or tcp://host:port) instead of finding or starting one. */
+  dockerHost: string | undefined;
+  /** Where PostgreSQL data, logs and the project's dockerd state live for `npm start`. */
+  dataDir: string;
+  /** Cache of tools built once with `go install` (Temporal CLI, stripe-mock, Caddy). Outside the clone by default. */
+  toolsDir: string;
+  /** Ports for `npm start`; tests always take free ones. */
+  portalPort: number;
+  postgresPort: number;
+  temporalPort: number;
+}
+
+function intFrom(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
+  return n;
+}
+
+function nonEmpty(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+export function readStackConfig(): StackConfig {
+  return {
+    databaseUrl: nonEmpty('DATABASE_URL'),
+    temporalAddress: nonEmpty('TEMPORAL_ADDRESS'),
+    temporalCli: nonEmpty('TEMPORAL_CLI'),
+    dockerHost: nonEmpty('DOCKER_HOST'),
+    dataDir: path.resolve(nonEmpty('PHOTOPLANE_DATA_DIR') ?? path.join(repoRoot, '.data')),
+    toolsDir: path.resolve(nonEmpty('PHOTOPLANE_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'photoplane', 'tools')),
+    portalPort: intFrom('PORTAL_PORT', 3000),
+    postgresPort: intFrom('PHOTOPLANE_POSTGRES_PORT', 54329),
+    temporalPort: intFrom('PHOTOPLANE_TEMPORAL_PORT', 7233),
+  };
+}

@@ -1,0 +1,146 @@
+// The Docker Engine for the stack: DOCKER_HOST if given, else /var/run/docker.sock if it answers, else (as root on
+// Linux) a dockerd of our own from Debian's docker.io, on its own socket, data root and exec root.
+//
+// Our dockerd runs with --bridge=none (no default bridge: containers must join a network we create) and with
+// iptables ON: Docker's isolation chains are what keep two instances' networks apart; with --iptables=false
+// a container on one network reaches containers on another.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dockerClient } from '@photoplane/provisioner/docker';
+import type Docker from 'dockerode';
+import { findOnPath } from './go-tools.ts';
+import { say } from './log.ts';
+import { run, startProcess, waitFor } from './process.ts';
+
+export interface DockerEngine {
+  /** For DOCKER_HOST and dockerode: unix:///path/to/socket or tcp://host:port. */
+  readonly host: string;
+  readonly started: boolean;
+  client(): Docker;
+  stop(): Promise<void>;
+}
+
+async function answers(host: string): Promise<boolean> {
+  await dockerClient(host).ping();
+  return true;
+}
+
+async function installDockerIo(): Promise<void> {
+  if (!findOnPath('apt-get')) throw new Error('dockerd is not installed and apt-get is not available to install it');
+  say('docker', "installing Debian's docker.io (once per machine)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update', '-qq'], { env });
+  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'docker.io', 'iptables', 'busybox-static'], { env });
+}
+
+function iptablesSave(): string | undefined {
+  try {
+    return execFileSync('iptables-save', { encoding: 'utf8' });
+  } catch {
+    return undefined;
+  }
+}
+
+export async function ensureDocker(opts: {
+  dockerHost: string | undefined;
+  /** Data root of our own dockerd (images, volumes). */
+  dataRoot: string;
+  /** Short folder for the socket, pid file and exec root (unix socket paths are limited to ~100 bytes). */
+  runDir: string;
+  logDir: string;
+}): Promise<DockerEngine> {
+  const given = opts.dockerHost ?? (fs.existsSync('/var/run/docker.sock') ? 'unix:///var/run/docker.sock' : undefined);
+  if (given) {
+    try {
+      await waitFor(`the Docker Engine at ${given}`, () => answers(given), { timeoutMs: 5000 });
+      say('docker', `using the Docker Engine at ${given} (not started by the stack)`);
+      return { host: given, started: false, client: () => dockerClient(given), stop: async () => undefined };
+    } catch (e) {
+      if (opts.dockerHost) throw e;
+      say('docker', '/var/run/docker.sock does not answer; starting a dockerd of our own');
+    }
+  }
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    throw new Error('No Docker Engine: set DOCKER_HOST, start Docker, or run as root on Linux so the stack can start dockerd');
+  }
+  if (!findOnPath('dockerd')) await installDockerIo();
+
+  fs.mkdirSync(opts.dataRoot, { recursive: true });
+  fs.mkdirSync(opts.runDir, { recursive: true });
+  const socket = path.join(opts.runDir, 'docker.sock');
+  const host = `unix://${socket}`;
+  const pidFile = path.join(opts.runDir, 'dockerd.pid');
+  await stopStaleDaemon(pidFile);
+  const rulesBefore = iptablesSave();
+  const proc = startProcess(
+    'dockerd',
+    'dockerd',
+    [
+      '--host', host,
+      '--data-root', opts.dataRoot,
+      '--exec-root', path.join(opts.runDir, 'exec'),
+      '--pidfile', pidFile,
+      '--storage-driver', 'vfs',
+      '--bridge', 'none',
+      '--ip6tables=false',
+      '--log-level', 'warn',
+    ],
+    { logFile: path.join(opts.logDir, 'dockerd.log'), stopTimeoutMs: 20_000 },
+  );
+  await waitFor(`dockerd on ${socket} (log: ${path.join(opts.logDir, 'dockerd.log')})`, () => answers(host), {
+    timeoutMs: 60_000,
+    exited: proc.exited,
+  });
+  say('docker', `dockerd on ${host} (data root ${opts.dataRoot})`);
+  return {
+    host,
+    started: true,
+    client: () => dockerClient(host),
+    async stop() {
+      // Containers and networks first, so that Docker itself takes its iptables rules out again.
+      await removeAll(dockerClient(host)).catch((e: Error) => say('docker', `cleanup before stop failed: ${e.message}`));
+      await proc.stop();
+      if (rulesBefore !== undefined) restoreIptables(rulesBefore);
+    },
+  };
+}
+
+/** A dockerd left by a run that was killed outright would hold our socket and data root. */
+async function stopStaleDaemon(pidFile: string): Promise<void> {
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+    say('docker', `stopping a dockerd left over from an earlier run (pid ${pid})`);
+    await waitFor('the old dockerd to exit', async () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, { timeoutMs: 20_000 });
+  } catch {
+    // not running any more
+  }
+}
+
+function restoreIptables(rules: string): void {
+  try {
+    execFileSync('iptables-restore', { input: rules });
+  } catch (e) {
+    say('docker', `could not restore the iptables rules found at start: ${(e as Error).message}`);
+  }
+}
+
+/** Removes every container and user-defined network of an engine the stack started itself. */
+async function removeAll(docker: Docker): Promise<void> {
+  for (const c of await docker.listContainers({ all: true })) {
+    await docker.getContainer(c.Id).remove({ force: true, v: false });
+  }
+  for (const n of await docker.listNetworks()) {
+    if (!['bridge', 'host', 'none'].includes(n.Name)) await docker.getNetwork(n.Id).remove();
+  }
+}

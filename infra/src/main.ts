@@ -1,0 +1,148 @@
+// Entry point of `npm start` and `npm test` (called by scripts/photoplane-stack.mjs once dependencies are installed).
+//
+//   start  bring the stack up, migrate, run the portal and the worker, print every URL; Ctrl-C stops it all.
+//   test   static checks, then the stack in throw-away folders, then every test file; everything stops after.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readStackConfig, repoRoot } from './config.ts';
+import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
+import { say } from './log.ts';
+import { run, startProcess, waitFor } from './process.ts';
+import { startStack, stopAll, type Stack } from './stack.ts';
+
+type Stopper = Parameters<typeof stopAll>[0][number];
+
+const stoppers: Stopper[] = [];
+let stopping: Promise<void> | undefined;
+
+function shutdown(code: number): void {
+  stopping ??= stopAll(stoppers).finally(() => process.exit(code));
+}
+process.on('SIGINT', () => shutdown(130));
+process.on('SIGTERM', () => shutdown(143));
+
+const tsx = ['--import', 'tsx'];
+
+function serviceEnv(stack: Stack, databaseUrl: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    TEMPORAL_NAMESPACE: stack.temporal.namespace,
+    DOCKER_HOST: stack.docker.host,
+  };
+}
+
+async function start(): Promise<void> {
+  const config = readStackConfig();
+  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'prisma', 'build', 'index.js'), 'generate'], {
+    cwd: path.join(repoRoot, 'prisma'),
+  });
+  const stack = await startStack(config, 'start', stoppers);
+  const databaseUrl = stack.postgres.urlFor(stack.databaseName);
+  const env = serviceEnv(stack, databaseUrl);
+
+  const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], { cwd: repoRoot, env });
+  stoppers.push({ name: 'worker', stop: () => worker.stop() });
+  const portal = startProcess('portal', process.execPath, [...tsx, 'apps/portal/src/server.ts'], {
+    cwd: repoRoot,
+    env: { ...env, PORT: String(config.portalPort), HOST: '127.0.0.1' },
+  });
+  stoppers.push({ name: 'portal', stop: () => portal.stop() });
+  const portalUrl = `http://127.0.0.1:${config.portalPort}`;
+  await waitFor(`the portal at ${portalUrl}`, async () => (await fetch(`${portalUrl}/readyz`)).ok, {
+    timeoutMs: 60_000,
+    exited: portal.exited,
+  });
+
+  const lines = [
+    '',
+    'Photoplane is running. Ctrl-C stops everything.',
+    `  portal           ${portalUrl}`,
+    `  API docs         ${portalUrl}/docs`,
+    `  health           ${portalUrl}/healthz  ${portalUrl}/readyz`,
+    `  Temporal         ${stack.temporal.address} (namespace ${stack.temporal.namespace})`,
+    ...(stack.temporal.uiUrl ? [`  Temporal UI      ${stack.temporal.uiUrl}`] : []),
+    `  PostgreSQL       ${databaseUrl}`,
+    `  Docker Engine    ${stack.docker.host}`,
+    `  logs             ${stack.logDir}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  // Either child dying is fatal: the stack is not what was printed any more.
+  const died = await Promise.race([worker.exited.then(() => 'worker'), portal.exited.then(() => 'portal')]);
+  say('stack', `the ${died} exited; stopping everything`);
+  shutdown(1);
+}
+
+const TEST_ROOTS = ['packages', 'apps', 'prisma', 'infra', 'tests'];
+
+function findTestFiles(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name === 'generated' || entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.test.ts')) found.push(path.relative(repoRoot, full));
+    }
+  };
+  for (const root of TEST_ROOTS) if (fs.existsSync(path.join(repoRoot, root))) walk(path.join(repoRoot, root));
+  return found.sort();
+}
+
+async function test(): Promise<void> {
+  const config = readStackConfig();
+  // `npm test -- path/a.test.ts path/b.test.ts` runs just those files (the stack still starts in full).
+  const only = process.argv.slice(3);
+  const files = only.length ? only : findTestFiles();
+  if (process.env.PHOTOPLANE_SKIP_STATIC_CHECKS !== '1') {
+    say('checks', 'typecheck and lint (turbo)');
+    await run(path.join(repoRoot, 'node_modules', '.bin', 'turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only'], {
+      cwd: repoRoot,
+      inherit: true,
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1' },
+    });
+  }
+  const stack = await startStack(config, 'test', stoppers);
+  const runId = randomBytes(4).toString('hex');
+  stoppers.push({
+    name: 'test docker resources',
+    stop: async () => {
+      const left = await removeLabelled(stack.docker.client(), TEST_RUN_LABEL, runId);
+      if (left) say('docker', `removed ${left} resources the tests left behind (run ${runId})`);
+    },
+  });
+  say('tests', `${files.length} test files, run id ${runId}`);
+  // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
+  const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '');
+  const env: NodeJS.ProcessEnv = {
+    ...services,
+    PHOTOPLANE_TEST_SERVER_URL: stack.postgres.adminUrl,
+    PHOTOPLANE_TEST_TEMPLATE_DB: stack.databaseName,
+    PHOTOPLANE_TEST_RUN_ID: runId,
+    PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
+  };
+  const testRun = startProcess('tests', process.execPath, [...tsx, '--test', '--test-reporter=spec', ...files], {
+    cwd: repoRoot,
+    env,
+    stopTimeoutMs: 30_000,
+  });
+  stoppers.push({ name: 'tests', stop: () => testRun.stop() });
+  const code = await testRun.exited;
+  say('tests', code === 0 ? 'all test files passed' : `test run failed (exit ${code})`);
+  shutdown(code ?? 1);
+}
+
+const command = process.argv[2];
+const commands: Record<string, () => Promise<void>> = { start, test };
+const fn = command ? commands[command] : undefined;
+if (!fn) {
+  say('stack', `usage: main.ts start|test (got ${command ?? 'nothing'})`);
+  process.exit(2);
+}
+fn().catch((e: unknown) => {
+  say('stack', e instanceof Error ? (e.stack ?? e.message) : String(e));
+  shutdown(1);
+});

@@ -1,0 +1,91 @@
+// The local stack: every real component Photoplane needs, started (or found) in order and stopped in reverse.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrateDeploy } from '@photoplane/db';
+import type { StackConfig } from './config.ts';
+import { ensureDocker, type DockerEngine } from './docker.ts';
+import { busyboxImageSpec, ensureImage } from './images.ts';
+import { say } from './log.ts';
+import { ensurePostgres, type Postgres } from './postgres.ts';
+import { freePort } from './process.ts';
+import { ensureTemporal, type Temporal } from './temporal.ts';
+
+export type StackMode = 'start' | 'test';
+
+export interface Stack {
+  postgres: Postgres;
+  temporal: Temporal;
+  docker: DockerEngine;
+  /** The application database (start) or the migrated template tests copy (test). */
+  databaseName: string;
+  images: { busybox: string };
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+/** Something to stop, pushed as soon as it has started so a failure half-way still stops what came up. */
+type Stopper = { name: string; stop: () => Promise<void> };
+
+export async function stopAll(stoppers: Stopper[]): Promise<void> {
+  for (const s of [...stoppers].reverse()) {
+    try {
+      await s.stop();
+    } catch (e) {
+      say('stack', `stopping ${s.name} failed: ${(e as Error).message}`);
+    }
+  }
+  stoppers.length = 0;
+}
+
+export async function startStack(config: StackConfig, mode: StackMode, stoppers: Stopper[]): Promise<Stack> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const runRoot = mode === 'start' ? config.dataDir : fs.mkdtempSync(path.join(config.dataDir, 'test-run-'));
+  // PostgreSQL runs as its own user and must be able to reach its data folder inside.
+  fs.chmodSync(runRoot, 0o755);
+  if (mode === 'test') stoppers.push({ name: 'test data', stop: async () => fs.rmSync(runRoot, { recursive: true, force: true }) });
+  const logDir = path.join(runRoot, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+
+  const postgres = await ensurePostgres({
+    databaseUrl: config.databaseUrl,
+    dataDir: path.join(runRoot, 'postgres'),
+    port: mode === 'start' ? config.postgresPort : await freePort(),
+    logDir,
+  });
+  stoppers.push({ name: 'postgres', stop: () => postgres.stop() });
+
+  const temporal = await ensureTemporal({
+    temporalAddress: config.temporalAddress,
+    temporalCli: config.temporalCli,
+    toolsDir: config.toolsDir,
+    port: mode === 'start' ? config.temporalPort : await freePort(),
+    dbFile: mode === 'start' ? path.join(runRoot, 'temporal.sqlite') : undefined,
+    uiPort: mode === 'start' ? config.temporalPort + 1000 : undefined,
+    logDir,
+  });
+  stoppers.push({ name: 'temporal', stop: () => temporal.stop() });
+
+  // One dockerd state per data folder; its socket lives under /run, where the path stays short.
+  const dataRoot = path.join(config.dataDir, 'docker');
+  const runDir = path.join('/run', `photoplane-${createHash('sha256').update(dataRoot).digest('hex').slice(0, 8)}`);
+  const docker = await ensureDocker({ dockerHost: config.dockerHost, dataRoot, runDir, logDir });
+  stoppers.push({ name: 'docker', stop: () => docker.stop() });
+
+  const busybox = await ensureImage(docker.client(), await busyboxImageSpec());
+
+  const databaseName = mode === 'start' ? 'photoplane' : 'photoplane_template';
+  const url = await postgres.ensureDatabase(databaseName);
+  await migrateDeploy(url);
+  say('postgres', `migrations applied to ${databaseName}`);
+
+  return {
+    postgres,
+    temporal,
+    docker,
+    databaseName,
+    images: { busybox },
+    logDir,
+    stop: () => stopAll(stoppers),
+  };
+}

@@ -1,0 +1,31 @@
+// What integration tests need from the stack `npm test` started: where each real component is, the run id to
+// label Docker resources with, and the locally built test images.
+export interface TestStack {
+  temporalAddress: string;
+  temporalNamespace: string;
+  dockerHost: string;
+  runId: string;
+  images: { busybox: string };
+}
+
+export function testStack(): TestStack {
+  const need = (name: string): string => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set: run the tests through \`npm test\`, which starts the real components`);
+    return v;
+  };
+  return {
+    temporalAddress: need('TEMPORAL_ADDRESS'),
+    temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    dockerHost: need('DOCKER_HOST'),
+    runId: need('PHOTOPLANE_TEST_RUN_ID'),
+    images: { busybox: need('PHOTOPLANE_TEST_IMAGE_BUSYBOX') },
+  };
+}
+
+/** Labels every Docker resource a test creates carries, so the run's cleanup finds whatever a test left. */
+export const TEST_RUN_LABEL = 'photoplane.test-run';
+
+export function testLabels(runId: string): Record<string, string> {
+  return { [TEST_RUN_LABEL]: runId };
+}

@@ -1,0 +1,13 @@
+export * from './ids.ts';
+export * from './errors.ts';
+export * from './plan.ts';
+export * from './subscription.ts';
+export * from './instance.ts';
+export * from './subdomain.ts';
+export * from './member.ts';
+export * from './quota.ts';
+export * from './sharing.ts';
+export * from './deletion.ts';
+export * from './permissions.ts';
+export * from './access.ts';
+export type { TransitionTable } from './state-machine.ts';

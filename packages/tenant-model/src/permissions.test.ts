@@ -1,0 +1,107 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  accountActor,
+  accountRolePermissions,
+  actorPermissions,
+  memberActor,
+  memberRolePermissions,
+  permissionResources,
+  permissions,
+  sharedLinkActor,
+} from './permissions.ts';
+import { memberRoles } from './member.ts';
+import { isDomainError } from './errors.ts';
+import type { AccountId, AlbumId, InstanceId, MemberId, SharedLinkId } from './ids.ts';
+import type { SharedLink } from './sharing.ts';
+
+const libraryWrites = [
+  'asset.upload',
+  'asset.delete',
+  'album.create',
+  'album.share',
+  'sharedLink.create',
+  'partner.update',
+] as const;
+const administration = ['member.create', 'member.update', 'member.delete', 'instance.settings'] as const;
+
+describe('permissions', () => {
+  it('every permission names a resource kind its ids are checked against', () => {
+    assert.equal(permissions.length, Object.keys(permissionResources).length);
+    assert.ok(permissions.every((p) => typeof permissionResources[p] === 'string'));
+  });
+
+  it('owner and admin administer the instance; user, viewer and guest do not', () => {
+    for (const role of memberRoles) {
+      const expected = role === 'owner' || role === 'admin';
+      for (const permission of administration)
+        assert.equal(memberRolePermissions[role].has(permission), expected, `${role} ${permission}`);
+    }
+  });
+
+  it('viewers and guests are read-only; guests cannot even list members', () => {
+    for (const role of ['viewer', 'guest'] as const) {
+      for (const permission of libraryWrites)
+        assert.equal(memberRolePermissions[role].has(permission), false, `${role} ${permission}`);
+      assert.ok(memberRolePermissions[role].has('asset.read'));
+    }
+    assert.equal(memberRolePermissions.viewer.has('member.read'), true);
+    assert.equal(memberRolePermissions.guest.has('member.read'), false);
+    for (const permission of libraryWrites) assert.ok(memberRolePermissions.user.has(permission), permission);
+  });
+
+  it('no instance role holds a portal (tenant or staff) permission', () => {
+    for (const role of memberRoles) {
+      for (const permission of memberRolePermissions[role])
+        assert.ok(!/^(tenant|staff)\./.test(permission), `${role} ${permission}`);
+    }
+  });
+
+  it('staff never hold library permissions, customers hold only their own tenant permissions', () => {
+    for (const role of ['customer', 'support', 'superadmin'] as const) {
+      for (const permission of accountRolePermissions[role])
+        assert.ok(/^(tenant|member|staff)\./.test(permission), `${role} ${permission}`);
+    }
+    assert.deepEqual([...accountRolePermissions.customer].sort(), ['tenant.billing', 'tenant.read']);
+    assert.equal(accountRolePermissions.support.has('tenant.delete'), false);
+    assert.equal(accountRolePermissions.superadmin.has('tenant.delete'), true);
+  });
+
+  it('a shared-link visitor may read, and download or upload only when the link allows it', () => {
+    const link = {
+      id: 'l' as SharedLinkId,
+      instanceId: 'i' as InstanceId,
+      ownerId: 'o' as MemberId,
+      target: { type: 'album', albumId: 'a' as AlbumId },
+      createdAt: new Date(0),
+      expiresAt: null,
+      hasPassword: false,
+      allowUpload: false,
+      allowDownload: false,
+      showMetadata: true,
+      revokedAt: null,
+    } satisfies SharedLink;
+    assert.deepEqual([...actorPermissions(sharedLinkActor(link))].sort(), ['album.read', 'asset.read']);
+    const open = actorPermissions(sharedLinkActor({ ...link, allowUpload: true, allowDownload: true }));
+    assert.deepEqual([...open].sort(), [
+      'album.addAsset',
+      'album.read',
+      'asset.download',
+      'asset.read',
+      'asset.upload',
+    ]);
+  });
+
+  it('only an active member becomes an actor', () => {
+    const base = { id: 'm' as MemberId, instanceId: 'i' as InstanceId, role: 'user' as const };
+    assert.equal(memberActor({ ...base, status: 'active' }).kind, 'member');
+    for (const status of ['invited', 'disabled', 'pending_deletion', 'deleted'] as const) {
+      assert.throws(
+        () => memberActor({ ...base, status }),
+        (e: unknown) => isDomainError(e, 'unauthenticated'),
+        status,
+      );
+    }
+    assert.equal(accountActor('acc' as AccountId, 'support').role, 'support');
+  });
+});

@@ -1,0 +1,199 @@
+import { DomainError, validationError } from './errors.ts';
+import type { AccountId, AlbumId, ApiKeyId, AssetId, InstanceId, MemberId, SessionId, SharedLinkId } from './ids.ts';
+import { memberCanSignIn, type Member, type MemberRole } from './member.ts';
+import type { SharedLink } from './sharing.ts';
+
+/** Portal accounts: customers pay; support and superadmin are the operator's staff (SPEC actors). */
+export const accountRoles = ['customer', 'support', 'superadmin'] as const;
+export type AccountRole = (typeof accountRoles)[number];
+
+export function parseAccountRole(input: unknown, field = 'role'): AccountRole {
+  if (typeof input === 'string' && (accountRoles as readonly string[]).includes(input)) return input as AccountRole;
+  throw validationError(field, `The role must be one of ${accountRoles.join(', ')}.`);
+}
+
+/** Which kind of id each permission is checked against. */
+export interface ResourceIds {
+  readonly account: AccountId;
+  readonly instance: InstanceId;
+  readonly member: MemberId;
+  readonly album: AlbumId;
+  readonly asset: AssetId;
+  readonly sharedLink: SharedLinkId;
+  readonly apiKey: ApiKeyId;
+  readonly session: SessionId;
+}
+export type Resource = keyof ResourceIds;
+
+/**
+ * Every permission with the resource its ids name. Creating something is checked against the place it is
+ * created in: a member's own library (their MemberId) or an instance, so every check has ids to test.
+ */
+export const permissionResources = {
+  'member.read': 'member',
+  'member.create': 'instance',
+  'member.update': 'member',
+  'member.delete': 'member',
+  'profile.update': 'member',
+  'album.create': 'member',
+  'album.read': 'album',
+  'album.update': 'album',
+  'album.delete': 'album',
+  'album.share': 'album',
+  'album.addAsset': 'album',
+  'asset.read': 'asset',
+  'asset.upload': 'member',
+  'asset.download': 'asset',
+  'asset.update': 'asset',
+  'asset.delete': 'asset',
+  'asset.share': 'asset',
+  'sharedLink.create': 'member',
+  'sharedLink.update': 'sharedLink',
+  'partner.update': 'member',
+  'apiKey.create': 'member',
+  'apiKey.manage': 'apiKey',
+  'session.manage': 'session',
+  'instance.settings': 'instance',
+  'tenant.read': 'instance',
+  'tenant.billing': 'instance',
+  'tenant.support': 'instance',
+  'tenant.delete': 'instance',
+  'staff.manage': 'account',
+} as const satisfies Record<string, Resource>;
+
+export type Permission = keyof typeof permissionResources;
+export type PermissionTarget<P extends Permission> = ResourceIds[(typeof permissionResources)[P]];
+export const permissions = Object.keys(permissionResources) as Permission[];
+
+const libraryPermissions = [
+  'profile.update',
+  'album.create',
+  'album.read',
+  'album.update',
+  'album.delete',
+  'album.share',
+  'album.addAsset',
+  'asset.read',
+  'asset.upload',
+  'asset.download',
+  'asset.update',
+  'asset.delete',
+  'asset.share',
+  'sharedLink.create',
+  'sharedLink.update',
+  'partner.update',
+  'apiKey.create',
+  'apiKey.manage',
+  'session.manage',
+] as const satisfies readonly Permission[];
+
+const administration = ['member.read', 'member.create', 'member.update', 'member.delete', 'instance.settings'] as const;
+
+/**
+ * Owner and admin hold the same permissions; what sets the owner apart (cannot be deleted, disabled or
+ * demoted) is a rule on the target, in member.ts and deletion.ts. Viewers read their own library and what
+ * is shared with them; guests only what is shared with them (they cannot even list members).
+ */
+export const memberRolePermissions: Readonly<Record<MemberRole, ReadonlySet<Permission>>> = {
+  owner: new Set([...libraryPermissions, ...administration]),
+  admin: new Set([...libraryPermissions, ...administration]),
+  user: new Set([...libraryPermissions, 'member.read']),
+  viewer: new Set([
+    'member.read',
+    'profile.update',
+    'album.read',
+    'asset.read',
+    'asset.download',
+    'apiKey.create',
+    'apiKey.manage',
+    'session.manage',
+  ]),
+  guest: new Set(['profile.update', 'album.read', 'asset.read', 'asset.download', 'session.manage']),
+};
+
+/**
+ * Staff manage tenants and members (the CLI's users add/mod/rm) but hold no library permission: support
+ * never browses a customer's photos through this model.
+ */
+export const accountRolePermissions: Readonly<Record<AccountRole, ReadonlySet<Permission>>> = {
+  customer: new Set(['tenant.read', 'tenant.billing']),
+  support: new Set(['tenant.read', 'tenant.support', 'member.read', 'member.create', 'member.update', 'member.delete']),
+  superadmin: new Set([
+    'tenant.read',
+    'tenant.support',
+    'tenant.delete',
+    'member.read',
+    'member.create',
+    'member.update',
+    'member.delete',
+    'staff.manage',
+  ]),
+};
+
+export interface MemberActor {
+  readonly kind: 'member';
+  readonly memberId: MemberId;
+  readonly instanceId: InstanceId;
+  readonly role: MemberRole;
+}
+
+export interface AccountActor {
+  readonly kind: 'account';
+  readonly accountId: AccountId;
+  readonly role: AccountRole;
+}
+
+export interface SharedLinkActor {
+  readonly kind: 'sharedLink';
+  readonly sharedLinkId: SharedLinkId;
+  readonly instanceId: InstanceId;
+  readonly ownerId: MemberId;
+  readonly allowUpload: boolean;
+  readonly allowDownload: boolean;
+}
+
+export type Actor = MemberActor | AccountActor | SharedLinkActor;
+
+/** Sessions and API keys act as their member (U3: keys are personal), and only while they may sign in. */
+export function memberActor(member: Pick<Member, 'id' | 'instanceId' | 'role' | 'status'>): MemberActor {
+  if (!memberCanSignIn(member)) throw new DomainError('unauthenticated', 'This account cannot sign in.', {});
+  return { kind: 'member', memberId: member.id, instanceId: member.instanceId, role: member.role };
+}
+
+/** Build only from a link that passed checkSharedLinkAccess. */
+export function sharedLinkActor(link: SharedLink): SharedLinkActor {
+  return {
+    kind: 'sharedLink',
+    sharedLinkId: link.id,
+    instanceId: link.instanceId,
+    ownerId: link.ownerId,
+    allowUpload: link.allowUpload,
+    allowDownload: link.allowDownload,
+  };
+}
+
+export function accountActor(accountId: AccountId, role: AccountRole): AccountActor {
+  return { kind: 'account', accountId, role };
+}
+
+export function actorPermissions(actor: Actor): ReadonlySet<Permission> {
+  switch (actor.kind) {
+    case 'member':
+      return memberRolePermissions[actor.role];
+    case 'account':
+      return accountRolePermissions[actor.role];
+    case 'sharedLink': {
+      const granted = new Set<Permission>(['album.read', 'asset.read']);
+      if (actor.allowDownload) granted.add('asset.download');
+      if (actor.allowUpload) {
+        granted.add('asset.upload');
+        granted.add('album.addAsset');
+      }
+      return granted;
+    }
+  }
+}
+
+export function hasPermission(actor: Actor, permission: Permission): boolean {
+  return actorPermissions(actor).has(permission);
+}

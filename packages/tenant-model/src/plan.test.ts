@@ -1,0 +1,68 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BYTES_PER_GIB, bytesToGib, findPlanByPrice, gibToBytes, parsePlan, parsePlans } from './plan.ts';
+import { isDomainError } from './errors.ts';
+
+const valid = { id: 'family', name: 'Family', storageGib: 500, stripePriceId: 'price_1MoBy5LkdIwHu7ixZhnattbh' };
+
+function failsOn(field: string) {
+  return (error: unknown) => isDomainError(error, 'validation') && error.details.field === field;
+}
+
+describe('plans', () => {
+  it('gibToBytes is exact in bigint, also past the float-safe range', () => {
+    assert.equal(gibToBytes(1), 1_073_741_824n);
+    assert.equal(gibToBytes(16_384), 2n ** 44n);
+    assert.equal(gibToBytes(2n ** 40n), 2n ** 70n);
+  });
+
+  it('gibToBytes refuses fractions and negatives instead of rounding', () => {
+    assert.throws(() => gibToBytes(1.5), failsOn('storageGib'));
+    assert.throws(() => gibToBytes(-1), failsOn('storageGib'));
+    assert.throws(() => gibToBytes(Number.NaN), failsOn('storageGib'));
+  });
+
+  it('bytesToGib inverts gibToBytes for every whole GiB', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 50n }), (gib) => bytesToGib(gibToBytes(gib)) === gib));
+  });
+
+  it('parsePlan maps a configuration object to a plan with storage in bytes', () => {
+    assert.deepEqual(parsePlan(valid), {
+      id: 'family',
+      name: 'Family',
+      storageBytes: 500n * BYTES_PER_GIB,
+      stripePriceId: valid.stripePriceId,
+    });
+    assert.equal(parsePlan({ ...valid, storageGib: ' 200 ' }).storageBytes, 200n * BYTES_PER_GIB);
+  });
+
+  it('parsePlan names the field that failed: name, storageGib (positive integer) and stripePriceId', () => {
+    assert.throws(() => parsePlan({ ...valid, name: '  ' }), failsOn('plan.name'));
+    assert.throws(() => parsePlan({ ...valid, storageGib: 0 }), failsOn('plan.storageGib'));
+    assert.throws(() => parsePlan({ ...valid, storageGib: 2.5 }), failsOn('plan.storageGib'));
+    assert.throws(() => parsePlan({ ...valid, storageGib: '-3' }), failsOn('plan.storageGib'));
+    assert.throws(() => parsePlan({ ...valid, stripePriceId: 'prod_123' }), failsOn('plan.stripePriceId'));
+    assert.throws(() => parsePlan({ ...valid, id: 'Has Space' }), failsOn('plan.id'));
+    assert.throws(() => parsePlan(null), failsOn('plan'));
+  });
+
+  it('parsePlans refuses an empty catalogue and duplicate ids or prices, pointing at the entry', () => {
+    assert.throws(() => parsePlans([]), failsOn('plans'));
+    assert.throws(
+      () => parsePlans([valid, { ...valid, stripePriceId: 'price_other' }]),
+      (error: unknown) => isDomainError(error, 'conflict') && error.details.field === 'plans[1].id',
+    );
+    assert.throws(
+      () => parsePlans([valid, { ...valid, id: 'solo' }]),
+      (error: unknown) => isDomainError(error, 'conflict') && error.details.field === 'plans[1].stripePriceId',
+    );
+    assert.throws(() => parsePlans([valid, { ...valid, id: 'x', storageGib: 0 }]), failsOn('plans[1].storageGib'));
+  });
+
+  it('findPlanByPrice maps a Stripe price back to its plan', () => {
+    const plans = parsePlans([valid, { id: 'solo', name: 'Solo', storageGib: 100, stripePriceId: 'price_solo' }]);
+    assert.equal(findPlanByPrice(plans, 'price_solo')?.id, 'solo');
+    assert.equal(findPlanByPrice(plans, 'price_unknown'), undefined);
+  });
+});

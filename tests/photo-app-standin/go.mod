@@ -1,0 +1,3 @@
+module photoplane.local/photo-app-standin
+
+go 1.26
