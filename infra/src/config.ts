@@ -43,7 +43,9 @@ export function readStackConfig(): StackConfig {
     temporalCli: nonEmpty('TEMPORAL_CLI'),
     dockerHost: nonEmpty('DOCKER_HOST'),
     dataDir: path.resolve(nonEmpty('PHOTOPLANE_DATA_DIR') ?? path.join(repoRoot, '.data')),
-    toolsDir: path.resolve(nonEmpty('PHOTOPLANE_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'photoplane', 'tools')),
+    toolsDir: path.resolve(
+      nonEmpty('PHOTOPLANE_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'photoplane', 'tools'),
+    ),
     portalPort: intFrom('PORTAL_PORT', 3000),
     postgresPort: intFrom('PHOTOPLANE_POSTGRES_PORT', 54329),
     temporalPort: intFrom('PHOTOPLANE_TEMPORAL_PORT', 7233),

@@ -7,8 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dockerClient } from '@photoplane/provisioner/docker';
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
 import { findOnPath } from './go-tools.ts';
 import { say } from './log.ts';
 import { run, startProcess, waitFor } from './process.ts';
@@ -21,6 +20,11 @@ export interface DockerEngine {
   stop(): Promise<void>;
 }
 
+/** A unix socket we name ourselves, or DOCKER_HOST as given (docker-modem reads it, TLS settings included). */
+function dockerClient(host: string): Docker {
+  return host.startsWith('unix://') ? new Docker({ socketPath: host.slice('unix://'.length) }) : new Docker();
+}
+
 async function answers(host: string): Promise<boolean> {
   await dockerClient(host).ping();
   return true;
@@ -31,7 +35,9 @@ async function installDockerIo(): Promise<void> {
   say('docker', "installing Debian's docker.io (once per machine)");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await run('apt-get', ['update', '-qq'], { env });
-  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'docker.io', 'iptables', 'busybox-static'], { env });
+  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'docker.io', 'iptables', 'busybox-static'], {
+    env,
+  });
 }
 
 function iptablesSave(): string | undefined {
@@ -62,7 +68,9 @@ export async function ensureDocker(opts: {
     }
   }
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    throw new Error('No Docker Engine: set DOCKER_HOST, start Docker, or run as root on Linux so the stack can start dockerd');
+    throw new Error(
+      'No Docker Engine: set DOCKER_HOST, start Docker, or run as root on Linux so the stack can start dockerd',
+    );
   }
   if (!findOnPath('dockerd')) await installDockerIo();
 
@@ -77,14 +85,21 @@ export async function ensureDocker(opts: {
     'dockerd',
     'dockerd',
     [
-      '--host', host,
-      '--data-root', opts.dataRoot,
-      '--exec-root', path.join(opts.runDir, 'exec'),
-      '--pidfile', pidFile,
-      '--storage-driver', 'vfs',
-      '--bridge', 'none',
+      '--host',
+      host,
+      '--data-root',
+      opts.dataRoot,
+      '--exec-root',
+      path.join(opts.runDir, 'exec'),
+      '--pidfile',
+      pidFile,
+      '--storage-driver',
+      'vfs',
+      '--bridge',
+      'none',
       '--ip6tables=false',
-      '--log-level', 'warn',
+      '--log-level',
+      'warn',
     ],
     { logFile: path.join(opts.logDir, 'dockerd.log'), stopTimeoutMs: 20_000 },
   );
@@ -99,7 +114,9 @@ export async function ensureDocker(opts: {
     client: () => dockerClient(host),
     async stop() {
       // Containers and networks first, so that Docker itself takes its iptables rules out again.
-      await removeAll(dockerClient(host)).catch((e: Error) => say('docker', `cleanup before stop failed: ${e.message}`));
+      await removeAll(dockerClient(host)).catch((e: Error) =>
+        say('docker', `cleanup before stop failed: ${e.message}`),
+      );
       await proc.stop();
       if (rulesBefore !== undefined) restoreIptables(rulesBefore);
     },
@@ -114,14 +131,18 @@ async function stopStaleDaemon(pidFile: string): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
     say('docker', `stopping a dockerd left over from an earlier run (pid ${pid})`);
-    await waitFor('the old dockerd to exit', async () => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      'the old dockerd to exit',
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 20_000 },
+    );
   } catch {
     // not running any more
   }

@@ -3,7 +3,10 @@
 // unchanged image is never rebuilt.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type Docker from 'dockerode';
+import { repoRoot } from './config.ts';
+import { findOnPath } from './go-tools.ts';
 import tar from 'tar-stream';
 import { say } from './log.ts';
 import { run } from './process.ts';
@@ -65,13 +68,15 @@ export async function ensureImage(docker: Docker, spec: ImageSpec): Promise<stri
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
   const [repo, tag] = ref.split(':') as [string, string];
-  const stream = await docker.importImage(packTar(spec.files) as unknown as NodeJS.ReadableStream, {
+  const stream = await docker.importImage(packTar(spec.files), {
     repo,
     tag,
     changes: spec.changes,
   });
   const events = await new Promise<{ error?: string }[]>((resolve, reject) =>
-    docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => (err ? reject(err) : resolve(out))),
+    docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) =>
+      err ? reject(err) : resolve(out),
+    ),
   );
   const failed = events.find((ev) => ev.error);
   if (failed) throw new Error(`docker import of ${ref} failed: ${failed.error}`);
@@ -79,14 +84,30 @@ export async function ensureImage(docker: Docker, spec: ImageSpec): Promise<stri
   return ref;
 }
 
-const BUSYBOX_APPLETS = ['sh', 'httpd', 'wget', 'nc', 'sleep', 'cat', 'echo', 'ls', 'mkdir', 'rm', 'hostname', 'true', 'false'];
+const BUSYBOX_APPLETS = [
+  'sh',
+  'httpd',
+  'wget',
+  'nc',
+  'sleep',
+  'cat',
+  'echo',
+  'ls',
+  'mkdir',
+  'rm',
+  'hostname',
+  'true',
+  'false',
+];
 
 async function busyboxBinary(): Promise<Buffer> {
   const candidates = ['/bin/busybox', '/usr/bin/busybox'];
   let found = candidates.find((p) => fs.existsSync(p));
   if (!found) {
     say('images', "installing Debian's busybox-static for the test images");
-    await run('apt-get', ['install', '-y', '-qq', 'busybox-static'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    await run('apt-get', ['install', '-y', '-qq', 'busybox-static'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     found = candidates.find((p) => fs.existsSync(p));
   }
   if (!found) throw new Error('no static busybox found at /bin/busybox (Debian package busybox-static)');
@@ -104,5 +125,33 @@ export async function busyboxImageSpec(): Promise<ImageSpec> {
       { path: 'tmp/.keep', content: Buffer.alloc(0) },
     ],
     changes: ['ENV PATH=/bin', 'CMD ["sh"]', 'LABEL photoplane.test-image=busybox'],
+  };
+}
+
+/**
+ * The photo-app stand-in (tests/photo-app-standin): a static Go binary that answers the part of Immich's API
+ * Photoplane calls, with Immich's paths and payloads. It replaces Immich where its image cannot be pulled.
+ */
+export async function photoAppStandinImageSpec(): Promise<ImageSpec> {
+  const dir = path.join(repoRoot, 'tests', 'photo-app-standin');
+  const go = findOnPath('go') ?? '/usr/local/go/bin/go';
+  const binary = path.join(dir, 'bin', 'photo-app-standin');
+  await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', binary, '.'], {
+    cwd: dir,
+    env: { ...process.env, CGO_ENABLED: '0' },
+  });
+  return {
+    repository: 'photoplane-test/photo-app-standin',
+    files: [
+      { path: 'photo-app-standin', content: fs.readFileSync(binary), mode: 0o755 },
+      { path: 'data/.keep', content: Buffer.alloc(0) },
+      { path: 'tmp/.keep', content: Buffer.alloc(0) },
+    ],
+    changes: [
+      'ENTRYPOINT ["/photo-app-standin"]',
+      'ENV IMMICH_MEDIA_LOCATION=/data IMMICH_PORT=2283',
+      'EXPOSE 2283',
+      'LABEL photoplane.test-image=photo-app-standin',
+    ],
   };
 }

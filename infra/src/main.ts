@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readStackConfig, repoRoot } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
+import { findOnPath } from './go-tools.ts';
 import { say } from './log.ts';
 import { run, startProcess, waitFor } from './process.ts';
 import { startStack, stopAll, type Stack } from './stack.ts';
@@ -43,7 +44,10 @@ async function start(): Promise<void> {
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
   const env = serviceEnv(stack, databaseUrl);
 
-  const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], { cwd: repoRoot, env });
+  const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
+    cwd: repoRoot,
+    env,
+  });
   stoppers.push({ name: 'worker', stop: () => worker.stop() });
   const portal = startProcess('portal', process.execPath, [...tsx, 'apps/portal/src/server.ts'], {
     cwd: repoRoot,
@@ -99,10 +103,21 @@ async function test(): Promise<void> {
   const files = only.length ? only : findTestFiles();
   if (process.env.PHOTOPLANE_SKIP_STATIC_CHECKS !== '1') {
     say('checks', 'typecheck and lint (turbo)');
-    await run(path.join(repoRoot, 'node_modules', '.bin', 'turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only'], {
-      cwd: repoRoot,
+    await run(
+      path.join(repoRoot, 'node_modules', '.bin', 'turbo'),
+      ['run', 'typecheck', 'lint', '--output-logs=errors-only'],
+      {
+        cwd: repoRoot,
+        inherit: true,
+        env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1' },
+      },
+    );
+  }
+  if (!only.length) {
+    say('tests', 'go test: the photo-app stand-in (tests/photo-app-standin)');
+    await run(findOnPath('go') ?? '/usr/local/go/bin/go', ['test', '-count=1', './...'], {
+      cwd: path.join(repoRoot, 'tests', 'photo-app-standin'),
       inherit: true,
-      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1' },
     });
   }
   const stack = await startStack(config, 'test', stoppers);
@@ -123,6 +138,7 @@ async function test(): Promise<void> {
     PHOTOPLANE_TEST_TEMPLATE_DB: stack.databaseName,
     PHOTOPLANE_TEST_RUN_ID: runId,
     PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
+    PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
   };
   const testRun = startProcess('tests', process.execPath, [...tsx, '--test', '--test-reporter=spec', ...files], {
     cwd: repoRoot,

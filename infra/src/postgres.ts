@@ -121,14 +121,18 @@ export async function ensurePostgres(opts: {
       fs.chownSync(pwfile, owner.uid, owner.gid);
     }
     try {
-      await run(bin.initdb, [
-        `--pgdata=${opts.dataDir}`,
-        `--username=${user}`,
-        `--pwfile=${pwfile}`,
-        '--auth=scram-sha-256',
-        '--encoding=UTF8',
-        '--locale=C',
-      ], { ...owner, cwd: '/' });
+      await run(
+        bin.initdb,
+        [
+          `--pgdata=${opts.dataDir}`,
+          `--username=${user}`,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
+        { ...owner, cwd: '/' },
+      );
     } finally {
       fs.rmSync(pwfile, { force: true });
     }
@@ -141,7 +145,18 @@ export async function ensurePostgres(opts: {
   const proc: ManagedProcess = startProcess(
     'postgres',
     bin.postgres,
-    ['-D', opts.dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-k', opts.dataDir, '-c', 'max_connections=200'],
+    [
+      '-D',
+      opts.dataDir,
+      '-p',
+      String(opts.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-k',
+      opts.dataDir,
+      '-c',
+      'max_connections=200',
+    ],
     { logFile, ...(owner ?? {}), stopSignal: 'SIGINT' /* "fast" shutdown */ },
   );
   const adminUrl = `postgresql://${user}:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`;

@@ -59,7 +59,9 @@ export function startProcess(name: string, command: string, args: string[], opts
       if (!running) return;
       signalGroup(pid, opts.stopSignal ?? 'SIGTERM');
       const giveUp = new AbortController();
-      const timeout = sleep(opts.stopTimeoutMs ?? 15_000, 'timeout' as const, { signal: giveUp.signal }).catch(() => 'stopped' as const);
+      const timeout = sleep(opts.stopTimeoutMs ?? 15_000, 'timeout' as const, { signal: giveUp.signal }).catch(
+        () => 'stopped' as const,
+      );
       const outcome = await Promise.race([exited, timeout]);
       giveUp.abort();
       if (outcome === 'timeout') {
@@ -84,7 +86,11 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false>,
-  { timeoutMs = 60_000, intervalMs = 200, exited }: { timeoutMs?: number; intervalMs?: number; exited?: Promise<unknown> } = {},
+  {
+    timeoutMs = 60_000,
+    intervalMs = 200,
+    exited,
+  }: { timeoutMs?: number; intervalMs?: number; exited?: Promise<unknown> } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -110,7 +116,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
 import { ensureDocker, type DockerEngine } from './docker.ts';
-import { busyboxImageSpec, ensureImage } from './images.ts';
+import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
+import { acquireLock } from './lock.ts';
 import { say } from './log.ts';
 import { ensurePostgres, type Postgres } from './postgres.ts';
 import { freePort } from './process.ts';
@@ -19,7 +20,7 @@ export interface Stack {
   docker: DockerEngine;
   /** The application database (start) or the migrated template tests copy (test). */
   databaseName: string;
-  images: { busybox: string };
+  images: { busybox: string; photoAppStandin: string };
   logDir: string;
   stop(): Promise<void>;
 }
@@ -40,10 +41,13 @@ export async function stopAll(stoppers: Stopper[]): Promise<void> {
 
 export async function startStack(config: StackConfig, mode: StackMode, stoppers: Stopper[]): Promise<Stack> {
   fs.mkdirSync(config.dataDir, { recursive: true });
+  const release = await acquireLock(path.join(config.dataDir, 'stack.lock'));
+  stoppers.push({ name: 'stack lock', stop: async () => release() });
   const runRoot = mode === 'start' ? config.dataDir : fs.mkdtempSync(path.join(config.dataDir, 'test-run-'));
   // PostgreSQL runs as its own user and must be able to reach its data folder inside.
   fs.chmodSync(runRoot, 0o755);
-  if (mode === 'test') stoppers.push({ name: 'test data', stop: async () => fs.rmSync(runRoot, { recursive: true, force: true }) });
+  if (mode === 'test')
+    stoppers.push({ name: 'test data', stop: async () => fs.rmSync(runRoot, { recursive: true, force: true }) });
   const logDir = path.join(runRoot, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
 
@@ -73,6 +77,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   stoppers.push({ name: 'docker', stop: () => docker.stop() });
 
   const busybox = await ensureImage(docker.client(), await busyboxImageSpec());
+  const photoAppStandin = await ensureImage(docker.client(), await photoAppStandinImageSpec());
 
   const databaseName = mode === 'start' ? 'photoplane' : 'photoplane_template';
   const url = await postgres.ensureDatabase(databaseName);
@@ -84,7 +89,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     temporal,
     docker,
     databaseName,
-    images: { busybox },
+    images: { busybox, photoAppStandin },
     logDir,
     stop: () => stopAll(stoppers),
   };

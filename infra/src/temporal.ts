@@ -25,7 +25,10 @@ async function namespaceReady(address: string, namespace: string): Promise<boole
   }
 }
 
-export async function findTemporalCli(opts: { temporalCli: string | undefined; toolsDir: string }): Promise<string | undefined> {
+export async function findTemporalCli(opts: {
+  temporalCli: string | undefined;
+  toolsDir: string;
+}): Promise<string | undefined> {
   if (opts.temporalCli) return opts.temporalCli;
   const onPath = findOnPath('temporal');
   if (onPath) return onPath;

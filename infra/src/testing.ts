@@ -5,7 +5,7 @@ export interface TestStack {
   temporalNamespace: string;
   dockerHost: string;
   runId: string;
-  images: { busybox: string };
+  images: { busybox: string; photoAppStandin: string };
 }
 
 export function testStack(): TestStack {
@@ -19,7 +19,10 @@ export function testStack(): TestStack {
     temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
     dockerHost: need('DOCKER_HOST'),
     runId: need('PHOTOPLANE_TEST_RUN_ID'),
-    images: { busybox: need('PHOTOPLANE_TEST_IMAGE_BUSYBOX') },
+    images: {
+      busybox: need('PHOTOPLANE_TEST_IMAGE_BUSYBOX'),
+      photoAppStandin: need('PHOTOPLANE_TEST_IMAGE_PHOTO_APP'),
+    },
   };
 }
 

@@ -8,7 +8,9 @@ export async function createTestDatabase(): Promise<CreatedDatabase> {
   const server = process.env.PHOTOPLANE_TEST_SERVER_URL;
   const template = process.env.PHOTOPLANE_TEST_TEMPLATE_DB;
   if (!server || !template) {
-    throw new Error('no test database server: run the tests through `npm test`, which starts PostgreSQL and sets PHOTOPLANE_TEST_SERVER_URL');
+    throw new Error(
+      'no test database server: run the tests through `npm test`, which starts PostgreSQL and sets PHOTOPLANE_TEST_SERVER_URL',
+    );
   }
   return createDatabaseFromTemplate(server, template);
 }

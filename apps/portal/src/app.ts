@@ -46,7 +46,11 @@ export async function buildApp(opts: AppOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Photoplane portal API', version: '0.1.0', description: 'Customers, instances, members and support.' },
+      info: {
+        title: 'Photoplane portal API',
+        version: '0.1.0',
+        description: 'Customers, instances, members and support.',
+      },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });

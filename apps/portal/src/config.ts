@@ -34,7 +34,8 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   if (!databaseUrl) problems.push('DATABASE_URL is required (postgresql://user:password@host:port/database)');
   else if (!/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
   const logLevel = (get('LOG_LEVEL') ?? 'info') as PortalConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const config: PortalConfig = {
     host: get('HOST') ?? '127.0.0.1',
     port: int('PORT', 3000, 0, 65535),

@@ -50,7 +50,11 @@ test('an unknown route answers 404 as problem+json', async () => {
 });
 
 test('invalid input answers 400 problem+json naming every bad field, unknown fields included', async () => {
-  const res = await app.inject({ method: 'POST', url: '/test/echo', payload: { name: '', quotaGiB: -1, colour: 'red' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/test/echo',
+    payload: { name: '', quotaGiB: -1, colour: 'red' },
+  });
   assert.equal(res.statusCode, 400);
   assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
   const body = res.json<{ errors: { field: string; message: string }[] }>();

@@ -22,7 +22,8 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     return v ?? '';
   };
   const databaseUrl = required('DATABASE_URL');
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgresql:// URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    problems.push('DATABASE_URL must be a postgresql:// URL');
   const dockerHost = env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock';
   if (!/^(unix|tcp):\/\//.test(dockerHost)) problems.push('DOCKER_HOST must start with unix:// or tcp://');
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as ProvisionerConfig['logLevel'];

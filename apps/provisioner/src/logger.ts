@@ -7,7 +7,10 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'provisioner' },
     // Never let secrets reach the logs, whatever object they travel in.
-    redact: { paths: ['*.password', '*.token', '*.apiKey', '*.secret', '*.authorization', 'password', 'token'], censor: '[redacted]' },
+    redact: {
+      paths: ['*.password', '*.token', '*.apiKey', '*.secret', '*.authorization', 'password', 'token'],
+      censor: '[redacted]',
+    },
   });
 }
 

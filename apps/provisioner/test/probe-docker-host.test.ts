@@ -11,7 +11,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../src/activities/index.ts';
 import { dockerClient } from '../src/docker/index.ts';
 import { probeDockerHostWorkflowId, workflowNames, type DockerHostProbeResult } from '../src/shared.ts';
+import { createLogger, installTemporalLogger } from '../src/logger.ts';
 import { createWorker } from '../src/worker.ts';
+
+// Temporal's runtime logs at INFO by default; the tests only want warnings.
+installTemporalLogger(createLogger('warn'));
 
 const stack = testStack();
 let db: CreatedDatabase;
@@ -44,7 +48,11 @@ test('a workflow run by the worker asks the Docker Engine for its version and re
     const result = await worker.runUntil(
       client.workflow.execute<(input: { hostName: string; endpoint: string }) => Promise<DockerHostProbeResult>>(
         workflowNames.probeDockerHost,
-        { taskQueue, workflowId: probeDockerHostWorkflowId(hostName), args: [{ hostName, endpoint: stack.dockerHost }] },
+        {
+          taskQueue,
+          workflowId: probeDockerHostWorkflowId(hostName),
+          args: [{ hostName, endpoint: stack.dockerHost }],
+        },
       ),
     );
 
@@ -62,7 +70,11 @@ test('a workflow run by the worker asks the Docker Engine for its version and re
     const activityTypes = (history.events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
       .filter(Boolean);
-    assert.deepEqual(activityTypes, ['inspectDockerEngine', 'recordDockerHostProbe'], 'the work went through Temporal activities');
+    assert.deepEqual(
+      activityTypes,
+      ['inspectDockerEngine', 'recordDockerHostProbe'],
+      'the work went through Temporal activities',
+    );
   } finally {
     await clientConnection.close();
     await workerConnection.close();

@@ -27,7 +27,11 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Omit<ProblemBody, 'title' | 'type'> & Partial<ProblemBody>) {
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  problem: Omit<ProblemBody, 'title' | 'type'> & Partial<ProblemBody>,
+) {
   const body: ProblemBody = {
     type: problem.type ?? 'about:blank',
     title: problem.title ?? TITLES[problem.status] ?? 'Error',
@@ -41,7 +45,10 @@ function validationErrors(error: FastifyError): { field: string; message: string
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).map((v) => {
     const missing = v.keyword === 'required' ? (v.params as { missingProperty?: string }).missingProperty : undefined;
-    const extra = v.keyword === 'additionalProperties' ? (v.params as { additionalProperty?: string }).additionalProperty : undefined;
+    const extra =
+      v.keyword === 'additionalProperties'
+        ? (v.params as { additionalProperty?: string }).additionalProperty
+        : undefined;
     const pointer = `${v.instancePath}${missing || extra ? `/${missing ?? extra}` : ''}`;
     const field = `${context}${pointer.replaceAll('/', '.')}`;
     const message = extra ? 'is not a known field' : (v.message ?? 'is invalid');

@@ -21,7 +21,8 @@ function describe(e: unknown): string {
   for (let cur = e; cur && !seen.has(cur); cur = (cur as { cause?: unknown }).cause) {
     seen.add(cur);
     const { message, originalMessage, code, kind } = cur as Record<string, unknown>;
-    for (const text of [message, originalMessage, kind && code ? `${String(kind)} ${String(code)}` : kind ?? code]) {
+    const label = [kind, code].filter((v) => typeof v === 'string' || typeof v === 'number').join(' ');
+    for (const text of [message, originalMessage, label]) {
       const lines = typeof text === 'string' ? text.split('\n').filter((l) => l.trim()) : [];
       if (lines.length) return lines[lines.length - 1]!.trim();
     }
