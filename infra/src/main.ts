@@ -76,6 +76,7 @@ async function start(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
   // Either child dying is fatal: the stack is not what was printed any more.
   const died = await Promise.race([worker.exited.then(() => 'worker'), portal.exited.then(() => 'portal')]);
+  if (stopping) return; // we stopped it ourselves (Ctrl-C)
   say('stack', `the ${died} exited; stopping everything`);
   shutdown(1);
 }

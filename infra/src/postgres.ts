@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { say } from './log.ts';
-import { run, startProcess, waitFor, type ManagedProcess } from './process.ts';
+import { portAnswers, run, startProcess, waitFor, type ManagedProcess } from './process.ts';
 
 export interface Postgres {
   /** Connection URL of the maintenance database `postgres`; databases are created next to it. */
@@ -136,6 +136,11 @@ export async function ensurePostgres(opts: {
     } finally {
       fs.rmSync(pwfile, { force: true });
     }
+  }
+  if (await portAnswers(opts.port)) {
+    throw new Error(
+      `port ${opts.port} is already in use (another PostgreSQL?); stop it or set PHOTOPLANE_POSTGRES_PORT`,
+    );
   }
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
   const logFile = path.join(opts.logDir, 'postgres.log');

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { TEMPORAL_CLI, ensureGoTool, findOnPath } from './go-tools.ts';
 import { say } from './log.ts';
-import { startProcess, waitFor } from './process.ts';
+import { portAnswers, startProcess, waitFor } from './process.ts';
 
 export interface Temporal {
   readonly address: string;
@@ -68,6 +68,9 @@ export async function ensureTemporal(opts: {
   }
 
   const address = `127.0.0.1:${opts.port}`;
+  if (await portAnswers(opts.port)) {
+    throw new Error(`port ${opts.port} is already in use (another Temporal?); stop it or set PHOTOPLANE_TEMPORAL_PORT`);
+  }
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', namespace];
   args.push('--log-level', 'warn');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);

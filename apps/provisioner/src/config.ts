@@ -5,6 +5,8 @@ export interface ProvisionerConfig {
   temporalNamespace: string;
   taskQueue: string;
   dockerHost: string;
+  /** Name this worker's Docker host is registered under in the docker_host table. */
+  dockerHostName: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 }
 
@@ -35,6 +37,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     temporalNamespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || 'photoplane-provisioner',
     dockerHost,
+    dockerHostName: env.PHOTOPLANE_DOCKER_HOST_NAME?.trim() || 'local',
     logLevel,
   };
 }

@@ -1,12 +1,16 @@
 // The provisioner worker: polls its task queue on the Temporal server and runs workflows and activities.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
 import type { Activities } from './activities/index.ts';
 import { createActivities } from './activities/index.ts';
-import { ConfigError, readProvisionerConfig } from './config.ts';
+import { ConfigError, readProvisionerConfig, type ProvisionerConfig } from './config.ts';
 import { dockerClient } from './docker/index.ts';
 import { createLogger, installTemporalLogger } from './logger.ts';
+import { probeDockerHostWorkflowId, workflowNames } from './shared.ts';
+import type { probeDockerHostWorkflow } from './workflows/index.ts';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -25,6 +29,29 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowsPath,
     activities: opts.activities,
   });
+}
+
+/** Records the Docker host this worker drives (engine version, endpoint) through the probe workflow. */
+async function registerDockerHost(config: ProvisionerConfig, logger: Logger): Promise<void> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const result = await client.workflow.execute<typeof probeDockerHostWorkflow>(workflowNames.probeDockerHost, {
+      taskQueue: config.taskQueue,
+      workflowId: probeDockerHostWorkflowId(config.dockerHostName),
+      args: [{ hostName: config.dockerHostName, endpoint: config.dockerHost }],
+      workflowExecutionTimeout: '2 minutes',
+    });
+    logger.info(
+      { host: config.dockerHostName, engine: result.version, api: result.apiVersion },
+      'docker host registered',
+    );
+  } catch (e) {
+    // The worker still serves; the host is probed again at the next start.
+    logger.error({ err: e, host: config.dockerHostName }, 'could not register the docker host');
+  } finally {
+    await connection.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -50,7 +77,9 @@ async function main(): Promise<void> {
   });
   // Worker.run() installs its own SIGINT/SIGTERM handling: it stops polling, lets running tasks finish, then returns.
   logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress }, 'worker started');
-  await worker.run();
+  const running = worker.run();
+  await registerDockerHost(config, logger);
+  await running;
   await connection.close();
   await prisma.$disconnect();
   logger.info('worker stopped');

@@ -470,21 +470,23 @@ ALTER TABLE "login_attempt" ADD CONSTRAINT "login_attempt_instanceId_fkey" FOREI
 ALTER TABLE "login_attempt" ADD CONSTRAINT "login_attempt_instanceId_memberId_fkey" FOREIGN KEY ("instanceId", "memberId") REFERENCES "member"("instanceId", "id") ON DELETE CASCADE ON UPDATE RESTRICT;
 
 -- ---------------------------------------------------------------------------------------------------------------
--- Hand-written below this line: constraints Prisma's schema language cannot express. They are the database's own
--- backstop for rules the tenant model also checks, so a bug or a hand-run query cannot store a broken tenant.
--- (Prisma does not diff CHECK constraints, so `prisma migrate diff` stays clean with them in place.)
+-- Hand-written below this line: constraints the Prisma schema language cannot express. They are the backstop, in
+-- the database itself, for rules the tenant model also checks, so a bug or a hand-run query cannot store a broken
+-- tenant. Prisma does not diff CHECK constraints, so `prisma migrate diff` stays clean with them in place.
+-- No semicolon may appear except between statements: @prisma/adapter-pg, which applies migrations on this
+-- project's machines (tools/schema-engine-shim.mjs), splits a script at every semicolon, comments included.
 -- ---------------------------------------------------------------------------------------------------------------
 
 -- E-mail uniqueness is case-insensitive: the unique indexes are on the normalised column, and this keeps that
 -- column normalised (trimmed, lowercase, not empty) whatever writes it. Not `= lower(btrim("email"))`: this
--- database's collation is C, where lower() folds ASCII only and would refuse a correctly normalised 'é'.
+-- database's collation is C, where lower() folds ASCII only and would refuse a correctly normalised e-acute.
 ALTER TABLE "account" ADD CONSTRAINT "account_email_normalized_ck"
   CHECK ("emailNormalized" <> '' AND "emailNormalized" = lower(btrim("emailNormalized")));
 ALTER TABLE "member" ADD CONSTRAINT "member_email_normalized_ck"
   CHECK ("emailNormalized" <> '' AND "emailNormalized" = lower(btrim("emailNormalized")));
 
--- Plans: storage is what quotas are carved out of, so it must be positive; prices are ISO 4217 in Stripe's
--- lowercase form.
+-- Plans: storage is what quotas are carved out of, so it must be positive. Currencies are ISO 4217
+-- codes in the lowercase form Stripe uses.
 ALTER TABLE "plan" ADD CONSTRAINT "plan_storage_bytes_ck" CHECK ("storageBytes" > 0);
 ALTER TABLE "plan" ADD CONSTRAINT "plan_price_ck" CHECK ("priceCents" >= 0 AND "currency" ~ '^[a-z]{3}$');
 
@@ -515,12 +517,12 @@ ALTER TABLE "invitation" ADD CONSTRAINT "invitation_outcome_ck"
   CHECK ("acceptedAt" IS NULL OR "revokedAt" IS NULL);
 ALTER TABLE "invitation" ADD CONSTRAINT "invitation_expiry_ck" CHECK ("expiresAt" > "createdAt");
 
--- SPEC S2: partner sharing is between two members; sharing with oneself is meaningless. (The two composite
--- foreign keys already keep both members in the row's instance.)
+-- SPEC S2: partner sharing is between two members, sharing with oneself is meaningless. (The two composite
+-- foreign keys already keep both members in the instance of the row.)
 ALTER TABLE "partner_share" ADD CONSTRAINT "partner_share_not_self_ck" CHECK ("sharedById" <> "sharedWithId");
 
--- SPEC S3, as createSharedLink decides: visitor uploads land in the link's album, so only album links accept
--- them; and a downloaded original carries its EXIF, so a link hiding metadata cannot allow downloads.
+-- SPEC S3, as createSharedLink decides: visitor uploads land in the album of the link, so only album links accept
+-- them. And a downloaded original carries its EXIF, so a link hiding metadata cannot allow downloads.
 ALTER TABLE "shared_link" ADD CONSTRAINT "shared_link_upload_needs_album_ck"
   CHECK (NOT "allowUpload" OR "albumId" IS NOT NULL);
 ALTER TABLE "shared_link" ADD CONSTRAINT "shared_link_download_needs_metadata_ck"
@@ -534,7 +536,7 @@ ALTER TABLE "session" ADD CONSTRAINT "session_realm_ck" CHECK (
   OR ("realm" = 'instance' AND "accountId" IS NULL AND "instanceId" IS NOT NULL AND "memberId" IS NOT NULL)
 );
 
--- Login attempts may name nobody (an unknown e-mail), but what they name must fit the realm; and a member is only
+-- Login attempts may name nobody (an unknown e-mail), but what they name must fit the realm. And a member is only
 -- ever named with its instance, for the same MATCH SIMPLE reason as above.
 ALTER TABLE "login_attempt" ADD CONSTRAINT "login_attempt_realm_ck" CHECK (
   ("realm" = 'portal' AND "instanceId" IS NULL AND "memberId" IS NULL)
