@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Type } from '@fastify/type-provider-typebox';
+import { DomainError } from '@photoplane/tenant-model';
 import { buildApp, type App } from '../src/app.ts';
 import { createReadinessService } from '../src/services/readiness.service.ts';
 
@@ -23,6 +24,12 @@ before(async () => {
     },
     async (request) => request.body,
   );
+  app.post('/test/quota', async () => {
+    throw new DomainError('quota_exceeded', 'Only 1 GiB is left to allocate', {
+      field: 'quotaGiB',
+      bytesAvailable: 1073741824n,
+    });
+  });
   await app.ready();
 });
 
@@ -73,4 +80,15 @@ test('a body over the size limit is refused with 413 problem+json', async () => 
   } finally {
     await small.close();
   }
+});
+
+test('a domain error becomes problem+json with its mapped status, code, field and byte counts as strings', async () => {
+  const res = await app.inject({ method: 'POST', url: '/test/quota' });
+  assert.equal(res.statusCode, 422);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  const body = res.json<Record<string, unknown>>();
+  assert.equal(body.code, 'quota_exceeded');
+  assert.equal(body.detail, 'Only 1 GiB is left to allocate');
+  assert.equal(body.bytesAvailable, '1073741824');
+  assert.deepEqual(body.errors, [{ field: 'quotaGiB', message: 'Only 1 GiB is left to allocate' }]);
 });

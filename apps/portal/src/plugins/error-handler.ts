@@ -1,7 +1,9 @@
 // One place that turns every error into RFC 9457 problem+json. Validation errors name each field; anything
 // unexpected is logged with its stack and answered with a generic 500 that leaks nothing.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from '@photoplane/tenant-model';
 import fp from 'fastify-plugin';
+import { problemFromDomainError } from './domain-errors.ts';
 
 export interface ProblemBody {
   type: string;
@@ -10,6 +12,14 @@ export interface ProblemBody {
   detail?: string;
   instance?: string;
   errors?: { field: string; message: string }[];
+  /** The domain error code, for clients that branch on it. */
+  code?: string;
+}
+
+export interface ProblemInput extends Partial<ProblemBody> {
+  status: number;
+  /** Extension members (RFC 9457 section 3.2), e.g. bytesAvailable, written next to the standard ones. */
+  extensions?: Record<string, unknown>;
 }
 
 const TITLES: Record<number, string> = {
@@ -27,16 +37,14 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function sendProblem(
-  reply: FastifyReply,
-  request: FastifyRequest,
-  problem: Omit<ProblemBody, 'title' | 'type'> & Partial<ProblemBody>,
-) {
-  const body: ProblemBody = {
-    type: problem.type ?? 'about:blank',
-    title: problem.title ?? TITLES[problem.status] ?? 'Error',
-    ...problem,
-    instance: problem.instance ?? request.url,
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: ProblemInput) {
+  const { extensions, ...standard } = problem;
+  const body = {
+    ...extensions,
+    type: standard.type ?? 'about:blank',
+    title: standard.title ?? TITLES[standard.status] ?? 'Error',
+    ...standard,
+    instance: standard.instance ?? request.url,
   };
   return reply.code(body.status).type('application/problem+json').send(body);
 }
@@ -58,15 +66,20 @@ function validationErrors(error: FastifyError): { field: string; message: string
 
 export default fp(
   async (app: FastifyInstance) => {
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error.validation) {
+    app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      if ('validation' in error && error.validation) {
         return sendProblem(reply, request, {
           status: 400,
           detail: 'The request is not valid; see errors for each field.',
           errors: validationErrors(error),
         });
       }
-      const status = error.statusCode ?? 500;
+      if (isDomainError(error)) {
+        const problem = problemFromDomainError(error);
+        if (problem.status >= 500) request.log.error({ err: error }, 'domain error mapped to a server error');
+        return sendProblem(reply, request, problem);
+      }
+      const status = ('statusCode' in error ? error.statusCode : undefined) ?? 500;
       if (status >= 500) {
         request.log.error({ err: error }, 'unhandled error');
         return sendProblem(reply, request, { status: 500, detail: 'Something went wrong on our side.' });
