@@ -1,5 +1,5 @@
-// One `npm test` / `npm start` at a time per data folder: both would start a dockerd on the same data root and
-// socket. A second run waits for the first instead of killing its daemon.
+// One `npm test` / `npm start` at a time on the machine: each may start a dockerd, and two daemons managing
+// iptables (or sharing a data root) disturb each other. A second run waits for the first.
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { say } from './log.ts';

@@ -1,6 +1,7 @@
 // The local stack: every real component Photoplane needs, started (or found) in order and stopped in reverse.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
@@ -41,7 +42,8 @@ export async function stopAll(stoppers: Stopper[]): Promise<void> {
 
 export async function startStack(config: StackConfig, mode: StackMode, stoppers: Stopper[]): Promise<Stack> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const release = await acquireLock(path.join(config.dataDir, 'stack.lock'));
+  // Machine-wide, not per clone: two dockerds that both manage iptables disturb each other's rules.
+  const release = await acquireLock(path.join(os.tmpdir(), 'photoplane-stack.lock'));
   stoppers.push({ name: 'stack lock', stop: async () => release() });
   const runRoot = mode === 'start' ? config.dataDir : fs.mkdtempSync(path.join(config.dataDir, 'test-run-'));
   // PostgreSQL runs as its own user and must be able to reach its data folder inside.
