@@ -35,6 +35,17 @@ if (have !== want) {
   fs.writeFileSync(stamp, want);
 }
 
+// The Prisma client is generated code (git-ignored) that the stack itself imports: make it before anything runs.
+const generate = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'prisma', 'build', 'index.js'), 'generate'],
+  {
+    cwd: path.join(root, 'prisma'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
+if (generate.status !== 0) process.exit(generate.status ?? 1);
+
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', path.join(root, 'infra', 'src', 'main.ts'), mode, ...process.argv.slice(3)],

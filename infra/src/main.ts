@@ -37,9 +37,6 @@ function serviceEnv(stack: Stack, databaseUrl: string): NodeJS.ProcessEnv {
 
 async function start(): Promise<void> {
   const config = readStackConfig();
-  await run(process.execPath, [path.join(repoRoot, 'node_modules', 'prisma', 'build', 'index.js'), 'generate'], {
-    cwd: path.join(repoRoot, 'prisma'),
-  });
   const stack = await startStack(config, 'start', stoppers);
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
   const env = serviceEnv(stack, databaseUrl);
