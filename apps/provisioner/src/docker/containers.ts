@@ -27,7 +27,10 @@ function canonicalJson(value: unknown): string {
 /** Hash of everything in the create options except the hash label itself. */
 export function containerSpecHash(spec: ContainerSpec): string {
   const { [LABELS.specHash]: _ignored, ...labels } = spec.Labels;
-  return createHash('sha256').update(canonicalJson({ ...spec, Labels: labels })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson({ ...spec, Labels: labels }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function withSpecHash(spec: ContainerSpec): ContainerSpec {
@@ -67,7 +70,8 @@ function assertOurs(found: Docker.ContainerInspectInfo, spec: ContainerSpec): Do
 
 function driftOf(found: Docker.ContainerInspectInfo, spec: ContainerSpec): ContainerDrift[] {
   const drift: ContainerDrift[] = [];
-  if (found.Config.Image !== spec.Image) drift.push({ field: 'image', expected: spec.Image, actual: found.Config.Image });
+  if (found.Config.Image !== spec.Image)
+    drift.push({ field: 'image', expected: spec.Image, actual: found.Config.Image });
   const want = spec.Labels[LABELS.specHash];
   const have = found.Config.Labels?.[LABELS.specHash];
   if (want !== undefined && have !== want) drift.push({ field: 'spec-hash', expected: want, actual: have });
@@ -111,9 +115,14 @@ export async function startContainer(docker: Docker, name: string): Promise<bool
  * Stops the container; false if it was already stopped (304). A missing container is an error, not "stopped":
  * the caller (suspend, reconcile) has to know it is gone.
  */
-export async function stopContainer(docker: Docker, name: string, opts: { timeoutSeconds?: number } = {}): Promise<boolean> {
+export async function stopContainer(
+  docker: Docker,
+  name: string,
+  opts: { timeoutSeconds?: number } = {},
+): Promise<boolean> {
   try {
-    await docker.getContainer(name).stop({ t: opts.timeoutSeconds ?? 10 });
+    // Without `t` the Engine uses the container's own StopTimeout (longer for the database).
+    await docker.getContainer(name).stop(opts.timeoutSeconds === undefined ? {} : { t: opts.timeoutSeconds });
     return true;
   } catch (e) {
     if (isNotModified(e)) return false;
@@ -135,9 +144,9 @@ export async function removeContainer(docker: Docker, nameOrId: string): Promise
 /** The last lines a container wrote, for error messages. Non-TTY logs come framed: 8-byte header per chunk. */
 async function tailLogs(docker: Docker, name: string, lines: number): Promise<string> {
   try {
-    const raw = (await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
+    const raw = await docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines, follow: false });
     const parts: Buffer[] = [];
-    for (let i = 0; i + 8 <= raw.length; ) {
+    for (let i = 0; i + 8 <= raw.length;) {
       const size = raw.readUInt32BE(i + 4);
       parts.push(raw.subarray(i + 8, i + 8 + size));
       i += 8 + size;
@@ -157,7 +166,11 @@ export interface WaitHealthyOptions {
  * Resolves once the Engine reports the container healthy (or, for a container without a health check, running).
  * Fails fast, with the last health-check output, when it turns unhealthy, exits or restarts while we wait.
  */
-export async function waitHealthy(docker: Docker, name: string, opts: WaitHealthyOptions): Promise<Docker.ContainerInspectInfo> {
+export async function waitHealthy(
+  docker: Docker,
+  name: string,
+  opts: WaitHealthyOptions,
+): Promise<Docker.ContainerInspectInfo> {
   const deadline = Date.now() + opts.timeoutMs;
   const pollMs = opts.pollMs ?? 250;
   let restartsAtStart: number | undefined;
@@ -182,7 +195,12 @@ export async function waitHealthy(docker: Docker, name: string, opts: WaitHealth
     }
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new ContainerNotHealthyError(name, 'timeout', `still ${State.Health.Status} after ${opts.timeoutMs} ms`, lastOutput);
+      throw new ContainerNotHealthyError(
+        name,
+        'timeout',
+        `still ${State.Health.Status} after ${opts.timeoutMs} ms`,
+        lastOutput,
+      );
     }
     await sleep(Math.min(pollMs, left));
   }
@@ -194,7 +212,9 @@ export async function publishedPort(docker: Docker, name: string, containerPort:
   const bindings = info.NetworkSettings.Ports?.[`${containerPort}/tcp`] ?? [];
   const local = bindings.find((b) => b.HostIp === '127.0.0.1' && b.HostPort);
   if (!local) {
-    throw new Error(`container "${name}" publishes no 127.0.0.1 port for ${containerPort}/tcp (running: ${info.State.Running})`);
+    throw new Error(
+      `container "${name}" publishes no 127.0.0.1 port for ${containerPort}/tcp (running: ${info.State.Running})`,
+    );
   }
   return Number(local.HostPort);
 }

@@ -1,2 +1,57 @@
 export { dockerClient } from './client.ts';
 export { inspectEngine } from './engine.ts';
+export {
+  ContainerNotHealthyError,
+  ForeignResourceError,
+  isConflict,
+  isNotFound,
+  isNotModified,
+  type NotHealthyReason,
+  type ResourceKind,
+} from './errors.ts';
+export {
+  instanceFilters,
+  instanceLabels,
+  LABELS,
+  ownershipMismatch,
+  type Labels,
+  type ResourceRole,
+} from './labels.ts';
+export { assertInstanceId, instanceNames, InvalidInstanceIdError, type InstanceNames } from './names.ts';
+export { ensureNetwork, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
+export { ensureVolume, removeVolume, type EnsuredVolume, type VolumeSpec } from './volumes.ts';
+export {
+  containerSpecHash,
+  ensureContainer,
+  inspectContainer,
+  publishedPort,
+  removeContainer,
+  startContainer,
+  stopContainer,
+  waitHealthy,
+  withSpecHash,
+  type ContainerDrift,
+  type ContainerSpec,
+  type EnsuredContainer,
+  type WaitHealthyOptions,
+} from './containers.ts';
+export { imageExists } from './images.ts';
+export { listManaged, type ManagedResources } from './managed.ts';
+export {
+  buildInstanceStackSpec,
+  InvalidStackInputError,
+  STACK_ROLES,
+  type ContainerResources,
+  type HealthcheckInput,
+  type InstanceStackInput,
+  type InstanceStackSpec,
+  type StackRole,
+} from './instance-stack-spec.ts';
+export {
+  ensureInstanceStack,
+  MissingImageError,
+  removeInstanceStack,
+  type EnsureInstanceStackOptions,
+  type EnsuredInstanceStack,
+  type RemovedInstanceStack,
+} from './instance-stack.ts';

@@ -7,7 +7,10 @@ const INSTANCE_ID = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const MAX_INSTANCE_ID = 63;
 
 export class InvalidInstanceIdError extends Error {
-  constructor(readonly instanceId: unknown, reason: string) {
+  constructor(
+    readonly instanceId: unknown,
+    reason: string,
+  ) {
     super(`invalid instance id ${JSON.stringify(instanceId)}: ${reason}`);
     this.name = 'InvalidInstanceIdError';
   }

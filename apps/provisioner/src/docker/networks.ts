@@ -14,7 +14,7 @@ export interface EnsuredNetwork {
 
 async function inspectNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
   try {
-    return (await docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+    return await docker.getNetwork(name).inspect();
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;

@@ -13,7 +13,7 @@ export interface EnsuredVolume {
 
 async function inspectVolume(docker: Docker, name: string): Promise<Docker.VolumeInspectInfo | undefined> {
   try {
-    return (await docker.getVolume(name).inspect()) as Docker.VolumeInspectInfo;
+    return await docker.getVolume(name).inspect();
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;

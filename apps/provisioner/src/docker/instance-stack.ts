@@ -1,0 +1,107 @@
+// Bringing an instance's stack up and taking it down. Both are idempotent so a retried or compensating workflow
+// step can call them again: ensure creates only what is missing, remove treats "nothing there" as done.
+import type Docker from 'dockerode';
+import {
+  ensureContainer,
+  publishedPort,
+  removeContainer,
+  startContainer,
+  waitHealthy,
+  type EnsuredContainer,
+} from './containers.ts';
+import { imageExists } from './images.ts';
+import { STACK_ROLES, type InstanceStackSpec, type StackRole } from './instance-stack-spec.ts';
+import { listManaged } from './managed.ts';
+import { ensureNetwork, removeNetwork, type EnsuredNetwork } from './networks.ts';
+import { ensureVolume, removeVolume, type EnsuredVolume } from './volumes.ts';
+
+export class MissingImageError extends Error {
+  constructor(readonly ref: string) {
+    super(`image "${ref}" is not on this Docker Engine; pull it before provisioning`);
+    this.name = 'MissingImageError';
+  }
+}
+
+export interface EnsureInstanceStackOptions {
+  /** Per wait (db and cache together, then the app). */
+  healthTimeoutMs?: number;
+  pollMs?: number;
+}
+
+export interface EnsuredInstanceStack {
+  appHostPort: number;
+  network: EnsuredNetwork;
+  volumes: { library: EnsuredVolume; database: EnsuredVolume };
+  containers: Record<StackRole, EnsuredContainer>;
+  /** Any container made from another image or spec than asked; left running as it is, for reconcile to decide. */
+  drifted: StackRole[];
+}
+
+async function ensureStarted(docker: Docker, spec: InstanceStackSpec, role: StackRole): Promise<EnsuredContainer> {
+  const ensured = await ensureContainer(docker, spec.containers[role]);
+  await startContainer(docker, spec.containers[role].name);
+  return ensured;
+}
+
+export async function ensureInstanceStack(
+  docker: Docker,
+  spec: InstanceStackSpec,
+  opts: EnsureInstanceStackOptions = {},
+): Promise<EnsuredInstanceStack> {
+  const wait = { timeoutMs: opts.healthTimeoutMs ?? 120_000, pollMs: opts.pollMs ?? 250 };
+  // A missing image would surface as a 404 from create, easy to mistake for "container not found".
+  for (const role of STACK_ROLES) {
+    const ref = spec.containers[role].Image;
+    if (!(await imageExists(docker, ref))) throw new MissingImageError(ref);
+  }
+  const network = await ensureNetwork(docker, spec.network);
+  const volumes = {
+    library: await ensureVolume(docker, spec.volumes.library),
+    database: await ensureVolume(docker, spec.volumes.database),
+  };
+  // The app connects to db and cache at boot, so they come first and must be healthy before it starts.
+  const db = await ensureStarted(docker, spec, 'db');
+  const cache = await ensureStarted(docker, spec, 'cache');
+  await Promise.all([waitHealthy(docker, spec.names.db, wait), waitHealthy(docker, spec.names.cache, wait)]);
+  const app = await ensureStarted(docker, spec, 'app');
+  await waitHealthy(docker, spec.names.app, wait);
+  const containers = { db, cache, app };
+  return {
+    appHostPort: await publishedPort(docker, spec.names.app, spec.appPort),
+    network,
+    volumes,
+    containers,
+    drifted: STACK_ROLES.filter((r) => containers[r].drifted),
+  };
+}
+
+export interface RemovedInstanceStack {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+}
+
+/**
+ * Removes everything carrying the instance's labels: containers, then the network (which refuses while a container
+ * is attached), then the volumes unless `keepVolumes` (suspend and reprovision keep the data).
+ */
+export async function removeInstanceStack(
+  docker: Docker,
+  instanceId: string,
+  opts: { keepVolumes?: boolean } = {},
+): Promise<RemovedInstanceStack> {
+  const found = await listManaged(docker, instanceId);
+  const removed: RemovedInstanceStack = { containers: [], networks: [], volumes: [] };
+  for (const c of found.containers) {
+    if (await removeContainer(docker, c.Id)) removed.containers.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
+  }
+  for (const n of found.networks) {
+    if (await removeNetwork(docker, n.Id)) removed.networks.push(n.Name);
+  }
+  if (!opts.keepVolumes) {
+    for (const v of found.volumes) {
+      if (await removeVolume(docker, v.Name)) removed.volumes.push(v.Name);
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,163 @@
+// Unit tests of the pure stack builder: no Docker needed.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  buildInstanceStackSpec,
+  containerSpecHash,
+  InvalidInstanceIdError,
+  InvalidStackInputError,
+  LABELS,
+  STACK_ROLES,
+  type InstanceStackInput,
+} from '../src/docker/index.ts';
+
+const MiB = 1024 * 1024;
+
+function input(overrides: Partial<InstanceStackInput> = {}): InstanceStackInput {
+  return {
+    instanceId: '3f2c9a1e-7b7d-4a2e-9d3c-0c1f5b6a7e88',
+    subscriptionId: 'sub_123',
+    images: { app: 'ghcr.io/immich-app/immich-server:v2.0.0', db: 'postgres:16', cache: 'valkey/valkey:8' },
+    resources: {
+      app: { memoryBytes: 2048 * MiB, nanoCpus: 2e9 },
+      db: { memoryBytes: 512 * MiB, nanoCpus: 1e9 },
+      cache: { memoryBytes: 128 * MiB, nanoCpus: 0.25e9 },
+    },
+    database: { password: 's3cret-from-the-vault' },
+    healthchecks: {
+      app: { test: ['CMD', 'immich-healthcheck'] },
+      db: { test: ['CMD-SHELL', 'pg_isready'], intervalMs: 1000 },
+      cache: { test: ['CMD', 'valkey-cli', 'ping'] },
+    },
+    extraLabels: { 'photoplane.test-run': 'unit' },
+    ...overrides,
+  };
+}
+
+describe('buildInstanceStackSpec', () => {
+  test('only the app publishes a port, and only on 127.0.0.1 with a port the Engine picks', () => {
+    const spec = buildInstanceStackSpec(input());
+    assert.deepEqual(spec.containers.app.HostConfig?.PortBindings, {
+      '2283/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    });
+    assert.deepEqual(spec.containers.app.ExposedPorts, { '2283/tcp': {} });
+    for (const role of ['db', 'cache'] as const) {
+      assert.equal(spec.containers[role].HostConfig?.PortBindings, undefined, `${role} publishes nothing`);
+      assert.equal(spec.containers[role].ExposedPorts, undefined);
+    }
+    for (const role of STACK_ROLES) assert.notEqual(spec.containers[role].HostConfig?.PublishAllPorts, true);
+  });
+
+  test('every container has its memory and CPU limit, Init, a restart policy, a health check and no privileges', () => {
+    const given = input();
+    const spec = buildInstanceStackSpec(given);
+    for (const role of STACK_ROLES) {
+      const c = spec.containers[role];
+      const hc = c.HostConfig!;
+      assert.equal(hc.Memory, given.resources[role].memoryBytes, `${role} memory`);
+      assert.equal(hc.MemorySwap, given.resources[role].memoryBytes, `${role} gets no swap beyond its limit`);
+      assert.equal(hc.NanoCpus, given.resources[role].nanoCpus, `${role} CPU`);
+      assert.equal(hc.Init, true);
+      assert.deepEqual(hc.RestartPolicy, { Name: 'unless-stopped' });
+      assert.equal(hc.Privileged, false);
+      assert.equal(hc.NetworkMode, spec.names.network);
+      assert.deepEqual(c.NetworkingConfig?.EndpointsConfig?.[spec.names.network]?.Aliases, [role]);
+      assert.deepEqual(c.Healthcheck?.Test, given.healthchecks[role].test);
+    }
+    assert.equal(spec.containers.db.Healthcheck?.Interval, 1000 * 1_000_000, 'durations are nanoseconds');
+    assert.deepEqual(spec.containers.db.HostConfig?.CapDrop, ['ALL']);
+    assert.deepEqual(spec.containers.cache.HostConfig?.CapDrop, ['ALL']);
+  });
+
+  test('names are deterministic and derived from the instance id', () => {
+    const a = buildInstanceStackSpec(input());
+    const b = buildInstanceStackSpec(input());
+    assert.deepEqual(a, b, 'same input, same spec (spec hash included)');
+    const id = '3f2c9a1e-7b7d-4a2e-9d3c-0c1f5b6a7e88';
+    assert.deepEqual(a.names, {
+      network: `pp-${id}-net`,
+      db: `pp-${id}-db`,
+      cache: `pp-${id}-cache`,
+      app: `pp-${id}-app`,
+      libraryVolume: `pp-${id}-library`,
+      databaseVolume: `pp-${id}-database`,
+    });
+    assert.equal(a.network.Name, a.names.network);
+    assert.deepEqual(a.containers.app.HostConfig?.Mounts, [
+      { Type: 'volume', Source: a.names.libraryVolume, Target: '/data' },
+    ]);
+    assert.deepEqual(a.containers.db.HostConfig?.Mounts, [
+      { Type: 'volume', Source: a.names.databaseVolume, Target: '/var/lib/postgresql/data' },
+    ]);
+  });
+
+  test('every resource carries the instance, subscription, role and managed labels; extra labels cannot override them', () => {
+    const spec = buildInstanceStackSpec(
+      input({ extraLabels: { 'photoplane.test-run': 'unit', [LABELS.instance]: 'someone-else' } }),
+    );
+    const all = [
+      ['network', spec.network.Labels],
+      ['library', spec.volumes.library.Labels],
+      ['database', spec.volumes.database.Labels],
+      ...STACK_ROLES.map((r) => [r, spec.containers[r].Labels] as const),
+    ] as const;
+    for (const [role, labels] of all) {
+      assert.equal(labels[LABELS.instance], spec.instanceId, `${role}: extra labels do not override ours`);
+      assert.equal(labels[LABELS.subscription], 'sub_123');
+      assert.equal(labels[LABELS.role], role);
+      assert.equal(labels[LABELS.managed], 'true');
+      assert.equal(labels['photoplane.test-run'], 'unit');
+    }
+  });
+
+  test("the app is wired to its own db and cache by alias, with the caller's database password", () => {
+    const spec = buildInstanceStackSpec(input({ appEnv: { TZ: 'Europe/Berlin', DB_HOSTNAME: 'elsewhere' } }));
+    const env = new Map(spec.containers.app.Env!.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    assert.equal(env.get('DB_HOSTNAME'), 'db', 'extra env cannot re-point the database');
+    assert.equal(env.get('REDIS_HOSTNAME'), 'cache');
+    assert.equal(env.get('DB_PASSWORD'), 's3cret-from-the-vault');
+    assert.equal(env.get('DB_USERNAME'), 'postgres');
+    assert.equal(env.get('DB_DATABASE_NAME'), 'immich');
+    assert.equal(env.get('IMMICH_PORT'), '2283');
+    assert.equal(env.get('TZ'), 'Europe/Berlin');
+    assert.ok(spec.containers.db.Env!.includes('POSTGRES_PASSWORD=s3cret-from-the-vault'));
+  });
+
+  test('the spec-hash label changes when the spec changes and only then', () => {
+    const a = buildInstanceStackSpec(input());
+    const b = buildInstanceStackSpec(
+      input({ images: { ...input().images, app: 'ghcr.io/immich-app/immich-server:v2.1.0' } }),
+    );
+    assert.equal(a.containers.app.Labels[LABELS.specHash], containerSpecHash(a.containers.app));
+    assert.notEqual(a.containers.app.Labels[LABELS.specHash], b.containers.app.Labels[LABELS.specHash]);
+    assert.equal(a.containers.db.Labels[LABELS.specHash], b.containers.db.Labels[LABELS.specHash]);
+  });
+
+  test('invalid instance ids are refused', () => {
+    for (const bad of ['', 'UPPER', 'a_b', '-lead', 'trail-', 'a.b', 'a/b', '../x', 'x'.repeat(64), 'sp ace']) {
+      assert.throws(
+        () => buildInstanceStackSpec(input({ instanceId: bad })),
+        InvalidInstanceIdError,
+        JSON.stringify(bad),
+      );
+    }
+    assert.doesNotThrow(() => buildInstanceStackSpec(input({ instanceId: 'a' })));
+  });
+
+  test('missing limits, passwords, health checks and bad ports are refused', () => {
+    const base = input();
+    const cases: Partial<InstanceStackInput>[] = [
+      { resources: { ...base.resources, cache: { memoryBytes: 0, nanoCpus: 1e9 } } },
+      { resources: { ...base.resources, app: { memoryBytes: 1e9, nanoCpus: 0.5 } } },
+      { database: { password: '' } },
+      { database: { password: 'line\nbreak' } },
+      { healthchecks: { ...base.healthchecks, db: { test: ['NONE'] } } },
+      { healthchecks: { ...base.healthchecks, app: { test: ['CMD'] } } },
+      { appPort: 70000 },
+      { subscriptionId: '' },
+      { images: { ...base.images, db: '' } },
+    ];
+    for (const c of cases)
+      assert.throws(() => buildInstanceStackSpec(input(c)), InvalidStackInputError, JSON.stringify(c));
+  });
+});
