@@ -66,9 +66,10 @@ export async function ensureCaddy(opts: {
   try {
     await waitFor(
       `Caddy's admin API on ${adminUrl} (log: ${logFile})`,
-      // The admin API can answer a moment before the HTTP server listens.
+      // The admin API can answer a moment before the HTTP server listens. fetch sends Sec-Fetch-Mode, for which
+      // Caddy demands an allowed Origin (its guard against browsers).
       async () =>
-        (await fetch(`${adminUrl}/config/`, { signal: AbortSignal.timeout(1000) })).ok &&
+        (await fetch(`${adminUrl}/config/`, { headers: { origin: adminUrl }, signal: AbortSignal.timeout(1000) })).ok &&
         (await portAnswers(opts.httpPort)),
       { timeoutMs: 30_000, intervalMs: 200, exited: proc.exited },
     );

@@ -1,0 +1,91 @@
+// Pure builders for the Caddy route of one instance. The route's `@id` comes from the instance id, so a retried
+// step finds the route an earlier attempt made instead of adding a second one.
+import { assertInstanceId } from '../docker/names.ts';
+
+const ROUTE_ID_PREFIX = 'pp-route-';
+// One DNS label, lowercase: Caddy compares hosts case-insensitively, and comparing our own stored route with
+// the one we would write must not see a difference where Caddy sees none.
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$|^\[[0-9a-f:.]+\]$/;
+
+export interface InstanceRoute {
+  instanceId: string;
+  /** One DNS label; the instance answers at `<subdomain>.<domain>`. */
+  subdomain: string;
+  /** `host:port` the instance's app listens on, as Caddy can dial it. */
+  upstream: string;
+}
+
+/** A route of ours as Caddy holds it; host and upstream are absent if someone reshaped it by hand. */
+export interface RoutedInstance {
+  instanceId: string;
+  host: string | undefined;
+  upstream: string | undefined;
+}
+
+/** The shape we write; Caddy returns it unchanged (keys reordered) from GET. */
+export interface CaddyRoute {
+  '@id': string;
+  match: { host: string[] }[];
+  handle: { handler: 'reverse_proxy'; upstreams: { dial: string }[] }[];
+  terminal: true;
+}
+
+export class InvalidRouteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRouteError';
+  }
+}
+
+export function routeId(instanceId: string): string {
+  assertInstanceId(instanceId);
+  return `${ROUTE_ID_PREFIX}${instanceId}`;
+}
+
+export function assertDomain(domain: string): void {
+  if (domain.length > 253 || !HOST.test(domain) || domain.startsWith('['))
+    throw new InvalidRouteError(`invalid domain ${JSON.stringify(domain)}: must be a lowercase DNS name`);
+}
+
+/**
+ * Caddy accepts any string as a dial address and only fails when a request comes in (a 502 for the customer),
+ * so a malformed upstream is refused here, before it is written.
+ */
+export function assertUpstream(upstream: string): void {
+  const colon = upstream.lastIndexOf(':');
+  const host = upstream.slice(0, colon);
+  const port = upstream.slice(colon + 1);
+  if (colon <= 0 || !HOST.test(host) || !/^[0-9]{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new InvalidRouteError(`invalid upstream ${JSON.stringify(upstream)}: must be host:port`);
+}
+
+export function buildRoute(route: InstanceRoute, domain: string): CaddyRoute {
+  if (!LABEL.test(route.subdomain))
+    throw new InvalidRouteError(
+      `invalid subdomain ${JSON.stringify(route.subdomain)}: must be one lowercase DNS label (a-z, 0-9, '-')`,
+    );
+  assertUpstream(route.upstream);
+  return {
+    '@id': routeId(route.instanceId),
+    match: [{ host: [`${route.subdomain}.${domain}`] }],
+    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }],
+    terminal: true,
+  };
+}
+
+/** Our routes among whatever the server holds (an operator may have added others); theirs are left out. */
+export function parseRoutes(routes: unknown): RoutedInstance[] {
+  if (!Array.isArray(routes)) return [];
+  const ours: RoutedInstance[] = [];
+  for (const r of routes as Partial<CaddyRoute>[]) {
+    const id = r?.['@id'];
+    if (typeof id !== 'string' || !id.startsWith(ROUTE_ID_PREFIX)) continue;
+    ours.push({
+      instanceId: id.slice(ROUTE_ID_PREFIX.length),
+      host: r.match?.[0]?.host?.[0],
+      upstream: r.handle?.[0]?.upstreams?.[0]?.dial,
+    });
+  }
+  return ours;
+}

@@ -1,0 +1,157 @@
+// The edge/ layer against a real Caddy started for this file, with two small HTTP servers in this process
+// playing two instances. Requests go to Caddy's HTTP port with the Host header a browser would send.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensureCaddy, type Caddy } from '../../../infra/src/caddy.ts';
+import { freePort } from '../../../infra/src/process.ts';
+import { CaddyAdminError, createCaddyEdge, InvalidRouteError, type CaddyEdge } from '../src/edge/index.ts';
+
+const DOMAIN = 'photos.test';
+const SERVER_ID = 'photoplane';
+
+let caddy: Caddy;
+let edge: CaddyEdge;
+let dataDir: string;
+const upstreams: { a: string; b: string } = { a: '', b: '' };
+const servers: http.Server[] = [];
+let seq = 0;
+
+/** Answers with its name and the Host it was asked for, so a test can tell who answered and for whom. */
+async function startUpstream(name: string): Promise<string> {
+  const server = http.createServer((req, res) => res.end(`${name} ${req.headers.host ?? ''}`));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** fetch may not set Host, so node:http; no agent, so no kept-alive connection outlives a config change. */
+async function getThroughCaddy(host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: caddy.httpPort, path: '/', headers: { host }, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function newInstance(): { instanceId: string; subdomain: string; host: string } {
+  const n = `${process.pid}-${++seq}`;
+  return { instanceId: `edge-${n}`, subdomain: `sub-${n}`, host: `sub-${n}.${DOMAIN}` };
+}
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'photoplane-caddy-test-'));
+  caddy = await ensureCaddy({
+    toolsDir: process.env.PHOTOPLANE_TOOLS_DIR ?? path.join(os.homedir(), '.cache/photoplane/tools'),
+    adminPort: await freePort(),
+    httpPort: await freePort(),
+    logDir: dataDir,
+    dataDir,
+  });
+  edge = createCaddyEdge({ adminUrl: caddy.adminUrl, serverId: SERVER_ID, domain: DOMAIN });
+  upstreams.a = await startUpstream('upstream-a');
+  upstreams.b = await startUpstream('upstream-b');
+});
+
+after(async () => {
+  await caddy?.stop();
+  for (const s of servers) await new Promise((resolve) => s.close(resolve));
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a routed subdomain answers through Caddy at <sub>.<domain> and reaches its own upstream', async () => {
+  const i = newInstance();
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'created');
+  const res = await getThroughCaddy(i.host);
+  assert.equal(res.status, 200);
+  // The instance sees the customer's host, which it needs to build its own links.
+  assert.equal(res.body, `upstream-a ${i.host}`);
+});
+
+test('two subdomains reach two different upstreams', async () => {
+  const one = newInstance();
+  const two = newInstance();
+  await edge.routeInstance({ ...one, upstream: upstreams.a });
+  await edge.routeInstance({ ...two, upstream: upstreams.b });
+  assert.equal((await getThroughCaddy(one.host)).body, `upstream-a ${one.host}`);
+  assert.equal((await getThroughCaddy(two.host)).body, `upstream-b ${two.host}`);
+});
+
+test('an unknown host reaches no upstream', async () => {
+  const routed = newInstance();
+  await edge.routeInstance({ ...routed, upstream: upstreams.a });
+  const res = await getThroughCaddy(`nobody-${process.pid}.${DOMAIN}`);
+  // Caddy answers an unmatched request itself (an empty 200); what matters is that no instance does.
+  assert.doesNotMatch(res.body, /upstream-/);
+});
+
+test('routing the same instance twice leaves exactly one route', async () => {
+  const i = newInstance();
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'created');
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'unchanged');
+  const mine = (await edge.listRoutes()).filter((r) => r.instanceId === i.instanceId);
+  assert.deepEqual(mine, [{ instanceId: i.instanceId, host: i.host, upstream: upstreams.a }]);
+});
+
+test('re-routing an instance to a new upstream switches its traffic', async () => {
+  const i = newInstance();
+  await edge.routeInstance({ ...i, upstream: upstreams.a });
+  assert.equal((await getThroughCaddy(i.host)).body, `upstream-a ${i.host}`);
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.b }), 'updated');
+  assert.equal((await getThroughCaddy(i.host)).body, `upstream-b ${i.host}`);
+  assert.equal((await edge.listRoutes()).filter((r) => r.instanceId === i.instanceId).length, 1);
+});
+
+test('unrouting removes the route and unrouting again is a no-op', async () => {
+  const i = newInstance();
+  await edge.routeInstance({ ...i, upstream: upstreams.a });
+  assert.equal(await edge.unrouteInstance(i.instanceId), 'removed');
+  assert.doesNotMatch((await getThroughCaddy(i.host)).body, /upstream-/);
+  assert.ok(!(await edge.listRoutes()).some((r) => r.instanceId === i.instanceId));
+  assert.equal(await edge.unrouteInstance(i.instanceId), 'absent');
+});
+
+test("an error from Caddy's admin API carries Caddy's message", async () => {
+  const wrongServer = createCaddyEdge({ adminUrl: caddy.adminUrl, serverId: 'no-such-server', domain: DOMAIN });
+  await assert.rejects(wrongServer.routeInstance({ ...newInstance(), upstream: upstreams.a }), (e: unknown) => {
+    assert.ok(e instanceof CaddyAdminError);
+    assert.ok(e.status !== undefined && e.status >= 400);
+    assert.match(e.caddyMessage, /invalid traversal path.*no-such-server/);
+    assert.match(e.message, /invalid traversal path/);
+    return true;
+  });
+});
+
+test('a malformed upstream is refused before it reaches Caddy', async () => {
+  // Caddy itself accepts any dial string and would only fail on the first request, with a 502.
+  const before = await edge.listRoutes();
+  for (const upstream of ['127.0.0.1', '127.0.0.1:0', '127.0.0.1:65536', 'http://127.0.0.1:80', ':80', 'a b:80']) {
+    await assert.rejects(edge.routeInstance({ ...newInstance(), upstream }), InvalidRouteError, upstream);
+  }
+  assert.deepEqual(await edge.listRoutes(), before);
+});
+
+test('an unreachable Caddy is an error, never an absent route', async () => {
+  const nowhere = createCaddyEdge({
+    adminUrl: `http://127.0.0.1:${await freePort()}`,
+    serverId: SERVER_ID,
+    domain: DOMAIN,
+  });
+  await assert.rejects(nowhere.unrouteInstance(newInstance().instanceId), (e: unknown) => {
+    assert.ok(e instanceof CaddyAdminError);
+    assert.equal(e.status, undefined);
+    return true;
+  });
+});
