@@ -1,0 +1,16 @@
+export {
+  isPhotoAppError,
+  PhotoAppError,
+  type CreatedApiKey,
+  type CreateUserInput,
+  type PhotoApp,
+  type PhotoAppSession,
+  type PhotoAppUsage,
+  type PhotoAppUser,
+  type PhotoAppUserStatus,
+  type PhotoAppVersion,
+  type SignUpAdminResult,
+  type UpdateUserInput,
+  type UserUsage,
+} from './photo-app.ts';
+export { bytesFromImmich, bytesToImmich, createImmichPhotoApp, type ImmichPhotoAppOptions } from './immich.ts';
