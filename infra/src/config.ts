@@ -21,6 +21,10 @@ export interface StackConfig {
   portalPort: number;
   postgresPort: number;
   temporalPort: number;
+  caddyAdminPort: number;
+  caddyHttpPort: number;
+  /** Instances answer at <subdomain>.<domain> behind Caddy. */
+  domain: string;
 }
 
 function intFrom(name: string, fallback: number): number {
@@ -49,5 +53,8 @@ export function readStackConfig(): StackConfig {
     portalPort: intFrom('PORTAL_PORT', 3000),
     postgresPort: intFrom('PHOTOPLANE_POSTGRES_PORT', 54329),
     temporalPort: intFrom('PHOTOPLANE_TEMPORAL_PORT', 7233),
+    caddyAdminPort: intFrom('PHOTOPLANE_CADDY_ADMIN_PORT', 2019),
+    caddyHttpPort: intFrom('PHOTOPLANE_CADDY_HTTP_PORT', 8080),
+    domain: nonEmpty('PHOTOPLANE_DOMAIN') ?? 'photos.localhost',
   };
 }

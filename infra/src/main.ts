@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CADDY_SERVER_ID } from './caddy.ts';
 import { readStackConfig, repoRoot } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
 import { findOnPath } from './go-tools.ts';
@@ -25,21 +26,40 @@ process.on('SIGTERM', () => shutdown(143));
 
 const tsx = ['--import', 'tsx'];
 
-function serviceEnv(stack: Stack, databaseUrl: string): NodeJS.ProcessEnv {
+function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJS.ProcessEnv {
   return {
+    // Offline, instances are made of the project's stand-in images; set PHOTOPLANE_STACK_PROFILE=immich (and
+    // the PHOTO_*_IMAGE variables) to run Immich's own images where they can be pulled.
+    PHOTOPLANE_STACK_PROFILE: 'standin',
+    PHOTO_APP_IMAGE: stack.images.photoAppStandin,
+    PHOTO_DB_IMAGE: stack.images.busybox,
+    PHOTO_CACHE_IMAGE: stack.images.busybox,
     ...process.env,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: stack.temporal.address,
     TEMPORAL_NAMESPACE: stack.temporal.namespace,
     DOCKER_HOST: stack.docker.host,
+    CADDY_ADMIN_URL: stack.caddy.adminUrl,
+    CADDY_SERVER_ID: CADDY_SERVER_ID,
+    CADDY_HTTP_PORT: String(stack.caddy.httpPort),
+    PHOTOPLANE_DOMAIN: stack.domain,
+    PHOTOPLANE_SECRET_KEY: secretKey,
   };
+}
+
+/** The master key for `npm start`, made once and kept in the data folder (tests make a throw-away one). */
+function localSecretKey(dataDir: string): string {
+  const file = path.join(dataDir, 'secret-key');
+  if (process.env.PHOTOPLANE_SECRET_KEY) return process.env.PHOTOPLANE_SECRET_KEY;
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 async function start(): Promise<void> {
   const config = readStackConfig();
   const stack = await startStack(config, 'start', stoppers);
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
-  const env = serviceEnv(stack, databaseUrl);
+  const env = serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir));
 
   const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
     cwd: repoRoot,
@@ -67,6 +87,7 @@ async function start(): Promise<void> {
     ...(stack.temporal.uiUrl ? [`  Temporal UI      ${stack.temporal.uiUrl}`] : []),
     `  PostgreSQL       ${databaseUrl}`,
     `  Docker Engine    ${stack.docker.host}`,
+    `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
     `  logs             ${stack.logDir}`,
     '',
   ];
@@ -129,7 +150,7 @@ async function test(): Promise<void> {
   });
   say('tests', `${files.length} test files, run id ${runId}`);
   // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
-  const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '');
+  const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '', randomBytes(32).toString('base64url'));
   const env: NodeJS.ProcessEnv = {
     ...services,
     PHOTOPLANE_TEST_SERVER_URL: stack.postgres.adminUrl,

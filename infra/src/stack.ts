@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
+import { ensureCaddy, type Caddy } from './caddy.ts';
 import { ensureDocker, type DockerEngine } from './docker.ts';
 import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
 import { acquireLock } from './lock.ts';
@@ -19,6 +20,8 @@ export interface Stack {
   postgres: Postgres;
   temporal: Temporal;
   docker: DockerEngine;
+  caddy: Caddy;
+  domain: string;
   /** The application database (start) or the migrated template tests copy (test). */
   databaseName: string;
   images: { busybox: string; photoAppStandin: string };
@@ -78,6 +81,15 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   const docker = await ensureDocker({ dockerHost: config.dockerHost, dataRoot, runDir, logDir });
   stoppers.push({ name: 'docker', stop: () => docker.stop() });
 
+  const caddy = await ensureCaddy({
+    toolsDir: config.toolsDir,
+    adminPort: mode === 'start' ? config.caddyAdminPort : await freePort(),
+    httpPort: mode === 'start' ? config.caddyHttpPort : await freePort(),
+    logDir,
+    dataDir: path.join(runRoot, 'caddy'),
+  });
+  stoppers.push({ name: 'caddy', stop: () => caddy.stop() });
+
   const busybox = await ensureImage(docker.client(), await busyboxImageSpec());
   const photoAppStandin = await ensureImage(docker.client(), await photoAppStandinImageSpec());
 
@@ -90,6 +102,8 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     postgres,
     temporal,
     docker,
+    caddy,
+    domain: config.domain,
     databaseName,
     images: { busybox, photoAppStandin },
     logDir,

@@ -6,6 +6,8 @@ export interface TestStack {
   dockerHost: string;
   runId: string;
   images: { busybox: string; photoAppStandin: string };
+  caddy: { adminUrl: string; serverId: string; httpPort: number };
+  domain: string;
 }
 
 export function testStack(): TestStack {
@@ -23,6 +25,12 @@ export function testStack(): TestStack {
       busybox: need('PHOTOPLANE_TEST_IMAGE_BUSYBOX'),
       photoAppStandin: need('PHOTOPLANE_TEST_IMAGE_PHOTO_APP'),
     },
+    caddy: {
+      adminUrl: need('CADDY_ADMIN_URL'),
+      serverId: need('CADDY_SERVER_ID'),
+      httpPort: Number(need('CADDY_HTTP_PORT')),
+    },
+    domain: need('PHOTOPLANE_DOMAIN'),
   };
 }
 

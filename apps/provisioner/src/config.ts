@@ -1,4 +1,6 @@
 // The worker's configuration: the one place it reads the environment. Invalid values stop it at start-up.
+import { STACK_PROFILES, type ProfileImages, type StackProfileName } from './stack-profiles.ts';
+
 export interface ProvisionerConfig {
   databaseUrl: string;
   temporalAddress: string;
@@ -8,6 +10,15 @@ export interface ProvisionerConfig {
   /** Name this worker's Docker host is registered under in the docker_host table. */
   dockerHostName: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Master key for derived instance secrets and encrypted API keys (at least 32 characters). */
+  secretKey: string;
+  /** What instances are made of (see stack-profiles.ts). */
+  stackProfile: StackProfileName;
+  images: ProfileImages;
+  /** Caddy's admin API, the HTTP server holding instance routes, and the domain instances live under. */
+  caddyAdminUrl: string;
+  caddyServerId: string;
+  domain: string;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -30,6 +41,23 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   if (!/^(unix|tcp):\/\//.test(dockerHost)) problems.push('DOCKER_HOST must start with unix:// or tcp://');
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as ProvisionerConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const secretKey = required('PHOTOPLANE_SECRET_KEY');
+  if (secretKey && secretKey.length < 32) problems.push('PHOTOPLANE_SECRET_KEY must be at least 32 characters');
+  const stackProfile = (env.PHOTOPLANE_STACK_PROFILE?.trim() || 'immich') as StackProfileName;
+  if (!STACK_PROFILES.includes(stackProfile))
+    problems.push(`PHOTOPLANE_STACK_PROFILE must be one of ${STACK_PROFILES.join(', ')}`);
+  const images: ProfileImages = {
+    app: env.PHOTO_APP_IMAGE?.trim() || undefined,
+    db: env.PHOTO_DB_IMAGE?.trim() || undefined,
+    cache: env.PHOTO_CACHE_IMAGE?.trim() || undefined,
+  };
+  if (stackProfile === 'standin' && (!images.app || !images.db || !images.cache))
+    problems.push('PHOTOPLANE_STACK_PROFILE=standin needs PHOTO_APP_IMAGE, PHOTO_DB_IMAGE and PHOTO_CACHE_IMAGE');
+  const caddyAdminUrl = env.CADDY_ADMIN_URL?.trim() || 'http://127.0.0.1:2019';
+  if (!/^https?:\/\//.test(caddyAdminUrl)) problems.push('CADDY_ADMIN_URL must be an http(s) URL');
+  const domain = (env.PHOTOPLANE_DOMAIN?.trim() || 'photos.localhost').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
+    problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
   if (problems.length) throw new ConfigError(`invalid provisioner configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     databaseUrl,
@@ -39,5 +67,11 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     dockerHost,
     dockerHostName: env.PHOTOPLANE_DOCKER_HOST_NAME?.trim() || 'local',
     logLevel,
+    secretKey,
+    stackProfile,
+    images,
+    caddyAdminUrl,
+    caddyServerId: env.CADDY_SERVER_ID?.trim() || 'photoplane',
+    domain,
   };
 }

@@ -1,15 +1,18 @@
 // The provisioner worker: polls its task queue on the Temporal server and runs workflows and activities.
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createPrismaClient } from '@photoplane/db';
+import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import type { Activities } from './activities/index.ts';
-import { createActivities } from './activities/index.ts';
+import { createActivities, createHostActivities, type Activities, type HostActivities } from './activities/index.ts';
 import { ConfigError, readProvisionerConfig, type ProvisionerConfig } from './config.ts';
 import { dockerClient } from './docker/index.ts';
 import { createLogger, installTemporalLogger } from './logger.ts';
-import { probeDockerHostWorkflowId, workflowNames } from './shared.ts';
+import { createCaddyEdge } from './edge/index.ts';
+import { createImmichPhotoApp } from './photo-app/index.ts';
+import { createSecrets } from './secrets.ts';
+import { hostTaskQueue, probeDockerHostWorkflowId, workflowNames } from './shared.ts';
+import { stackProfile } from './stack-profiles.ts';
 import type { probeDockerHostWorkflow } from './workflows/index.ts';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -18,7 +21,23 @@ export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: Activities;
+  /** All of them in production; a test may register only those its workflow calls. */
+  activities: Partial<Activities>;
+}
+
+/** The worker of one Docker host: only the host-bound activities, on that host's own task queue (SPEC V5). */
+export function createHostWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  hostName: string;
+  activities: HostActivities;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: hostTaskQueue(opts.hostName),
+    activities: opts.activities,
+  });
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -54,6 +73,27 @@ async function registerDockerHost(config: ProvisionerConfig, logger: Logger): Pr
   }
 }
 
+/** The dependencies of every activity, built from configuration: used by main() and by the end-to-end tests. */
+export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
+  const secrets = createSecrets(config.secretKey);
+  const docker = dockerClient(config.dockerHost);
+  return {
+    activities: createActivities({
+      docker,
+      prisma,
+      secrets,
+      domain: config.domain,
+      edge: createCaddyEdge({ adminUrl: config.caddyAdminUrl, serverId: config.caddyServerId, domain: config.domain }),
+      photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
+    }),
+    hostActivities: createHostActivities({
+      docker,
+      secrets,
+      profile: stackProfile(config.stackProfile, config.images),
+    }),
+  };
+}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -69,15 +109,25 @@ async function main(): Promise<void> {
   installTemporalLogger(logger);
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const deps = buildDeps(config, prisma);
   const worker = await createWorker({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
-    activities: createActivities({ docker: dockerClient(config.dockerHost), prisma }),
+    activities: deps.activities,
+  });
+  const hostWorker = await createHostWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    hostName: config.dockerHostName,
+    activities: deps.hostActivities,
   });
   // Worker.run() installs its own SIGINT/SIGTERM handling: it stops polling, lets running tasks finish, then returns.
-  logger.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress }, 'worker started');
-  const running = worker.run();
+  logger.info(
+    { taskQueue: config.taskQueue, hostQueue: hostTaskQueue(config.dockerHostName), temporal: config.temporalAddress },
+    'worker started',
+  );
+  const running = Promise.all([worker.run(), hostWorker.run()]);
   await registerDockerHost(config, logger);
   await running;
   await connection.close();

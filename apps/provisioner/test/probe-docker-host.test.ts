@@ -8,7 +8,7 @@ import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing
 import { testStack } from '@photoplane/infra/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../src/activities/index.ts';
+import { createDockerHostActivities } from '../src/activities/docker-host.activities.ts';
 import { dockerClient } from '../src/docker/index.ts';
 import { probeDockerHostWorkflowId, workflowNames, type DockerHostProbeResult } from '../src/shared.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
@@ -40,7 +40,7 @@ test('a workflow run by the worker asks the Docker Engine for its version and re
     connection: workerConnection,
     namespace: stack.temporalNamespace,
     taskQueue,
-    activities: createActivities({ docker, prisma }),
+    activities: createDockerHostActivities({ docker, prisma }),
   });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: stack.temporalNamespace });

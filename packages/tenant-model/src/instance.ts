@@ -41,7 +41,14 @@ export type InstanceEvent = (typeof instanceEvents)[number];
 export const instanceTransitions = {
   pending: { provision_started: 'provisioning', deprovision_started: 'deprovisioning' },
   provisioning: { provisioned: 'active', provision_failed: 'failed' },
-  active: { suspend_started: 'suspending', deprovision_started: 'deprovisioning', reprovision_started: 'provisioning' },
+  // provision_failed from active: a provisioning saga that fails after its activation step (the reply was lost,
+  // a later step failed) compensates an instance that is already marked active.
+  active: {
+    suspend_started: 'suspending',
+    deprovision_started: 'deprovisioning',
+    reprovision_started: 'provisioning',
+    provision_failed: 'failed',
+  },
   suspending: { suspended: 'suspended', suspend_failed: 'failed' },
   suspended: { resume_started: 'resuming', deprovision_started: 'deprovisioning' },
   resuming: { resumed: 'active', resume_failed: 'failed' },

@@ -1,10 +1,17 @@
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
+import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 
-export type ActivityDeps = DockerHostActivityDeps;
+export { createHostActivities, type HostActivities, type HostActivityDeps } from './host.activities.ts';
+export type { InstanceActivities } from './instance.activities.ts';
 
-/** Every activity the worker registers, built from injected dependencies (no globals, easy to test). */
+export type ActivityDeps = DockerHostActivityDeps & InstanceActivityDeps;
+
+/**
+ * The activities of the general task queue (workflows run there too), built from injected dependencies. Docker
+ * work on instances runs on each host's own queue: see createHostActivities.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createDockerHostActivities(deps) };
+  return { ...createDockerHostActivities(deps), ...createInstanceActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

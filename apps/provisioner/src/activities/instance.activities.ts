@@ -1,0 +1,147 @@
+// Activities of the provisioning saga that are not bound to a Docker host: the instance's row in the database,
+// placement on a host, the owner in the photo app, and the route at the edge. Each one is idempotent, so a retry
+// or a replay after a worker crash converges instead of duplicating.
+import type { PrismaClient } from '@photoplane/db';
+import { transitionInstance, type InstanceState } from '@photoplane/tenant-model';
+import type { CaddyEdge } from '../edge/index.ts';
+import type { PhotoApp } from '../photo-app/index.ts';
+import type { Secrets } from '../secrets.ts';
+import { hostTaskQueue, type ProvisionStep } from '../shared.ts';
+import { withPermanentErrors } from './errors.ts';
+
+export interface InstanceActivityDeps {
+  prisma: PrismaClient;
+  edge: CaddyEdge;
+  secrets: Secrets;
+  /** The photo app of an instance, reached at its published port on the host. */
+  photoApp: (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) => PhotoApp;
+  domain: string;
+}
+
+/** The app is published on its Docker host's loopback; the worker runs on that host (see README, V5). */
+function appBaseUrl(appHostPort: number): string {
+  return `http://127.0.0.1:${appHostPort}`;
+}
+
+const CONTROL_PLANE_KEY_NAME = 'photoplane-control-plane';
+
+export function createInstanceActivities(deps: InstanceActivityDeps) {
+  const { prisma } = deps;
+
+  async function moveInstance(
+    instanceId: string,
+    event: Parameters<typeof transitionInstance>[1],
+    accept: InstanceState[],
+  ) {
+    const instance = await prisma.instance.findUniqueOrThrow({ where: { id: instanceId } });
+    // A retried activity finds the state it already wrote: that is success, not an illegal transition.
+    if (accept.includes(instance.state)) return instance;
+    const state = transitionInstance(instance.state, event);
+    return prisma.instance.update({ where: { id: instanceId, state: instance.state }, data: { state } });
+  }
+
+  return withPermanentErrors({
+    async startProvisioning(input: { instanceId: string }) {
+      const instance = await moveInstance(input.instanceId, 'provision_started', ['provisioning']);
+      await prisma.instance.update({ where: { id: input.instanceId }, data: { lastError: null } });
+      return { subscriptionId: instance.subscriptionId, subdomain: instance.subdomain };
+    },
+
+    async recordProvisioningStep(input: { instanceId: string; step: ProvisionStep }) {
+      await prisma.instance.update({ where: { id: input.instanceId }, data: { provisioningStep: input.step } });
+    },
+
+    /**
+     * Places the instance on the registered host with the most free room (SPEC V5). Placements are serialised by
+     * an advisory lock so two at once cannot both take a host's last slot.
+     */
+    async placeInstance(input: { instanceId: string }): Promise<{ hostName: string; taskQueue: string }> {
+      return prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('photoplane.placement'))`;
+        const instance = await tx.instance.findUniqueOrThrow({
+          where: { id: input.instanceId },
+          include: { dockerHost: true },
+        });
+        if (instance.dockerHost)
+          return { hostName: instance.dockerHost.name, taskQueue: hostTaskQueue(instance.dockerHost.name) };
+        const hosts = await tx.$queryRaw<{ id: string; name: string; free: number }[]>`
+          SELECT h.id, h.name, h.capacity - COUNT(i.id)::int AS free
+          FROM docker_host h
+          LEFT JOIN instance i ON i."dockerHostId" = h.id AND i.state NOT IN ('deprovisioned', 'failed')
+          WHERE h."lastProbedAt" IS NOT NULL
+          GROUP BY h.id
+          HAVING h.capacity - COUNT(i.id) > 0
+          ORDER BY free DESC, h.name
+          LIMIT 1`;
+        const host = hosts[0];
+        if (!host) throw new Error('no Docker host has room for another instance');
+        await tx.instance.update({ where: { id: input.instanceId }, data: { dockerHostId: host.id } });
+        return { hostName: host.name, taskQueue: hostTaskQueue(host.name) };
+      });
+    },
+
+    async releasePlacement(input: { instanceId: string }) {
+      await prisma.instance.update({
+        where: { id: input.instanceId },
+        data: { dockerHostId: null, appHostPort: null },
+      });
+    },
+
+    /**
+     * Makes the customer the photo app's first admin (SPEC M1) with a derived first password they must change at
+     * first sign-in (M3), and keeps an API key for the control plane, encrypted. Nothing secret is returned, so
+     * nothing secret lands in workflow history.
+     */
+    async registerOwner(input: { instanceId: string; appHostPort: number; owner: { email: string; name: string } }) {
+      const instance = await prisma.instance.findUniqueOrThrow({ where: { id: input.instanceId } });
+      if (instance.photoAppApiKeyCipher && instance.photoAppOwnerId) return { ownerId: instance.photoAppOwnerId };
+      const baseUrl = appBaseUrl(input.appHostPort);
+      const password = deps.secrets.ownerInitialPassword(input.instanceId);
+      const app = deps.photoApp(baseUrl);
+      // 'already-initialised' after a crash between sign-up and storing the key: the derived password still works.
+      await app.signUpAdmin({ email: input.owner.email, name: input.owner.name, password });
+      const session = await app.login({ email: input.owner.email, password });
+      const key = await deps
+        .photoApp(baseUrl, { accessToken: session.accessToken })
+        .createApiKey(CONTROL_PLANE_KEY_NAME);
+      const admin = deps.photoApp(baseUrl, { apiKey: key.secret });
+      await admin.updateUser(session.userId, { shouldChangePassword: true });
+      await prisma.instance.update({
+        where: { id: input.instanceId },
+        data: { photoAppApiKeyCipher: deps.secrets.encrypt(key.secret), photoAppOwnerId: session.userId },
+      });
+      return { ownerId: session.userId };
+    },
+
+    async routeInstance(input: { instanceId: string; subdomain: string; appHostPort: number }) {
+      const outcome = await deps.edge.routeInstance({
+        instanceId: input.instanceId,
+        subdomain: input.subdomain,
+        upstream: `127.0.0.1:${input.appHostPort}`,
+      });
+      return { outcome, url: `https://${input.subdomain}.${deps.domain}` };
+    },
+
+    async unrouteInstance(input: { instanceId: string }) {
+      return { outcome: await deps.edge.unrouteInstance(input.instanceId) };
+    },
+
+    async markInstanceActive(input: { instanceId: string; appHostPort: number }) {
+      await moveInstance(input.instanceId, 'provisioned', ['active']);
+      await prisma.instance.update({
+        where: { id: input.instanceId },
+        data: { appHostPort: input.appHostPort, provisioningStep: null, lastError: null },
+      });
+    },
+
+    async markInstanceFailed(input: { instanceId: string; step: ProvisionStep; error: string }) {
+      await moveInstance(input.instanceId, 'provision_failed', ['failed']);
+      await prisma.instance.update({
+        where: { id: input.instanceId },
+        data: { lastError: `${input.step}: ${input.error}`.slice(0, 2000), appHostPort: null },
+      });
+    },
+  });
+}
+
+export type InstanceActivities = ReturnType<typeof createInstanceActivities>;

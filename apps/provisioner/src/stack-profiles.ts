@@ -1,0 +1,73 @@
+// What an instance is made of, per deployment: the images, limits and health checks that go into
+// buildInstanceStackSpec. `immich` is production (Immich's own images, health checks as in its compose file);
+// `standin` is for machines that cannot pull them (tests, offline demos): the project's Immich stand-in as the
+// app and a static busybox playing the database and cache ports.
+import type { InstanceStackInput } from './docker/index.ts';
+
+export type StackProfileName = 'immich' | 'standin';
+export const STACK_PROFILES: readonly StackProfileName[] = ['immich', 'standin'];
+
+export type StackProfile = Omit<InstanceStackInput, 'instanceId' | 'subscriptionId' | 'database' | 'extraLabels'>;
+
+export interface ProfileImages {
+  app?: string | undefined;
+  db?: string | undefined;
+  cache?: string | undefined;
+}
+
+const MiB = 1024 * 1024;
+
+function immich(images: ProfileImages): StackProfile {
+  return {
+    images: {
+      app: images.app ?? 'ghcr.io/immich-app/immich-server:release',
+      db: images.db ?? 'ghcr.io/immich-app/postgres:14-vectorchord0.4.3-pgvectors0.2.0',
+      cache: images.cache ?? 'docker.io/valkey/valkey:8-bookworm',
+    },
+    resources: {
+      app: { memoryBytes: 2048 * MiB, nanoCpus: 2e9 },
+      db: { memoryBytes: 1024 * MiB, nanoCpus: 1e9 },
+      cache: { memoryBytes: 256 * MiB, nanoCpus: 0.5e9 },
+    },
+    healthchecks: {
+      app: { test: ['CMD-SHELL', 'immich-healthcheck'], intervalMs: 10_000, startPeriodMs: 120_000 },
+      db: { test: ['CMD-SHELL', 'pg_isready --dbname="$POSTGRES_DB" --username="$POSTGRES_USER"'], intervalMs: 5_000 },
+      cache: { test: ['CMD-SHELL', 'redis-cli ping || exit 1'], intervalMs: 5_000 },
+    },
+    appPort: 2283,
+  };
+}
+
+/** busybox httpd answering on the port, so that a health check's GET gets 200 (httpd 404s without an index). */
+function httpdOn(port: number): string[] {
+  return ['sh', '-c', `mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p ${port} -h /www`];
+}
+
+function standin(images: ProfileImages): StackProfile {
+  if (!images.app || !images.db || !images.cache) {
+    throw new Error(
+      'the standin profile needs PHOTO_APP_IMAGE, PHOTO_DB_IMAGE and PHOTO_CACHE_IMAGE (built by the stack)',
+    );
+  }
+  const fast = { intervalMs: 500, timeoutMs: 2_000, retries: 5, startPeriodMs: 10_000 };
+  const get = (port: number) => ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/`];
+  return {
+    images: { app: images.app, db: images.db, cache: images.cache },
+    resources: {
+      app: { memoryBytes: 128 * MiB, nanoCpus: 0.5e9 },
+      db: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9 },
+      cache: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9 },
+    },
+    healthchecks: {
+      app: { test: ['CMD', '/photo-app-standin', '-healthcheck'], ...fast },
+      db: { test: get(5432), ...fast },
+      cache: { test: get(6379), ...fast },
+    },
+    commands: { db: httpdOn(5432), cache: httpdOn(6379) },
+    appPort: 2283,
+  };
+}
+
+export function stackProfile(name: StackProfileName, images: ProfileImages): StackProfile {
+  return name === 'immich' ? immich(images) : standin(images);
+}

@@ -1,0 +1,94 @@
+// Provisioning an instance as a saga (SPEC V1, V2). Every step is an idempotent activity; before a step runs, the
+// compensation that undoes it is registered, and on any failure the compensations run in reverse order, in a
+// scope that cancellation cannot interrupt, so a failed instance leaves no container, volume, network or route.
+// The current step is visible through the `progress` query and in the instance's row.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities, HostActivities } from '../activities/index.ts';
+import {
+  PROGRESS_QUERY,
+  type ProvisionInstanceInput,
+  type ProvisionInstanceResult,
+  type ProvisionProgress,
+  type ProvisionStep,
+} from '../shared.ts';
+
+const retry: ActivityOptions['retry'] = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 5,
+};
+
+const control = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
+
+function hostActivities(taskQueue: string) {
+  return proxyActivities<HostActivities>({
+    taskQueue,
+    // Bringing a stack up waits for health checks; heartbeats show it is still alive.
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry,
+  });
+}
+
+export const progressQuery = defineQuery<ProvisionProgress>(PROGRESS_QUERY);
+
+export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): Promise<ProvisionInstanceResult> {
+  const { instanceId } = input;
+  const progress: ProvisionProgress = { step: 'start', completed: [], failed: false };
+  setHandler(progressQuery, () => progress);
+  const compensations: (() => Promise<unknown>)[] = [];
+
+  async function step<T>(name: ProvisionStep, run: () => Promise<T>): Promise<T> {
+    progress.step = name;
+    await control.recordProvisioningStep({ instanceId, step: name });
+    const result = await run();
+    progress.completed.push(name);
+    return result;
+  }
+
+  try {
+    const { subscriptionId, subdomain } = await step('start', () => control.startProvisioning({ instanceId }));
+
+    compensations.unshift(() => control.releasePlacement({ instanceId }));
+    const placement = await step('place', () => control.placeInstance({ instanceId }));
+    const host = hostActivities(placement.taskQueue);
+
+    compensations.unshift(() => host.removeInstanceStack({ instanceId, keepVolumes: false }));
+    const { appHostPort } = await step('containers', () => host.ensureInstanceStack({ instanceId, subscriptionId }));
+
+    // No compensation of its own: the owner lives in the app's database, which the stack removal takes away.
+    await step('owner', () => control.registerOwner({ instanceId, appHostPort, owner: input.owner }));
+
+    compensations.unshift(() => control.unrouteInstance({ instanceId }));
+    const { url } = await step('route', () => control.routeInstance({ instanceId, subdomain, appHostPort }));
+
+    await step('activate', () => control.markInstanceActive({ instanceId, appHostPort }));
+    return { instanceId, hostName: placement.hostName, appHostPort, url };
+  } catch (err) {
+    progress.failed = true;
+    const failedStep = progress.step;
+    await CancellationScope.nonCancellable(async () => {
+      for (const undo of compensations) await undo();
+      await control.markInstanceFailed({ instanceId, step: failedStep, error: describe(err) });
+    });
+    throw ApplicationFailure.nonRetryable(
+      `provisioning failed at step "${failedStep}": ${describe(err)}`,
+      'ProvisioningFailed',
+    );
+  }
+}
+
+/** The innermost message: an ActivityFailure wraps the activity's own error as its cause. */
+function describe(err: unknown): string {
+  let cur: unknown = err;
+  while (cur instanceof Error && cur.cause instanceof Error) cur = cur.cause;
+  return cur instanceof Error ? cur.message : String(cur);
+}
