@@ -73,16 +73,30 @@ export async function ensureDocker(opts: {
     );
   }
   if (!findOnPath('dockerd')) await installDockerIo();
+  return startDockerd({ ...opts, name: 'dockerd', iptables: true });
+}
 
+/**
+ * A dockerd of our own. `iptables: false` is only for an extra engine that plays a second host for placement:
+ * two daemons that both manage iptables disturb each other's rules, and isolation is tested on the first one.
+ */
+export async function startDockerd(opts: {
+  name: string;
+  dataRoot: string;
+  runDir: string;
+  logDir: string;
+  iptables: boolean;
+}): Promise<DockerEngine> {
   fs.mkdirSync(opts.dataRoot, { recursive: true });
   fs.mkdirSync(opts.runDir, { recursive: true });
   const socket = path.join(opts.runDir, 'docker.sock');
   const host = `unix://${socket}`;
   const pidFile = path.join(opts.runDir, 'dockerd.pid');
+  const logFile = path.join(opts.logDir, `${opts.name}.log`);
   await stopStaleDaemon(pidFile);
-  const rulesBefore = iptablesSave();
+  const rulesBefore = opts.iptables ? iptablesSave() : undefined;
   const proc = startProcess(
-    'dockerd',
+    opts.name,
     'dockerd',
     [
       '--host',
@@ -97,17 +111,18 @@ export async function ensureDocker(opts: {
       'vfs',
       '--bridge',
       'none',
+      `--iptables=${opts.iptables}`,
       '--ip6tables=false',
       '--log-level',
       'warn',
     ],
-    { logFile: path.join(opts.logDir, 'dockerd.log'), stopTimeoutMs: 20_000 },
+    { logFile, stopTimeoutMs: 20_000 },
   );
-  await waitFor(`dockerd on ${socket} (log: ${path.join(opts.logDir, 'dockerd.log')})`, () => answers(host), {
+  await waitFor(`${opts.name} on ${socket} (log: ${logFile})`, () => answers(host), {
     timeoutMs: 60_000,
     exited: proc.exited,
   });
-  say('docker', `dockerd on ${host} (data root ${opts.dataRoot})`);
+  say('docker', `${opts.name} on ${host} (data root ${opts.dataRoot}${opts.iptables ? '' : ', iptables off'})`);
   return {
     host,
     started: true,

@@ -2,7 +2,7 @@
 //
 //   start  bring the stack up, migrate, run the portal and the worker, print every URL; Ctrl-C stops it all.
 //   test   static checks, then the stack in throw-away folders, then every test file; everything stops after.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CADDY_SERVER_ID } from './caddy.ts';
@@ -44,6 +44,8 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJ
     CADDY_HTTP_PORT: String(stack.caddy.httpPort),
     PHOTOPLANE_DOMAIN: stack.domain,
     PHOTOPLANE_SECRET_KEY: secretKey,
+    // The portal signs access tokens with a key of its own, derived so `npm start` keeps sign-ins across restarts.
+    JWT_SECRET: createHmac('sha256', secretKey).update('photoplane/jwt/v1').digest('base64url'),
   };
 }
 
@@ -158,6 +160,7 @@ async function test(): Promise<void> {
     PHOTOPLANE_TEST_RUN_ID: runId,
     PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
     PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
+    ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),
   };
   const testRun = startProcess('tests', process.execPath, [...tsx, '--test', '--test-reporter=spec', ...files], {
     cwd: repoRoot,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
 import { ensureCaddy, type Caddy } from './caddy.ts';
-import { ensureDocker, type DockerEngine } from './docker.ts';
+import { ensureDocker, startDockerd, type DockerEngine } from './docker.ts';
 import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
 import { acquireLock } from './lock.ts';
 import { say } from './log.ts';
@@ -20,6 +20,8 @@ export interface Stack {
   postgres: Postgres;
   temporal: Temporal;
   docker: DockerEngine;
+  /** Tests only: a second engine playing a second Docker host, for placement (SPEC V5). */
+  secondDocker: DockerEngine | undefined;
   caddy: Caddy;
   domain: string;
   /** The application database (start) or the migrated template tests copy (test). */
@@ -90,8 +92,23 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   });
   stoppers.push({ name: 'caddy', stop: () => caddy.stop() });
 
-  const busybox = await ensureImage(docker.client(), await busyboxImageSpec());
-  const photoAppStandin = await ensureImage(docker.client(), await photoAppStandinImageSpec());
+  const imageSpecs = [await busyboxImageSpec(), await photoAppStandinImageSpec()];
+  const [busybox, photoAppStandin] = (await Promise.all(
+    imageSpecs.map((spec) => ensureImage(docker.client(), spec)),
+  )) as [string, string];
+
+  let secondDocker: DockerEngine | undefined;
+  if (mode === 'test' && docker.started) {
+    secondDocker = await startDockerd({
+      name: 'dockerd-2',
+      dataRoot: `${dataRoot}-2`,
+      runDir: `${runDir}-2`,
+      logDir,
+      iptables: false,
+    });
+    stoppers.push({ name: 'second docker', stop: () => secondDocker!.stop() });
+    await Promise.all(imageSpecs.map((spec) => ensureImage(secondDocker!.client(), spec)));
+  }
 
   const databaseName = mode === 'start' ? 'photoplane' : 'photoplane_template';
   const url = await postgres.ensureDatabase(databaseName);
@@ -102,6 +119,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     postgres,
     temporal,
     docker,
+    secondDocker,
     caddy,
     domain: config.domain,
     databaseName,

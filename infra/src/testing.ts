@@ -4,6 +4,8 @@ export interface TestStack {
   temporalAddress: string;
   temporalNamespace: string;
   dockerHost: string;
+  /** A second engine on this machine (iptables off: for placement only), when the stack started its own dockerd. */
+  secondDockerHost: string | undefined;
   runId: string;
   images: { busybox: string; photoAppStandin: string };
   caddy: { adminUrl: string; serverId: string; httpPort: number };
@@ -20,6 +22,7 @@ export function testStack(): TestStack {
     temporalAddress: need('TEMPORAL_ADDRESS'),
     temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
     dockerHost: need('DOCKER_HOST'),
+    secondDockerHost: process.env.PHOTOPLANE_TEST_DOCKER_HOST_2,
     runId: need('PHOTOPLANE_TEST_RUN_ID'),
     images: {
       busybox: need('PHOTOPLANE_TEST_IMAGE_BUSYBOX'),

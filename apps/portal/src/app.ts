@@ -1,15 +1,25 @@
 // The portal's plugin tree: external plugins, then our decorators, then routes (fastify/demo's order).
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
+import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
+import type { LoginRateLimit } from './plugins/login-throttle.ts';
+import authRoutes from './routes/auth/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
+import type { AccountService } from './services/account.service.ts';
 import type { ReadinessService } from './services/readiness.service.ts';
+import type { SessionService } from './services/session.service.ts';
 
 export interface Services {
   readiness: ReadinessService;
+  // Optional so that an app built only to test the shared HTTP surface needs no database; the auth routes are
+  // mounted when both are given (and then `accessTokens` is required).
+  accounts?: AccountService;
+  sessions?: SessionService;
 }
 
 declare module 'fastify' {
@@ -21,7 +31,12 @@ declare module 'fastify' {
 export interface AppOptions {
   services: Services;
   logger?: FastifyServerOptions['logger'];
+  /** A ready-made pino logger instead of `logger` options, when the services log through the same one. */
+  loggerInstance?: FastifyBaseLogger;
   bodyLimit?: number;
+  accessTokens?: AccessTokenOptions;
+  /** Defaults to 10 sign-in attempts per client IP and per e-mail address a minute. */
+  loginRateLimit?: LoginRateLimit;
 }
 
 export const REDACTED_PATHS = [
@@ -32,12 +47,13 @@ export const REDACTED_PATHS = [
   '*.password',
   '*.token',
   '*.refreshToken',
+  '*.accessToken',
   '*.secret',
 ];
 
 export async function buildApp(opts: AppOptions) {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     // Unknown fields are refused, not silently dropped: a typo in a field name must not look like success.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
@@ -55,12 +71,28 @@ export async function buildApp(opts: AppOptions) {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Only where a route asks for it (the login throttle); nothing is limited by default.
+  await app.register(rateLimit, { global: false });
 
   app.addSchema(Problem);
   app.decorate('services', opts.services);
   await app.register(errorHandler);
 
+  const { accounts, sessions } = opts.services;
+  if (accounts && sessions) {
+    if (!opts.accessTokens)
+      throw new Error('buildApp: the auth routes need accessTokens (secret, issuer, audience, TTL)');
+    await app.register(authPlugin, { ...opts.accessTokens, sessions });
+  }
+
   await app.register(healthRoutes);
+  if (accounts && sessions) {
+    await app.register(authRoutes, {
+      accounts,
+      sessions,
+      loginRateLimit: opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
+    });
+  }
   return app;
 }
 

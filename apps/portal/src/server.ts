@@ -2,9 +2,16 @@
 import { pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
 import { Connection } from '@temporalio/client';
+import nodemailer from 'nodemailer';
+import { pino } from 'pino';
 import { buildApp, REDACTED_PATHS } from './app.ts';
 import { ConfigError, readPortalConfig } from './config.ts';
+import { createUnitOfWork } from './repositories/unit-of-work.ts';
+import { createAccountService } from './services/account.service.ts';
+import { createMailService } from './services/mail.service.ts';
+import { createPasswordService } from './services/password.service.ts';
 import { createReadinessService } from './services/readiness.service.ts';
+import { createSessionService } from './services/session.service.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -24,13 +31,41 @@ async function main(): Promise<void> {
     database: () => prisma.$queryRaw`SELECT 1`,
     temporal: () => temporal.workflowService.describeNamespace({ namespace: config.temporalNamespace }),
   });
+  // One logger for the app and the services, so background failures (mail delivery) land in the same log.
+  const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  if (config.jwtSecretGenerated)
+    logger.warn('JWT_SECRET is not set: using a random key, so sign-ins end when the portal restarts');
+  const repositories = createUnitOfWork(prisma);
+  const passwords = createPasswordService();
+  const mail = createMailService({
+    transport: nodemailer.createTransport(config.smtpUrl),
+    from: config.mailFrom,
+    publicUrl: config.publicUrl,
+    log: logger,
+  });
   const app = await buildApp({
-    services: { readiness },
+    services: {
+      readiness,
+      accounts: createAccountService({ repositories, passwords, mail }),
+      sessions: createSessionService({
+        repositories,
+        passwords,
+        refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      }),
+    },
     bodyLimit: config.bodyLimit,
-    logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    loggerInstance: logger,
+    accessTokens: {
+      secret: config.jwtSecret,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    },
+    loginRateLimit: { max: config.loginAttemptsPerMinute, timeWindowMs: 60_000 },
   });
   const close = async () => {
     await app.close();
+    await mail.close();
     await temporal.close();
     await prisma.$disconnect();
     process.exit(0);

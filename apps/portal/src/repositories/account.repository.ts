@@ -1,0 +1,61 @@
+// Portal accounts (customers and staff).
+import type { AccountId } from '@photoplane/tenant-model';
+import type { Db } from './db.ts';
+
+export type AccountRole = 'customer' | 'support' | 'superadmin';
+
+export interface AccountRecord {
+  id: AccountId;
+  email: string;
+  emailNormalized: string;
+  name: string | null;
+  role: AccountRole;
+  passwordHash: string;
+  emailVerifiedAt: Date | null;
+}
+
+export interface NewAccount {
+  email: string;
+  emailNormalized: string;
+  name: string | null;
+  passwordHash: string;
+}
+
+const columns = {
+  id: true,
+  email: true,
+  emailNormalized: true,
+  name: true,
+  role: true,
+  passwordHash: true,
+  emailVerifiedAt: true,
+} as const;
+
+export function createAccountRepository(db: Db) {
+  return {
+    async findByEmail(emailNormalized: string): Promise<AccountRecord | null> {
+      return (await db.account.findUnique({ where: { emailNormalized }, select: columns })) as AccountRecord | null;
+    },
+
+    async findById(id: AccountId): Promise<AccountRecord | null> {
+      return (await db.account.findUnique({ where: { id }, select: columns })) as AccountRecord | null;
+    },
+
+    /** Null when the e-mail is taken (a concurrent sign-up won the unique index). */
+    async create(account: NewAccount): Promise<AccountRecord | null> {
+      const rows = await db.account.createManyAndReturn({ data: [account], select: columns, skipDuplicates: true });
+      return (rows[0] as AccountRecord | undefined) ?? null;
+    },
+
+    /** Keeps the first verification time if the address was already proven. */
+    async markEmailVerified(id: AccountId, at: Date): Promise<void> {
+      await db.account.updateMany({ where: { id, emailVerifiedAt: null }, data: { emailVerifiedAt: at } });
+    },
+
+    async updatePasswordHash(id: AccountId, passwordHash: string): Promise<void> {
+      await db.account.update({ where: { id }, data: { passwordHash } });
+    },
+  };
+}
+
+export type AccountRepository = ReturnType<typeof createAccountRepository>;

@@ -1,0 +1,23 @@
+// The audit log (SPEC A5): security-relevant events on accounts, written next to the change they describe.
+import type { Prisma } from '@photoplane/db';
+import type { Db } from './db.ts';
+
+export interface AuditEvent {
+  actorType: 'account' | 'system';
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  at: Date;
+  details?: Prisma.InputJsonObject;
+}
+
+export function createAuditEventRepository(db: Db) {
+  return {
+    async record(event: AuditEvent): Promise<void> {
+      await db.auditEvent.create({ data: event });
+    },
+  };
+}
+
+export type AuditEventRepository = ReturnType<typeof createAuditEventRepository>;

@@ -1,0 +1,104 @@
+// Portal-realm sessions. A sign-in starts a family; each refresh revokes the family's current row and adds a
+// new one, so a revoked row whose refresh token is presented again is evidence of a stolen token.
+import type { AccountId, SessionId } from '@photoplane/tenant-model';
+import { Prisma } from '@photoplane/db';
+import type { Db } from './db.ts';
+
+export interface SessionRecord {
+  id: SessionId;
+  accountId: AccountId;
+  familyId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  deviceType: string | null;
+  deviceOs: string | null;
+}
+
+export interface NewSession {
+  accountId: AccountId;
+  familyId: string;
+  refreshTokenHash: string;
+  expiresAt: Date;
+  deviceType: string | null;
+  deviceOs: string | null;
+}
+
+// Ids in access tokens are ours, but a malformed one must read as "no session", not fail the ::uuid cast.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createSessionRepository(db: Db) {
+  return {
+    async create(session: NewSession, now: Date): Promise<SessionId> {
+      const row = await db.session.create({
+        data: { ...session, realm: 'portal', createdAt: now, lastUsedAt: now },
+        select: { id: true },
+      });
+      return row.id as SessionId;
+    },
+
+    async findByRefreshTokenHash(refreshTokenHash: string): Promise<SessionRecord | null> {
+      const row = await db.session.findFirst({
+        where: { refreshTokenHash, realm: 'portal', accountId: { not: null } },
+        select: {
+          id: true,
+          accountId: true,
+          familyId: true,
+          expiresAt: true,
+          revokedAt: true,
+          deviceType: true,
+          deviceOs: true,
+        },
+      });
+      return row as SessionRecord | null;
+    },
+
+    /** False when the row was already revoked, i.e. a concurrent refresh or a logout got there first. */
+    async revoke(id: SessionId, at: Date): Promise<boolean> {
+      const { count } = await db.session.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
+      return count === 1;
+    },
+
+    async revokeFamily(familyId: string, at: Date): Promise<number> {
+      const { count } = await db.session.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: at } });
+      return count;
+    },
+
+    async revokeFamilyOf(id: SessionId, accountId: AccountId, at: Date): Promise<void> {
+      if (!UUID.test(id)) return;
+      await db.$executeRaw`
+        UPDATE session SET "revokedAt" = ${at}
+        WHERE "revokedAt" IS NULL
+          AND "familyId" = (SELECT "familyId" FROM session WHERE id = ${id}::uuid AND "accountId" = ${accountId}::uuid)`;
+    },
+
+    async revokeAllOfAccount(accountId: AccountId, at: Date): Promise<number> {
+      const { count } = await db.session.updateMany({
+        where: { accountId, realm: 'portal', revokedAt: null },
+        data: { revokedAt: at },
+      });
+      return count;
+    },
+
+    /**
+     * Whether the sign-in that issued this session id is still live: some row of its family is neither revoked
+     * nor expired. Refresh replaces the row, so an access token from before a refresh keeps working until it
+     * expires, while logout, reuse detection and password reset (which revoke the whole family) end it at once.
+     */
+    async isSignInLive(id: SessionId, accountId: AccountId, now: Date): Promise<boolean> {
+      if (!UUID.test(id) || !UUID.test(accountId)) return false;
+      const rows = await db.$queryRaw<{ live: boolean }[]>(Prisma.sql`
+        SELECT EXISTS (
+          SELECT 1 FROM session issued
+          JOIN session current ON current."familyId" = issued."familyId"
+          WHERE issued.id = ${id}::uuid
+            AND issued."accountId" = ${accountId}::uuid
+            AND issued.realm = 'portal'
+            AND current."revokedAt" IS NULL
+            AND current."expiresAt" > ${now}
+        ) AS live`);
+      return rows[0]?.live === true;
+    },
+  };
+}
+
+export type SessionRepository = ReturnType<typeof createSessionRepository>;

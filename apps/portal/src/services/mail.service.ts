@@ -1,0 +1,103 @@
+// The e-mails the portal sends about accounts. Delivery happens in the background: a request answers the same
+// way and in about the same time whether or not it caused an e-mail, which is what keeps sign-up and password
+// reset from revealing which addresses have accounts. Failures are logged (never with the link) and `flush()`
+// waits for deliveries in flight (shutdown, tests).
+import type { Transporter } from 'nodemailer';
+
+export interface MailLogger {
+  error(details: object, message: string): void;
+}
+
+export interface MailServiceOptions {
+  transport: Pick<Transporter, 'sendMail' | 'close'>;
+  from: string;
+  /** The portal's public URL, no trailing slash; links point below it. */
+  publicUrl: string;
+  log: MailLogger;
+}
+
+interface Message {
+  kind: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export function createMailService({ transport, from, publicUrl, log }: MailServiceOptions) {
+  const inFlight = new Set<Promise<void>>();
+
+  async function flush(): Promise<void> {
+    while (inFlight.size) await Promise.all(inFlight);
+  }
+
+  function dispatch(message: Message): void {
+    const { kind, ...mail } = message;
+    const delivery = transport
+      .sendMail({ from, ...mail })
+      .then(() => undefined)
+      .catch((err: unknown) => log.error({ err, kind }, 'e-mail delivery failed'))
+      .finally(() => inFlight.delete(delivery));
+    inFlight.add(delivery);
+  }
+
+  // The token goes in the fragment: browsers never send it to a server, so it stays out of access logs and
+  // Referer headers; the page reads it and posts it to the API.
+  const link = (path: string, token: string) => `${publicUrl}${path}#token=${token}`;
+
+  return {
+    sendEmailVerification(to: string, token: string): void {
+      dispatch({
+        kind: 'email_verification',
+        to,
+        subject: 'Confirm your e-mail address for Photoplane',
+        text: [
+          'Welcome to Photoplane!',
+          '',
+          'Open this link to confirm your e-mail address:',
+          link('/verify-email', token),
+          '',
+          'The link works once and expires in 24 hours. If you did not sign up, ignore this e-mail.',
+        ].join('\n'),
+      });
+    },
+
+    /** Sent instead of a verification link when someone signs up with an address that already has an account. */
+    sendSignUpAttemptNotice(to: string): void {
+      dispatch({
+        kind: 'sign_up_attempt',
+        to,
+        subject: 'Someone tried to sign up to Photoplane with your e-mail address',
+        text: [
+          'Someone (maybe you) tried to create a Photoplane account with this e-mail address, which already has one.',
+          '',
+          `If it was you, sign in at ${publicUrl}/login, or reset your password at ${publicUrl}/reset-password.`,
+          'If it was not you, you can ignore this e-mail: nothing about your account has changed.',
+        ].join('\n'),
+      });
+    },
+
+    sendPasswordReset(to: string, token: string): void {
+      dispatch({
+        kind: 'password_reset',
+        to,
+        subject: 'Reset your Photoplane password',
+        text: [
+          'Open this link to choose a new password:',
+          link('/reset-password', token),
+          '',
+          'The link works once and expires in 1 hour. Choosing a new password signs you out everywhere.',
+          'If you did not ask for this, ignore this e-mail: your password stays as it is.',
+        ].join('\n'),
+      });
+    },
+
+    flush,
+
+    async close(): Promise<void> {
+      await flush();
+      transport.close();
+    },
+  };
+}
+
+export type MailService = ReturnType<typeof createMailService>;
