@@ -23,6 +23,7 @@ export interface StackConfig {
   temporalPort: number;
   caddyAdminPort: number;
   caddyHttpPort: number;
+  stripeMockPort: number;
   /** Instances answer at <subdomain>.<domain> behind Caddy. */
   domain: string;
 }
@@ -55,6 +56,7 @@ export function readStackConfig(): StackConfig {
     temporalPort: intFrom('PHOTOPLANE_TEMPORAL_PORT', 7233),
     caddyAdminPort: intFrom('PHOTOPLANE_CADDY_ADMIN_PORT', 2019),
     caddyHttpPort: intFrom('PHOTOPLANE_CADDY_HTTP_PORT', 8080),
+    stripeMockPort: intFrom('PHOTOPLANE_STRIPE_MOCK_PORT', 12111),
     domain: nonEmpty('PHOTOPLANE_DOMAIN') ?? 'photos.localhost',
   };
 }

@@ -44,6 +44,10 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJ
     CADDY_HTTP_PORT: String(stack.caddy.httpPort),
     PHOTOPLANE_DOMAIN: stack.domain,
     PHOTOPLANE_SECRET_KEY: secretKey,
+    // stripe-node pointed at stripe-mock; webhook signatures are made and checked with this secret.
+    STRIPE_SECRET_KEY: 'sk_test_photoplane_local',
+    STRIPE_API_URL: stack.stripe.url,
+    STRIPE_WEBHOOK_SECRET: `whsec_${createHmac('sha256', secretKey).update('photoplane/stripe-webhook/v1').digest('hex')}`,
     // The portal signs access tokens with a key of its own, derived so `npm start` keeps sign-ins across restarts.
     JWT_SECRET: createHmac('sha256', secretKey).update('photoplane/jwt/v1').digest('base64url'),
   };
@@ -89,6 +93,7 @@ async function start(): Promise<void> {
     ...(stack.temporal.uiUrl ? [`  Temporal UI      ${stack.temporal.uiUrl}`] : []),
     `  PostgreSQL       ${databaseUrl}`,
     `  Docker Engine    ${stack.docker.host}`,
+    `  Stripe (mock)    ${stack.stripe.url}`,
     `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
     `  logs             ${stack.logDir}`,
     '',

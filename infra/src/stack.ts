@@ -6,6 +6,7 @@ import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
 import { ensureCaddy, type Caddy } from './caddy.ts';
+import { ensureStripeMock, type StripeMock } from './stripe-mock.ts';
 import { ensureDocker, startDockerd, type DockerEngine } from './docker.ts';
 import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
 import { acquireLock } from './lock.ts';
@@ -23,6 +24,7 @@ export interface Stack {
   /** Tests only: a second engine playing a second Docker host, for placement (SPEC V5). */
   secondDocker: DockerEngine | undefined;
   caddy: Caddy;
+  stripe: StripeMock;
   domain: string;
   /** The application database (start) or the migrated template tests copy (test). */
   databaseName: string;
@@ -92,6 +94,13 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   });
   stoppers.push({ name: 'caddy', stop: () => caddy.stop() });
 
+  const stripe = await ensureStripeMock({
+    toolsDir: config.toolsDir,
+    port: mode === 'start' ? config.stripeMockPort : await freePort(),
+    logDir,
+  });
+  stoppers.push({ name: 'stripe-mock', stop: () => stripe.stop() });
+
   const imageSpecs = [await busyboxImageSpec(), await photoAppStandinImageSpec()];
   const [busybox, photoAppStandin] = (await Promise.all(
     imageSpecs.map((spec) => ensureImage(docker.client(), spec)),
@@ -121,6 +130,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     docker,
     secondDocker,
     caddy,
+    stripe,
     domain: config.domain,
     databaseName,
     images: { busybox, photoAppStandin },

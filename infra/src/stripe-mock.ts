@@ -1,0 +1,29 @@
+// stripe-mock (Stripe's official API mock) for tests and `npm start`: the real stripe-node client talks to it over
+// HTTP on 127.0.0.1. Built once from source with `go install` into the tools cache.
+import path from 'node:path';
+import { ensureGoTool, STRIPE_MOCK } from './go-tools.ts';
+import { say } from './log.ts';
+import { portAnswers, startProcess, waitFor } from './process.ts';
+
+export interface StripeMock {
+  /** For `new Stripe(key, { host, port, protocol: 'http' })`. */
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function ensureStripeMock(opts: { toolsDir: string; port: number; logDir: string }): Promise<StripeMock> {
+  if (await portAnswers(opts.port)) throw new Error(`port ${opts.port} is already in use (another stripe-mock?)`);
+  const binary = await ensureGoTool(STRIPE_MOCK, opts.toolsDir);
+  const logFile = path.join(opts.logDir, 'stripe-mock.log');
+  const proc = startProcess('stripe-mock', binary, ['-http-addr', `127.0.0.1:${opts.port}`], { logFile });
+  const url = `http://127.0.0.1:${opts.port}`;
+  await waitFor(
+    `stripe-mock on ${url} (log: ${logFile})`,
+    async () => (await fetch(`${url}/v1/customers`, { headers: { authorization: 'Bearer sk_test_123' } })).ok,
+    { timeoutMs: 30_000, exited: proc.exited },
+  );
+  say('stripe-mock', `on ${url} (${binary})`);
+  return { host: '127.0.0.1', port: opts.port, url, stop: () => proc.stop() };
+}
