@@ -17,7 +17,15 @@ export async function ensureStripeMock(opts: { toolsDir: string; port: number; l
   if (await portAnswers(opts.port)) throw new Error(`port ${opts.port} is already in use (another stripe-mock?)`);
   const binary = await ensureGoTool(STRIPE_MOCK, opts.toolsDir);
   const logFile = path.join(opts.logDir, 'stripe-mock.log');
-  const proc = startProcess('stripe-mock', binary, ['-http-addr', `127.0.0.1:${opts.port}`], { logFile });
+  // Given only an HTTP address, stripe-mock still opens HTTPS on its default port 12112 (and dies if that is taken,
+  // e.g. by a second stack). Its HTTPS side goes to a unix socket nobody uses instead.
+  const httpsSocket = path.join(opts.logDir, `stripe-mock-${opts.port}.https.sock`);
+  const proc = startProcess(
+    'stripe-mock',
+    binary,
+    ['-http-addr', `127.0.0.1:${opts.port}`, '-https-unix', httpsSocket],
+    { logFile },
+  );
   const url = `http://127.0.0.1:${opts.port}`;
   await waitFor(
     `stripe-mock on ${url} (log: ${logFile})`,
