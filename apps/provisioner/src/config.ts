@@ -19,6 +19,8 @@ export interface ProvisionerConfig {
   caddyAdminUrl: string;
   caddyServerId: string;
   domain: string;
+  /** Extra labels on every Docker resource the worker makes (e.g. env=prod; tests label a run). */
+  resourceLabels: Record<string, string>;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -58,6 +60,15 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const domain = (env.PHOTOPLANE_DOMAIN?.trim() || 'photos.localhost').toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
     problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
+  const resourceLabels: Record<string, string> = {};
+  for (const pair of (env.PHOTOPLANE_RESOURCE_LABELS ?? '').split(',').filter((p) => p.trim())) {
+    const [key, value] = pair.split('=').map((x) => x.trim());
+    if (!key || value === undefined || key.startsWith('photoplane.instance') || key.startsWith('photoplane.role'))
+      problems.push(
+        `PHOTOPLANE_RESOURCE_LABELS: "${pair}" must be key=value and must not replace Photoplane's own labels`,
+      );
+    else resourceLabels[key] = value;
+  }
   if (problems.length) throw new ConfigError(`invalid provisioner configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     databaseUrl,
@@ -73,5 +84,6 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     caddyAdminUrl,
     caddyServerId: env.CADDY_SERVER_ID?.trim() || 'photoplane',
     domain,
+    resourceLabels,
   };
 }

@@ -90,6 +90,7 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       docker,
       secrets,
       profile: stackProfile(config.stackProfile, config.images),
+      extraLabels: config.resourceLabels,
     }),
   };
 }

@@ -33,7 +33,7 @@ function hostActivities(taskQueue: string) {
     taskQueue,
     // Bringing a stack up waits for health checks; heartbeats show it is still alive.
     startToCloseTimeout: '10 minutes',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: '20 seconds',
     retry,
   });
 }
