@@ -8,8 +8,8 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const mode = process.argv[2];
-if (mode !== 'start' && mode !== 'test') {
-  console.error('usage: photoplane-stack.mjs start|test');
+if (mode !== 'start' && mode !== 'test' && mode !== 'bench') {
+  console.error('usage: photoplane-stack.mjs start|test|bench');
   process.exit(2);
 }
 const [major, minor] = process.versions.node.split('.').map(Number);

@@ -6,7 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CADDY_SERVER_ID } from './caddy.ts';
-import { readStackConfig, repoRoot } from './config.ts';
+import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
 import { findOnPath } from './go-tools.ts';
 import { say } from './log.ts';
@@ -122,6 +122,52 @@ function findTestFiles(): string[] {
   return found.sort();
 }
 
+/**
+ * The stack in throw-away folders, and the environment test files and benchmarks get: where each component is,
+ * the run id their Docker resources are labelled with, the test images. What a run leaves labelled is removed.
+ */
+async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
+  const stack = await startStack(config, 'test', stoppers);
+  const runId = randomBytes(4).toString('hex');
+  for (const engine of [stack.docker, stack.secondDocker]) {
+    if (!engine) continue;
+    stoppers.push({
+      name: 'test docker resources',
+      stop: async () => {
+        const left = await removeLabelled(engine.client(), TEST_RUN_LABEL, runId);
+        if (left) say('docker', `removed ${left} resources the run left behind on ${engine.host} (run ${runId})`);
+      },
+    });
+  }
+  say('tests', `run id ${runId}`);
+  // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
+  const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '', randomBytes(32).toString('base64url'));
+  return {
+    ...services,
+    PHOTOPLANE_TEST_SERVER_URL: stack.postgres.adminUrl,
+    PHOTOPLANE_TEST_TEMPLATE_DB: stack.databaseName,
+    PHOTOPLANE_TEST_RUN_ID: runId,
+    PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
+    PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
+    ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),
+  };
+}
+
+/** `npm run bench -- bench/x.bench.ts`: a benchmark script against the same throw-away stack the tests use. */
+async function bench(): Promise<void> {
+  const scripts = process.argv.slice(3);
+  if (!scripts.length) throw new Error('usage: npm run bench -- bench/<name>.bench.ts [more …]');
+  const env = await startTestStack(readStackConfig());
+  let failed = 0;
+  for (const script of scripts) {
+    say('bench', script);
+    const proc = startProcess('bench', process.execPath, [...tsx, script], { cwd: repoRoot, env });
+    stoppers.push({ name: 'bench', stop: () => proc.stop() });
+    if ((await proc.exited) !== 0) failed++;
+  }
+  shutdown(failed ? 1 : 0);
+}
+
 async function test(): Promise<void> {
   const config = readStackConfig();
   // `npm test -- path/a.test.ts path/b.test.ts` runs just those files (the stack still starts in full).
@@ -138,6 +184,11 @@ async function test(): Promise<void> {
         env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', TURBO_NO_UPDATE_NOTIFIER: '1' },
       },
     );
+    say('checks', 'formatting (prettier --check)');
+    await run(path.join(repoRoot, 'node_modules', '.bin', 'prettier'), ['--check', '--log-level=warn', '.'], {
+      cwd: repoRoot,
+      inherit: true,
+    });
   }
   if (!only.length) {
     say('tests', 'go test: the photo-app stand-in (tests/photo-app-standin)');
@@ -146,27 +197,8 @@ async function test(): Promise<void> {
       inherit: true,
     });
   }
-  const stack = await startStack(config, 'test', stoppers);
-  const runId = randomBytes(4).toString('hex');
-  stoppers.push({
-    name: 'test docker resources',
-    stop: async () => {
-      const left = await removeLabelled(stack.docker.client(), TEST_RUN_LABEL, runId);
-      if (left) say('docker', `removed ${left} resources the tests left behind (run ${runId})`);
-    },
-  });
-  say('tests', `${files.length} test files, run id ${runId}`);
-  // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
-  const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '', randomBytes(32).toString('base64url'));
-  const env: NodeJS.ProcessEnv = {
-    ...services,
-    PHOTOPLANE_TEST_SERVER_URL: stack.postgres.adminUrl,
-    PHOTOPLANE_TEST_TEMPLATE_DB: stack.databaseName,
-    PHOTOPLANE_TEST_RUN_ID: runId,
-    PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
-    PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
-    ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),
-  };
+  const env = await startTestStack(config);
+  say('tests', `${files.length} test files`);
   const testRun = startProcess('tests', process.execPath, [...tsx, '--test', '--test-reporter=spec', ...files], {
     cwd: repoRoot,
     env,
@@ -179,7 +211,7 @@ async function test(): Promise<void> {
 }
 
 const command = process.argv[2];
-const commands: Record<string, () => Promise<void>> = { start, test };
+const commands: Record<string, () => Promise<void>> = { start, test, bench };
 const fn = command ? commands[command] : undefined;
 if (!fn) {
   say('stack', `usage: main.ts start|test (got ${command ?? 'nothing'})`);

@@ -1,0 +1,203 @@
+// Benchmark (SPEC V1, issue 5): provisioning N instances through the control plane (Temporal workflow, activities,
+// placement, owner registration, edge route, database bookkeeping) against the same three containers, network and
+// volumes created by a plain dockerode sequence, both measured in this run on this machine. Prints medians, the
+// ratio (the control plane's overhead) and how wall time grows with N (instances provisioned concurrently).
+//
+// Run: npm run bench -- bench/provision.bench.ts   (BENCH_SIZES=1,2,4 by default)
+import { randomBytes } from 'node:crypto';
+import { createPrismaClient } from '@photoplane/db';
+import { createTestDatabase } from '@photoplane/db/testing';
+import { testLabels, testStack } from '@photoplane/infra/testing';
+import { createActivities, createHostActivities } from '@photoplane/provisioner/activities';
+import {
+  buildInstanceStackSpec,
+  dockerClient,
+  publishedPort,
+  removeInstanceStack,
+  type InstanceStackSpec,
+} from '@photoplane/provisioner/docker';
+import { createCaddyEdge } from '@photoplane/provisioner/edge';
+import { createImmichPhotoApp } from '@photoplane/provisioner/photo-app';
+import { createSecrets } from '@photoplane/provisioner/secrets';
+import { provisionInstanceWorkflowId, workflowNames } from '@photoplane/provisioner/shared';
+import { stackProfile } from '@photoplane/provisioner/stack-profiles';
+import { createLogger, installTemporalLogger } from '@photoplane/provisioner/logger';
+import { createHostWorker, createWorker } from '@photoplane/provisioner/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type Docker from 'dockerode';
+
+const sizes = (process.env.BENCH_SIZES ?? '1,2,4').split(',').map(Number);
+const stack = testStack();
+const docker = dockerClient(stack.dockerHost);
+const labels = testLabels(stack.runId);
+const secrets = createSecrets(randomBytes(32).toString('base64url'));
+const profile = stackProfile('standin', {
+  app: stack.images.photoAppStandin,
+  db: stack.images.busybox,
+  cache: stack.images.busybox,
+});
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** The baseline: what an operator script would do with dockerode alone, in the same order, waiting for health. */
+async function plainDockerode(spec: InstanceStackSpec): Promise<void> {
+  await docker.createNetwork(spec.network);
+  await docker.createVolume(spec.volumes.library);
+  await docker.createVolume(spec.volumes.database);
+  const startHealthy = async (c: Docker.ContainerCreateOptions & { name: string }) => {
+    const container = await docker.createContainer(c);
+    await container.start();
+    for (;;) {
+      const info = await container.inspect();
+      if (info.State.Health?.Status === 'healthy') return;
+      if (!info.State.Running) throw new Error(`${c.name} exited`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  await Promise.all([startHealthy(spec.containers.db), startHealthy(spec.containers.cache)]);
+  await startHealthy(spec.containers.app);
+  await publishedPort(docker, spec.names.app, spec.appPort);
+}
+
+async function main(): Promise<void> {
+  installTemporalLogger(createLogger('warn'));
+  const db = await createTestDatabase();
+  const prisma = createPrismaClient(db.url);
+  const hostName = `bench${stack.runId}`;
+  await prisma.dockerHost.create({
+    data: { name: hostName, endpoint: stack.dockerHost, capacity: 1000, lastProbedAt: new Date() },
+  });
+  await prisma.plan.create({
+    data: { id: 'bench', name: 'Bench', storageBytes: 1024n ** 4n, stripePriceId: 'price_bench', priceCents: 0 },
+  });
+  const edge = createCaddyEdge({
+    adminUrl: stack.caddy.adminUrl,
+    serverId: stack.caddy.serverId,
+    domain: stack.domain,
+  });
+  const connection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: stack.temporalNamespace });
+  const taskQueue = `bench-${stack.runId}`;
+  const worker = await createWorker({
+    connection,
+    namespace: stack.temporalNamespace,
+    taskQueue,
+    activities: createActivities({
+      docker,
+      prisma,
+      secrets,
+      edge,
+      domain: stack.domain,
+      photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
+    }),
+  });
+  const hostWorker = await createHostWorker({
+    connection,
+    namespace: stack.temporalNamespace,
+    hostName,
+    activities: createHostActivities({ docker, secrets, profile, extraLabels: labels }),
+  });
+  const instances: string[] = [];
+
+  async function newInstance(): Promise<{ id: string; email: string }> {
+    const tag = randomBytes(4).toString('hex');
+    const email = `bench-${tag}@example.org`;
+    const account = await prisma.account.create({ data: { email, emailNormalized: email, passwordHash: 'x' } });
+    const sub = await prisma.subscription.create({ data: { accountId: account.id, planId: 'bench', state: 'active' } });
+    const inst = await prisma.instance.create({
+      data: { subscriptionId: sub.id, subdomain: `b${tag}`, state: 'pending' },
+    });
+    instances.push(inst.id);
+    return { id: inst.id, email };
+  }
+
+  async function timed(fn: () => Promise<unknown>): Promise<number> {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  }
+
+  const rows: string[] = [];
+  const run = async () => {
+    for (const n of sizes) {
+      // Baseline first, then the control plane, each with n at once; everything is removed between rounds.
+      const baseIds = Array.from({ length: n }, () => `bb${randomBytes(5).toString('hex')}`);
+      const baseStart = performance.now();
+      const baseTimes = await Promise.all(
+        baseIds.map((id) =>
+          timed(() =>
+            plainDockerode(
+              buildInstanceStackSpec({
+                ...profile,
+                instanceId: id,
+                subscriptionId: 'bench',
+                database: { password: 'bench' },
+                extraLabels: labels,
+              }),
+            ),
+          ),
+        ),
+      );
+      const baseWall = performance.now() - baseStart;
+      for (const id of baseIds) await removeInstanceStack(docker, id);
+
+      const created = await Promise.all(Array.from({ length: n }, () => newInstance()));
+      const cpStart = performance.now();
+      const cpTimes = await Promise.all(
+        created.map((inst) =>
+          timed(() =>
+            client.workflow.execute(workflowNames.provisionInstance, {
+              taskQueue,
+              workflowId: provisionInstanceWorkflowId(inst.id),
+              args: [{ instanceId: inst.id, owner: { email: inst.email, name: 'Bench' } }],
+            }),
+          ),
+        ),
+      );
+      const cpWall = performance.now() - cpStart;
+      for (const inst of created) {
+        await removeInstanceStack(docker, inst.id);
+        await edge.unrouteInstance(inst.id);
+      }
+      rows.push(
+        [
+          String(n).padStart(3),
+          median(baseTimes).toFixed(0).padStart(10),
+          median(cpTimes).toFixed(0).padStart(12),
+          (median(cpTimes) / median(baseTimes)).toFixed(2).padStart(7),
+          baseWall.toFixed(0).padStart(12),
+          cpWall.toFixed(0).padStart(14),
+        ].join('  '),
+      );
+    }
+  };
+  try {
+    await worker.runUntil(hostWorker.runUntil(run()));
+  } finally {
+    for (const id of instances) await removeInstanceStack(docker, id).catch(() => undefined);
+    await clientConnection.close();
+    await connection.close();
+    await prisma.$disconnect();
+    await db.drop();
+  }
+  process.stdout.write(
+    [
+      '',
+      'provision: control plane (Temporal workflow) vs plain dockerode, same containers, same run (ms)',
+      '  N  dockerode p50  workflow p50   ratio  dockerode wall  workflow wall',
+      ...rows,
+      '',
+      'ratio = workflow median / dockerode median for one instance among N provisioned at once. The workflow also',
+      'registers the owner in the photo app, routes the subdomain at Caddy and records every step in PostgreSQL.',
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();
