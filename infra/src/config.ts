@@ -24,6 +24,7 @@ export interface StackConfig {
   caddyAdminPort: number;
   caddyHttpPort: number;
   stripeMockPort: number;
+  smtpPort: number;
   /** Instances answer at <subdomain>.<domain> behind Caddy. */
   domain: string;
 }
@@ -57,6 +58,7 @@ export function readStackConfig(): StackConfig {
     caddyAdminPort: intFrom('PHOTOPLANE_CADDY_ADMIN_PORT', 2019),
     caddyHttpPort: intFrom('PHOTOPLANE_CADDY_HTTP_PORT', 8080),
     stripeMockPort: intFrom('PHOTOPLANE_STRIPE_MOCK_PORT', 12111),
+    smtpPort: intFrom('PHOTOPLANE_SMTP_PORT', 1025),
     domain: nonEmpty('PHOTOPLANE_DOMAIN') ?? 'photos.localhost',
   };
 }

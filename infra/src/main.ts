@@ -10,6 +10,7 @@ import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
 import { findOnPath } from './go-tools.ts';
 import { say } from './log.ts';
+import { startSmtpCatcher } from './smtp.ts';
 import { run, startProcess, waitFor } from './process.ts';
 import { startStack, stopAll, type Stack } from './stack.ts';
 
@@ -65,7 +66,9 @@ async function start(): Promise<void> {
   const config = readStackConfig();
   const stack = await startStack(config, 'start', stoppers);
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
-  const env = serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir));
+  const smtp = await startSmtpCatcher({ port: config.smtpPort, mailDir: path.join(config.dataDir, 'mail') });
+  stoppers.push({ name: 'smtp', stop: () => smtp.stop() });
+  const env = { ...serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir)), SMTP_URL: smtp.url };
 
   const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
     cwd: repoRoot,
@@ -94,6 +97,7 @@ async function start(): Promise<void> {
     `  PostgreSQL       ${databaseUrl}`,
     `  Docker Engine    ${stack.docker.host}`,
     `  Stripe (mock)    ${stack.stripe.url}`,
+    `  mail (SMTP)      ${smtp.url}, messages in ${smtp.mailDir}`,
     `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
     `  logs             ${stack.logDir}`,
     '',

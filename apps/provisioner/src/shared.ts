@@ -25,6 +25,12 @@ export interface DockerHostProbeResult extends DockerEngineFacts {
 export const workflowNames = {
   probeDockerHost: 'probeDockerHostWorkflow',
   provisionInstance: 'provisionInstanceWorkflow',
+  suspendInstance: 'suspendInstanceWorkflow',
+  resumeInstance: 'resumeInstanceWorkflow',
+  deprovisionInstance: 'deprovisionInstanceWorkflow',
+  upgradeInstance: 'upgradeInstanceWorkflow',
+  reprovisionInstance: 'reprovisionInstanceWorkflow',
+  reconcileInstances: 'reconcileInstancesWorkflow',
 } as const;
 
 export function probeDockerHostWorkflowId(hostName: string): string {
@@ -63,3 +69,227 @@ export function provisionInstanceWorkflowId(instanceId: string): string {
 }
 
 export const PROGRESS_QUERY = 'progress';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Instance lifecycle after provisioning (SPEC V3) and reconciliation (V4).
+
+/** The operations that move an instance through its states; each is a workflow. */
+export const instanceOperations = ['suspend', 'resume', 'deprovision', 'reprovision'] as const;
+export type InstanceOperation = (typeof instanceOperations)[number];
+
+/**
+ * One id for suspend, resume, deprovision and upgrade of an instance: Temporal refuses to start a second workflow
+ * with a running one's id, so two operations can never work on the same containers at once. Reprovision re-runs
+ * the provisioning steps and uses provisionInstanceWorkflowId, which keeps it apart from a provision in flight.
+ */
+export function instanceLifecycleWorkflowId(instanceId: string): string {
+  return `instance-lifecycle-${instanceId}`;
+}
+
+/** The ApplicationFailure type of a lifecycle workflow that failed after starting (the instance is `failed`). */
+export const INSTANCE_OPERATION_FAILED = 'InstanceOperationFailed';
+
+export interface InstanceOperationInput {
+  instanceId: string;
+}
+
+export interface InstanceOperationResult {
+  instanceId: string;
+  /** `already-done`: the instance was in the target state before the workflow started (a repeated request). */
+  outcome: 'done' | 'already-done';
+}
+
+export interface ResumeInstanceResult extends InstanceOperationResult {
+  /** Null when already active (nothing was restarted). */
+  appHostPort: number | null;
+}
+
+export interface ReprovisionInstanceResult {
+  instanceId: string;
+  hostName: string;
+  appHostPort: number;
+  url: string;
+}
+
+export interface UpgradeInstanceInput {
+  instanceId: string;
+  /** The photo app image to run, e.g. ghcr.io/immich-app/immich-server:v1.135.0; it must be on the host. */
+  appImage: string;
+}
+
+export interface UpgradeInstanceResult {
+  instanceId: string;
+  appImage: string;
+  /** null: the configured default image. */
+  previousImage: string | null;
+  appHostPort: number;
+}
+
+/** A failed upgrade whose rollback worked: the instance serves from its previous image. */
+export const UPGRADE_ROLLED_BACK = 'UpgradeRolledBack';
+
+export interface ReconcileInstancesInput {
+  /** Only the instances placed on this host; all hosts when absent. */
+  hostName?: string;
+}
+
+export type ReconcileSubject = 'db' | 'cache' | 'app' | 'route';
+export type ReconcileProblem =
+  'missing' | 'stopped' | 'drifted' | 'running-while-suspended' | 'route-stale' | 'routed-while-suspended';
+export type ReconcileAction = 'recreated' | 'started' | 'stopped' | 'routed' | 'unrouted';
+
+export interface ReconcileRepair {
+  instanceId: string;
+  subject: ReconcileSubject;
+  problem: ReconcileProblem;
+  action: ReconcileAction;
+  /** For drift: which field differed and how. */
+  detail?: string;
+}
+
+export interface ReconcileReport {
+  /** Instances looked at: active ones (should run) and suspended ones (should not). */
+  checked: number;
+  repaired: ReconcileRepair[];
+  failed: { instanceId: string; error: string }[];
+}
+
+export function reconcileInstancesWorkflowId(hostName?: string): string {
+  return hostName ? `instances-reconcile-${hostName}` : 'instances-reconcile';
+}
+
+/** For the Temporal Schedule that runs reconcileInstancesWorkflow periodically (DESIGN: Schedules). */
+export function reconcileScheduleId(hostName?: string): string {
+  return hostName ? `photoplane-reconcile-${hostName}` : 'photoplane-reconcile';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The subscription workflow (SPEC P5-P8): one per subscription, fed by the portal's Stripe webhook through signals.
+// (The import sits here, not at the top, only because this block was appended while the file was shared.)
+import type { SubscriptionState } from '@photoplane/tenant-model';
+
+export const subscriptionWorkflowName = 'subscriptionWorkflow';
+
+export function subscriptionWorkflowId(subscriptionId: string): string {
+  return `subscription-${subscriptionId}`;
+}
+
+/** Signal carrying one Stripe fact, already verified and de-duplicated by the webhook. */
+export const SUBSCRIPTION_EVENT_SIGNAL = 'stripeEvent';
+/** Query answering SubscriptionWorkflowStatus. */
+export const SUBSCRIPTION_STATE_QUERY = 'state';
+
+/**
+ * What a Stripe event tells the workflow, independent of the state the workflow is in (it decides what the fact
+ * means there): `subscription_active` is a new or un-cancelled subscription, `cancel_scheduled` a cancellation at
+ * period end, `subscription_deleted` Stripe's end of the subscription.
+ */
+export type SubscriptionFact =
+  | 'checkout_completed'
+  | 'subscription_active'
+  | 'payment_succeeded'
+  | 'payment_failed'
+  | 'cancel_scheduled'
+  | 'subscription_deleted';
+
+export interface SubscriptionSignal {
+  /** The Stripe event id: a signal delivered twice (webhook retried after a lost commit) is applied once. */
+  eventId: string;
+  fact: SubscriptionFact;
+  /** event.created, ISO 8601. */
+  occurredAt: string;
+  /** For cancellations: when the paid period ends, ISO 8601; the instance keeps running until then. */
+  periodEndsAt?: string | null;
+}
+
+export interface SubscriptionTimers {
+  /** Past due → suspended (SPEC P7, default 7 days). */
+  graceMs: number;
+  /** Retained → deprovisioned (SPEC P8, default 30 days). */
+  retentionMs: number;
+  /** Wait before retrying an instance operation that failed to start or failed (default 1 minute). */
+  instanceRetryMs?: number;
+}
+
+/**
+ * What the instance is known to be, from the subscription workflow's point of view. `failed`: an operation on it
+ * failed (the instance row says why); only support's reprovision or the subscription's end moves it on.
+ */
+export type SubscriptionInstanceCondition = 'none' | 'running' | 'stopped' | 'removed' | 'failed';
+
+/** Carried across continueAsNew so a new run resumes exactly where the last one stopped. */
+export interface SubscriptionWorkflowCarry {
+  state: SubscriptionState;
+  instance: SubscriptionInstanceCondition;
+  graceEndsAt: number | null;
+  periodEndsAt: number | null;
+  retentionEndsAt: number | null;
+  recentEventIds: string[];
+  pending: SubscriptionSignal[];
+}
+
+export interface SubscriptionWorkflowInput {
+  subscriptionId: string;
+  timers: SubscriptionTimers;
+  /** Events handled before continueAsNew (keeps the history short); default 200. */
+  maxEventsPerRun?: number;
+  carry?: SubscriptionWorkflowCarry;
+}
+
+export interface SubscriptionWorkflowStatus {
+  state: SubscriptionState;
+  instance: SubscriptionInstanceCondition;
+  graceEndsAt: string | null;
+  periodEndsAt: string | null;
+  retentionEndsAt: string | null;
+  /** Events applied in this run (resets with continueAsNew). */
+  eventsHandled: number;
+  /** The last instance operation that failed, until one succeeds. */
+  instanceError: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Instance members (SPEC M2-M7): the photo app follows the member table (the database is the source of truth).
+
+export const memberWorkflowNames = {
+  syncMember: 'syncMemberWorkflow',
+  purgeDueMembers: 'purgeDueMembersWorkflow',
+} as const;
+
+/** One sync workflow per member at a time; a change while it runs is signalled to it (see syncMemberWorkflow). */
+export function memberSyncWorkflowId(memberId: string): string {
+  return `member-sync-${memberId}`;
+}
+
+/** "The member row changed, make the photo app match again"; carries nothing, the row is read afresh. */
+export const MEMBER_CHANGED_SIGNAL = 'memberChanged';
+
+export interface SyncMemberInput {
+  instanceId: string;
+  memberId: string;
+}
+
+/** What the last pass did to the member's photo-app user. */
+export type MemberSyncOutcome = 'absent' | 'created' | 'updated' | 'soft-deleted' | 'restored' | 'purged' | 'skipped';
+
+export interface SyncMemberResult {
+  memberId: string;
+  outcome: MemberSyncOutcome;
+  /** How many times the row was read and applied in this run (1 + changes signalled while it ran). */
+  passes: number;
+}
+
+/** The Temporal Schedule that runs purgeDueMembersWorkflow daily at midnight (SPEC M7, seed 000). */
+export const MEMBER_PURGE_SCHEDULE_ID = 'member-purge';
+export const MEMBER_PURGE_CRON = '0 0 * * *';
+
+export interface DueMember {
+  instanceId: string;
+  memberId: string;
+}
+
+export interface PurgeDueMembersResult {
+  purged: DueMember[];
+  /** Due members whose removal failed this run; the next run tries again. */
+  failed: (DueMember & { error: string })[];
+}

@@ -1,8 +1,10 @@
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
+import { createLifecycleActivities } from './lifecycle.activities.ts';
 
 export { createHostActivities, type HostActivities, type HostActivityDeps } from './host.activities.ts';
 export type { InstanceActivities } from './instance.activities.ts';
+export type { BegunOperation, InstanceToReconcile, LifecycleActivities } from './lifecycle.activities.ts';
 
 export type ActivityDeps = DockerHostActivityDeps & InstanceActivityDeps;
 
@@ -11,7 +13,11 @@ export type ActivityDeps = DockerHostActivityDeps & InstanceActivityDeps;
  * work on instances runs on each host's own queue: see createHostActivities.
  */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createDockerHostActivities(deps), ...createInstanceActivities(deps) };
+  return {
+    ...createDockerHostActivities(deps),
+    ...createInstanceActivities(deps),
+    ...createLifecycleActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -19,7 +19,7 @@ export interface InstanceActivityDeps {
 }
 
 /** The app is published on its Docker host's loopback; the worker runs on that host (see README, V5). */
-function appBaseUrl(appHostPort: number): string {
+export function appBaseUrl(appHostPort: number): string {
   return `http://127.0.0.1:${appHostPort}`;
 }
 

@@ -1,3 +1,9 @@
 // The workflow bundle's entry: every workflow the worker runs.
 export { probeDockerHostWorkflow } from './probe-docker-host.workflow.ts';
 export { provisionInstanceWorkflow } from './provision-instance.workflow.ts';
+export { suspendInstanceWorkflow } from './suspend-instance.workflow.ts';
+export { resumeInstanceWorkflow } from './resume-instance.workflow.ts';
+export { deprovisionInstanceWorkflow } from './deprovision-instance.workflow.ts';
+export { upgradeInstanceWorkflow } from './upgrade-instance.workflow.ts';
+export { reprovisionInstanceWorkflow } from './reprovision-instance.workflow.ts';
+export { reconcileInstancesWorkflow } from './reconcile-instances.workflow.ts';

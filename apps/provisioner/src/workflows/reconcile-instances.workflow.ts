@@ -1,0 +1,48 @@
+// Reconcile (SPEC V4): compare every placed instance with what its host's Docker Engine runs, repair the drift,
+// and report it. Active instances should run from their spec: missing, stopped or drifted containers are
+// recreated or started (on the host's queue), and the edge route must point at the app's current port.
+// Suspended instances should not run and not be routed. One instance failing to reconcile does not stop the rest;
+// it is reported. Meant to run from a Temporal Schedule (reconcileScheduleId).
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { InstanceToReconcile } from '../activities/index.ts';
+import type { ReconcileInstancesInput, ReconcileRepair, ReconcileReport } from '../shared.ts';
+import { control, describe, hostActivities } from './instance-operation.ts';
+
+async function reconcileOne(instance: InstanceToReconcile): Promise<ReconcileRepair[]> {
+  const { instanceId } = instance;
+  const shouldRun = instance.state === 'active';
+  const { findings, appHostPort } = await hostActivities(instance.taskQueue).reconcileInstanceStack({
+    instanceId,
+    subscriptionId: instance.subscriptionId,
+    appImage: instance.imageRef,
+    shouldRun,
+  });
+  const repaired: ReconcileRepair[] = findings.map(({ role, ...f }) => ({ instanceId, subject: role, ...f }));
+  if (!shouldRun) {
+    const { outcome } = await control.unrouteInstance({ instanceId });
+    if (outcome === 'removed')
+      repaired.push({ instanceId, subject: 'route', problem: 'routed-while-suspended', action: 'unrouted' });
+    return repaired;
+  }
+  if (appHostPort === null) throw ApplicationFailure.nonRetryable('the app publishes no port after reconciling');
+  // routeInstance is idempotent: 'unchanged' is the healthy case, anything else was a missing or stale route.
+  const { outcome } = await control.routeInstance({ instanceId, subdomain: instance.subdomain, appHostPort });
+  if (outcome !== 'unchanged')
+    repaired.push({ instanceId, subject: 'route', problem: 'route-stale', action: 'routed' });
+  if (appHostPort !== instance.appHostPort) await control.recordAppHostPort({ instanceId, appHostPort });
+  return repaired;
+}
+
+export async function reconcileInstancesWorkflow(input: ReconcileInstancesInput = {}): Promise<ReconcileReport> {
+  const instances = await control.listInstancesToReconcile({ ...(input.hostName ? { hostName: input.hostName } : {}) });
+  const report: ReconcileReport = { checked: instances.length, repaired: [], failed: [] };
+  // One at a time: a fleet-wide repair after an Engine restart should not start every stack on a host at once.
+  for (const instance of instances) {
+    try {
+      report.repaired.push(...(await reconcileOne(instance)));
+    } catch (err) {
+      report.failed.push({ instanceId: instance.instanceId, error: describe(err) });
+    }
+  }
+  return report;
+}

@@ -1,0 +1,189 @@
+// The set-up the lifecycle and reconcile tests share, as in provision-instance.test.ts: a database of their own,
+// a registered Docker host, a general worker and a host worker in-process against the real Temporal server,
+// Docker Engine, Caddy and PostgreSQL. Instances are provisioned with the real saga before each test acts on them.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createPrismaClient, type PrismaClient } from '@photoplane/db';
+import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
+import { testLabels, testStack } from '@photoplane/infra/testing';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createActivities, createHostActivities, type HostActivities } from '../src/activities/index.ts';
+import { dockerClient, removeInstanceStack } from '../src/docker/index.ts';
+import { createCaddyEdge } from '../src/edge/index.ts';
+import { createLogger, installTemporalLogger } from '../src/logger.ts';
+import { createImmichPhotoApp } from '../src/photo-app/index.ts';
+import { createSecrets } from '../src/secrets.ts';
+import {
+  provisionInstanceWorkflowId,
+  workflowNames,
+  type ProvisionInstanceInput,
+  type ProvisionInstanceResult,
+} from '../src/shared.ts';
+import { stackProfile } from '../src/stack-profiles.ts';
+import { createHostWorker, createWorker } from '../src/worker.ts';
+
+installTemporalLogger(createLogger('warn'));
+
+export const stack = testStack();
+export const docker = dockerClient(stack.dockerHost);
+export const secrets = createSecrets(randomBytes(32).toString('base64url'));
+export const edge = createCaddyEdge({
+  adminUrl: stack.caddy.adminUrl,
+  serverId: stack.caddy.serverId,
+  domain: stack.domain,
+});
+export const photoApp = (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) =>
+  createImmichPhotoApp({ baseUrl, ...credentials });
+export const hostName = `h${stack.runId}${randomBytes(2).toString('hex')}`;
+const taskQueue = `test-lifecycle-${randomBytes(4).toString('hex')}`;
+const createdInstances: string[] = [];
+
+let db: CreatedDatabase;
+export let prisma: PrismaClient;
+let workerConnection: NativeConnection;
+let clientConnection: Connection;
+export let client: Client;
+
+export async function setUp(): Promise<void> {
+  db = await createTestDatabase();
+  prisma = createPrismaClient(db.url);
+  await prisma.dockerHost.create({
+    data: { name: hostName, endpoint: stack.dockerHost, capacity: 20, lastProbedAt: new Date() },
+  });
+  workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  clientConnection = await Connection.connect({ address: stack.temporalAddress });
+  client = new Client({ connection: clientConnection, namespace: stack.temporalNamespace });
+}
+
+export async function tearDown(): Promise<void> {
+  for (const id of createdInstances) {
+    await removeInstanceStack(docker, id).catch(() => undefined);
+    await edge.unrouteInstance(id).catch(() => undefined);
+  }
+  await clientConnection?.close();
+  await workerConnection?.close();
+  await prisma?.$disconnect();
+  await db?.drop();
+}
+
+/**
+ * Runs fn with a general worker and a host worker for this file's queues. `wrapHost` may replace host activities,
+ * given the real ones (to fail a step on purpose).
+ */
+export async function withWorkers<T>(
+  fn: () => Promise<T>,
+  wrapHost: (real: HostActivities) => Partial<HostActivities> = () => ({}),
+): Promise<T> {
+  const activities = createActivities({ docker, prisma, secrets, edge, photoApp, domain: stack.domain });
+  const real = createHostActivities({
+    docker,
+    secrets,
+    profile: stackProfile('standin', {
+      app: stack.images.photoAppStandin,
+      db: stack.images.busybox,
+      cache: stack.images.busybox,
+    }),
+    extraLabels: testLabels(stack.runId),
+    // The stand-in is healthy within seconds; a broken image must not hold an upgrade test for minutes.
+    healthTimeoutMs: 30_000,
+  });
+  const hostActivities = { ...real, ...wrapHost(real) };
+  const general: Worker = await createWorker({
+    connection: workerConnection,
+    namespace: stack.temporalNamespace,
+    taskQueue,
+    activities,
+  });
+  const host: Worker = await createHostWorker({
+    connection: workerConnection,
+    namespace: stack.temporalNamespace,
+    hostName,
+    activities: hostActivities,
+  });
+  return general.runUntil(host.runUntil(fn()));
+}
+
+/** Starts a workflow by name on this file's queue and waits for its result. */
+export function execute<I, R>(workflowName: string, workflowId: string, input: I): Promise<R> {
+  return client.workflow.execute<(i: I) => Promise<R>>(workflowName, {
+    taskQueue,
+    workflowId,
+    args: [input],
+    workflowExecutionTimeout: '5 minutes',
+  });
+}
+
+/** An instance provisioned by the real saga, as the lifecycle workflows find it in production. */
+export async function provisionedInstance() {
+  const tag = randomBytes(4).toString('hex');
+  const email = `owner-${tag}@example.org`;
+  const plan = await prisma.plan.upsert({
+    where: { id: 'family' },
+    update: {},
+    create: { id: 'family', name: 'Family', storageBytes: 1024n ** 4n, stripePriceId: 'price_family', priceCents: 900 },
+  });
+  const account = await prisma.account.create({
+    data: { email, emailNormalized: email, name: `Owner ${tag}`, passwordHash: 'x' },
+  });
+  const subscription = await prisma.subscription.create({
+    data: { accountId: account.id, planId: plan.id, state: 'active' },
+  });
+  const instance = await prisma.instance.create({
+    data: { subscriptionId: subscription.id, subdomain: `l${stack.runId}${tag}`, state: 'pending' },
+  });
+  createdInstances.push(instance.id);
+  const input: ProvisionInstanceInput = { instanceId: instance.id, owner: { email, name: `Owner ${tag}` } };
+  const result = await execute<ProvisionInstanceInput, ProvisionInstanceResult>(
+    workflowNames.provisionInstance,
+    provisionInstanceWorkflowId(instance.id),
+    input,
+  );
+  return {
+    id: instance.id,
+    subdomain: instance.subdomain,
+    host: `${instance.subdomain}.${stack.domain}`,
+    email,
+    result,
+  };
+}
+
+/** GET through Caddy's HTTP port with the instance's Host header (fetch may not set Host). */
+export function getThroughEdge(host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: stack.caddy.httpPort, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+  });
+}
+
+/** Whether the instance answers the photo app's ping through the edge. */
+export async function answersThroughEdge(host: string): Promise<boolean> {
+  const res = await getThroughEdge(host, '/api/server/ping');
+  return res.status === 200 && res.body.includes('pong');
+}
+
+/** The e-mails of the photo app's users, asked with the control plane's stored key at the stored port. */
+export async function appUserEmails(instanceId: string): Promise<string[]> {
+  const row = await prisma.instance.findUniqueOrThrow({ where: { id: instanceId } });
+  if (!row.photoAppApiKeyCipher || !row.appHostPort) throw new Error('the instance has no key or port recorded');
+  const admin = photoApp(`http://127.0.0.1:${row.appHostPort}`, { apiKey: secrets.decrypt(row.photoAppApiKeyCipher) });
+  return (await admin.listUsers()).map((u) => u.email);
+}
+
+/** The route Caddy holds for the instance, if any. */
+export async function routeOf(instanceId: string) {
+  return (await edge.listRoutes()).find((r) => r.instanceId === instanceId);
+}
+
+/** A second name for the stand-in image: an upgrade target that works. Untag it in after(). */
+export async function retaggedStandin(): Promise<string> {
+  const repo = `photoplane-test/photo-app-upgrade-${stack.runId}`;
+  const tag = randomBytes(3).toString('hex');
+  await docker.getImage(stack.images.photoAppStandin).tag({ repo, tag });
+  return `${repo}:${tag}`;
+}
