@@ -9,7 +9,12 @@ import { after, before, test } from 'node:test';
 import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { testStack } from '@photoplane/infra/testing';
-import { probeDockerHostWorkflowId, workflowNames, type DockerHostProbeResult } from '@photoplane/provisioner/shared';
+import {
+  probeDockerHostWorkflowId,
+  reconcileScheduleId,
+  workflowNames,
+  type DockerHostProbeResult,
+} from '@photoplane/provisioner/shared';
 import { Client, Connection } from '@temporalio/client';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -99,6 +104,26 @@ test('the worker process runs the probe workflow against the Docker Engine and r
     } finally {
       await prisma.$disconnect();
     }
+  } finally {
+    await connection.close();
+  }
+});
+
+test('the worker process puts its host under a reconcile schedule that does not overlap itself', async () => {
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: stack.temporalNamespace });
+    const handle = client.schedule.getHandle(reconcileScheduleId('local'));
+    let description;
+    for (let i = 0; !description && i < 100; i++) {
+      description = await handle.describe().catch(() => undefined);
+      if (!description) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(description, 'the schedule exists');
+    assert.equal(description.action.type, 'startWorkflow');
+    assert.equal(description.action.workflowType, workflowNames.reconcileInstances);
+    assert.equal(description.action.taskQueue, taskQueue);
+    assert.equal(description.policies.overlap, 'SKIP');
   } finally {
     await connection.close();
   }

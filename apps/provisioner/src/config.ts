@@ -19,6 +19,8 @@ export interface ProvisionerConfig {
   caddyAdminUrl: string;
   caddyServerId: string;
   domain: string;
+  /** How often the reconcile schedule compares this host's instances with Docker (SPEC V4). */
+  reconcileEveryMinutes: number;
   /** Extra labels on every Docker resource the worker makes (e.g. env=prod; tests label a run). */
   resourceLabels: Record<string, string>;
 }
@@ -60,6 +62,9 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const domain = (env.PHOTOPLANE_DOMAIN?.trim() || 'photos.localhost').toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
     problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
+  const reconcileEveryMinutes = Number(env.PHOTOPLANE_RECONCILE_EVERY_MINUTES?.trim() || '5');
+  if (!Number.isInteger(reconcileEveryMinutes) || reconcileEveryMinutes < 1 || reconcileEveryMinutes > 1440)
+    problems.push('PHOTOPLANE_RECONCILE_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
   const resourceLabels: Record<string, string> = {};
   for (const pair of (env.PHOTOPLANE_RESOURCE_LABELS ?? '').split(',').filter((p) => p.trim())) {
     const [key, value] = pair.split('=').map((x) => x.trim());
@@ -85,5 +90,6 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     caddyServerId: env.CADDY_SERVER_ID?.trim() || 'photoplane',
     domain,
     resourceLabels,
+    reconcileEveryMinutes,
   };
 }

@@ -1,7 +1,7 @@
 // The provisioner worker: polls its task queue on the Temporal server and runs workflows and activities.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, createHostActivities, type Activities, type HostActivities } from './activities/index.ts';
@@ -11,7 +11,7 @@ import { createLogger, installTemporalLogger } from './logger.ts';
 import { createCaddyEdge } from './edge/index.ts';
 import { createImmichPhotoApp } from './photo-app/index.ts';
 import { createSecrets } from './secrets.ts';
-import { hostTaskQueue, probeDockerHostWorkflowId, workflowNames } from './shared.ts';
+import { hostTaskQueue, probeDockerHostWorkflowId, reconcileScheduleId, workflowNames } from './shared.ts';
 import { stackProfile } from './stack-profiles.ts';
 import type { probeDockerHostWorkflow } from './workflows/index.ts';
 
@@ -95,6 +95,38 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
   };
 }
 
+/**
+ * Reconciliation (SPEC V4) runs on a Temporal Schedule per host, every few minutes: the schedule survives worker
+ * restarts, never overlaps itself, and shows its runs in Temporal's UI. Created once; an existing one is kept.
+ */
+async function ensureReconcileSchedule(config: ProvisionerConfig, logger: Logger): Promise<void> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const scheduleId = reconcileScheduleId(config.dockerHostName);
+    try {
+      await client.schedule.create({
+        scheduleId,
+        spec: { intervals: [{ every: `${config.reconcileEveryMinutes}m` }] },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+        action: {
+          type: 'startWorkflow',
+          workflowType: workflowNames.reconcileInstances,
+          taskQueue: config.taskQueue,
+          args: [{ hostName: config.dockerHostName }],
+        },
+      });
+      logger.info({ scheduleId, everyMinutes: config.reconcileEveryMinutes }, 'reconcile schedule created');
+    } catch (e) {
+      if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+    }
+  } catch (e) {
+    logger.error({ err: e }, 'could not create the reconcile schedule');
+  } finally {
+    await connection.close();
+  }
+}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -130,6 +162,7 @@ async function main(): Promise<void> {
   );
   const running = Promise.all([worker.run(), hostWorker.run()]);
   await registerDockerHost(config, logger);
+  await ensureReconcileSchedule(config, logger);
   await running;
   await connection.close();
   await prisma.$disconnect();

@@ -138,7 +138,13 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
       await moveInstance(input.instanceId, 'provision_failed', ['failed']);
       await prisma.instance.update({
         where: { id: input.instanceId },
-        data: { lastError: `${input.step}: ${input.error}`.slice(0, 2000), appHostPort: null },
+        // The compensations removed the app and its data: its owner id and API key opened nothing any more.
+        data: {
+          lastError: `${input.step}: ${input.error}`.slice(0, 2000),
+          appHostPort: null,
+          photoAppApiKeyCipher: null,
+          photoAppOwnerId: null,
+        },
       });
     },
   });
