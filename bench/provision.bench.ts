@@ -18,6 +18,7 @@ import {
 } from '@photoplane/provisioner/docker';
 import { createCaddyEdge } from '@photoplane/provisioner/edge';
 import { createImmichPhotoApp } from '@photoplane/provisioner/photo-app';
+import { createSmtpMailer } from '@photoplane/provisioner/mail';
 import { createSecrets } from '@photoplane/provisioner/secrets';
 import { provisionInstanceWorkflowId, workflowNames } from '@photoplane/provisioner/shared';
 import { stackProfile } from '@photoplane/provisioner/stack-profiles';
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
       secrets,
       edge,
       domain: stack.domain,
+      mailer: createSmtpMailer(stack.smtp.url, 'Photoplane <noreply@photos.test>'),
       photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
     }),
   });

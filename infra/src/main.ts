@@ -10,7 +10,6 @@ import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
 import { findOnPath } from './go-tools.ts';
 import { say } from './log.ts';
-import { startSmtpCatcher } from './smtp.ts';
 import { run, startProcess, waitFor } from './process.ts';
 import { startStack, stopAll, type Stack } from './stack.ts';
 
@@ -45,8 +44,9 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJ
     CADDY_HTTP_PORT: String(stack.caddy.httpPort),
     PHOTOPLANE_DOMAIN: stack.domain,
     PHOTOPLANE_SECRET_KEY: secretKey,
+    SMTP_URL: stack.smtp.url,
     // stripe-node pointed at stripe-mock; webhook signatures are made and checked with this secret.
-    STRIPE_SECRET_KEY: 'sk_test_photoplane_local',
+    STRIPE_SECRET_KEY: 'sk_test_photoplanelocal',
     STRIPE_API_URL: stack.stripe.url,
     STRIPE_WEBHOOK_SECRET: `whsec_${createHmac('sha256', secretKey).update('photoplane/stripe-webhook/v1').digest('hex')}`,
     // The portal signs access tokens with a key of its own, derived so `npm start` keeps sign-ins across restarts.
@@ -66,9 +66,7 @@ async function start(): Promise<void> {
   const config = readStackConfig();
   const stack = await startStack(config, 'start', stoppers);
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
-  const smtp = await startSmtpCatcher({ port: config.smtpPort, mailDir: path.join(config.dataDir, 'mail') });
-  stoppers.push({ name: 'smtp', stop: () => smtp.stop() });
-  const env = { ...serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir)), SMTP_URL: smtp.url };
+  const env = serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir));
 
   const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
     cwd: repoRoot,
@@ -97,7 +95,7 @@ async function start(): Promise<void> {
     `  PostgreSQL       ${databaseUrl}`,
     `  Docker Engine    ${stack.docker.host}`,
     `  Stripe (mock)    ${stack.stripe.url}`,
-    `  mail (SMTP)      ${smtp.url}, messages in ${smtp.mailDir}`,
+    `  mail (SMTP)      ${stack.smtp.url}, messages in ${stack.smtp.mailDir}`,
     `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
     `  logs             ${stack.logDir}`,
     '',
@@ -151,6 +149,7 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
     PHOTOPLANE_TEST_SERVER_URL: stack.postgres.adminUrl,
     PHOTOPLANE_TEST_TEMPLATE_DB: stack.databaseName,
     PHOTOPLANE_TEST_RUN_ID: runId,
+    PHOTOPLANE_TEST_MAIL_DIR: stack.smtp.mailDir,
     PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
     PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
     ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),

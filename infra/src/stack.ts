@@ -6,6 +6,7 @@ import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
 import { ensureCaddy, type Caddy } from './caddy.ts';
+import { startSmtpCatcher, type SmtpCatcher } from './smtp.ts';
 import { ensureStripeMock, type StripeMock } from './stripe-mock.ts';
 import { ensureDocker, startDockerd, type DockerEngine } from './docker.ts';
 import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
@@ -25,6 +26,7 @@ export interface Stack {
   secondDocker: DockerEngine | undefined;
   caddy: Caddy;
   stripe: StripeMock;
+  smtp: SmtpCatcher;
   domain: string;
   /** The application database (start) or the migrated template tests copy (test). */
   databaseName: string;
@@ -101,6 +103,12 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   });
   stoppers.push({ name: 'stripe-mock', stop: () => stripe.stop() });
 
+  const smtp = await startSmtpCatcher({
+    port: mode === 'start' ? config.smtpPort : await freePort(),
+    mailDir: path.join(runRoot, 'mail'),
+  });
+  stoppers.push({ name: 'smtp', stop: () => smtp.stop() });
+
   const imageSpecs = [await busyboxImageSpec(), await photoAppStandinImageSpec()];
   const [busybox, photoAppStandin] = (await Promise.all(
     imageSpecs.map((spec) => ensureImage(docker.client(), spec)),
@@ -131,6 +139,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     secondDocker,
     caddy,
     stripe,
+    smtp,
     domain: config.domain,
     databaseName,
     images: { busybox, photoAppStandin },

@@ -10,6 +10,8 @@ export interface TestStack {
   images: { busybox: string; photoAppStandin: string };
   caddy: { adminUrl: string; serverId: string; httpPort: number };
   domain: string;
+  /** The stack's SMTP catcher: every message sent to it lands as an .eml file in mailDir. */
+  smtp: { url: string; mailDir: string };
 }
 
 export function testStack(): TestStack {
@@ -34,6 +36,7 @@ export function testStack(): TestStack {
       httpPort: Number(need('CADDY_HTTP_PORT')),
     },
     domain: need('PHOTOPLANE_DOMAIN'),
+    smtp: { url: need('SMTP_URL'), mailDir: need('PHOTOPLANE_TEST_MAIL_DIR') },
   };
 }
 

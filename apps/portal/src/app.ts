@@ -6,13 +6,25 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
+import memberAuthPlugin from './plugins/member-auth.ts';
 import type { LoginRateLimit } from './plugins/login-throttle.ts';
 import authRoutes from './routes/auth/index.ts';
+import billingRoutes from './routes/billing/index.ts';
 import healthRoutes from './routes/health/index.ts';
+import instanceAuthRoutes from './routes/instance-auth/index.ts';
+import memberRoutes from './routes/members/index.ts';
+import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
 import type { AccountService } from './services/account.service.ts';
+import type { CheckoutService } from './services/checkout.service.ts';
+import type { InvitationService } from './services/invitation.service.ts';
+import type { MemberAuthService } from './services/member-auth.service.ts';
+import type { MemberService } from './services/member.service.ts';
+import type { PlanService } from './services/plan.service.ts';
 import type { ReadinessService } from './services/readiness.service.ts';
 import type { SessionService } from './services/session.service.ts';
+import type { StripeWebhookService } from './services/stripe-webhook.service.ts';
+import type { SubscriptionService } from './services/subscription.service.ts';
 
 export interface Services {
   readiness: ReadinessService;
@@ -20,6 +32,16 @@ export interface Services {
   // mounted when both are given (and then `accessTokens` is required).
   accounts?: AccountService;
   sessions?: SessionService;
+  /** Billing (SPEC P3-P9): the customer routes are mounted when all three are given, and the auth routes are. */
+  plans?: PlanService;
+  checkout?: CheckoutService;
+  subscriptions?: SubscriptionService;
+  /** Stripe's webhook endpoint; needs no signed-in user, so it is mounted on its own. */
+  webhooks?: StripeWebhookService;
+  /** Instance members (SPEC M1-M8) and member sign-in: mounted when all three are given, with the auth routes. */
+  members?: MemberService;
+  invitations?: InvitationService;
+  memberAuth?: MemberAuthService;
 }
 
 declare module 'fastify' {
@@ -92,6 +114,21 @@ export async function buildApp(opts: AppOptions) {
       sessions,
       loginRateLimit: opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
     });
+  }
+  const { plans, checkout, subscriptions, webhooks } = opts.services;
+  if (plans && checkout && subscriptions) {
+    if (!accounts || !sessions)
+      throw new Error('buildApp: the billing routes need the auth routes (accounts, sessions)');
+    await app.register(billingRoutes, { plans, checkout, subscriptions });
+  }
+  if (webhooks) await app.register(stripeWebhookRoutes, { webhooks });
+  const { members, invitations, memberAuth } = opts.services;
+  if (members && invitations && memberAuth) {
+    if (!accounts || !sessions || !opts.accessTokens)
+      throw new Error('buildApp: the member routes need the auth routes (accounts, sessions, accessTokens)');
+    await app.register(memberAuthPlugin, { memberAuth, ttlSeconds: opts.accessTokens.ttlSeconds });
+    await app.register(memberRoutes, { members, invitations });
+    await app.register(instanceAuthRoutes, { memberAuth });
   }
   return app;
 }

@@ -1,6 +1,13 @@
 // The portal's configuration: the one place it reads the environment. Invalid values stop it at start-up with
 // every problem listed, not the first one.
 import { randomBytes } from 'node:crypto';
+import {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_RETENTION_DAYS,
+  isDomainError,
+  parsePlans,
+  type Plan,
+} from '@photoplane/tenant-model';
 
 export interface PortalConfig {
   host: string;
@@ -32,6 +39,63 @@ export interface PortalConfig {
   mailFrom: string;
   /** Where users reach the portal; links in e-mails start with it. No trailing slash. */
   publicUrl: string;
+  /** The provisioner's task queue, where the portal starts subscription workflows. */
+  temporalTaskQueue: string;
+  /** Instances live at <subdomain>.<domain>. */
+  domain: string;
+  stripe: StripeConfig;
+  /** The plan catalogue (SPEC P3), upserted into the plan table at start. */
+  plans: CatalogPlan[];
+  billing: BillingConfig;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  /** STRIPE_API_URL: another API endpoint than Stripe's own (stripe-mock in tests and `npm start`). */
+  apiUrl: string | undefined;
+  /** Signs webhook deliveries (whsec_...). */
+  webhookSecret: string;
+}
+
+export interface CatalogPlan extends Plan {
+  priceCents: number;
+  currency: string;
+}
+
+export interface BillingConfig {
+  /** Past due → suspended (SPEC P7). */
+  graceDays: number;
+  /** Retained → deprovisioned (SPEC P8). */
+  retentionDays: number;
+  /** How long a checkout holds its subdomain; also the Checkout Session's lifetime (Stripe allows 30 to 1440). */
+  checkoutHoldMinutes: number;
+}
+
+/** The catalogue `npm start` offers when PLANS is not set; its prices exist only in stripe-mock. */
+export const DEFAULT_PLANS = [
+  { id: 'starter', name: 'Starter', storageGib: 100, stripePriceId: 'price_photoplane_starter', priceCents: 500 },
+  { id: 'family', name: 'Family', storageGib: 1024, stripePriceId: 'price_photoplane_family', priceCents: 1200 },
+];
+
+/** PLANS: a JSON list of {id, name, storageGib, stripePriceId, priceCents, currency?}; problems go to `problems`. */
+export function readPlans(raw: unknown, problems: string[]): CatalogPlan[] {
+  let plans: Plan[];
+  try {
+    plans = parsePlans(raw);
+  } catch (e) {
+    if (!isDomainError(e)) throw e;
+    problems.push(`PLANS: ${e.message}`);
+    return [];
+  }
+  return plans.map((plan, index) => {
+    const entry = (raw as Record<string, unknown>[])[index]!;
+    const { priceCents, currency = 'eur' } = entry;
+    if (typeof priceCents !== 'number' || !Number.isSafeInteger(priceCents) || priceCents < 0)
+      problems.push(`PLANS: plans[${index}].priceCents must be a whole number of cents`);
+    if (typeof currency !== 'string' || !/^[a-z]{3}$/.test(currency))
+      problems.push(`PLANS: plans[${index}].currency must be a lowercase ISO 4217 code such as eur`);
+    return { ...plan, priceCents: Number(priceCents), currency: String(currency) };
+  });
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -83,6 +147,32 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   if (!URL.canParse(publicUrl) || !/^https?:$/.test(new URL(publicUrl).protocol))
     problems.push('PORTAL_PUBLIC_URL must be an http:// or https:// URL');
 
+  const stripeApiUrl = get('STRIPE_API_URL');
+  if (stripeApiUrl !== undefined && (!URL.canParse(stripeApiUrl) || !/^https?:$/.test(new URL(stripeApiUrl).protocol)))
+    problems.push('STRIPE_API_URL must be an http:// or https:// URL');
+  const stripeSecretKey = required('STRIPE_SECRET_KEY', () => 'sk_test_photoplanelocal', 'sk_live_... or sk_test_...');
+  const webhookSecret = required(
+    'STRIPE_WEBHOOK_SECRET',
+    // Outside production without a secret, no delivery can be verified: webhooks are refused, never trusted.
+    () => `whsec_${randomBytes(32).toString('hex')}`,
+    'whsec_... from the webhook endpoint in the Stripe dashboard',
+  );
+  let plansRaw: unknown = DEFAULT_PLANS;
+  const plansJson = required(
+    'PLANS',
+    () => JSON.stringify(DEFAULT_PLANS),
+    'a JSON list of plans mapped to Stripe prices',
+  );
+  try {
+    plansRaw = JSON.parse(plansJson);
+  } catch {
+    problems.push('PLANS must be JSON: [{"id","name","storageGib","stripePriceId","priceCents","currency"}]');
+  }
+  const plans = readPlans(plansRaw, problems);
+  const domain = (get('PHOTOPLANE_DOMAIN') ?? 'photos.localhost').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
+    problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
+
   const config: PortalConfig = {
     host: get('HOST') ?? '127.0.0.1',
     port,
@@ -106,6 +196,15 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
       'e.g. Photoplane <no-reply@example.com>',
     ),
     publicUrl: publicUrl.replace(/\/+$/, ''),
+    temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? 'photoplane-provisioner',
+    domain,
+    stripe: { secretKey: stripeSecretKey, apiUrl: stripeApiUrl, webhookSecret },
+    plans,
+    billing: {
+      graceDays: int('GRACE_PERIOD_DAYS', DEFAULT_GRACE_DAYS, 0, 365),
+      retentionDays: int('RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 3650),
+      checkoutHoldMinutes: int('CHECKOUT_HOLD_MINUTES', 60, 30, 24 * 60),
+    },
   };
   if (problems.length) throw new ConfigError(`invalid portal configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

@@ -1,17 +1,29 @@
 // The portal process: configuration, connections, the app, and an orderly shutdown.
 import { pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { buildApp, REDACTED_PATHS } from './app.ts';
 import { ConfigError, readPortalConfig } from './config.ts';
 import { createUnitOfWork } from './repositories/unit-of-work.ts';
+import { createMemberUnitOfWork } from './repositories/member-unit-of-work.ts';
 import { createAccountService } from './services/account.service.ts';
+import { createCheckoutService } from './services/checkout.service.ts';
+import { createInvitationService } from './services/invitation.service.ts';
 import { createMailService } from './services/mail.service.ts';
+import { createMemberAuthService } from './services/member-auth.service.ts';
+import { createMemberMailService } from './services/member-mail.service.ts';
+import { createMemberSync, ensureMemberPurgeSchedule } from './services/member-workflows.ts';
+import { createMemberService } from './services/member.service.ts';
 import { createPasswordService } from './services/password.service.ts';
+import { createPlanService } from './services/plan.service.ts';
 import { createReadinessService } from './services/readiness.service.ts';
 import { createSessionService } from './services/session.service.ts';
+import { createStripeClient } from './services/stripe-client.ts';
+import { createStripeWebhookService } from './services/stripe-webhook.service.ts';
+import { createSubscriptionService } from './services/subscription.service.ts';
+import { createSubscriptionWorkflows } from './services/subscription-workflows.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -43,14 +55,98 @@ async function main(): Promise<void> {
     publicUrl: config.publicUrl,
     log: logger,
   });
+  const stripe = createStripeClient(config.stripe);
+  const plans = createPlanService({ repositories, plans: config.plans });
+  // The catalogue in the database follows the configuration. Like the rest of the portal, this does not need the
+  // database at the very moment of start: it is retried until it succeeds (checkouts fail until then).
+  const syncPlans = async (): Promise<void> => {
+    for (;;) {
+      try {
+        await plans.syncPlans();
+        return;
+      } catch (e) {
+        logger.error({ err: e }, 'could not write the plan catalogue to the database; retrying in 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      }
+    }
+  };
+  void syncPlans();
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const workflows = createSubscriptionWorkflows({
+    client: new Client({ connection: temporal, namespace: config.temporalNamespace }),
+    taskQueue: config.temporalTaskQueue,
+    timers: { graceMs: config.billing.graceDays * DAY_MS, retentionMs: config.billing.retentionDays * DAY_MS },
+  });
+  // Instance members (SPEC M1-M8): invitations through the same relay, the photo app synced through Temporal.
+  const memberRepositories = createMemberUnitOfWork(prisma);
+  const memberClient = new Client({ connection: temporal, namespace: config.temporalNamespace });
+  const memberSync = createMemberSync({ client: memberClient, taskQueue: config.temporalTaskQueue });
+  const memberMail = createMemberMailService({
+    transport: nodemailer.createTransport(config.smtpUrl),
+    from: config.mailFrom,
+    instanceUrl: (subdomain) => `https://${subdomain}.${config.domain}`,
+    log: logger,
+  });
+  // The midnight purge schedule; retried like the plan catalogue, since Temporal may come up after the portal.
+  const ensurePurgeSchedule = async (): Promise<void> => {
+    for (;;) {
+      try {
+        await ensureMemberPurgeSchedule({ client: memberClient, taskQueue: config.temporalTaskQueue });
+        return;
+      } catch (e) {
+        logger.error({ err: e }, 'could not create the member purge schedule; retrying in 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      }
+    }
+  };
+  void ensurePurgeSchedule();
   const app = await buildApp({
     services: {
       readiness,
+      plans,
+      checkout: createCheckoutService({
+        repositories,
+        plans,
+        stripe,
+        publicUrl: config.publicUrl,
+        checkoutHoldMinutes: config.billing.checkoutHoldMinutes,
+      }),
+      subscriptions: createSubscriptionService({
+        repositories,
+        stripe,
+        publicUrl: config.publicUrl,
+        domain: config.domain,
+      }),
+      webhooks: createStripeWebhookService({
+        repositories,
+        plans,
+        stripe,
+        webhookSecret: config.stripe.webhookSecret,
+        workflows,
+      }),
       accounts: createAccountService({ repositories, passwords, mail }),
       sessions: createSessionService({
         repositories,
         passwords,
         refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      }),
+      members: createMemberService({
+        repositories: memberRepositories,
+        passwords,
+        mail: memberMail,
+        sync: memberSync,
+        log: logger,
+      }),
+      invitations: createInvitationService({
+        repositories: memberRepositories,
+        passwords,
+        sync: memberSync,
+        log: logger,
+      }),
+      memberAuth: createMemberAuthService({
+        repositories: memberRepositories,
+        passwords,
+        sessionTtlSeconds: config.refreshTokenTtlSeconds,
       }),
     },
     bodyLimit: config.bodyLimit,
@@ -66,6 +162,7 @@ async function main(): Promise<void> {
   const close = async () => {
     await app.close();
     await mail.close();
+    await memberMail.close();
     await temporal.close();
     await prisma.$disconnect();
     process.exit(0);

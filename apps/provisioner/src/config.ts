@@ -21,6 +21,9 @@ export interface ProvisionerConfig {
   domain: string;
   /** How often the reconcile schedule compares this host's instances with Docker (SPEC V4). */
   reconcileEveryMinutes: number;
+  /** Outgoing mail (the owner's "ready" e-mail). */
+  smtpUrl: string;
+  mailFrom: string;
   /** Extra labels on every Docker resource the worker makes (e.g. env=prod; tests label a run). */
   resourceLabels: Record<string, string>;
 }
@@ -65,6 +68,8 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const reconcileEveryMinutes = Number(env.PHOTOPLANE_RECONCILE_EVERY_MINUTES?.trim() || '5');
   if (!Number.isInteger(reconcileEveryMinutes) || reconcileEveryMinutes < 1 || reconcileEveryMinutes > 1440)
     problems.push('PHOTOPLANE_RECONCILE_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
+  const smtpUrl = env.SMTP_URL?.trim() || 'smtp://127.0.0.1:1025';
+  if (!/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
   const resourceLabels: Record<string, string> = {};
   for (const pair of (env.PHOTOPLANE_RESOURCE_LABELS ?? '').split(',').filter((p) => p.trim())) {
     const [key, value] = pair.split('=').map((x) => x.trim());
@@ -91,5 +96,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     domain,
     resourceLabels,
     reconcileEveryMinutes,
+    smtpUrl,
+    mailFrom: env.MAIL_FROM?.trim() || `Photoplane <noreply@${domain}>`,
   };
 }

@@ -48,7 +48,7 @@ export interface ProvisionInstanceInput {
 }
 
 /** The saga's steps, in order; `progress` queries and the instance's provisioningStep name them (SPEC V2). */
-export const provisionSteps = ['start', 'place', 'containers', 'owner', 'route', 'activate'] as const;
+export const provisionSteps = ['start', 'place', 'containers', 'owner', 'route', 'activate', 'notify'] as const;
 export type ProvisionStep = (typeof provisionSteps)[number];
 
 export interface ProvisionProgress {
@@ -59,6 +59,8 @@ export interface ProvisionProgress {
 
 export interface ProvisionInstanceResult {
   instanceId: string;
+  /** False when the ready e-mail could not be sent (the instance is active regardless). */
+  ownerNotified: boolean;
   hostName: string;
   appHostPort: number;
   url: string;

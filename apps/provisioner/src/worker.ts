@@ -9,6 +9,7 @@ import { ConfigError, readProvisionerConfig, type ProvisionerConfig } from './co
 import { dockerClient } from './docker/index.ts';
 import { createLogger, installTemporalLogger } from './logger.ts';
 import { createCaddyEdge } from './edge/index.ts';
+import { createSmtpMailer } from './mail.ts';
 import { createImmichPhotoApp } from './photo-app/index.ts';
 import { createSecrets } from './secrets.ts';
 import { hostTaskQueue, probeDockerHostWorkflowId, reconcileScheduleId, workflowNames } from './shared.ts';
@@ -85,6 +86,7 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       domain: config.domain,
       edge: createCaddyEdge({ adminUrl: config.caddyAdminUrl, serverId: config.caddyServerId, domain: config.domain }),
       photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
+      mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
     }),
     hostActivities: createHostActivities({
       docker,

@@ -13,6 +13,7 @@ import { dockerClient, removeInstanceStack } from '../src/docker/index.ts';
 import { createCaddyEdge } from '../src/edge/index.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
 import { createImmichPhotoApp } from '../src/photo-app/index.ts';
+import { createSmtpMailer } from '../src/mail.ts';
 import { createSecrets } from '../src/secrets.ts';
 import {
   provisionInstanceWorkflowId,
@@ -28,6 +29,7 @@ installTemporalLogger(createLogger('warn'));
 export const stack = testStack();
 export const docker = dockerClient(stack.dockerHost);
 export const secrets = createSecrets(randomBytes(32).toString('base64url'));
+const mailer = createSmtpMailer(stack.smtp.url, 'Photoplane <noreply@photos.test>');
 export const edge = createCaddyEdge({
   adminUrl: stack.caddy.adminUrl,
   serverId: stack.caddy.serverId,
@@ -75,7 +77,7 @@ export async function withWorkers<T>(
   fn: () => Promise<T>,
   wrapHost: (real: HostActivities) => Partial<HostActivities> = () => ({}),
 ): Promise<T> {
-  const activities = createActivities({ docker, prisma, secrets, edge, photoApp, domain: stack.domain });
+  const activities = createActivities({ docker, prisma, secrets, edge, photoApp, mailer, domain: stack.domain });
   const real = createHostActivities({
     docker,
     secrets,

@@ -13,6 +13,7 @@ import { dockerClient, listManaged, removeInstanceStack } from '../src/docker/in
 import { createCaddyEdge } from '../src/edge/index.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
 import { createImmichPhotoApp } from '../src/photo-app/index.ts';
+import { createSmtpMailer } from '../src/mail.ts';
 import { createSecrets } from '../src/secrets.ts';
 import {
   provisionInstanceWorkflowId,
@@ -112,6 +113,7 @@ test('instances spread over two hosts by free capacity, each runs on the engine 
         secrets,
         edge,
         domain: stack.domain,
+        mailer: createSmtpMailer(stack.smtp.url, 'Photoplane <noreply@photos.test>'),
         photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
       }),
     }),

@@ -2,7 +2,9 @@
 // the real Docker Engine running the stand-in photo app, real Caddy at the edge and real PostgreSQL. Failures are
 // injected by making one step's activity fail after it has done its work, so the compensations must undo it.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
@@ -10,12 +12,14 @@ import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing
 import { testLabels, testStack } from '@photoplane/infra/testing';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
+import { simpleParser } from 'mailparser';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createActivities, createHostActivities } from '../src/activities/index.ts';
 import { dockerClient, listManaged, removeInstanceStack } from '../src/docker/index.ts';
 import { createCaddyEdge } from '../src/edge/index.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
 import { createImmichPhotoApp } from '../src/photo-app/index.ts';
+import { createSmtpMailer } from '../src/mail.ts';
 import { createSecrets } from '../src/secrets.ts';
 import {
   PROGRESS_QUERY,
@@ -33,6 +37,7 @@ installTemporalLogger(createLogger('warn'));
 const stack = testStack();
 const docker = dockerClient(stack.dockerHost);
 const secrets = createSecrets(randomBytes(32).toString('base64url'));
+const mailer = createSmtpMailer(stack.smtp.url, 'Photoplane <noreply@photos.test>');
 const edge = createCaddyEdge({ adminUrl: stack.caddy.adminUrl, serverId: stack.caddy.serverId, domain: stack.domain });
 const photoApp = (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) =>
   createImmichPhotoApp({ baseUrl, ...credentials });
@@ -54,7 +59,7 @@ async function withWorkers<T>(
   fn: () => Promise<T>,
 ) {
   const activities = {
-    ...createActivities({ docker, prisma, secrets, edge, photoApp, domain: stack.domain }),
+    ...createActivities({ docker, prisma, secrets, edge, photoApp, mailer, domain: stack.domain }),
     ...overrides.control,
   };
   const hostActivities = {
@@ -159,7 +164,7 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
     const progress = await client.workflow
       .getHandle(provisionInstanceWorkflowId(instance.id))
       .query<ProvisionProgress>(PROGRESS_QUERY);
-    assert.deepEqual(progress.completed, ['start', 'place', 'containers', 'owner', 'route', 'activate']);
+    assert.deepEqual(progress.completed, ['start', 'place', 'containers', 'owner', 'route', 'activate', 'notify']);
     return r;
   });
   assert.equal(result.hostName, hostName);
@@ -194,7 +199,30 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
   assert.equal(users[0]?.email, input.owner.email);
   assert.equal(users[0]?.isAdmin, true);
   assert.equal(users[0]?.shouldChangePassword, true);
+
+  // The owner was told, by e-mail through real SMTP, where the library is and the first password, which works.
+  assert.equal(result.ownerNotified, true);
+  const mail = await mailTo(input.owner.email);
+  assert.match(mail.text, new RegExp(result.url.replaceAll('.', '\\.')));
+  const password = /first password: (\S+)/.exec(mail.text)?.[1];
+  assert.ok(password, 'the mail carries the first password');
+  const session = await photoApp(`http://127.0.0.1:${row.appHostPort}`).login({ email: input.owner.email, password });
+  assert.equal(session.shouldChangePassword, true, 'the first password must be changed at first sign-in');
+  assert.ok(row.ownerNotifiedAt, 'the mail is recorded, so a retry does not send it twice');
 });
+
+/** The message the stack's SMTP catcher received for `to` (waits briefly for delivery). */
+async function mailTo(to: string): Promise<{ subject: string; text: string }> {
+  for (let i = 0; i < 50; i++) {
+    for (const file of fs.readdirSync(stack.smtp.mailDir)) {
+      const mail = await simpleParser(fs.readFileSync(path.join(stack.smtp.mailDir, file)));
+      const recipients = [mail.to].flat().flatMap((a) => a?.value.map((v) => v.address) ?? []);
+      if (recipients.includes(to)) return { subject: mail.subject ?? '', text: mail.text ?? '' };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail to ${to}`);
+}
 
 const injected = (name: string) => async () => {
   throw ApplicationFailure.nonRetryable(`injected failure in ${name}`, 'InjectedFailure');
@@ -211,7 +239,7 @@ function afterRealWork<A extends unknown[]>(name: string, real: (...args: A) => 
 for (const step of ['place', 'containers', 'owner', 'route', 'activate'] as const) {
   test(`a failure at step "${step}" fails the workflow, marks the instance failed and leaves no container, volume, network or route`, async () => {
     const { instance, input } = await pendingInstance();
-    const control = createActivities({ docker, prisma, secrets, edge, photoApp, domain: stack.domain });
+    const control = createActivities({ docker, prisma, secrets, edge, photoApp, mailer, domain: stack.domain });
     const controlOverrides: Record<string, ActivityOverrides> = {
       place: { placeInstance: afterRealWork('placeInstance', (i: { instanceId: string }) => control.placeInstance(i)) },
       owner: {

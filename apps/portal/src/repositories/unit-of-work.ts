@@ -6,7 +6,10 @@ import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createLoginAttemptRepository } from './login-attempt.repository.ts';
+import { createPlanRepository } from './plan.repository.ts';
 import { createSessionRepository } from './session.repository.ts';
+import { createSubscriptionRepository } from './subscription.repository.ts';
+import { createWebhookEventRepository } from './webhook-event.repository.ts';
 
 function createRepositories(db: Db) {
   return {
@@ -15,6 +18,9 @@ function createRepositories(db: Db) {
     sessions: createSessionRepository(db),
     loginAttempts: createLoginAttemptRepository(db),
     auditEvents: createAuditEventRepository(db),
+    plans: createPlanRepository(db),
+    subscriptions: createSubscriptionRepository(db),
+    webhookEvents: createWebhookEventRepository(db),
   };
 }
 

@@ -1,6 +1,8 @@
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
+import { createMemberActivities } from './member.activities.ts';
+import { createSubscriptionActivities } from './subscription.activities.ts';
 
 export { createHostActivities, type HostActivities, type HostActivityDeps } from './host.activities.ts';
 export type { InstanceActivities } from './instance.activities.ts';
@@ -17,7 +19,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createDockerHostActivities(deps),
     ...createInstanceActivities(deps),
     ...createLifecycleActivities(deps),
+    ...createSubscriptionActivities(deps),
+    ...createMemberActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { SubscriptionActivities, SubscriptionActivityDeps } from './subscription.activities.ts';
+export { createSubscriptionActivities };
+export type { MemberActivities, MemberActivityDeps } from './member.activities.ts';
+export { createMemberActivities };

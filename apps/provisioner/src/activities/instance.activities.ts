@@ -5,6 +5,7 @@ import type { PrismaClient } from '@photoplane/db';
 import { transitionInstance, type InstanceState } from '@photoplane/tenant-model';
 import type { CaddyEdge } from '../edge/index.ts';
 import type { PhotoApp } from '../photo-app/index.ts';
+import type { Mailer } from '../mail.ts';
 import type { Secrets } from '../secrets.ts';
 import { hostTaskQueue, type ProvisionStep } from '../shared.ts';
 import { withPermanentErrors } from './errors.ts';
@@ -16,6 +17,7 @@ export interface InstanceActivityDeps {
   /** The photo app of an instance, reached at its published port on the host. */
   photoApp: (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) => PhotoApp;
   domain: string;
+  mailer: Mailer;
 }
 
 /** The app is published on its Docker host's loopback; the worker runs on that host (see README, V5). */
@@ -132,6 +134,31 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
         where: { id: input.instanceId },
         data: { appHostPort: input.appHostPort, provisioningStep: null, lastError: null },
       });
+    },
+
+    /**
+     * Tells the owner their instance is ready, with the first password they must change at first sign-in (M3).
+     * Sent at most once per instance: a retry after a crash between send and record is the only double-send.
+     */
+    async notifyOwner(input: { instanceId: string; owner: { email: string; name: string }; url: string }) {
+      const instance = await prisma.instance.findUniqueOrThrow({ where: { id: input.instanceId } });
+      if (instance.ownerNotifiedAt) return { sent: false };
+      await deps.mailer.send({
+        to: input.owner.email,
+        subject: `Your photo library at ${input.url.replace(/^https?:\/\//, '')} is ready`,
+        text: [
+          `Hello ${input.owner.name},`,
+          '',
+          `Your photo library is ready: ${input.url}`,
+          '',
+          `Sign in with ${input.owner.email} and this first password: ${deps.secrets.ownerInitialPassword(input.instanceId)}`,
+          'You will be asked to choose your own password when you first sign in.',
+          '',
+          'From your library you can invite family and friends; each gets a private library and a storage quota.',
+        ].join('\n'),
+      });
+      await prisma.instance.update({ where: { id: input.instanceId }, data: { ownerNotifiedAt: new Date() } });
+      return { sent: true };
     },
 
     async markInstanceFailed(input: { instanceId: string; step: ProvisionStep; error: string }) {

@@ -7,3 +7,6 @@ export { deprovisionInstanceWorkflow } from './deprovision-instance.workflow.ts'
 export { upgradeInstanceWorkflow } from './upgrade-instance.workflow.ts';
 export { reprovisionInstanceWorkflow } from './reprovision-instance.workflow.ts';
 export { reconcileInstancesWorkflow } from './reconcile-instances.workflow.ts';
+export { subscriptionWorkflow } from './subscription.workflow.ts';
+export { syncMemberWorkflow } from './member-sync.workflow.ts';
+export { purgeDueMembersWorkflow } from './member-purge.workflow.ts';

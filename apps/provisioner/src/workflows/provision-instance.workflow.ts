@@ -45,6 +45,7 @@ export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): 
   const progress: ProvisionProgress = { step: 'start', completed: [], failed: false };
   setHandler(progressQuery, () => progress);
   const compensations: (() => Promise<unknown>)[] = [];
+  let result: ProvisionInstanceResult;
 
   async function step<T>(name: ProvisionStep, run: () => Promise<T>): Promise<T> {
     progress.step = name;
@@ -71,7 +72,7 @@ export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): 
     const { url } = await step('route', () => control.routeInstance({ instanceId, subdomain, appHostPort }));
 
     await step('activate', () => control.markInstanceActive({ instanceId, appHostPort }));
-    return { instanceId, hostName: placement.hostName, appHostPort, url };
+    result = { instanceId, hostName: placement.hostName, appHostPort, url, ownerNotified: false };
   } catch (err) {
     progress.failed = true;
     const failedStep = progress.step;
@@ -84,6 +85,17 @@ export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): 
       'ProvisioningFailed',
     );
   }
+  // After activation nothing is undone: a mail that cannot be sent does not take a working instance away.
+  // Not a provisioning step in the instance's row (it is active already), only in the progress query.
+  progress.step = 'notify';
+  try {
+    await control.notifyOwner({ instanceId, owner: input.owner, url: result.url });
+    progress.completed.push('notify');
+    result.ownerNotified = true;
+  } catch {
+    // The activity's retries are spent; the owner can still sign in with a password reset from support.
+  }
+  return result;
 }
 
 /** The innermost message: an ActivityFailure wraps the activity's own error as its cause. */

@@ -1,0 +1,210 @@
+// Subscriptions and the instance row that holds their subdomain (SPEC P4, P5). The subscription's state is the
+// subscription workflow's to write; the portal writes only what checkout and Stripe's webhooks tell it (ids,
+// period end, newest event time, plan) and releases holds of checkouts that never completed.
+import type { MemberId, QuotaMember, SubscriptionState } from '@photoplane/tenant-model';
+import type { Db } from './db.ts';
+
+export interface HoldRecord {
+  subscriptionId: string;
+  instanceId: string;
+  accountId: string;
+  planId: string;
+  state: SubscriptionState;
+  createdAt: Date;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+}
+
+export interface EventTargetRow {
+  id: string;
+  accountId: string;
+  planId: string;
+  state: SubscriptionState;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  lastStripeEventAt: Date | null;
+  instanceId: string | null;
+}
+
+export interface StripeFacts {
+  stripeCustomerId?: string;
+  stripeSubscriptionId?: string;
+  currentPeriodEnd?: Date | null;
+  lastStripeEventAt?: Date;
+}
+
+export interface SubscriptionDetails {
+  id: string;
+  state: SubscriptionState;
+  createdAt: Date;
+  currentPeriodEnd: Date | null;
+  graceEndsAt: Date | null;
+  retentionEndsAt: Date | null;
+  stripeCustomerId: string | null;
+  plan: { id: string; name: string; storageBytes: bigint; priceCents: number; currency: string };
+  instance: {
+    id: string;
+    subdomain: string;
+    state: string;
+    provisioningStep: string | null;
+    lastError: string | null;
+  } | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A checkout that never completed: nothing at Stripe refers to it any more once its session has expired. */
+const openCheckout = { state: 'incomplete', stripeSubscriptionId: null } as const;
+
+const holdSelect = {
+  id: true,
+  subscriptionId: true,
+  subscription: {
+    select: {
+      accountId: true,
+      planId: true,
+      state: true,
+      createdAt: true,
+      stripeCustomerId: true,
+      stripeSubscriptionId: true,
+    },
+  },
+} as const;
+
+export function createSubscriptionRepository(db: Db) {
+  return {
+    /**
+     * An incomplete subscription and the pending instance that claims the subdomain. Null when the name is taken:
+     * the unique index decides between concurrent claims, the loser's insert does nothing (and the caller's
+     * transaction then throws, which removes its subscription row too).
+     */
+    async createWithHold(input: { accountId: string; planId: string; subdomain: string }): Promise<HoldRecord | null> {
+      const subscription = await db.subscription.create({
+        data: { accountId: input.accountId, planId: input.planId, state: 'incomplete' },
+      });
+      const [instance] = await db.instance.createManyAndReturn({
+        data: [{ subscriptionId: subscription.id, subdomain: input.subdomain, state: 'pending' }],
+        skipDuplicates: true,
+        select: { id: true },
+      });
+      if (!instance) return null;
+      return {
+        subscriptionId: subscription.id,
+        instanceId: instance.id,
+        accountId: subscription.accountId,
+        planId: subscription.planId,
+        state: subscription.state,
+        createdAt: subscription.createdAt,
+        stripeCustomerId: null,
+        stripeSubscriptionId: null,
+      };
+    },
+
+    async findHold(subdomain: string): Promise<HoldRecord | null> {
+      const row = await db.instance.findUnique({ where: { subdomain }, select: holdSelect });
+      if (!row) return null;
+      return { subscriptionId: row.subscriptionId, instanceId: row.id, ...row.subscription };
+    },
+
+    /**
+     * Ends checkouts opened before `cutoff` that never completed, and deletes their pending instance rows so the
+     * names are free again. Limited to one name when given (the one about to be claimed).
+     */
+    async releaseStaleHolds(cutoff: Date, subdomain?: string): Promise<number> {
+      const stale = await db.subscription.findMany({
+        where: {
+          ...openCheckout,
+          createdAt: { lt: cutoff },
+          instance: subdomain === undefined ? { state: 'pending' } : { state: 'pending', subdomain },
+        },
+        select: { id: true },
+      });
+      const ids = stale.map((s) => s.id);
+      if (!ids.length) return 0;
+      await db.instance.deleteMany({ where: { subscriptionId: { in: ids }, state: 'pending' } });
+      const { count } = await db.subscription.updateMany({
+        where: { id: { in: ids }, ...openCheckout },
+        data: { state: 'ended' },
+      });
+      return count;
+    },
+
+    /** The expired-checkout counterpart of releaseStaleHolds, for one subscription; false if it had completed. */
+    async releaseHold(subscriptionId: string): Promise<boolean> {
+      const { count } = await db.subscription.updateMany({
+        where: { id: subscriptionId, ...openCheckout },
+        data: { state: 'ended' },
+      });
+      if (count === 1) await db.instance.deleteMany({ where: { subscriptionId, state: 'pending' } });
+      return count === 1;
+    },
+
+    async setPlan(subscriptionId: string, planId: string): Promise<void> {
+      await db.subscription.update({ where: { id: subscriptionId }, data: { planId } });
+    },
+
+    async setStripeCustomer(subscriptionId: string, stripeCustomerId: string): Promise<void> {
+      await db.subscription.update({ where: { id: subscriptionId }, data: { stripeCustomerId } });
+    },
+
+    /**
+     * Locks the row until the caller's transaction ends: webhook deliveries for one subscription are applied one
+     * after the other, so the newest-event check and the signal order cannot interleave.
+     */
+    async lockForEvent(subscriptionId: string): Promise<EventTargetRow | null> {
+      if (!UUID.test(subscriptionId)) return null;
+      const rows = await db.$queryRaw<EventTargetRow[]>`
+        SELECT s.id, s."accountId", s."planId", s.state::text AS state, s."stripeCustomerId",
+               s."stripeSubscriptionId", s."lastStripeEventAt", i.id AS "instanceId"
+        FROM subscription s LEFT JOIN instance i ON i."subscriptionId" = s.id
+        WHERE s.id = ${subscriptionId}::uuid
+        FOR UPDATE OF s`;
+      return rows[0] ?? null;
+    },
+
+    async findIdByStripeSubscription(stripeSubscriptionId: string): Promise<string | null> {
+      const row = await db.subscription.findUnique({ where: { stripeSubscriptionId }, select: { id: true } });
+      return row?.id ?? null;
+    },
+
+    async findIdByStripeCustomer(stripeCustomerId: string): Promise<string | null> {
+      const row = await db.subscription.findUnique({ where: { stripeCustomerId }, select: { id: true } });
+      return row?.id ?? null;
+    },
+
+    async recordStripeFacts(subscriptionId: string, facts: StripeFacts): Promise<void> {
+      await db.subscription.update({ where: { id: subscriptionId }, data: facts });
+    },
+
+    /** Members as the quota rules see them (SPEC tenancy rules, P6). */
+    async membersForQuota(instanceId: string): Promise<QuotaMember[]> {
+      const rows = await db.member.findMany({
+        where: { instanceId },
+        select: { id: true, quotaBytes: true, usageBytes: true, status: true },
+      });
+      return rows.map((m) => ({ ...m, id: m.id as MemberId }));
+    },
+
+    /** The account's newest subscription that has not ended, else its newest one. */
+    async findCurrentForAccount(accountId: string): Promise<SubscriptionDetails | null> {
+      const select = {
+        id: true,
+        state: true,
+        createdAt: true,
+        currentPeriodEnd: true,
+        graceEndsAt: true,
+        retentionEndsAt: true,
+        stripeCustomerId: true,
+        plan: { select: { id: true, name: true, storageBytes: true, priceCents: true, currency: true } },
+        instance: { select: { id: true, subdomain: true, state: true, provisioningStep: true, lastError: true } },
+      } as const;
+      const orderBy = { createdAt: 'desc' } as const;
+      return (
+        (await db.subscription.findFirst({ where: { accountId, state: { not: 'ended' } }, orderBy, select })) ??
+        (await db.subscription.findFirst({ where: { accountId }, orderBy, select }))
+      );
+    },
+  };
+}
+
+export type SubscriptionRepository = ReturnType<typeof createSubscriptionRepository>;

@@ -1,0 +1,37 @@
+// Stripe's webhook endpoint (SPEC P5). Its own plugin scope, because the signature covers the exact bytes Stripe
+// sent: here (and only here) bodies are kept as raw buffers instead of being parsed as JSON.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { problem } from '../../schemas/auth.schema.ts';
+import { WebhookHeaders, WebhookReceived } from '../../schemas/billing.schema.ts';
+import type { StripeWebhookService } from '../../services/stripe-webhook.service.ts';
+
+const stripeWebhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: StripeWebhookService }> = async (
+  app,
+  { webhooks },
+) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.post(
+    '/v1/stripe/webhook',
+    {
+      schema: {
+        tags: ['billing'],
+        summary: 'Stripe event deliveries (signed)',
+        description:
+          'Each event is applied once; a redelivery answers 200 with outcome "duplicate", an event older than one ' +
+          'already applied "stale", an event about nothing of ours "ignored".',
+        headers: WebhookHeaders,
+        response: { 200: WebhookReceived, 400: problem('Missing or wrong signature: nothing was changed') },
+      },
+    },
+    async (request) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const result = await webhooks.handleWebhook(body, request.headers['stripe-signature']);
+      request.log.info(result, 'stripe webhook');
+      return { received: true as const, outcome: result.outcome };
+    },
+  );
+};
+
+export default stripeWebhookRoutes;

@@ -1,0 +1,64 @@
+// How the portal reaches the member workflows (SPEC M2-M7): the database is the source of truth, and after each
+// committed change the member's sync workflow is told to make the photo app match the row again. signalWithStart
+// starts `member-sync-<memberId>` or, while one runs, signals it to read the row once more, so a change made while
+// a sync is under way is never lost. The daily purge is a Temporal Schedule.
+import {
+  MEMBER_CHANGED_SIGNAL,
+  MEMBER_PURGE_CRON,
+  MEMBER_PURGE_SCHEDULE_ID,
+  memberSyncWorkflowId,
+  memberWorkflowNames,
+  type SyncMemberInput,
+} from '@photoplane/provisioner/shared';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+
+export interface MemberSync {
+  /** Resolves once Temporal has accepted the request; the photo app catches up asynchronously. */
+  syncMember(input: SyncMemberInput): Promise<void>;
+}
+
+export function createMemberSync(deps: { client: Client; taskQueue: string }): MemberSync {
+  return {
+    async syncMember(input) {
+      await deps.client.workflow.signalWithStart(memberWorkflowNames.syncMember, {
+        taskQueue: deps.taskQueue,
+        workflowId: memberSyncWorkflowId(input.memberId),
+        args: [input],
+        signal: MEMBER_CHANGED_SIGNAL,
+        signalArgs: [],
+      });
+    },
+  };
+}
+
+/**
+ * Creates the midnight purge schedule (seed 000: "the user deletion job runs at midnight"), or points an existing
+ * one at the current task queue. Idempotent, so every portal start may call it.
+ */
+export async function ensureMemberPurgeSchedule(deps: {
+  client: Client;
+  taskQueue: string;
+  scheduleId?: string;
+  timezone?: string;
+}): Promise<void> {
+  const scheduleId = deps.scheduleId ?? MEMBER_PURGE_SCHEDULE_ID;
+  const spec = { cronExpressions: [MEMBER_PURGE_CRON], timezone: deps.timezone ?? 'UTC' };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: memberWorkflowNames.purgeDueMembers,
+    taskQueue: deps.taskQueue,
+    args: [],
+  };
+  try {
+    await deps.client.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      // A run still going at the next midnight (thousands of members) is left to finish; the next one is skipped.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+    });
+  } catch (e) {
+    if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+    await deps.client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
+  }
+}

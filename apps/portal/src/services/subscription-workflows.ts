@@ -1,0 +1,34 @@
+// How the portal reaches the subscription workflows (DESIGN: one workflow per subscription, fed by signals):
+// signalWithStart starts `subscription-<id>` on its first event and only signals it afterwards.
+import {
+  SUBSCRIPTION_EVENT_SIGNAL,
+  subscriptionWorkflowId,
+  subscriptionWorkflowName,
+  type SubscriptionSignal,
+  type SubscriptionTimers,
+  type SubscriptionWorkflowInput,
+} from '@photoplane/provisioner/shared';
+import type { Client } from '@temporalio/client';
+
+export interface SubscriptionWorkflows {
+  signal(subscriptionId: string, signal: SubscriptionSignal): Promise<void>;
+}
+
+export function createSubscriptionWorkflows(deps: {
+  client: Client;
+  taskQueue: string;
+  timers: SubscriptionTimers;
+}): SubscriptionWorkflows {
+  return {
+    async signal(subscriptionId, signal) {
+      const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
+      await deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
+        taskQueue: deps.taskQueue,
+        workflowId: subscriptionWorkflowId(subscriptionId),
+        args: [input],
+        signal: SUBSCRIPTION_EVENT_SIGNAL,
+        signalArgs: [signal],
+      });
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// What the member tests share: the portal app over a database of their own, with the account, member and
+// instance-auth routes, e-mail through nodemailer to a real SMTP server in this process, and a log captured so
+// tests can check that no password or token reaches it. The photo-app sync is injected: a recorder for the API
+// tests, the real Temporal client in members-sync.test.ts.
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { createPrismaClient, type PrismaClient } from '@photoplane/db';
+import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
+import { simpleParser } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { pino } from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { buildApp, REDACTED_PATHS, type App } from '../src/app.ts';
+import { createMemberUnitOfWork } from '../src/repositories/member-unit-of-work.ts';
+import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
+import { createAccountService } from '../src/services/account.service.ts';
+import { createInvitationService } from '../src/services/invitation.service.ts';
+import { createMailService, type MailService } from '../src/services/mail.service.ts';
+import { createMemberAuthService } from '../src/services/member-auth.service.ts';
+import { createMemberMailService, type MemberMailService } from '../src/services/member-mail.service.ts';
+import type { MemberSync } from '../src/services/member-workflows.ts';
+import { createMemberService } from '../src/services/member.service.ts';
+import { createPasswordService } from '../src/services/password.service.ts';
+import { createReadinessService } from '../src/services/readiness.service.ts';
+import { createSessionService } from '../src/services/session.service.ts';
+
+export const GIB = 1024n ** 3n;
+export const INSTANCE_DOMAIN = 'photos.test';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Harness {
+  db: CreatedDatabase;
+  prisma: PrismaClient;
+  app: App;
+  inbox: Mail[];
+  logLines: string[];
+  secrets: Set<string>;
+  close(): Promise<void>;
+}
+
+/** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
+export async function startHarness(sync: MemberSync, shared?: PrismaClient): Promise<Harness> {
+  const db: CreatedDatabase = shared
+    ? { name: 'shared', url: '', drop: async () => undefined }
+    : await createTestDatabase();
+  const prisma = shared ?? createPrismaClient(db.url);
+  const inbox: Mail[] = [];
+  const logLines: string[] = [];
+  const smtp = new SMTPServer({
+    disabledCommands: ['STARTTLS'],
+    authOptional: true,
+    logger: false,
+    onData(stream, session, callback) {
+      simpleParser(stream)
+        .then((parsed) => {
+          for (const rcpt of session.envelope.rcptTo)
+            inbox.push({ to: rcpt.address, subject: parsed.subject ?? '', text: parsed.text ?? '' });
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const logger = pino(
+    { level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  );
+  const transport = () =>
+    nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+  const repositories = createUnitOfWork(prisma);
+  const memberRepositories = createMemberUnitOfWork(prisma);
+  const passwords = createPasswordService();
+  const mail: MailService = createMailService({
+    transport: transport(),
+    from: 'Photoplane <no-reply@portal.test>',
+    publicUrl: 'http://portal.test',
+    log: logger,
+  });
+  const memberMail: MemberMailService = createMemberMailService({
+    transport: transport(),
+    from: 'Photoplane <no-reply@portal.test>',
+    instanceUrl: (subdomain) => `https://${subdomain}.${INSTANCE_DOMAIN}`,
+    log: logger,
+  });
+  const app = await buildApp({
+    services: {
+      readiness: createReadinessService({}),
+      accounts: createAccountService({ repositories, passwords, mail }),
+      sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
+      members: createMemberService({
+        repositories: memberRepositories,
+        passwords,
+        mail: memberMail,
+        sync,
+        log: logger,
+      }),
+      invitations: createInvitationService({ repositories: memberRepositories, passwords, sync, log: logger }),
+      memberAuth: createMemberAuthService({ repositories: memberRepositories, passwords, sessionTtlSeconds: 3600 }),
+    },
+    loggerInstance: logger,
+    accessTokens: {
+      secret: 'test-secret-that-is-at-least-32-characters-long',
+      issuer: 'photoplane-test',
+      audience: 'photoplane-portal',
+      ttlSeconds: 900,
+    },
+    loginRateLimit: { max: 1000, timeWindowMs: 60_000 },
+  });
+  await app.ready();
+  return {
+    db,
+    prisma,
+    app,
+    inbox,
+    logLines,
+    secrets: new Set(),
+    async close() {
+      await app.close();
+      await mail.close();
+      await memberMail.close();
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      if (!shared) await prisma.$disconnect();
+      await db.drop();
+    },
+  };
+}
+
+let counter = 0;
+export const unique = (label: string) => `${label}${++counter}${Math.random().toString(36).slice(2, 6)}`;
+
+/** A verified portal account signed in through the real login route; returns its access token. */
+export async function signedInAccount(h: Harness, role: 'customer' | 'support' = 'customer') {
+  const email = `${unique('acct')}@example.com`;
+  const password = `portal password ${email}`;
+  const passwordHash = await createPasswordService().hashPassword(password);
+  const account = await h.prisma.account.create({
+    data: { email, emailNormalized: email, name: `Owner ${email}`, role, passwordHash, emailVerifiedAt: new Date() },
+  });
+  const res = await h.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+  assert.equal(res.statusCode, 200, res.body);
+  const token = res.json<{ accessToken: string }>().accessToken;
+  h.secrets.add(password).add(token);
+  return { account, token };
+}
+
+/** An active instance of a subscription owned by a new customer account, on a plan of `planGib` GiB. */
+export async function instanceOwnedBy(
+  h: Harness,
+  options: { planGib?: number; subdomain?: string; photoAppOwnerId?: string; appHostPort?: number } = {},
+) {
+  const owner = await signedInAccount(h);
+  const planGib = options.planGib ?? 10;
+  const planId = `plan-${planGib}`;
+  await h.prisma.plan.upsert({
+    where: { id: planId },
+    update: {},
+    create: {
+      id: planId,
+      name: `${planGib} GiB`,
+      storageBytes: BigInt(planGib) * GIB,
+      stripePriceId: `price_${planId}`,
+      priceCents: 500,
+    },
+  });
+  const subscription = await h.prisma.subscription.create({
+    data: { accountId: owner.account.id, planId, state: 'active' },
+  });
+  const instance = await h.prisma.instance.create({
+    data: {
+      subscriptionId: subscription.id,
+      subdomain: options.subdomain ?? unique('inst'),
+      state: 'active',
+    },
+  });
+  return { owner, instance, subdomain: instance.subdomain };
+}
+
+export async function nextMailTo(h: Harness, address: string, timeoutMs = 5000): Promise<Mail> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const i = h.inbox.findIndex((m) => m.to.toLowerCase() === address.toLowerCase());
+    if (i >= 0) return h.inbox.splice(i, 1)[0]!;
+    if (Date.now() > deadline) throw new Error(`no e-mail to ${address} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function invitationToken(h: Harness, mail: Mail, subdomain: string): string {
+  const match = new RegExp(
+    `https://${subdomain}\\.${INSTANCE_DOMAIN.replace('.', '\\.')}/register#token=([A-Za-z0-9_-]+)`,
+  ).exec(mail.text);
+  assert.ok(match, `an invitation link for ${subdomain} in:\n${mail.text}`);
+  h.secrets.add(match[1]!);
+  return match[1]!;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export function call(h: Harness, method: Method, url: string, token?: string, payload?: object) {
+  return h.app.inject({
+    method,
+    url,
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    ...(payload === undefined ? {} : { payload }),
+  });
+}

@@ -1,0 +1,237 @@
+// Activities that make an instance's photo app follow its member table (SPEC M2-M7). The database is the source
+// of truth: each activity reads the rows afresh and converges, so retries and repeated signals are harmless.
+// Quotas sent to the app are effective limits (tenancy rules): a member's own quota capped by what the plan has
+// left after everybody else's usage, so the instance as a whole never stores more than its plan.
+import { randomBytes } from 'node:crypto';
+import type { PrismaClient } from '@photoplane/db';
+import {
+  effectiveLimit,
+  isDueForPurge,
+  type Member,
+  type MemberId,
+  type MemberStatus,
+  type PendingDeletion,
+} from '@photoplane/tenant-model';
+import { isPhotoAppError, type PhotoApp, type PhotoAppUser } from '../photo-app/index.ts';
+import type { Secrets } from '../secrets.ts';
+import type { DueMember, MemberSyncOutcome, SyncMemberInput } from '../shared.ts';
+import { withPermanentErrors } from './errors.ts';
+import { appBaseUrl } from './instance.activities.ts';
+
+export interface MemberActivityDeps {
+  prisma: PrismaClient;
+  secrets: Secrets;
+  photoApp: (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) => PhotoApp;
+  now?: () => Date;
+}
+
+interface DeletionColumns {
+  role: Member['role'];
+  status: MemberStatus;
+  deletionRequestedAt: Date | null;
+  deletionImmediate: boolean;
+  statusBeforeDeletion: MemberStatus | null;
+}
+
+function deletable(row: DeletionColumns): Pick<Member, 'role' | 'status' | 'deletion'> {
+  return {
+    role: row.role,
+    status: row.status,
+    deletion:
+      row.status === 'pending_deletion' && row.deletionRequestedAt
+        ? {
+            requestedAt: row.deletionRequestedAt,
+            immediate: row.deletionImmediate,
+            previousStatus: (row.statusBeforeDeletion ?? 'active') as PendingDeletion['previousStatus'],
+          }
+        : null,
+  };
+}
+
+const deletionSelect = {
+  id: true,
+  instanceId: true,
+  role: true,
+  status: true,
+  deletionRequestedAt: true,
+  deletionImmediate: true,
+  statusBeforeDeletion: true,
+} as const;
+
+export function createMemberActivities(deps: MemberActivityDeps) {
+  const { prisma } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** The control plane's admin client of the instance's photo app; retryable while the instance is not up. */
+  async function adminApp(instanceId: string): Promise<PhotoApp> {
+    const instance = await prisma.instance.findUniqueOrThrow({ where: { id: instanceId } });
+    if (!instance.appHostPort || !instance.photoAppApiKeyCipher) {
+      throw new Error(`instance ${instanceId} has no running photo app yet (state ${instance.state})`);
+    }
+    return deps.photoApp(appBaseUrl(instance.appHostPort), {
+      apiKey: deps.secrets.decrypt(instance.photoAppApiKeyCipher),
+    });
+  }
+
+  async function quotaContext(instanceId: string) {
+    const instance = await prisma.instance.findUniqueOrThrow({
+      where: { id: instanceId },
+      select: { subscription: { select: { plan: { select: { storageBytes: true } } } } },
+    });
+    const members = await prisma.member.findMany({
+      where: { instanceId },
+      select: { id: true, quotaBytes: true, usageBytes: true, status: true, photoAppUserId: true },
+    });
+    const quotaMembers = members.map((m) => ({ ...m, id: m.id as MemberId }));
+    const planBytes = instance.subscription.plan.storageBytes;
+    return {
+      members,
+      limitOf: (memberId: string) => effectiveLimit(planBytes, quotaMembers, memberId as MemberId),
+    };
+  }
+
+  /** Everybody's effective limit moves when one quota or usage changes: bring the other users in line too. */
+  async function refreshQuotas(app: PhotoApp, instanceId: string, users: PhotoAppUser[], except?: string) {
+    const { members, limitOf } = await quotaContext(instanceId);
+    for (const member of members) {
+      if (member.id === except || !member.photoAppUserId) continue;
+      if (member.status !== 'active' && member.status !== 'disabled') continue;
+      const user = users.find((u) => u.id === member.photoAppUserId);
+      if (!user || user.status !== 'active') continue;
+      const limit = limitOf(member.id);
+      if (user.quotaBytes !== limit) await app.updateUser(user.id, { quotaBytes: limit });
+    }
+  }
+
+  function findUser(users: PhotoAppUser[], member: { photoAppUserId: string | null; emailNormalized: string }) {
+    // By id once known; by e-mail when a create succeeded but recording its id did not (a retried activity).
+    return (
+      (member.photoAppUserId ? users.find((u) => u.id === member.photoAppUserId) : undefined) ??
+      users.find((u) => u.email.toLowerCase() === member.emailNormalized)
+    );
+  }
+
+  /** Force-deletes the user and their files, then the row (sessions, invitations, keys cascade). */
+  async function purge(input: DueMember): Promise<boolean> {
+    const row = await prisma.member.findFirst({
+      where: { id: input.memberId, instanceId: input.instanceId },
+      select: {
+        ...deletionSelect,
+        emailNormalized: true,
+        photoAppUserId: true,
+        usageBytes: true,
+        instance: { select: { deletionDelayDays: true } },
+      },
+    });
+    if (!row) return false;
+    // Re-checked with the delay configured now: a restore or a longer delay since the list was made wins.
+    if (!isDueForPurge(deletable(row), now(), row.instance.deletionDelayDays)) return false;
+    const app = await adminApp(input.instanceId);
+    const users = await app.listUsers({ includeDeleted: true });
+    const user = findUser(users, row);
+    if (user && user.status !== 'removing') {
+      try {
+        // The app only force-deletes a user that is not soft-deleted (Immich: "User not found"), so restore first.
+        if (user.status === 'deleted') await app.restoreUser(user.id);
+        await app.deleteUser(user.id, { force: true });
+      } catch (e) {
+        if (!(isPhotoAppError(e) && e.status === 404)) throw e;
+      }
+    }
+    await prisma.$transaction([
+      prisma.auditEvent.create({
+        data: {
+          actorType: 'system',
+          action: 'member.purged',
+          targetType: 'member',
+          targetId: row.id,
+          instanceId: row.instanceId,
+          details: { immediate: row.deletionImmediate, usageBytes: row.usageBytes.toString() },
+        },
+      }),
+      prisma.member.deleteMany({ where: { id: row.id, instanceId: row.instanceId } }),
+    ]);
+    await refreshQuotas(app, input.instanceId, await app.listUsers({ includeDeleted: true }));
+    return true;
+  }
+
+  return withPermanentErrors({
+    async syncMemberToPhotoApp(input: SyncMemberInput): Promise<MemberSyncOutcome> {
+      const member = await prisma.member.findFirst({ where: { id: input.memberId, instanceId: input.instanceId } });
+      if (!member) return 'absent';
+      // An invited member gets a photo-app user when they register; a deleted one has none.
+      if (member.status === 'invited' || member.status === 'deleted') return 'skipped';
+      if (member.status === 'pending_deletion' && member.deletionImmediate) {
+        return (await purge(input)) ? 'purged' : 'skipped';
+      }
+      const app = await adminApp(input.instanceId);
+      const users = await app.listUsers({ includeDeleted: true });
+      let user = findUser(users, member);
+
+      if (member.status === 'pending_deletion') {
+        if (!user) return 'absent';
+        // Soft delete: the app refuses the login and keeps the files until the purge (or a restore).
+        if (user.status === 'active') await app.deleteUser(user.id, { force: false });
+        return 'soft-deleted';
+      }
+
+      const { limitOf } = await quotaContext(input.instanceId);
+      const limit = limitOf(member.id);
+      let outcome: MemberSyncOutcome = 'skipped';
+      if (!user) {
+        // The owner's user is made by provisioning; adopting it is all that is left to do.
+        if (member.role === 'owner') return 'skipped';
+        // Members sign in through Photoplane; the app's own password is random and never stored or shown.
+        user = await app.createUser({
+          email: member.emailNormalized,
+          name: member.name,
+          password: randomBytes(24).toString('base64url'),
+          quotaBytes: limit,
+          storageLabel: member.storageLabel,
+          shouldChangePassword: false,
+        });
+        outcome = 'created';
+      } else if (user.status !== 'active') {
+        user = await app.restoreUser(user.id);
+        outcome = 'restored';
+      }
+      if (member.photoAppUserId !== user.id) {
+        await prisma.member.update({ where: { id: member.id }, data: { photoAppUserId: user.id } });
+      }
+      const patch: Parameters<PhotoApp['updateUser']>[1] = {};
+      if (user.name !== member.name) patch.name = member.name;
+      if (user.quotaBytes !== limit) patch.quotaBytes = limit;
+      // The owner's label was set by the app at sign-up ("admin"); only a label chosen for them replaces it.
+      const labelChanged =
+        user.storageLabel !== member.storageLabel && (member.role !== 'owner' || member.storageLabel !== null);
+      if (labelChanged) patch.storageLabel = member.storageLabel;
+      if (Object.keys(patch).length > 0) {
+        await app.updateUser(user.id, patch);
+        if (outcome === 'skipped') outcome = 'updated';
+      }
+      // SPEC M5: existing files move to the new label only when the storage migration job runs.
+      if (labelChanged) await app.runStorageMigration();
+      await refreshQuotas(app, input.instanceId, await app.listUsers({ includeDeleted: true }), member.id);
+      return outcome;
+    },
+
+    /** Members whose deadline, under each instance's delay as configured right now, has passed (SPEC M7). */
+    async listDueMembers(): Promise<DueMember[]> {
+      const rows = await prisma.member.findMany({
+        where: { status: 'pending_deletion' },
+        select: { ...deletionSelect, instance: { select: { deletionDelayDays: true } } },
+        orderBy: { deletionRequestedAt: 'asc' },
+      });
+      const at = now();
+      return rows
+        .filter((row) => isDueForPurge(deletable(row), at, row.instance.deletionDelayDays))
+        .map((row) => ({ instanceId: row.instanceId, memberId: row.id }));
+    },
+
+    async purgeMember(input: DueMember): Promise<boolean> {
+      return purge(input);
+    },
+  });
+}
+
+export type MemberActivities = ReturnType<typeof createMemberActivities>;

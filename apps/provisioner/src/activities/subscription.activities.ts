@@ -1,0 +1,100 @@
+// Activities of the subscription workflow (SPEC P5-P8): read what the workflow starts from, and write each state
+// change to the subscription's row. The workflow owns the state; these only persist it, idempotently, so a retried
+// or replayed activity converges instead of failing on a transition it already made.
+import type { PrismaClient } from '@photoplane/db';
+import {
+  DomainError,
+  transitionSubscription,
+  type SubscriptionEvent,
+  type SubscriptionState,
+} from '@photoplane/tenant-model';
+import { withPermanentErrors } from './errors.ts';
+
+export interface SubscriptionActivityDeps {
+  prisma: PrismaClient;
+}
+
+export interface SubscriptionSnapshot {
+  state: SubscriptionState;
+  instance: { id: string; state: string } | null;
+  owner: { email: string; name: string };
+}
+
+export interface RecordSubscriptionStateInput {
+  subscriptionId: string;
+  event: SubscriptionEvent;
+  to: SubscriptionState;
+  /** ISO 8601 or null: the deadlines that belong to the new state, shown to the customer. */
+  graceEndsAt: string | null;
+  retentionEndsAt: string | null;
+}
+
+const toDate = (iso: string | null) => (iso === null ? null : new Date(iso));
+
+export function createSubscriptionActivities({ prisma }: SubscriptionActivityDeps) {
+  return withPermanentErrors({
+    async loadSubscription(input: { subscriptionId: string }): Promise<SubscriptionSnapshot> {
+      const row = await prisma.subscription.findUniqueOrThrow({
+        where: { id: input.subscriptionId },
+        select: {
+          state: true,
+          instance: { select: { id: true, state: true } },
+          account: { select: { email: true, name: true } },
+        },
+      });
+      return {
+        state: row.state,
+        instance: row.instance,
+        // The photo app needs a display name; the address's local part is what the customer would recognise.
+        owner: { email: row.account.email, name: row.account.name ?? row.account.email.split('@')[0]! },
+      };
+    },
+
+    /**
+     * Moves the row to `to` through the tenant model's transition table. Finding the row already in `to` is the
+     * retry of a write that succeeded (only the deadlines are refreshed); any other disagreement is a bug and is
+     * refused as illegal_transition rather than papered over.
+     */
+    async recordSubscriptionState(input: RecordSubscriptionStateInput): Promise<{ changed: boolean }> {
+      const deadlines = { graceEndsAt: toDate(input.graceEndsAt), retentionEndsAt: toDate(input.retentionEndsAt) };
+      return prisma.$transaction(async (tx) => {
+        const row = await tx.subscription.findUniqueOrThrow({
+          where: { id: input.subscriptionId },
+          select: { state: true, instance: { select: { id: true } } },
+        });
+        if (row.state === input.to) {
+          await tx.subscription.update({ where: { id: input.subscriptionId }, data: deadlines });
+          return { changed: false };
+        }
+        const next = transitionSubscription(row.state, input.event);
+        if (next !== input.to) {
+          throw new DomainError(
+            'illegal_transition',
+            `subscription ${input.subscriptionId}: ${input.event} leads from ${row.state} to ${next}, not ${input.to}`,
+          );
+        }
+        // Conditional on the state read above: a concurrent writer makes this fail (and Temporal retry) instead of
+        // one change silently overwriting the other.
+        const { count } = await tx.subscription.updateMany({
+          where: { id: input.subscriptionId, state: row.state },
+          data: { state: next, ...deadlines },
+        });
+        if (count !== 1) throw new Error(`subscription ${input.subscriptionId} changed state concurrently`);
+        await tx.auditEvent.create({
+          data: {
+            actorType: 'system',
+            actorLabel: 'subscription workflow',
+            action: 'subscription.state_changed',
+            targetType: 'subscription',
+            targetId: input.subscriptionId,
+            instanceId: row.instance?.id ?? null,
+            details: { from: row.state, to: next, event: input.event },
+          },
+        });
+        return { changed: true };
+      });
+    },
+  });
+}
+
+export type SubscriptionActivities = ReturnType<typeof createSubscriptionActivities>;
