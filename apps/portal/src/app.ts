@@ -10,6 +10,7 @@ import memberAuthPlugin from './plugins/member-auth.ts';
 import type { LoginRateLimit } from './plugins/login-throttle.ts';
 import authRoutes from './routes/auth/index.ts';
 import billingRoutes from './routes/billing/index.ts';
+import edgeRoutes from './routes/edge/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import instanceAuthRoutes from './routes/instance-auth/index.ts';
 import memberRoutes from './routes/members/index.ts';
@@ -17,6 +18,7 @@ import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
 import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
+import type { EdgeService } from './services/edge.service.ts';
 import type { InvitationService } from './services/invitation.service.ts';
 import type { MemberAuthService } from './services/member-auth.service.ts';
 import type { MemberService } from './services/member.service.ts';
@@ -42,6 +44,8 @@ export interface Services {
   members?: MemberService;
   invitations?: InvitationService;
   memberAuth?: MemberAuthService;
+  /** The edge's on-demand TLS "ask" endpoint (SPEC V6). */
+  edge?: EdgeService;
 }
 
 declare module 'fastify' {
@@ -122,6 +126,7 @@ export async function buildApp(opts: AppOptions) {
     await app.register(billingRoutes, { plans, checkout, subscriptions });
   }
   if (webhooks) await app.register(stripeWebhookRoutes, { webhooks });
+  if (opts.services.edge) await app.register(edgeRoutes, { edge: opts.services.edge });
   const { members, invitations, memberAuth } = opts.services;
   if (members && invitations && memberAuth) {
     if (!accounts || !sessions || !opts.accessTokens)

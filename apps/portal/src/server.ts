@@ -18,6 +18,8 @@ import { createMemberSync, ensureMemberPurgeSchedule } from './services/member-w
 import { createMemberService } from './services/member.service.ts';
 import { createPasswordService } from './services/password.service.ts';
 import { createPlanService } from './services/plan.service.ts';
+import { createEdgeService } from './services/edge.service.ts';
+import { createInstanceRepository } from './repositories/instance.repository.ts';
 import { createReadinessService } from './services/readiness.service.ts';
 import { createSessionService } from './services/session.service.ts';
 import { createStripeClient } from './services/stripe-client.ts';
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
         workflows,
       }),
       accounts: createAccountService({ repositories, passwords, mail }),
+      edge: createEdgeService({ instances: createInstanceRepository(prisma), domain: config.domain }),
       sessions: createSessionService({
         repositories,
         passwords,

@@ -49,7 +49,7 @@ before(async () => {
     connection,
     namespace: stack.temporalNamespace,
     taskQueue: memberQueue,
-    activities: createMemberActivities({ prisma, secrets, photoApp }) as never,
+    activities: createMemberActivities({ prisma, secrets, photoApp }),
   });
   running = worker.run();
   await ensureMemberPurgeSchedule({ client, taskQueue: memberQueue });
