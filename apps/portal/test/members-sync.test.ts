@@ -24,7 +24,7 @@ import {
   stack,
   tearDown,
   withWorkers,
-} from '../../provisioner/test/lifecycle-harness.ts';
+} from '../../provisioner/test/harness.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
 import { createMemberSync, ensureMemberPurgeSchedule } from '../src/services/member-workflows.ts';
 import { call, GIB, invitationToken, nextMailTo, startHarness, unique, type Harness } from './members-harness.ts';

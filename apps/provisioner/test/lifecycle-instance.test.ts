@@ -32,7 +32,7 @@ import {
   stack,
   tearDown,
   withWorkers,
-} from './lifecycle-harness.ts';
+} from './harness.ts';
 
 const tags: string[] = [];
 

@@ -22,6 +22,7 @@ import {
   type ProvisionInstanceResult,
 } from '../src/shared.ts';
 import { stackProfile } from '../src/stack-profiles.ts';
+import { createPendingInstance } from './fixtures/instances.ts';
 import { createHostWorker, createWorker } from '../src/worker.ts';
 
 installTemporalLogger(createLogger('warn'));
@@ -56,9 +57,6 @@ before(async () => {
       data: { name: h.name, endpoint: h.endpoint, capacity: 2, lastProbedAt: new Date() },
     });
   }
-  await prisma.plan.create({
-    data: { id: 'family', name: 'Family', storageBytes: 1024n ** 4n, stripePriceId: 'price_family', priceCents: 900 },
-  });
   connection = await NativeConnection.connect({ address: stack.temporalAddress });
   clientConnection = await Connection.connect({ address: stack.temporalAddress });
   client = new Client({ connection: clientConnection, namespace: stack.temporalNamespace });
@@ -76,17 +74,9 @@ after(async () => {
 });
 
 async function pendingInstance(): Promise<ProvisionInstanceInput> {
-  const tag = randomBytes(4).toString('hex');
-  const email = `owner-${tag}@example.org`;
-  const account = await prisma.account.create({ data: { email, emailNormalized: email, passwordHash: 'x' } });
-  const subscription = await prisma.subscription.create({
-    data: { accountId: account.id, planId: 'family', state: 'active' },
-  });
-  const instance = await prisma.instance.create({
-    data: { subscriptionId: subscription.id, subdomain: `pl${stack.runId}${tag}`, state: 'pending' },
-  });
+  const { instance, input } = await createPendingInstance(prisma, `pl${stack.runId}`);
   created.push(instance.id);
-  return { instanceId: instance.id, owner: { email, name: 'Owner' } };
+  return input;
 }
 
 function provision(input: ProvisionInstanceInput) {

@@ -25,7 +25,7 @@ import {
   setUp,
   tearDown,
   withWorkers,
-} from './lifecycle-harness.ts';
+} from './harness.ts';
 
 const tags: string[] = [];
 

@@ -21,6 +21,7 @@ import {
   type ProvisionInstanceResult,
   type ProvisionProgress,
 } from '../src/shared.ts';
+import { createPendingInstance } from './fixtures/instances.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const stack = testStack();
@@ -81,20 +82,8 @@ test('a worker killed while the stack comes up is replaced and the workflow comp
     await sleep(100);
   }
 
-  const tag = randomBytes(4).toString('hex');
-  const email = `owner-${tag}@example.org`;
-  const plan = await prisma.plan.create({
-    data: { id: 'family', name: 'Family', storageBytes: 1024n ** 4n, stripePriceId: 'price_family', priceCents: 900 },
-  });
-  const account = await prisma.account.create({ data: { email, emailNormalized: email, passwordHash: 'x' } });
-  const subscription = await prisma.subscription.create({
-    data: { accountId: account.id, planId: plan.id, state: 'active' },
-  });
-  const instance = await prisma.instance.create({
-    data: { subscriptionId: subscription.id, subdomain: `cr${stack.runId}${tag}`, state: 'pending' },
-  });
+  const { instance, input } = await createPendingInstance(prisma, `cr${stack.runId}`);
   instanceId = instance.id;
-  const input: ProvisionInstanceInput = { instanceId, owner: { email, name: 'Owner' } };
   const handle = await client.workflow.start<(i: ProvisionInstanceInput) => Promise<ProvisionInstanceResult>>(
     workflowNames.provisionInstance,
     {

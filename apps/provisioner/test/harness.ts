@@ -1,4 +1,4 @@
-// The set-up the lifecycle and reconcile tests share, as in provision-instance.test.ts: a database of their own,
+// The set-up the provisioning, lifecycle and reconcile tests share: a database of their own,
 // a registered Docker host, a general worker and a host worker in-process against the real Temporal server,
 // Docker Engine, Caddy and PostgreSQL. Instances are provisioned with the real saga before each test acts on them.
 import http from 'node:http';
@@ -8,7 +8,13 @@ import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing
 import { testLabels, testStack } from '@photoplane/infra/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createActivities, createHostActivities, type HostActivities } from '../src/activities/index.ts';
+import {
+  createActivities,
+  createHostActivities,
+  type Activities,
+  type HostActivities,
+} from '../src/activities/index.ts';
+import { createPendingInstance } from './fixtures/instances.ts';
 import { dockerClient, removeInstanceStack } from '../src/docker/index.ts';
 import { createCaddyEdge } from '../src/edge/index.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
@@ -69,15 +75,22 @@ export async function tearDown(): Promise<void> {
   await db?.drop();
 }
 
+/** The real control-queue activities over this file's database, edge, SMTP catcher and secrets. */
+export function controlActivities(): Activities {
+  return createActivities({ docker, prisma, secrets, edge, photoApp, mailer, domain: stack.domain });
+}
+
 /**
- * Runs fn with a general worker and a host worker for this file's queues. `wrapHost` may replace host activities,
- * given the real ones (to fail a step on purpose).
+ * Runs fn with a general worker and a host worker for this file's queues. `wrapHost` and `wrapControl` may replace
+ * activities, given the real ones (to fail a step on purpose).
  */
 export async function withWorkers<T>(
   fn: () => Promise<T>,
   wrapHost: (real: HostActivities) => Partial<HostActivities> = () => ({}),
+  wrapControl: (real: Activities) => Partial<Activities> = () => ({}),
 ): Promise<T> {
-  const activities = createActivities({ docker, prisma, secrets, edge, photoApp, mailer, domain: stack.domain });
+  const realControl = controlActivities();
+  const activities = { ...realControl, ...wrapControl(realControl) };
   const real = createHostActivities({
     docker,
     secrets,
@@ -117,30 +130,27 @@ export function execute<I, R>(workflowName: string, workflowId: string, input: I
 }
 
 /** An instance provisioned by the real saga, as the lifecycle workflows find it in production. */
-export async function provisionedInstance() {
-  const tag = randomBytes(4).toString('hex');
-  const email = `owner-${tag}@example.org`;
-  const plan = await prisma.plan.upsert({
-    where: { id: 'family' },
-    update: {},
-    create: { id: 'family', name: 'Family', storageBytes: 1024n ** 4n, stripePriceId: 'price_family', priceCents: 900 },
-  });
-  const account = await prisma.account.create({
-    data: { email, emailNormalized: email, name: `Owner ${tag}`, passwordHash: 'x' },
-  });
-  const subscription = await prisma.subscription.create({
-    data: { accountId: account.id, planId: plan.id, state: 'active' },
-  });
-  const instance = await prisma.instance.create({
-    data: { subscriptionId: subscription.id, subdomain: `l${stack.runId}${tag}`, state: 'pending' },
-  });
-  createdInstances.push(instance.id);
-  const input: ProvisionInstanceInput = { instanceId: instance.id, owner: { email, name: `Owner ${tag}` } };
-  const result = await execute<ProvisionInstanceInput, ProvisionInstanceResult>(
+/** A pending instance (account, subscription, plan), removed from Docker and the edge in tearDown. */
+export async function pendingInstance(subdomainPrefix = `l${stack.runId}`) {
+  const created = await createPendingInstance(prisma, subdomainPrefix);
+  createdInstances.push(created.instance.id);
+  return created;
+}
+
+/** Starts the provisioning saga for the instance on this file's queue and waits for its result. */
+export function provision(input: ProvisionInstanceInput): Promise<ProvisionInstanceResult> {
+  return execute<ProvisionInstanceInput, ProvisionInstanceResult>(
     workflowNames.provisionInstance,
-    provisionInstanceWorkflowId(instance.id),
+    provisionInstanceWorkflowId(input.instanceId),
     input,
   );
+}
+
+/** An instance provisioned by the real saga, as the lifecycle workflows find it in production. */
+export async function provisionedInstance() {
+  const { instance, input } = await pendingInstance();
+  const email = input.owner.email;
+  const result = await provision(input);
   return {
     id: instance.id,
     subdomain: instance.subdomain,
