@@ -12,6 +12,7 @@ import { testStack } from '@photoplane/infra/testing';
 import {
   probeDockerHostWorkflowId,
   reconcileScheduleId,
+  USAGE_SYNC_SCHEDULE_ID,
   workflowNames,
   type DockerHostProbeResult,
 } from '@photoplane/provisioner/shared';
@@ -109,7 +110,7 @@ test('the worker process runs the probe workflow against the Docker Engine and r
   }
 });
 
-test('the worker process puts its host under a reconcile schedule that does not overlap itself', async () => {
+test('the worker process puts its host under a reconcile schedule that does not overlap itself, and the fleet under a usage sync', async () => {
   const connection = await Connection.connect({ address: stack.temporalAddress });
   try {
     const client = new Client({ connection, namespace: stack.temporalNamespace });
@@ -124,6 +125,8 @@ test('the worker process puts its host under a reconcile schedule that does not 
     assert.equal(description.action.workflowType, workflowNames.reconcileInstances);
     assert.equal(description.action.taskQueue, taskQueue);
     assert.equal(description.policies.overlap, 'SKIP');
+    const usage = await client.schedule.getHandle(USAGE_SYNC_SCHEDULE_ID).describe();
+    assert.equal(usage.action.type === 'startWorkflow' && usage.action.workflowType, workflowNames.syncUsage);
   } finally {
     await connection.close();
   }

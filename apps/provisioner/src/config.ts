@@ -21,6 +21,8 @@ export interface ProvisionerConfig {
   domain: string;
   /** How often the reconcile schedule compares this host's instances with Docker (SPEC V4). */
   reconcileEveryMinutes: number;
+  /** How often every instance's usage is copied from its photo app (SPEC M4, M8). */
+  usageSyncEveryMinutes: number;
   /** Outgoing mail (the owner's "ready" e-mail). */
   smtpUrl: string;
   mailFrom: string;
@@ -68,6 +70,9 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const reconcileEveryMinutes = Number(env.PHOTOPLANE_RECONCILE_EVERY_MINUTES?.trim() || '5');
   if (!Number.isInteger(reconcileEveryMinutes) || reconcileEveryMinutes < 1 || reconcileEveryMinutes > 1440)
     problems.push('PHOTOPLANE_RECONCILE_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
+  const usageSyncEveryMinutes = Number(env.PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES?.trim() || '15');
+  if (!Number.isInteger(usageSyncEveryMinutes) || usageSyncEveryMinutes < 1 || usageSyncEveryMinutes > 1440)
+    problems.push('PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
   const smtpUrl = env.SMTP_URL?.trim() || 'smtp://127.0.0.1:1025';
   if (!/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
   const resourceLabels: Record<string, string> = {};
@@ -96,6 +101,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     domain,
     resourceLabels,
     reconcileEveryMinutes,
+    usageSyncEveryMinutes,
     smtpUrl,
     mailFrom: env.MAIL_FROM?.trim() || `Photoplane <noreply@${domain}>`,
   };

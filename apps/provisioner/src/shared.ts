@@ -25,6 +25,7 @@ export interface DockerHostProbeResult extends DockerEngineFacts {
 export const workflowNames = {
   probeDockerHost: 'probeDockerHostWorkflow',
   provisionInstance: 'provisionInstanceWorkflow',
+  syncUsage: 'syncUsageWorkflow',
   suspendInstance: 'suspendInstanceWorkflow',
   resumeInstance: 'resumeInstanceWorkflow',
   deprovisionInstance: 'deprovisionInstanceWorkflow',
@@ -295,3 +296,12 @@ export interface PurgeDueMembersResult {
   /** Due members whose removal failed this run; the next run tries again. */
   failed: (DueMember & { error: string })[];
 }
+
+export interface UsageSyncReport {
+  instances: number;
+  membersUpdated: number;
+  limitsPushed: number;
+  failed: { instanceId: string; error: string }[];
+}
+
+export const USAGE_SYNC_SCHEDULE_ID = 'usage-sync';

@@ -12,7 +12,13 @@ import { createCaddyEdge } from './edge/index.ts';
 import { createSmtpMailer } from './mail.ts';
 import { createImmichPhotoApp } from './photo-app/index.ts';
 import { createSecrets } from './secrets.ts';
-import { hostTaskQueue, probeDockerHostWorkflowId, reconcileScheduleId, workflowNames } from './shared.ts';
+import {
+  hostTaskQueue,
+  probeDockerHostWorkflowId,
+  reconcileScheduleId,
+  USAGE_SYNC_SCHEDULE_ID,
+  workflowNames,
+} from './shared.ts';
 import { stackProfile } from './stack-profiles.ts';
 import type { probeDockerHostWorkflow } from './workflows/index.ts';
 
@@ -98,32 +104,43 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
 }
 
 /**
- * Reconciliation (SPEC V4) runs on a Temporal Schedule per host, every few minutes: the schedule survives worker
- * restarts, never overlaps itself, and shows its runs in Temporal's UI. Created once; an existing one is kept.
+ * Periodic work runs on Temporal Schedules: they survive worker restarts, never overlap themselves (SKIP) and show
+ * their runs in Temporal's UI. Reconciliation (SPEC V4) has one per host; the usage sync (M4, M8) one for the fleet.
+ * Each is created once; an existing one is kept as it is.
  */
-async function ensureReconcileSchedule(config: ProvisionerConfig, logger: Logger): Promise<void> {
+async function ensureSchedules(config: ProvisionerConfig, logger: Logger): Promise<void> {
+  const schedules = [
+    {
+      scheduleId: reconcileScheduleId(config.dockerHostName),
+      everyMinutes: config.reconcileEveryMinutes,
+      workflowType: workflowNames.reconcileInstances,
+      args: [{ hostName: config.dockerHostName }],
+    },
+    {
+      scheduleId: USAGE_SYNC_SCHEDULE_ID,
+      everyMinutes: config.usageSyncEveryMinutes,
+      workflowType: workflowNames.syncUsage,
+      args: [],
+    },
+  ];
   const connection = await Connection.connect({ address: config.temporalAddress });
   try {
     const client = new Client({ connection, namespace: config.temporalNamespace });
-    const scheduleId = reconcileScheduleId(config.dockerHostName);
-    try {
-      await client.schedule.create({
-        scheduleId,
-        spec: { intervals: [{ every: `${config.reconcileEveryMinutes}m` }] },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP },
-        action: {
-          type: 'startWorkflow',
-          workflowType: workflowNames.reconcileInstances,
-          taskQueue: config.taskQueue,
-          args: [{ hostName: config.dockerHostName }],
-        },
-      });
-      logger.info({ scheduleId, everyMinutes: config.reconcileEveryMinutes }, 'reconcile schedule created');
-    } catch (e) {
-      if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+    for (const { scheduleId, everyMinutes, workflowType, args } of schedules) {
+      try {
+        await client.schedule.create({
+          scheduleId,
+          spec: { intervals: [{ every: `${everyMinutes}m` }] },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP },
+          action: { type: 'startWorkflow', workflowType, taskQueue: config.taskQueue, args },
+        });
+        logger.info({ scheduleId, everyMinutes }, 'schedule created');
+      } catch (e) {
+        if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+      }
     }
   } catch (e) {
-    logger.error({ err: e }, 'could not create the reconcile schedule');
+    logger.error({ err: e }, 'could not create the schedules');
   } finally {
     await connection.close();
   }
@@ -164,7 +181,7 @@ async function main(): Promise<void> {
   );
   const running = Promise.all([worker.run(), hostWorker.run()]);
   await registerDockerHost(config, logger);
-  await ensureReconcileSchedule(config, logger);
+  await ensureSchedules(config, logger);
   await running;
   await connection.close();
   await prisma.$disconnect();

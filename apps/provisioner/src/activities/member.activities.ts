@@ -231,6 +231,43 @@ export function createMemberActivities(deps: MemberActivityDeps) {
     async purgeMember(input: DueMember): Promise<boolean> {
       return purge(input);
     },
+
+    /** Instances whose photo app runs and can be asked for usage. */
+    async listInstancesForUsageSync(): Promise<string[]> {
+      const rows = await prisma.instance.findMany({
+        where: { state: 'active', appHostPort: { not: null }, photoAppApiKeyCipher: { not: null } },
+        select: { id: true },
+        orderBy: { id: 'asc' },
+      });
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * Copies each member's usage from the photo app into the database (the source of M8's stats and of the
+     * roll-up), then pushes the effective limits that moved: an unlimited member's limit shrinks as others upload.
+     */
+    async syncInstanceUsage(input: { instanceId: string }): Promise<{ membersUpdated: number; limitsPushed: number }> {
+      const app = await adminApp(input.instanceId);
+      const usage = await app.usage();
+      const byUser = new Map(usage.users.map((u) => [u.userId, u.usageBytes]));
+      const members = await prisma.member.findMany({
+        where: { instanceId: input.instanceId, photoAppUserId: { not: null } },
+        select: { id: true, photoAppUserId: true, usageBytes: true },
+      });
+      let membersUpdated = 0;
+      for (const member of members) {
+        const bytes = byUser.get(member.photoAppUserId!) ?? 0n;
+        if (bytes === member.usageBytes) continue;
+        await prisma.member.update({ where: { id: member.id }, data: { usageBytes: bytes } });
+        membersUpdated++;
+      }
+      const users = await app.listUsers({ includeDeleted: false });
+      const before = new Map(users.map((u) => [u.id, u.quotaBytes]));
+      await refreshQuotas(app, input.instanceId, users);
+      const after = await app.listUsers({ includeDeleted: false });
+      const limitsPushed = after.filter((u) => before.get(u.id) !== u.quotaBytes).length;
+      return { membersUpdated, limitsPushed };
+    },
   });
 }
 

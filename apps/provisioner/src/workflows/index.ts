@@ -10,3 +10,4 @@ export { reconcileInstancesWorkflow } from './reconcile-instances.workflow.ts';
 export { subscriptionWorkflow } from './subscription.workflow.ts';
 export { syncMemberWorkflow } from './member-sync.workflow.ts';
 export { purgeDueMembersWorkflow } from './member-purge.workflow.ts';
+export { syncUsageWorkflow } from './usage-sync.workflow.ts';

@@ -1,0 +1,27 @@
+// Usage sync (SPEC M4, M8): on a Temporal Schedule, every instance's per-member usage is read from its photo app
+// into the database and the effective limits that moved are pushed back. One instance failing does not stop the rest.
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { MemberActivities } from '../activities/index.ts';
+import type { UsageSyncReport } from '../shared.ts';
+
+const { listInstancesForUsageSync } = proxyActivities<MemberActivities>({ startToCloseTimeout: '1 minute' });
+const { syncInstanceUsage } = proxyActivities<MemberActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+export async function syncUsageWorkflow(): Promise<UsageSyncReport> {
+  const report: UsageSyncReport = { instances: 0, membersUpdated: 0, limitsPushed: 0, failed: [] };
+  for (const instanceId of await listInstancesForUsageSync()) {
+    report.instances++;
+    try {
+      const r = await syncInstanceUsage({ instanceId });
+      report.membersUpdated += r.membersUpdated;
+      report.limitsPushed += r.limitsPushed;
+    } catch (e) {
+      if (!(e instanceof ActivityFailure)) throw e;
+      report.failed.push({ instanceId, error: e.cause?.message ?? e.message });
+    }
+  }
+  return report;
+}
