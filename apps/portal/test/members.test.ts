@@ -376,6 +376,28 @@ test('immediate deletion needs the e-mail as confirmation and cannot be restored
   assert.equal(demote.statusCode, 403);
 });
 
+test('a removed member gets no account of their own: no portal account, and portal sign-in fails like an unknown address (M9)', async () => {
+  const { owner, subdomain } = await instanceOwnedBy(h);
+  const { email, member, password } = await addWithPassword(subdomain, owner.token, { mustChangePassword: false });
+  const res = await call(h, 'DELETE', `${members(subdomain)}/${member.id}`, owner.token, {
+    immediate: true,
+    confirm: email,
+  });
+  assert.equal(res.statusCode, 200, res.body);
+
+  assert.equal(await h.prisma.account.findUnique({ where: { emailNormalized: email.toLowerCase() } }), null);
+  const asMember = await call(h, 'POST', '/v1/auth/login', undefined, { email, password });
+  const asNobody = await call(h, 'POST', '/v1/auth/login', undefined, {
+    email: `${unique('x')}@example.com`,
+    password,
+  });
+  assert.equal(asMember.statusCode, 401);
+  assert.deepEqual(
+    { ...asMember.json<Record<string, unknown>>(), instance: undefined },
+    { ...asNobody.json<Record<string, unknown>>(), instance: undefined },
+  );
+});
+
 test('no-login refuses sign-in and ends sessions; search by name or e-mail', async () => {
   const { owner, subdomain } = await instanceOwnedBy(h);
   const { email, member, password } = await addWithPassword(subdomain, owner.token, {
