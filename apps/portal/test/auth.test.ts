@@ -2,15 +2,12 @@
 // nodemailer to a real SMTP server in this process, read back with mailparser.
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import { simpleParser } from 'mailparser';
-import nodemailer from 'nodemailer';
 import { pino } from 'pino';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpInbox, type Mail, type SmtpInbox } from './support/smtp-inbox.ts';
 import { buildApp, REDACTED_PATHS, type App } from '../src/app.ts';
 import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
 import { createAccountService } from '../src/services/account.service.ts';
@@ -26,12 +23,6 @@ const ACCESS_TTL = 900;
 const LOGIN_LIMIT = 5;
 const PUBLIC_URL = 'http://portal.test';
 
-interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-}
-
 interface TokenPair {
   accessToken: string;
   refreshToken: string;
@@ -40,10 +31,9 @@ interface TokenPair {
 
 let db: CreatedDatabase;
 let prisma: PrismaClient;
-let smtp: SMTPServer;
+let smtp: SmtpInbox | undefined;
 let mail: MailService;
 let app: App;
-const inbox: Mail[] = [];
 const logLines: string[] = [];
 /** Every password and token the tests handle; none may show up in the log. */
 const secrets = new Set<string>();
@@ -52,22 +42,7 @@ before(async () => {
   db = await createTestDatabase();
   prisma = createPrismaClient(db.url);
 
-  smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          for (const rcpt of session.envelope.rcptTo)
-            inbox.push({ to: rcpt.address, subject: parsed.subject ?? '', text: parsed.text ?? '' });
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  smtp = await startSmtpInbox();
 
   const logger = pino(
     { level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
@@ -81,7 +56,7 @@ before(async () => {
   const repositories = createUnitOfWork(prisma);
   const passwords = createPasswordService();
   mail = createMailService({
-    transport: nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true }),
+    transport: smtp.transport(),
     from: 'Photoplane <no-reply@portal.test>',
     publicUrl: PUBLIC_URL,
     log: logger,
@@ -102,7 +77,7 @@ before(async () => {
 after(async () => {
   await app?.close();
   await mail?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+  await smtp?.close();
   await prisma?.$disconnect();
   await db?.drop();
 });
@@ -118,8 +93,8 @@ const freshEmail = (label: string) => `${label}-${++emailCounter}@example.com`;
 async function nextMailTo(address: string, timeoutMs = 5000): Promise<Mail> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const i = inbox.findIndex((m) => m.to === address);
-    if (i >= 0) return inbox.splice(i, 1)[0]!;
+    const i = smtp!.inbox.findIndex((m) => m.to === address);
+    if (i >= 0) return smtp!.inbox.splice(i, 1)[0]!;
     if (Date.now() > deadline) throw new Error(`no e-mail to ${address} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -393,7 +368,11 @@ test('password reset: the same answer for unknown addresses, a link that works o
   assert.match(message.subject, /reset your/i);
   const token = tokenIn(message.text, '/reset-password');
   await mail.flush();
-  assert.equal(inbox.filter((m) => m.to === nobody).length, 0, 'nothing is sent to an address without an account');
+  assert.equal(
+    smtp!.inbox.filter((m) => m.to === nobody).length,
+    0,
+    'nothing is sent to an address without an account',
+  );
 
   const newPassword = 'a brand new passphrase';
   secrets.add(newPassword);

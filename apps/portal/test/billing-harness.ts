@@ -3,17 +3,14 @@
 // the real Temporal dev server running the real subscription workflow with stub instance workflows.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { Client, Connection } from '@temporalio/client';
-import { simpleParser } from 'mailparser';
-import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import {
   startSubscriptionTestWorker,
   type SubscriptionTestWorker,
 } from '../../provisioner/test/fixtures/subscription-test-worker.ts';
+import { startSmtpInbox } from './support/smtp-inbox.ts';
 import { buildApp, type App } from '../src/app.ts';
 import { readPlans, type CatalogPlan } from '../src/config.ts';
 import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
@@ -76,27 +73,13 @@ export interface Harness {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const db: CreatedDatabase = await createTestDatabase();
   const prisma = createPrismaClient(db.url);
-  const inbox: { to: string; text: string }[] = [];
-  const smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          for (const rcpt of session.envelope.rcptTo) inbox.push({ to: rcpt.address, text: parsed.text ?? '' });
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const smtp = await startSmtpInbox();
+  const { inbox } = smtp;
 
   const repositories = createUnitOfWork(prisma);
   const passwords = createPasswordService();
   const mail: MailService = createMailService({
-    transport: nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true }),
+    transport: smtp.transport(),
     from: 'Photoplane <no-reply@portal.test>',
     publicUrl: PUBLIC_URL,
     log: { error: () => undefined },
@@ -187,7 +170,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async close() {
       await app.close();
       await mail.close();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
       await worker.stop();
       await connection.close();
       await prisma.$disconnect();

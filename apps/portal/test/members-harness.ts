@@ -3,14 +3,11 @@
 // tests can check that no password or token reaches it. The photo-app sync is injected: a recorder for the API
 // tests, the real Temporal client in members-sync.test.ts.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import { simpleParser } from 'mailparser';
-import nodemailer from 'nodemailer';
 import { pino } from 'pino';
-import { SMTPServer } from 'smtp-server';
+import { startSmtpInbox, type Mail } from './support/smtp-inbox.ts';
 import { buildApp, REDACTED_PATHS, type App } from '../src/app.ts';
 import { createMemberUnitOfWork } from '../src/repositories/member-unit-of-work.ts';
 import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
@@ -28,11 +25,7 @@ import { createSessionService } from '../src/services/session.service.ts';
 export const GIB = 1024n ** 3n;
 export const INSTANCE_DOMAIN = 'photos.test';
 
-export interface Mail {
-  to: string;
-  subject: string;
-  text: string;
-}
+export type { Mail };
 
 export interface Harness {
   db: CreatedDatabase;
@@ -50,24 +43,9 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
     ? { name: 'shared', url: '', drop: async () => undefined }
     : await createTestDatabase();
   const prisma = shared ?? createPrismaClient(db.url);
-  const inbox: Mail[] = [];
   const logLines: string[] = [];
-  const smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          for (const rcpt of session.envelope.rcptTo)
-            inbox.push({ to: rcpt.address, subject: parsed.subject ?? '', text: parsed.text ?? '' });
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const smtp = await startSmtpInbox();
+  const { inbox } = smtp;
   const logger = pino(
     { level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
     new Writable({
@@ -77,8 +55,7 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
       },
     }),
   );
-  const transport = () =>
-    nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+  const transport = () => smtp.transport();
   const repositories = createUnitOfWork(prisma);
   const memberRepositories = createMemberUnitOfWork(prisma);
   const passwords = createPasswordService();
@@ -130,7 +107,7 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
       await app.close();
       await mail.close();
       await memberMail.close();
-      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+      await smtp.close();
       if (!shared) await prisma.$disconnect();
       await db.drop();
     },
