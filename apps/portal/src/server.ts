@@ -14,7 +14,7 @@ import { createInvitationService } from './services/invitation.service.ts';
 import { createMailService } from './services/mail.service.ts';
 import { createMemberAuthService } from './services/member-auth.service.ts';
 import { createMemberMailService } from './services/member-mail.service.ts';
-import { createMemberSync, ensureMemberPurgeSchedule } from './services/member-workflows.ts';
+import { createInstanceQuotaSync, createMemberSync, ensureMemberPurgeSchedule } from './services/member-workflows.ts';
 import { createMemberService } from './services/member.service.ts';
 import { createPasswordService } from './services/password.service.ts';
 import { createPlanService } from './services/plan.service.ts';
@@ -125,6 +125,8 @@ async function main(): Promise<void> {
         stripe,
         webhookSecret: config.stripe.webhookSecret,
         workflows,
+        quotas: createInstanceQuotaSync({ client: memberClient, taskQueue: config.temporalTaskQueue }),
+        log: logger,
       }),
       accounts: createAccountService({ repositories, passwords, mail }),
       edge: createEdgeService({ instances: createInstanceRepository(prisma), domain: config.domain }),

@@ -25,6 +25,7 @@ import { createStripeClient, type Stripe } from '../src/services/stripe-client.t
 import { createStripeWebhookService } from '../src/services/stripe-webhook.service.ts';
 import { createSubscriptionService } from '../src/services/subscription.service.ts';
 import { createSubscriptionWorkflows } from '../src/services/subscription-workflows.ts';
+import { createInstanceQuotaSync } from '../src/services/member-workflows.ts';
 
 const PUBLIC_URL = 'http://portal.test';
 export const DOMAIN = 'photos.test';
@@ -122,6 +123,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           taskQueue: worker.taskQueue,
           timers: opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 },
         }),
+        quotas: createInstanceQuotaSync({ client: temporal, taskQueue: worker.taskQueue }),
+        log: { error: () => undefined },
       }),
     },
     accessTokens: {

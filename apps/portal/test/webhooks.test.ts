@@ -320,6 +320,7 @@ test('a downgrade below what members are allocated is refused and shown; one tha
     where: { targetId: c.subscriptionId, action: 'subscription.plan_change_refused' },
   });
   assert.equal((refusal.details as { bytesToFree: string }).bytesToFree, String(50n * GIB));
+  assert.ok(!h.worker.callsFor(c.instanceId).includes('refresh-quotas'), 'a refused change pushes no new limits');
 
   const view = await h.app.inject({ method: 'GET', url: '/v1/subscription', headers: bearer(c.token) });
   assert.equal(view.statusCode, 200, view.body);
@@ -349,6 +350,8 @@ test('a downgrade below what members are allocated is refused and shown; one tha
     'applied',
   );
   assert.equal((await row(c)).planId, 'starter');
+  // The applied change asks the photo app for the new limits at once (what it pushes: usage-sync.test.ts).
+  await callsBecome(c, ['provision', 'refresh-quotas']);
   const later = await h.app.inject({ method: 'GET', url: '/v1/subscription', headers: bearer(c.token) });
   assert.equal(later.json<{ planChangeRefused: unknown }>().planChangeRefused, null);
   assert.equal((await row(c)).state, 'active', 'a plan change is not a state change');

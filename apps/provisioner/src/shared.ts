@@ -257,6 +257,7 @@ export interface SubscriptionWorkflowStatus {
 export const memberWorkflowNames = {
   syncMember: 'syncMemberWorkflow',
   purgeDueMembers: 'purgeDueMembersWorkflow',
+  refreshInstanceQuotas: 'refreshInstanceQuotasWorkflow',
 } as const;
 
 /** One sync workflow per member at a time; a change while it runs is signalled to it (see syncMemberWorkflow). */
@@ -305,3 +306,27 @@ export interface UsageSyncReport {
 }
 
 export const USAGE_SYNC_SCHEDULE_ID = 'usage-sync';
+
+/**
+ * One quota refresh per instance at a time (SPEC P6): started by the portal after a plan change is committed, or
+ * signalled while one runs, so the last plan always wins without waiting for the usage-sync schedule.
+ */
+export function instanceQuotasWorkflowId(instanceId: string): string {
+  return `instance-quotas-${instanceId}`;
+}
+
+/** "The plan (or something else every member's limit depends on) changed"; the rows are read afresh. */
+export const QUOTAS_CHANGED_SIGNAL = 'quotasChanged';
+
+export interface RefreshInstanceQuotasInput {
+  instanceId: string;
+}
+
+export interface RefreshInstanceQuotasResult {
+  instanceId: string;
+  /** `skipped`: the instance's photo app is not running (it gets the limits at resume or the next usage sync). */
+  outcome: 'refreshed' | 'skipped' | 'failed';
+  limitsPushed: number;
+  passes: number;
+  error?: string;
+}

@@ -3,11 +3,14 @@
 // starts `member-sync-<memberId>` or, while one runs, signals it to read the row once more, so a change made while
 // a sync is under way is never lost. The daily purge is a Temporal Schedule.
 import {
+  instanceQuotasWorkflowId,
   MEMBER_CHANGED_SIGNAL,
   MEMBER_PURGE_CRON,
   MEMBER_PURGE_SCHEDULE_ID,
   memberSyncWorkflowId,
   memberWorkflowNames,
+  QUOTAS_CHANGED_SIGNAL,
+  type RefreshInstanceQuotasInput,
   type SyncMemberInput,
 } from '@photoplane/provisioner/shared';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
@@ -25,6 +28,26 @@ export function createMemberSync(deps: { client: Client; taskQueue: string }): M
         workflowId: memberSyncWorkflowId(input.memberId),
         args: [input],
         signal: MEMBER_CHANGED_SIGNAL,
+        signalArgs: [],
+      });
+    },
+  };
+}
+
+export interface InstanceQuotaSync {
+  /** After a committed plan change: push every member's effective limit to the photo app now (SPEC P6). */
+  refreshInstanceQuotas(instanceId: string): Promise<void>;
+}
+
+export function createInstanceQuotaSync(deps: { client: Client; taskQueue: string }): InstanceQuotaSync {
+  return {
+    async refreshInstanceQuotas(instanceId) {
+      const input: RefreshInstanceQuotasInput = { instanceId };
+      await deps.client.workflow.signalWithStart(memberWorkflowNames.refreshInstanceQuotas, {
+        taskQueue: deps.taskQueue,
+        workflowId: instanceQuotasWorkflowId(instanceId),
+        args: [input],
+        signal: QUOTAS_CHANGED_SIGNAL,
         signalArgs: [],
       });
     },

@@ -18,6 +18,7 @@ import type { EventTargetRow } from '../repositories/subscription.repository.ts'
 import type { AccountRepositories, UnitOfWork } from '../repositories/unit-of-work.ts';
 import type { PlanService } from './plan.service.ts';
 import { callStripe, Stripe } from './stripe-client.ts';
+import type { InstanceQuotaSync } from './member-workflows.ts';
 import type { SubscriptionWorkflows } from './subscription-workflows.ts';
 
 export interface StripeWebhookServiceDeps {
@@ -26,6 +27,9 @@ export interface StripeWebhookServiceDeps {
   stripe: Stripe;
   webhookSecret: string;
   workflows: SubscriptionWorkflows;
+  /** Pushes the members' new effective limits to the photo app once a plan change is committed (SPEC P6). */
+  quotas: InstanceQuotaSync;
+  log: { error(details: object, message: string): void };
   now?: () => Date;
 }
 
@@ -62,7 +66,7 @@ interface Reference {
 }
 
 export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
-  const { repositories, plans, stripe, workflows } = deps;
+  const { repositories, plans, stripe, workflows, quotas, log } = deps;
   const now = deps.now ?? (() => new Date());
 
   function verify(rawBody: Buffer, signature: string | undefined) {
@@ -115,10 +119,10 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
     at: Date,
     stripeSubscriptionId: string,
     item: Obj | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const priceId = idOf(item?.price);
     const current = plans.findPlan(row.planId);
-    if (!priceId || current?.stripePriceId === priceId) return;
+    if (!priceId || current?.stripePriceId === priceId) return false;
     const audit = (action: string, details: Record<string, string>) =>
       repos.auditEvents.record({
         actorType: 'system',
@@ -143,7 +147,7 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
     if (requested && check.ok) {
       await repos.subscriptions.setPlan(row.id, requested.id);
       await audit(PLAN_CHANGED, { toPlanId: requested.id });
-      return;
+      return true;
     }
     const { details, message }: { details: Record<string, unknown>; message: string } = check.ok
       ? { details: {}, message: '' }
@@ -167,12 +171,20 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
         ),
       );
     }
+    return false;
+  }
+
+  /** What must follow once the transaction is committed. */
+  interface AfterCommit {
+    /** The instance whose plan changed: its members' limits move (pushed after the commit, when the plan is read). */
+    planChangedInstanceId?: string;
   }
 
   async function apply(
     repos: AccountRepositories,
     event: { id: string; type: string; created: number; data: { object: unknown } },
     at: Date,
+    afterCommit: AfterCommit,
   ): Promise<WebhookOutcome> {
     const object = obj(event.data.object) ?? {};
     const created = new Date(event.created * 1000);
@@ -242,7 +254,9 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
           return 'applied';
         }
         if (event.type === 'customer.subscription.updated') {
-          await changePlan(repos, row, event.id, at, stripeSubscriptionId, item);
+          if ((await changePlan(repos, row, event.id, at, stripeSubscriptionId, item)) && row.instanceId) {
+            afterCommit.planChangedInstanceId = row.instanceId;
+          }
         }
         const cancelAt = fromEpoch(num(object.cancel_at));
         if (object.cancel_at_period_end === true || cancelAt) {
@@ -279,10 +293,22 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
     async handleWebhook(rawBody: Buffer, signature: string | undefined): Promise<WebhookResult> {
       const event = verify(rawBody, signature);
       const at = now();
+      const afterCommit: AfterCommit = {};
       const outcome = await repositories.transaction(async (repos) => {
         if (!(await repos.webhookEvents.markProcessed(event.id, event.type, at))) return 'duplicate' as const;
-        return apply(repos, event, at);
+        return apply(repos, event, at, afterCommit);
       });
+      const instanceId = afterCommit.planChangedInstanceId;
+      if (instanceId) {
+        // The plan is committed, so this is not the event's effect but its echo in the photo app: a failed start
+        // is logged, not retried through Stripe (a redelivery would be a duplicate), and the usage-sync schedule
+        // pushes the same limits within its interval.
+        try {
+          await quotas.refreshInstanceQuotas(instanceId);
+        } catch (err) {
+          log.error({ err, instanceId, eventId: event.id }, 'could not start the quota refresh after a plan change');
+        }
+      }
       return { eventId: event.id, type: event.type, outcome };
     },
   };

@@ -14,7 +14,7 @@ import {
 } from '@photoplane/tenant-model';
 import { isPhotoAppError, type PhotoApp, type PhotoAppUser } from '../photo-app/index.ts';
 import type { Secrets } from '../secrets.ts';
-import type { DueMember, MemberSyncOutcome, SyncMemberInput } from '../shared.ts';
+import type { DueMember, MemberSyncOutcome, RefreshInstanceQuotasInput, SyncMemberInput } from '../shared.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl } from './instance.activities.ts';
 
@@ -101,6 +101,33 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       const limit = limitOf(member.id);
       if (user.quotaBytes !== limit) await app.updateUser(user.id, { quotaBytes: limit });
     }
+  }
+
+  /**
+   * Copies each member's usage from the photo app into the database (the source of M8's stats and of the
+   * roll-up), then pushes the effective limits that moved: an unlimited member's limit shrinks as others upload.
+   */
+  async function syncUsage(instanceId: string): Promise<{ membersUpdated: number; limitsPushed: number }> {
+    const app = await adminApp(instanceId);
+    const usage = await app.usage();
+    const byUser = new Map(usage.users.map((u) => [u.userId, u.usageBytes]));
+    const members = await prisma.member.findMany({
+      where: { instanceId, photoAppUserId: { not: null } },
+      select: { id: true, photoAppUserId: true, usageBytes: true },
+    });
+    let membersUpdated = 0;
+    for (const member of members) {
+      const bytes = byUser.get(member.photoAppUserId!) ?? 0n;
+      if (bytes === member.usageBytes) continue;
+      await prisma.member.update({ where: { id: member.id }, data: { usageBytes: bytes } });
+      membersUpdated++;
+    }
+    const users = await app.listUsers({ includeDeleted: false });
+    const before = new Map(users.map((u) => [u.id, u.quotaBytes]));
+    await refreshQuotas(app, instanceId, users);
+    const after = await app.listUsers({ includeDeleted: false });
+    const limitsPushed = after.filter((u) => before.get(u.id) !== u.quotaBytes).length;
+    return { membersUpdated, limitsPushed };
   }
 
   function findUser(users: PhotoAppUser[], member: { photoAppUserId: string | null; emailNormalized: string }) {
@@ -242,31 +269,25 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       return rows.map((r) => r.id);
     },
 
-    /**
-     * Copies each member's usage from the photo app into the database (the source of M8's stats and of the
-     * roll-up), then pushes the effective limits that moved: an unlimited member's limit shrinks as others upload.
-     */
+    /** See syncUsage: run for every instance by the usage-sync schedule. */
     async syncInstanceUsage(input: { instanceId: string }): Promise<{ membersUpdated: number; limitsPushed: number }> {
-      const app = await adminApp(input.instanceId);
-      const usage = await app.usage();
-      const byUser = new Map(usage.users.map((u) => [u.userId, u.usageBytes]));
-      const members = await prisma.member.findMany({
-        where: { instanceId: input.instanceId, photoAppUserId: { not: null } },
-        select: { id: true, photoAppUserId: true, usageBytes: true },
+      return syncUsage(input.instanceId);
+    },
+
+    /**
+     * After a plan change (SPEC P6): the same usage copy and limit push, but only for an instance whose photo app
+     * runs; a suspended or not yet provisioned one is skipped (resume and the usage-sync schedule bring it in line).
+     */
+    async refreshInstanceQuotas(input: RefreshInstanceQuotasInput): Promise<{ ran: boolean; limitsPushed: number }> {
+      const instance = await prisma.instance.findUnique({
+        where: { id: input.instanceId },
+        select: { state: true, appHostPort: true, photoAppApiKeyCipher: true },
       });
-      let membersUpdated = 0;
-      for (const member of members) {
-        const bytes = byUser.get(member.photoAppUserId!) ?? 0n;
-        if (bytes === member.usageBytes) continue;
-        await prisma.member.update({ where: { id: member.id }, data: { usageBytes: bytes } });
-        membersUpdated++;
+      if (instance?.state !== 'active' || !instance.appHostPort || !instance.photoAppApiKeyCipher) {
+        return { ran: false, limitsPushed: 0 };
       }
-      const users = await app.listUsers({ includeDeleted: false });
-      const before = new Map(users.map((u) => [u.id, u.quotaBytes]));
-      await refreshQuotas(app, input.instanceId, users);
-      const after = await app.listUsers({ includeDeleted: false });
-      const limitsPushed = after.filter((u) => before.get(u.id) !== u.quotaBytes).length;
-      return { membersUpdated, limitsPushed };
+      const { limitsPushed } = await syncUsage(input.instanceId);
+      return { ran: true, limitsPushed };
     },
   });
 }

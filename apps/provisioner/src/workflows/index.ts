@@ -11,3 +11,4 @@ export { subscriptionWorkflow } from './subscription.workflow.ts';
 export { syncMemberWorkflow } from './member-sync.workflow.ts';
 export { purgeDueMembersWorkflow } from './member-purge.workflow.ts';
 export { syncUsageWorkflow } from './usage-sync.workflow.ts';
+export { refreshInstanceQuotasWorkflow } from './instance-quotas.workflow.ts';
