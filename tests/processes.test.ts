@@ -1,10 +1,8 @@
 // End to end: the portal and the worker as the processes `npm start` runs (their own entry points, config from
 // the environment), against the real PostgreSQL, Temporal and Docker Engine of the test stack.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
@@ -17,63 +15,22 @@ import {
   type DockerHostProbeResult,
 } from '@photoplane/provisioner/shared';
 import { Client, Connection } from '@temporalio/client';
+import { repoRoot, startServices, type Services } from './support/services.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const stack = testStack();
 const taskQueue = `e2e-${stack.runId}`;
 let db: CreatedDatabase;
-const children: ChildProcess[] = [];
+let services: Services | undefined;
 let portalUrl: string;
-let output = '';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  return port;
-}
-
-function startService(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  children.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  return code;
-}
 
 before(async () => {
   db = await createTestDatabase();
-  const port = await freePort();
-  portalUrl = `http://127.0.0.1:${port}`;
-  startService('apps/provisioner/src/worker.ts', {});
-  startService('apps/portal/src/server.ts', { PORT: String(port), HOST: '127.0.0.1' });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${portalUrl}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the portal did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  services = await startServices({ DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue });
+  portalUrl = services.portalUrl;
 });
 
 after(async () => {
-  for (const child of children) await stop(child);
+  await services?.stopAll();
   await db?.drop();
 });
 
@@ -133,12 +90,13 @@ test('the worker process puts its host under a reconcile schedule that does not 
 });
 
 test('both processes stop cleanly on SIGTERM', async () => {
-  for (const child of children) assert.equal(await stop(child), 0, `exit code 0 expected; output:\n${output}`);
+  const codes = await services!.stopAll();
+  assert.deepEqual(codes, [0, 0], `exit code 0 expected; output:\n${services!.output()}`);
 });
 
 test('the portal refuses to start with invalid configuration and says why', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/portal/src/server.ts'], {
-    cwd: root,
+    cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: '', PORT: 'nope' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -73,6 +73,14 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
   assert.equal(users[0]?.email, input.owner.email);
   assert.equal(users[0]?.isAdmin, true);
   assert.equal(users[0]?.shouldChangePassword, true);
+  // The owner is the instance's first member (M1), unlimited, so the photo app holds them to the whole plan.
+  const plan = await prisma.plan.findFirstOrThrow({ where: { subscriptions: { some: { instance: { id: row.id } } } } });
+  assert.equal(users[0]?.quotaBytes, plan.storageBytes);
+  const ownerMember = await prisma.member.findFirstOrThrow({ where: { instanceId: row.id } });
+  assert.deepEqual(
+    [ownerMember.role, ownerMember.status, ownerMember.quotaBytes, ownerMember.photoAppUserId],
+    ['owner', 'active', null, users[0]?.id],
+  );
 
   // The owner was told, by e-mail through real SMTP, where the library is and the first password, which works.
   assert.equal(result.ownerNotified, true);

@@ -108,10 +108,15 @@ test("a member's upload is copied into the database and shrinks the unlimited me
 
 test("a plan change pushes the members' new limits to the photo app at once; a stopped photo app is skipped", async () => {
   await withWorkers(async () => {
-    const { id, subscriptionId, admin } = await instanceWithApp();
+    const { id, subscriptionId, planBytes, admin } = await instanceWithApp();
+    // Provisioning made the owner the first member, unlimited, so limited by the whole plan in the photo app.
+    const owner = await prisma.member.findFirstOrThrow({ where: { instanceId: id, role: 'owner' } });
+    const ownerUserId = owner.photoAppUserId!;
+    assert.equal(owner.quotaBytes, null);
+    const quotaOf = async (userId: string) => (await admin.listUsers()).find((u) => u.id === userId)?.quotaBytes;
+    assert.equal(await quotaOf(ownerUserId), planBytes);
     const unlimited = await syncedMember(id, admin, 'unlimited', null);
     const finite = await syncedMember(id, admin, 'finite', 20n * GiB);
-    const quotaOf = async (userId: string) => (await admin.listUsers()).find((u) => u.id === userId)?.quotaBytes;
 
     // The portal commits the new plan, then starts the refresh (apps/portal/test/webhooks.test.ts shows it does).
     const starter = await prisma.plan.upsert({
@@ -128,8 +133,9 @@ test("a plan change pushes the members' new limits to the photo app at once; a s
       );
     const result = await refresh('1');
     assert.equal(result.outcome, 'refreshed');
-    assert.equal(result.limitsPushed, 1, 'only the unlimited member draws on the plan');
-    assert.equal(await quotaOf(unlimited.userId), 100n * GiB, 'the unlimited member may use the new plan');
+    assert.equal(result.limitsPushed, 2, 'the owner and the unlimited member draw on the plan');
+    assert.equal(await quotaOf(ownerUserId), 100n * GiB, 'the owner may use the new plan');
+    assert.equal(await quotaOf(unlimited.userId), 100n * GiB, 'so may the unlimited member');
     assert.equal(await quotaOf(finite.userId), 20n * GiB, 'a finite quota that fits is kept');
 
     // Suspended: nothing to push to; the refresh says so instead of failing (resume and the schedule catch up).

@@ -2,7 +2,7 @@
 // placement on a host, the owner in the photo app, and the route at the edge. Each one is idempotent, so a retry
 // or a replay after a worker crash converges instead of duplicating.
 import type { PrismaClient } from '@photoplane/db';
-import { transitionInstance, type InstanceState } from '@photoplane/tenant-model';
+import { normaliseEmail, transitionInstance, type InstanceState } from '@photoplane/tenant-model';
 import type { CaddyEdge } from '../edge/index.ts';
 import type { PhotoApp } from '../photo-app/index.ts';
 import type { Mailer } from '../mail.ts';
@@ -107,11 +107,34 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
         .photoApp(baseUrl, { accessToken: session.accessToken })
         .createApiKey(CONTROL_PLANE_KEY_NAME);
       const admin = deps.photoApp(baseUrl, { apiKey: key.secret });
-      await admin.updateUser(session.userId, { shouldChangePassword: true });
-      await prisma.instance.update({
-        where: { id: input.instanceId },
-        data: { photoAppApiKeyCipher: deps.secrets.encrypt(key.secret), photoAppOwnerId: session.userId },
+      // The owner is the instance's first member (M1) with an unlimited quota, i.e. the whole plan while alone:
+      // the photo app must refuse uploads past the plan from the first day, not from the first usage sync.
+      const { storageBytes } = await prisma.plan.findFirstOrThrow({
+        where: { subscriptions: { some: { instance: { id: input.instanceId } } } },
+        select: { storageBytes: true },
       });
+      await admin.updateUser(session.userId, { shouldChangePassword: true, quotaBytes: storageBytes });
+      const emailNormalized = normaliseEmail(input.owner.email);
+      await prisma.$transaction([
+        prisma.instance.update({
+          where: { id: input.instanceId },
+          data: { photoAppApiKeyCipher: deps.secrets.encrypt(key.secret), photoAppOwnerId: session.userId },
+        }),
+        // A reprovisioned instance has a new photo app, so a kept owner row is pointed at its new user.
+        prisma.member.upsert({
+          where: { instanceId_emailNormalized: { instanceId: input.instanceId, emailNormalized } },
+          update: { photoAppUserId: session.userId },
+          create: {
+            instanceId: input.instanceId,
+            email: input.owner.email,
+            emailNormalized,
+            name: input.owner.name,
+            role: 'owner',
+            status: 'active',
+            photoAppUserId: session.userId,
+          },
+        }),
+      ]);
       return { ownerId: session.userId };
     },
 

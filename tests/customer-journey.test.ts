@@ -1,0 +1,306 @@
+// End to end, a customer's whole journey (SPEC P1, P2, P4-P6, P8, V1, V6, M1) through the processes `npm start`
+// runs: sign up, confirm the e-mail, sign in, claim a subdomain, pay (a Checkout Session at stripe-mock, then the
+// webhooks Stripe would send, signed with the portal's secret), and the subscription workflow provisions a real
+// instance on the Docker Engine that answers through Caddy; the owner signs in to it with the e-mailed password;
+// an upgrade reaches the photo app's limits at once; a cancellation (retention 0 days) removes it again.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createPrismaClient, type PrismaClient } from '@photoplane/db';
+import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
+import { removeLabelled } from '@photoplane/infra/cleanup';
+import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
+import Docker from 'dockerode';
+import { simpleParser } from 'mailparser';
+import Stripe from 'stripe';
+import { startServices, type Services } from './support/services.ts';
+
+const stack = testStack();
+const GiB = 1024n ** 3n;
+/** This file's own label on every Docker resource its worker makes, so its cleanup touches nothing else. */
+const FILE_LABEL = 'photoplane.test-file';
+const fileLabel = `journey-${randomBytes(4).toString('hex')}`;
+const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET!;
+// Only used to sign payloads as Stripe does; it never makes a request.
+const stripe = new Stripe('sk_test_unused', { telemetry: false });
+const docker = new Docker(
+  stack.dockerHost.startsWith('unix://') ? { socketPath: stack.dockerHost.slice('unix://'.length) } : {},
+);
+
+let db: CreatedDatabase;
+let prisma: PrismaClient;
+let services: Services | undefined;
+
+before(async () => {
+  db = await createTestDatabase();
+  prisma = createPrismaClient(db.url);
+  services = await startServices({
+    DATABASE_URL: db.url,
+    TEMPORAL_TASK_QUEUE: `journey-${stack.runId}-${randomBytes(2).toString('hex')}`,
+    PHOTOPLANE_DOCKER_HOST_NAME: `j${stack.runId}${randomBytes(2).toString('hex')}`,
+    PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId},${FILE_LABEL}=${fileLabel}`,
+    RETENTION_DAYS: '0',
+  });
+});
+
+after(async () => {
+  await services?.stopAll();
+  // What the journey made is gone when it passes; this is for when it did not get that far.
+  await removeLabelled(docker, FILE_LABEL, fileLabel);
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+async function api<T = Record<string, unknown>>(
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${services!.portalUrl}${url}`, {
+    method,
+    headers: {
+      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+    },
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}\n${services!.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The newest message the stack's SMTP catcher holds for `to` whose subject matches. */
+async function mailTo(to: string, subject: RegExp): Promise<string> {
+  return waitFor(
+    `a mail to ${to} about ${subject}`,
+    async () => {
+      for (const file of fs.readdirSync(stack.smtp.mailDir).sort().reverse()) {
+        const mail = await simpleParser(fs.readFileSync(path.join(stack.smtp.mailDir, file)));
+        const recipients = [mail.to].flat().flatMap((a) => a?.value.map((v) => v.address) ?? []);
+        if (recipients.includes(to) && subject.test(mail.subject ?? '')) return mail.text ?? '';
+      }
+      return '';
+    },
+    (text) => text !== '',
+    20_000,
+  );
+}
+
+/** Delivers an event the way Stripe does: JSON body, Stripe-Signature over it with the endpoint's secret. */
+async function deliver(type: string, object: object) {
+  const payload = JSON.stringify({
+    id: `evt_${randomBytes(8).toString('hex')}`,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object },
+  });
+  const res = await fetch(`${services!.portalUrl}/v1/stripe/webhook`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret }),
+    },
+    body: payload,
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/**
+ * A request to `<subdomain>.<domain>` through the edge, as a browser resolving the name to Caddy would send it
+ * (node:http, since fetch does not let a caller set Host).
+ */
+function throughEdge(
+  host: string,
+  urlPath: string,
+  init: { method?: string; token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: stack.caddy.httpPort,
+        path: urlPath,
+        method: init.method ?? 'GET',
+        headers: {
+          host,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // not JSON (Caddy's own answer when no route matches)
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+    req.end(payload);
+  });
+}
+
+interface SubscriptionView {
+  state: string;
+  plan: { id: string };
+  instance: { subdomain: string; url: string; state: string; provisioningStep: string | null } | null;
+}
+
+test('sign-up to a running instance, an upgrade the photo app obeys at once, and a cancellation that removes it', async () => {
+  // P1: sign up; the e-mailed link confirms the address.
+  const email = `journey-${randomBytes(4).toString('hex')}@example.com`;
+  const password = `a long journey ${randomBytes(4).toString('hex')}`;
+  assert.equal((await api('POST', '/v1/auth/signup', { body: { email, password, name: 'Jo Journey' } })).status, 202);
+  const token = /#token=([A-Za-z0-9_-]+)/.exec(await mailTo(email, /confirm|verify/i))?.[1];
+  assert.ok(token, 'the verification mail carries a link');
+  assert.equal((await api('POST', '/v1/auth/verify-email', { body: { token } })).status, 204);
+
+  // P2: sign in.
+  const login = await api<{ accessToken: string }>('POST', '/v1/auth/login', { body: { email, password } });
+  assert.equal(login.status, 200);
+  const access = login.body.accessToken;
+
+  // P3, P4: the plans on sale, a free subdomain, and checkout holds it.
+  const { plans } = (await api<{ plans: { id: string; storageBytes: string }[] }>('GET', '/v1/plans')).body;
+  const starter = plans.find((p) => p.id === 'starter');
+  const family = plans.find((p) => p.id === 'family');
+  assert.ok(starter && family, JSON.stringify(plans));
+  const subdomain = `journey${randomBytes(3).toString('hex')}`;
+  const availability = () => api<{ available: boolean; reason?: string }>('GET', `/v1/subdomains/${subdomain}`);
+  assert.equal((await availability()).body.available, true);
+  const checkout = await api<{ subscriptionId: string; checkoutUrl: string }>('POST', '/v1/checkout', {
+    token: access,
+    body: { planId: 'starter', subdomain },
+  });
+  assert.equal(checkout.status, 200, JSON.stringify(checkout.body));
+  assert.match(checkout.body.checkoutUrl, /^https:\/\//, 'the customer is sent to Stripe Checkout');
+  assert.equal((await availability()).body.available, false, 'the name is held while checkout is open');
+
+  // P5: Stripe reports the payment. Its customer id is what the portal created at stripe-mock for this checkout.
+  const { subscriptionId } = checkout.body;
+  const { stripeCustomerId } = await prisma.subscription.findUniqueOrThrow({ where: { id: subscriptionId } });
+  const stripeSubscriptionId = `sub_${randomBytes(6).toString('hex')}`;
+  const stripeSubscription = (priceId: string, periodEnd = Math.floor(Date.now() / 1000) + 30 * 86400) => ({
+    id: stripeSubscriptionId,
+    object: 'subscription',
+    customer: stripeCustomerId,
+    status: 'active',
+    metadata: { subscriptionId },
+    cancel_at_period_end: false,
+    items: {
+      object: 'list',
+      data: [
+        {
+          id: `si_${stripeSubscriptionId}`,
+          object: 'subscription_item',
+          price: { id: priceId, object: 'price' },
+          current_period_end: periodEnd,
+        },
+      ],
+    },
+  });
+  const starterPrice = (await prisma.plan.findUniqueOrThrow({ where: { id: 'starter' } })).stripePriceId;
+  const familyPrice = (await prisma.plan.findUniqueOrThrow({ where: { id: 'family' } })).stripePriceId;
+  await deliver('checkout.session.completed', {
+    id: `cs_test_${randomBytes(6).toString('hex')}`,
+    object: 'checkout.session',
+    mode: 'subscription',
+    status: 'complete',
+    client_reference_id: subscriptionId,
+    metadata: { subscriptionId, subdomain },
+    customer: stripeCustomerId,
+    subscription: stripeSubscriptionId,
+  });
+  await deliver('customer.subscription.created', stripeSubscription(starterPrice));
+
+  // V1: the subscription workflow provisions the instance for real; the customer watches it become active.
+  const view = () => api<SubscriptionView>('GET', '/v1/subscription', { token: access }).then((r) => r.body);
+  const active = await waitFor('an active subscription with an active instance', view, (v) => {
+    return v.state === 'active' && v.instance?.state === 'active';
+  });
+  assert.equal(active.instance?.url, `https://${subdomain}.${stack.domain}`);
+
+  // V6: the subdomain answers through Caddy.
+  const host = `${subdomain}.${stack.domain}`;
+  const ping = await throughEdge(host, '/api/server/ping');
+  assert.equal(ping.status, 200);
+  assert.deepEqual(ping.body, { res: 'pong' });
+
+  // M1: the owner signs in to the photo app with the password from the "ready" mail, as its admin.
+  const ready = await mailTo(email, /is ready/);
+  const firstPassword = /first password: (\S+)/.exec(ready)?.[1];
+  assert.ok(firstPassword, ready);
+  const session = await throughEdge(host, '/api/auth/login', {
+    method: 'POST',
+    body: { email, password: firstPassword },
+  });
+  assert.equal(session.status, 201, JSON.stringify(session.body));
+  assert.equal(session.body.isAdmin, true);
+  const appToken = session.body.accessToken as string;
+  const myQuota = async () => {
+    const me = await throughEdge(host, '/api/users/me', { token: appToken });
+    assert.equal(me.status, 200, JSON.stringify(me.body));
+    return BigInt(me.body.quotaSizeInBytes as number);
+  };
+  assert.equal(await myQuota(), BigInt(starter.storageBytes), 'the owner may store what the plan holds');
+
+  // P6: an upgrade to the family plan; the owner's limit in the photo app follows without waiting for a sync.
+  await new Promise((r) => setTimeout(r, 1000)); // Stripe's `created` has one-second resolution
+  await deliver('customer.subscription.updated', stripeSubscription(familyPrice));
+  await waitFor('the plan change in the subscription view', view, (v) => v.plan.id === 'family');
+  await waitFor('the new limit in the photo app', myQuota, (q) => q === BigInt(family.storageBytes), 60_000);
+  assert.equal(BigInt(family.storageBytes), 1024n * GiB);
+
+  // P8: the customer cancelled; Stripe ends the subscription when the paid period is over. With no retention
+  // configured (RETENTION_DAYS=0) the instance is removed right after.
+  await new Promise((r) => setTimeout(r, 1000));
+  const now = Math.floor(Date.now() / 1000);
+  await deliver('customer.subscription.deleted', {
+    ...stripeSubscription(familyPrice, now),
+    status: 'canceled',
+    ended_at: now,
+  });
+  const ended = await waitFor('the subscription ended and the instance removed', view, (v) => {
+    return v.state === 'ended' && v.instance?.state === 'deprovisioned';
+  });
+  assert.equal(ended.instance?.subdomain, subdomain);
+  const gone = await throughEdge(host, '/api/server/ping');
+  assert.notDeepEqual(gone.body, { res: 'pong' }, 'the subdomain no longer reaches a photo app');
+  const instance = await prisma.instance.findUniqueOrThrow({ where: { subdomain } });
+  const left = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`photoplane.instance=${instance.id}`] }),
+  });
+  assert.deepEqual(left, [], 'no container of the instance is left');
+  const volumes = await docker.listVolumes({
+    filters: JSON.stringify({ label: [`photoplane.instance=${instance.id}`] }),
+  });
+  assert.deepEqual(volumes.Volumes ?? [], [], 'its library and database volumes are removed');
+});

@@ -1,0 +1,75 @@
+// The portal and the worker as the processes `npm start` runs (their own entry points, config from the environment
+// the test stack exported), for end-to-end tests. Every process started here is stopped by stopAll().
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  return port;
+}
+
+export interface Services {
+  portalUrl: string;
+  /** Everything the processes printed, for failure messages. */
+  output(): string;
+  /** SIGTERM to each process, in start order; their exit codes. */
+  stopAll(): Promise<(number | null)[]>;
+}
+
+export async function stopProcess(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+/** Starts the worker and the portal against `env` (DATABASE_URL, TEMPORAL_TASK_QUEUE …) and waits for /readyz. */
+export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
+  let output = '';
+  const children: ChildProcess[] = [];
+  const start = (entry: string, extra: NodeJS.ProcessEnv) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env, ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    children.push(child);
+    return child;
+  };
+  const port = await freePort();
+  const portalUrl = `http://127.0.0.1:${port}`;
+  const services: Services = {
+    portalUrl,
+    output: () => output,
+    stopAll: async () => {
+      const codes: (number | null)[] = [];
+      for (const child of children) codes.push(await stopProcess(child));
+      return codes;
+    },
+  };
+  start('apps/provisioner/src/worker.ts', {});
+  start('apps/portal/src/server.ts', { PORT: String(port), HOST: '127.0.0.1' });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${portalUrl}/readyz`)).ok) return services;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await services.stopAll();
+      throw new Error(`the portal did not become ready:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
