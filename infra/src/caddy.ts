@@ -1,13 +1,15 @@
 // Caddy for the stack: the edge that routes <sub>.<domain> to each instance. It starts with one empty HTTP server;
 // the provisioner adds and removes routes through the admin API, so the config file here never names an instance.
+// The stack's edge is plain HTTP; the production config (HTTPS, on-demand TLS) is rendered by edge-config.ts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { CADDY_SERVER_ID } from './edge-config.ts';
 import { CADDY, ensureGoTool } from './go-tools.ts';
 import { say } from './log.ts';
-import { portAnswers, startProcess, waitFor } from './process.ts';
+import { portAnswers, startProcess, waitFor, type ManagedProcess } from './process.ts';
 
 /** The id of the HTTP server the provisioner adds its routes to. */
-export const CADDY_SERVER_ID = 'photoplane';
+export { CADDY_SERVER_ID } from './edge-config.ts';
 
 export interface Caddy {
   readonly adminUrl: string;
@@ -27,8 +29,6 @@ export async function ensureCaddy(opts: {
   for (const port of [opts.adminPort, opts.httpPort]) {
     if (await portAnswers(port)) throw new Error(`port ${port} is already in use (another Caddy?); stop it first`);
   }
-  const binary = await ensureGoTool(CADDY, opts.toolsDir);
-  fs.mkdirSync(opts.dataDir, { recursive: true });
   const config = {
     admin: {
       listen: `127.0.0.1:${opts.adminPort}`,
@@ -52,8 +52,38 @@ export async function ensureCaddy(opts: {
       },
     },
   };
+  const adminUrl = `http://127.0.0.1:${opts.adminPort}`;
+  const proc = await runCaddy({
+    toolsDir: opts.toolsDir,
+    config,
+    dataDir: opts.dataDir,
+    logDir: opts.logDir,
+    adminUrl,
+    ports: [opts.httpPort],
+  });
+  const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
+  say('caddy', `admin API ${adminUrl}, HTTP ${httpUrl} (${proc.binary})`);
+  return { adminUrl, httpUrl, httpPort: opts.httpPort, stop: () => proc.stop() };
+}
+
+/**
+ * Runs Caddy with `config` (written to `<dataDir>/caddy.json`) until its admin API answers at `adminUrl` and every
+ * port in `ports` accepts connections. Caddy's home and XDG folders are inside `dataDir`, so it writes nothing
+ * elsewhere; its output goes to `<logDir>/caddy.log`.
+ */
+export async function runCaddy(opts: {
+  /** The Caddy binary is built there once (see go-tools.ts). */
+  toolsDir: string;
+  config: unknown;
+  dataDir: string;
+  logDir: string;
+  adminUrl: string;
+  ports: number[];
+}): Promise<ManagedProcess & { binary: string }> {
+  const binary = await ensureGoTool(CADDY, opts.toolsDir);
+  fs.mkdirSync(opts.dataDir, { recursive: true });
   const configFile = path.join(opts.dataDir, 'caddy.json');
-  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+  fs.writeFileSync(configFile, JSON.stringify(opts.config, null, 2));
   const env = {
     ...process.env,
     HOME: opts.dataDir,
@@ -61,23 +91,28 @@ export async function ensureCaddy(opts: {
     XDG_CONFIG_HOME: path.join(opts.dataDir, 'config'),
   };
   const logFile = path.join(opts.logDir, 'caddy.log');
-  const proc = startProcess('caddy', binary, ['run', '--config', configFile], { env, logFile, stopSignal: 'SIGTERM' });
-  const adminUrl = `http://127.0.0.1:${opts.adminPort}`;
+  const proc = startProcess('caddy', binary, ['run', '--config', configFile], {
+    env,
+    logFile,
+    stopSignal: 'SIGTERM',
+  });
   try {
     await waitFor(
-      `Caddy's admin API on ${adminUrl} (log: ${logFile})`,
-      // The admin API can answer a moment before the HTTP server listens. fetch sends Sec-Fetch-Mode, for which
+      `Caddy's admin API on ${opts.adminUrl} (log: ${logFile})`,
+      // The admin API can answer a moment before the servers listen. fetch sends Sec-Fetch-Mode, for which
       // Caddy demands an allowed Origin (its guard against browsers).
       async () =>
-        (await fetch(`${adminUrl}/config/`, { headers: { origin: adminUrl }, signal: AbortSignal.timeout(1000) })).ok &&
-        (await portAnswers(opts.httpPort)),
+        (
+          await fetch(`${opts.adminUrl}/config/`, {
+            headers: { origin: opts.adminUrl },
+            signal: AbortSignal.timeout(1000),
+          })
+        ).ok && (await Promise.all(opts.ports.map((p) => portAnswers(p)))).every(Boolean),
       { timeoutMs: 30_000, intervalMs: 200, exited: proc.exited },
     );
   } catch (e) {
     await proc.stop();
     throw e;
   }
-  const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
-  say('caddy', `admin API ${adminUrl}, HTTP ${httpUrl} (${binary})`);
-  return { adminUrl, httpUrl, httpPort: opts.httpPort, stop: () => proc.stop() };
+  return Object.assign(proc, { binary });
 }

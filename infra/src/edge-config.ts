@@ -1,0 +1,175 @@
+// The production edge: Caddy's JSON config, rendered from a few typed inputs (SPEC V6). Caddy serves the portal
+// at the apex and at portal.<domain>, obtains a certificate for an instance's <sub>.<domain> during the first
+// TLS handshake (on-demand TLS) only after the portal's /v1/edge/tls-ask said yes, and redirects plain HTTP to
+// HTTPS. The provisioner adds one route per instance to the server named here through the admin API, so this
+// file never names an instance. Pure: no I/O, so the CLI, the tests and the stack render the same thing.
+
+/** The HTTP server (its key under apps.http.servers) that holds the instance routes; CADDY_SERVER_ID. */
+export const CADDY_SERVER_ID = 'photoplane';
+/** `@id` of the portal's route; the provisioner's routes are `pp-route-<instance id>` and never collide. */
+export const PORTAL_ROUTE_ID = 'pp-portal';
+/** Where the portal answers Caddy's permission question (apps/portal/src/routes/edge). */
+export const TLS_ASK_PATH = '/v1/edge/tls-ask';
+
+export type EdgeIssuer =
+  /** A public ACME CA: Let's Encrypt unless `ca` names another directory (e.g. its staging one for rehearsals). */
+  | { kind: 'acme'; email: string; ca?: string }
+  /** Caddy's own local CA: for local use and tests, where no public CA can reach the machine. */
+  | { kind: 'internal' };
+
+export interface EdgeConfigOptions {
+  /** Instances answer at `<subdomain>.<domain>`, the portal at `<domain>` and `portal.<domain>`. */
+  domain: string;
+  /** `host:port` where the portal listens, as Caddy dials it. */
+  portalUpstream: string;
+  issuer: EdgeIssuer;
+  /** Caddy's admin API; loopback only, because whoever reaches it controls the edge. Default 127.0.0.1:2019. */
+  adminListen?: string;
+  /** Interface the HTTP and HTTPS listeners bind to; default all of them. */
+  listenHost?: string;
+  /** Default 80 and 443; other values for local use and tests. */
+  httpPort?: number;
+  httpsPort?: number;
+  /** Where certificates, keys and the local CA live; default Caddy's data folder ($XDG_DATA_HOME/caddy). */
+  storageDir?: string;
+}
+
+export class EdgeConfigError extends Error {
+  constructor(
+    readonly field: keyof EdgeConfigOptions | 'issuer.email' | 'issuer.ca',
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'EdgeConfigError';
+  }
+}
+
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const DOMAIN = new RegExp(`^(?:${LABEL}\\.)+${LABEL}$`);
+const HOST = new RegExp(`^(?:(?:${LABEL}\\.)*${LABEL}|\\[[0-9a-f:.]+\\])$`);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function isPort(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535;
+}
+
+function splitHostPort(value: string): { host: string; port: number } | undefined {
+  const colon = value.lastIndexOf(':');
+  if (colon <= 0) return undefined;
+  const host = value.slice(0, colon);
+  const port = Number(value.slice(colon + 1));
+  if (!HOST.test(host) || !/^[0-9]+$/.test(value.slice(colon + 1)) || !isPort(port)) return undefined;
+  return { host, port };
+}
+
+/** Refuses what Caddy would accept but serve wrongly (or expose): a bad name fails only at the first request. */
+function validate(opts: EdgeConfigOptions): void {
+  if (opts.domain.length > 253 || !DOMAIN.test(opts.domain))
+    throw new EdgeConfigError('domain', `${JSON.stringify(opts.domain)} is not a lowercase domain name`);
+  if (!splitHostPort(opts.portalUpstream))
+    throw new EdgeConfigError('portalUpstream', `${JSON.stringify(opts.portalUpstream)} is not host:port`);
+  const admin = opts.adminListen ?? '127.0.0.1:2019';
+  const adminAddr = splitHostPort(admin);
+  if (!admin.startsWith('unix/') && !(adminAddr && LOOPBACK_HOSTS.has(adminAddr.host)))
+    throw new EdgeConfigError(
+      'adminListen',
+      `${JSON.stringify(admin)} must be a loopback address (127.0.0.1, [::1] or localhost with a port) or unix/<path>`,
+    );
+  if (opts.listenHost !== undefined && !HOST.test(opts.listenHost))
+    throw new EdgeConfigError('listenHost', `${JSON.stringify(opts.listenHost)} is not a host name or address`);
+  for (const field of ['httpPort', 'httpsPort'] as const) {
+    if (opts[field] !== undefined && !isPort(opts[field]))
+      throw new EdgeConfigError(field, `${String(opts[field])} is not a TCP port`);
+  }
+  if ((opts.httpPort ?? 80) === (opts.httpsPort ?? 443))
+    throw new EdgeConfigError('httpsPort', 'the HTTP and HTTPS ports must differ');
+  if (opts.issuer.kind === 'acme') {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.issuer.email))
+      throw new EdgeConfigError('issuer.email', `${JSON.stringify(opts.issuer.email)} is not an e-mail address`);
+    if (opts.issuer.ca !== undefined && !/^https:\/\/\S+$/.test(opts.issuer.ca))
+      throw new EdgeConfigError('issuer.ca', `${JSON.stringify(opts.issuer.ca)} is not an https:// ACME directory URL`);
+  }
+}
+
+function issuerConfig(issuer: EdgeIssuer): Record<string, unknown> {
+  switch (issuer.kind) {
+    case 'acme':
+      return { module: 'acme', email: issuer.email, ...(issuer.ca ? { ca: issuer.ca } : {}) };
+    case 'internal':
+      return { module: 'internal' };
+  }
+}
+
+export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknown> {
+  validate(opts);
+  const httpPort = opts.httpPort ?? 80;
+  const httpsPort = opts.httpsPort ?? 443;
+  const listenHost = opts.listenHost ?? '';
+  const issuers = [issuerConfig(opts.issuer)];
+  const portalHosts = [opts.domain, `portal.${opts.domain}`];
+  const tls: Record<string, unknown> = {
+    automation: {
+      // Caddy calls this before it obtains (or loads from storage) a certificate for a name it was not told
+      // about: the portal says yes only for a live instance's <sub>.<domain>, so nobody can make the edge mint
+      // certificates for names that serve nothing. Caddy adds ?domain=<name> and reads only the status.
+      on_demand: {
+        permission: { module: 'http', endpoint: `http://${opts.portalUpstream}${TLS_ASK_PATH}` },
+      },
+      policies: [
+        // The portal's names are known now: their certificates are obtained at start, not at a handshake (the ask
+        // endpoint, rightly, says no for them).
+        { subjects: portalHosts, issuers },
+        // Everything else, i.e. every instance, on demand; a policy without subjects is the catch-all.
+        { on_demand: true, issuers },
+      ],
+    },
+  };
+  const config: Record<string, unknown> = {
+    admin: { listen: opts.adminListen ?? '127.0.0.1:2019' },
+    ...(opts.storageDir ? { storage: { module: 'file_system', root: opts.storageDir } } : {}),
+    apps: {
+      http: {
+        http_port: httpPort,
+        https_port: httpsPort,
+        // Every admin API change reloads the config; connections the old config held are closed after this
+        // instead of being waited for without end.
+        grace_period: '10s',
+        servers: {
+          [CADDY_SERVER_ID]: {
+            listen: [`${listenHost}:${httpsPort}`],
+            // Caddy's automatic HTTPS adds a listener on the HTTP port (same interface) that redirects every
+            // request, instance names included, to HTTPS and answers ACME HTTP challenges there.
+            routes: [
+              {
+                '@id': PORTAL_ROUTE_ID,
+                match: [{ host: portalHosts }],
+                handle: [
+                  {
+                    handler: 'subroute',
+                    routes: [
+                      {
+                        // The ask endpoint is Caddy's business, asked directly at the upstream; from outside it
+                        // would only let anyone enumerate live subdomains.
+                        match: [{ path: [TLS_ASK_PATH, `${TLS_ASK_PATH}/*`] }],
+                        handle: [{ handler: 'static_response', status_code: 404 }],
+                      },
+                      { handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: opts.portalUpstream }] }] },
+                    ],
+                  },
+                ],
+                terminal: true,
+              },
+            ],
+          },
+        },
+      },
+      tls,
+      // A local CA must never try to install its root into the machine's trust store: that needs root and
+      // changes what every program on the machine trusts.
+      ...(opts.issuer.kind === 'internal'
+        ? { pki: { certificate_authorities: { local: { install_trust: false } } } }
+        : {}),
+    },
+  };
+  return config;
+}

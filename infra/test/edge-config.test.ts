@@ -1,0 +1,132 @@
+// The operator's side of the production edge config (SPEC V6): the CLI prints it, refuses what would expose or
+// break the edge, Caddy 2.11 itself accepts the ACME variant (the one no test can run against a public CA), and
+// the example checked in under infra/caddy/ is exactly what the CLI prints for its documented arguments.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { repoRoot } from '../src/config.ts';
+import { CADDY, ensureGoTool } from '../src/go-tools.ts';
+
+const EXAMPLE_ARGS = ['--domain', 'photos.example.com', '--portal', '127.0.0.1:3000', '--email', 'ops@example.com'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'photoplane-edge-config-'));
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'infra/src/edge-config-cli.ts'), ...args],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    },
+  );
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Rendered {
+  admin: { listen: string };
+  apps: {
+    http: { servers: Record<string, { listen: string[]; routes: { '@id': string; match: { host: string[] }[] }[] }> };
+    tls: {
+      automation: {
+        on_demand: { permission: { module: string; endpoint: string } };
+        policies: { subjects?: string[]; on_demand?: boolean; issuers: { module: string; email?: string }[] }[];
+      };
+    };
+  };
+}
+
+test('the CLI prints an HTTPS edge whose on-demand certificates need the portal to say yes', () => {
+  const r = cli(EXAMPLE_ARGS);
+  assert.equal(r.status, 0, r.stderr);
+  const config = JSON.parse(r.stdout) as Rendered;
+  assert.equal(config.admin.listen, '127.0.0.1:2019');
+  assert.deepEqual(config.apps.tls.automation.on_demand.permission, {
+    module: 'http',
+    endpoint: 'http://127.0.0.1:3000/v1/edge/tls-ask',
+  });
+  const [portal, instances] = config.apps.tls.automation.policies;
+  assert.deepEqual(portal?.subjects, ['photos.example.com', 'portal.photos.example.com']);
+  assert.equal(portal?.on_demand, undefined);
+  assert.equal(instances?.on_demand, true);
+  assert.equal(instances?.subjects, undefined);
+  for (const p of [portal, instances]) assert.deepEqual(p?.issuers, [{ module: 'acme', email: 'ops@example.com' }]);
+  // The server the provisioner adds its routes to, on the standard HTTPS port, holding only the portal's route.
+  const server = config.apps.http.servers.photoplane;
+  assert.deepEqual(server?.listen, [':443']);
+  assert.deepEqual(
+    server?.routes.map((route) => [route['@id'], route.match[0]?.host]),
+    [['pp-portal', ['photos.example.com', 'portal.photos.example.com']]],
+  );
+});
+
+test('Caddy 2.11 accepts the production (ACME) config as rendered', async () => {
+  const file = path.join(tmp, 'caddy.json');
+  const r = cli(EXAMPLE_ARGS);
+  fs.writeFileSync(file, r.stdout);
+  const caddy = await ensureGoTool(
+    CADDY,
+    process.env.PHOTOPLANE_TOOLS_DIR ?? path.join(os.homedir(), '.cache/photoplane/tools'),
+  );
+  // `validate` loads and provisions every module (the permission module, the issuers, the policies) without
+  // starting a listener or contacting a CA.
+  const v = spawnSync(caddy, ['validate', '--config', file], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      HOME: tmp,
+      XDG_DATA_HOME: path.join(tmp, 'data'),
+      XDG_CONFIG_HOME: path.join(tmp, 'config'),
+    },
+  });
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stdout + v.stderr, /Valid configuration/);
+});
+
+test('the example in infra/caddy/ is what the CLI prints for the documented arguments', () => {
+  const example: unknown = JSON.parse(fs.readFileSync(path.join(repoRoot, 'infra/caddy/caddy.example.json'), 'utf8'));
+  assert.deepEqual(example, JSON.parse(cli(EXAMPLE_ARGS).stdout));
+});
+
+test('the internal issuer is selectable and never installs its root into the machine', () => {
+  const r = cli(['--domain', 'photos.localhost', '--portal', '127.0.0.1:3000', '--issuer', 'internal']);
+  assert.equal(r.status, 0, r.stderr);
+  const config = JSON.parse(r.stdout) as Rendered & {
+    apps: { pki: { certificate_authorities: { local: { install_trust: boolean } } } };
+  };
+  for (const p of config.apps.tls.automation.policies) assert.deepEqual(p.issuers, [{ module: 'internal' }]);
+  assert.equal(config.apps.pki.certificate_authorities.local.install_trust, false);
+});
+
+test('the CLI refuses, naming the problem, what would expose or break the edge', () => {
+  const base = ['--domain', 'photos.example.com', '--portal', '127.0.0.1:3000'];
+  const cases: [string[], RegExp][] = [
+    [[...base, '--email', 'ops@example.com', '--admin', '0.0.0.0:2019'], /adminListen: .*loopback/],
+    [[...base, '--email', 'ops@example.com', '--admin', '192.0.2.7:2019'], /adminListen: .*loopback/],
+    [base, /issuer\.email: is required/],
+    [[...base, '--email', 'not-an-address'], /issuer\.email: .*not an e-mail/],
+    [
+      ['--domain', 'photos_example', '--portal', '127.0.0.1:3000', '--issuer', 'internal'],
+      /domain: .*not a lowercase domain/,
+    ],
+    [
+      ['--domain', 'photos.example.com', '--portal', 'http://127.0.0.1:3000', '--issuer', 'internal'],
+      /portalUpstream: /,
+    ],
+    [[...base, '--issuer', 'selfsigned'], /issuer: must be acme or internal/],
+    [[...base, '--issuer', 'internal', '--http-port', '8443', '--https-port', '8443'], /httpsPort: .*differ/],
+    [[...base, '--issuer', 'internal', '--https-port', '70000'], /httpsPort: /],
+    [[...base, '--issuer', 'internal', '--no-such-flag'], /no-such-flag/],
+  ];
+  for (const [args, message] of cases) {
+    const r = cli(args);
+    assert.equal(r.status, 64, args.join(' '));
+    assert.equal(r.stdout, '', 'nothing half-printed');
+    assert.match(r.stderr, message, args.join(' '));
+    assert.match(r.stderr, /usage: npm run edge-config/);
+  }
+});
