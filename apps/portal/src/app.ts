@@ -60,6 +60,8 @@ export interface AppOptions {
   /** A ready-made pino logger instead of `logger` options, when the services log through the same one. */
   loggerInstance?: FastifyBaseLogger;
   bodyLimit?: number;
+  /** Proxies whose X-Forwarded-For names the client (see PortalConfig.trustProxy); none by default. */
+  trustProxy?: string[];
   accessTokens?: AccessTokenOptions;
   /** Defaults to 10 sign-in attempts per client IP and per e-mail address a minute. */
   loginRateLimit?: LoginRateLimit;
@@ -81,6 +83,7 @@ export async function buildApp(opts: AppOptions) {
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
     // Unknown fields are refused, not silently dropped: a typo in a field name must not look like success.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

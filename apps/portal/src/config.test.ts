@@ -19,3 +19,20 @@ test('invalid configuration fails fast listing every problem', () => {
       /LOG_LEVEL must be one of/.test(e.message),
   );
 });
+
+test('TRUST_PROXY takes addresses, CIDR ranges and named ranges, and names what it refuses', () => {
+  const base = { DATABASE_URL: 'postgresql://u:p@127.0.0.1:5432/db' };
+  assert.deepEqual(readPortalConfig(base).trustProxy, []);
+  assert.deepEqual(readPortalConfig({ ...base, TRUST_PROXY: '10.0.0.5, fd00::/8,loopback' }).trustProxy, [
+    '10.0.0.5',
+    'fd00::/8',
+    'loopback',
+  ]);
+  assert.throws(
+    () => readPortalConfig({ ...base, TRUST_PROXY: '10.0.0.0/33,caddy' }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /TRUST_PROXY: "10.0.0.0\/33"/.test(e.message) &&
+      /TRUST_PROXY: "caddy"/.test(e.message),
+  );
+});

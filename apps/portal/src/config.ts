@@ -1,6 +1,7 @@
 // The portal's configuration: the one place it reads the environment. Invalid values stop it at start-up with
 // every problem listed, not the first one.
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_RETENTION_DAYS,
@@ -18,6 +19,11 @@ export interface PortalConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** Largest accepted request body in bytes. */
   bodyLimit: number;
+  /**
+   * Proxies (the edge) whose X-Forwarded-For is believed, so throttles and recorded sign-ins see the client's
+   * address; empty: the peer's address is the client's.
+   */
+  trustProxy: string[];
   /** NODE_ENV=production: every secret and public address must then be given explicitly. */
   production: boolean;
   /** HS256 key for access tokens, at least 32 characters. */
@@ -173,6 +179,12 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
     problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
 
+  const trustProxy = (get('TRUST_PROXY') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const entry of trustProxy) if (!isProxyAddress(entry)) problems.push(`TRUST_PROXY: "${entry}" ${PROXY_HINT}`);
+
   const config: PortalConfig = {
     host: get('HOST') ?? '127.0.0.1',
     port,
@@ -181,6 +193,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     temporalNamespace: get('TEMPORAL_NAMESPACE') ?? 'default',
     logLevel,
     bodyLimit: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    trustProxy,
     production,
     jwtSecret,
     jwtSecretGenerated: jwtSecretGiven === undefined,
@@ -208,4 +221,17 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   };
   if (problems.length) throw new ConfigError(`invalid portal configuration:\n  - ${problems.join('\n  - ')}`);
   return config;
+}
+
+const PROXY_HINT = 'must be an IP address, a CIDR range (10.0.0.0/8) or loopback, linklocal, uniquelocal';
+
+/** What proxy-addr (fastify's trustProxy) accepts: addresses, CIDR ranges and its three named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^[0-9]+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }

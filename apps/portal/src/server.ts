@@ -155,6 +155,7 @@ async function main(): Promise<void> {
       }),
     },
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
     loggerInstance: logger,
     accessTokens: {
       secret: config.jwtSecret,

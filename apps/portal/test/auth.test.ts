@@ -70,6 +70,7 @@ before(async () => {
     loggerInstance: logger,
     accessTokens: { secret: JWT_SECRET, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: ACCESS_TTL },
     loginRateLimit: { max: LOGIN_LIMIT, timeWindowMs: 60_000 },
+    trustProxy: [EDGE_IP],
   });
   await app.ready();
 });
@@ -84,6 +85,8 @@ after(async () => {
 
 // --- helpers ------------------------------------------------------------------------------------------------
 
+/** The edge (Caddy) in front of the portal: the only peer whose X-Forwarded-For is believed (TRUST_PROXY). */
+const EDGE_IP = '10.254.0.1';
 let ipCounter = 0;
 /** A client address of its own for each caller, so the per-IP login limit only bites where a test wants it. */
 const freshIp = () => `10.0.${Math.floor(++ipCounter / 250)}.${(ipCounter % 250) + 1}`;
@@ -461,4 +464,34 @@ test('no password or token ever reaches the log', async () => {
   assert.match(log, /"probe"/);
   assert.ok(secrets.size > 20, `${secrets.size} secrets collected`);
   for (const secret of secrets) assert.equal(log.includes(secret), false, `a secret is in the log`);
+});
+
+test('behind the trusted edge a sign-in is recorded with the client address it forwards; anyone else cannot claim one', async () => {
+  const email = freshEmail('proxied');
+  const password = await createVerifiedAccount(email);
+  const viaEdge = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email, password },
+    remoteAddress: EDGE_IP,
+    headers: { 'x-forwarded-for': '203.0.113.7' },
+  });
+  assert.equal(viaEdge.statusCode, 200, viaEdge.body);
+  const direct = freshIp();
+  const spoofed = await app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email, password: 'not the password' },
+    remoteAddress: direct,
+    headers: { 'x-forwarded-for': '203.0.113.8' },
+  });
+  assert.equal(spoofed.statusCode, 401);
+  const attempts = await prisma.loginAttempt.findMany({ where: { email }, orderBy: { at: 'asc' } });
+  assert.deepEqual(
+    attempts.map((a) => [a.clientIp, a.status]),
+    [
+      ['203.0.113.7', 'succeeded'],
+      [direct, 'failed'],
+    ],
+  );
 });
