@@ -51,6 +51,8 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJ
     STRIPE_WEBHOOK_SECRET: `whsec_${createHmac('sha256', secretKey).update('photoplane/stripe-webhook/v1').digest('hex')}`,
     // The portal signs access tokens with a key of its own, derived so `npm start` keeps sign-ins across restarts.
     JWT_SECRET: createHmac('sha256', secretKey).update('photoplane/jwt/v1').digest('base64url'),
+    // Members' TOTP secrets are encrypted under a key of their own, derived the same way (and kept across restarts).
+    TOTP_ENCRYPTION_KEY: createHmac('sha256', secretKey).update('photoplane/member-totp/v1').digest('base64url'),
   };
 }
 

@@ -13,6 +13,7 @@ import billingRoutes from './routes/billing/index.ts';
 import edgeRoutes from './routes/edge/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import instanceAuthRoutes from './routes/instance-auth/index.ts';
+import memberAccountRoutes from './routes/member-account/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
@@ -20,6 +21,7 @@ import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
 import type { EdgeService } from './services/edge.service.ts';
 import type { InvitationService } from './services/invitation.service.ts';
+import type { MemberAccountService } from './services/member-account.service.ts';
 import type { MemberAuthService } from './services/member-auth.service.ts';
 import type { MemberService } from './services/member.service.ts';
 import type { PlanService } from './services/plan.service.ts';
@@ -44,6 +46,8 @@ export interface Services {
   members?: MemberService;
   invitations?: InvitationService;
   memberAuth?: MemberAuthService;
+  /** A member's own account (SPEC U1-U6) under /v1/instances/{sub}/me; mounted with the member routes. */
+  memberAccount?: MemberAccountService;
   /** The edge's on-demand TLS "ask" endpoint (SPEC V6). */
   edge?: EdgeService;
 }
@@ -71,6 +75,7 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["stripe-signature"]',
+  'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.token',
@@ -96,7 +101,12 @@ export async function buildApp(opts: AppOptions) {
         version: '0.1.0',
         description: 'Customers, instances, members and support.',
       },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -136,7 +146,11 @@ export async function buildApp(opts: AppOptions) {
       throw new Error('buildApp: the member routes need the auth routes (accounts, sessions, accessTokens)');
     await app.register(memberAuthPlugin, { memberAuth, ttlSeconds: opts.accessTokens.ttlSeconds });
     await app.register(memberRoutes, { members, invitations });
-    await app.register(instanceAuthRoutes, { memberAuth });
+    const loginRateLimit = opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };
+    await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
+    if (opts.services.memberAccount) {
+      await app.register(memberAccountRoutes, { memberAuth, memberAccount: opts.services.memberAccount });
+    }
   }
   return app;
 }

@@ -33,6 +33,13 @@ export interface PortalConfig {
    * works from a fresh clone; every access token then dies with the process, which the portal logs as a warning.
    */
   jwtSecretGenerated: boolean;
+  /**
+   * Key material (at least 32 characters) for AES-256-GCM encryption of members' TOTP secrets (U6), which must be
+   * read back to check codes and so cannot be hashes. Required in production; `npm start` derives it.
+   */
+  totpEncryptionKey: string;
+  /** True when TOTP_ENCRYPTION_KEY was absent outside production: two-factor set up now dies with the process. */
+  totpEncryptionKeyGenerated: boolean;
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
@@ -146,6 +153,15 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   if (jwtSecretGiven !== undefined && jwtSecretGiven.length < MIN_JWT_SECRET_LENGTH)
     problems.push(`JWT_SECRET must be at least ${MIN_JWT_SECRET_LENGTH} characters, got ${jwtSecretGiven.length}`);
 
+  const totpKeyGiven = get('TOTP_ENCRYPTION_KEY');
+  const totpEncryptionKey = required(
+    'TOTP_ENCRYPTION_KEY',
+    () => randomBytes(32).toString('base64url'),
+    "at least 32 characters; losing it disables every member's two-factor sign-in",
+  );
+  if (totpKeyGiven !== undefined && totpKeyGiven.length < 32)
+    problems.push(`TOTP_ENCRYPTION_KEY must be at least 32 characters, got ${totpKeyGiven.length}`);
+
   const smtpUrl = required('SMTP_URL', () => 'smtp://127.0.0.1:1025', 'smtp://user:password@host:587');
   if (!/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
 
@@ -197,6 +213,8 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     production,
     jwtSecret,
     jwtSecretGenerated: jwtSecretGiven === undefined,
+    totpEncryptionKey,
+    totpEncryptionKeyGenerated: totpKeyGiven === undefined,
     jwtIssuer: get('JWT_ISSUER') ?? 'photoplane',
     jwtAudience: get('JWT_AUDIENCE') ?? 'photoplane-portal',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 10, 24 * 60 * 60),

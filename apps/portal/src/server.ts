@@ -12,6 +12,7 @@ import { createAccountService } from './services/account.service.ts';
 import { createCheckoutService } from './services/checkout.service.ts';
 import { createInvitationService } from './services/invitation.service.ts';
 import { createMailService } from './services/mail.service.ts';
+import { createMemberAccountService } from './services/member-account.service.ts';
 import { createMemberAuthService } from './services/member-auth.service.ts';
 import { createMemberMailService } from './services/member-mail.service.ts';
 import { createInstanceQuotaSync, createMemberSync, ensureMemberPurgeSchedule } from './services/member-workflows.ts';
@@ -21,6 +22,7 @@ import { createPlanService } from './services/plan.service.ts';
 import { createEdgeService } from './services/edge.service.ts';
 import { createInstanceRepository } from './repositories/instance.repository.ts';
 import { createReadinessService } from './services/readiness.service.ts';
+import { createSecretBox } from './services/secret-box.ts';
 import { createSessionService } from './services/session.service.ts';
 import { createStripeClient } from './services/stripe-client.ts';
 import { createStripeWebhookService } from './services/stripe-webhook.service.ts';
@@ -49,6 +51,12 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
   if (config.jwtSecretGenerated)
     logger.warn('JWT_SECRET is not set: using a random key, so sign-ins end when the portal restarts');
+  if (config.totpEncryptionKeyGenerated)
+    logger.warn(
+      'TOTP_ENCRYPTION_KEY is not set: using a random key, so two-factor set up now stops working at restart',
+    );
+  // Members' TOTP secrets must be read back to check codes: encrypted, never stored in clear (U6).
+  const secretBox = createSecretBox(config.totpEncryptionKey);
   const repositories = createUnitOfWork(prisma);
   const passwords = createPasswordService();
   const mail = createMailService({
@@ -151,7 +159,15 @@ async function main(): Promise<void> {
       memberAuth: createMemberAuthService({
         repositories: memberRepositories,
         passwords,
+        secretBox,
         sessionTtlSeconds: config.refreshTokenTtlSeconds,
+      }),
+      memberAccount: createMemberAccountService({
+        repositories: memberRepositories,
+        secretBox,
+        sync: memberSync,
+        log: logger,
+        domain: config.domain,
       }),
     },
     bodyLimit: config.bodyLimit,

@@ -14,12 +14,14 @@ import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
 import { createAccountService } from '../src/services/account.service.ts';
 import { createInvitationService } from '../src/services/invitation.service.ts';
 import { createMailService, type MailService } from '../src/services/mail.service.ts';
+import { createMemberAccountService } from '../src/services/member-account.service.ts';
 import { createMemberAuthService } from '../src/services/member-auth.service.ts';
 import { createMemberMailService, type MemberMailService } from '../src/services/member-mail.service.ts';
 import type { MemberSync } from '../src/services/member-workflows.ts';
 import { createMemberService } from '../src/services/member.service.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
 import { createReadinessService } from '../src/services/readiness.service.ts';
+import { createSecretBox } from '../src/services/secret-box.ts';
 import { createSessionService } from '../src/services/session.service.ts';
 
 export const GIB = 1024n ** 3n;
@@ -37,8 +39,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  /** Sign-in attempts per client and per address a minute; high by default so tests do not trip it. */
+  loginAttemptsPerMinute?: number;
+}
+
 /** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
-export async function startHarness(sync: MemberSync, shared?: PrismaClient): Promise<Harness> {
+export async function startHarness(
+  sync: MemberSync,
+  shared?: PrismaClient,
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const db: CreatedDatabase = shared
     ? { name: 'shared', url: '', drop: async () => undefined }
     : await createTestDatabase();
@@ -59,6 +70,7 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
   const repositories = createUnitOfWork(prisma);
   const memberRepositories = createMemberUnitOfWork(prisma);
   const passwords = createPasswordService();
+  const secretBox = createSecretBox('test-totp-key-that-is-at-least-32-characters');
   const mail: MailService = createMailService({
     transport: transport(),
     from: 'Photoplane <no-reply@portal.test>',
@@ -84,7 +96,19 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
         log: logger,
       }),
       invitations: createInvitationService({ repositories: memberRepositories, passwords, sync, log: logger }),
-      memberAuth: createMemberAuthService({ repositories: memberRepositories, passwords, sessionTtlSeconds: 3600 }),
+      memberAuth: createMemberAuthService({
+        repositories: memberRepositories,
+        passwords,
+        secretBox,
+        sessionTtlSeconds: 3600,
+      }),
+      memberAccount: createMemberAccountService({
+        repositories: memberRepositories,
+        secretBox,
+        sync,
+        log: logger,
+        domain: INSTANCE_DOMAIN,
+      }),
     },
     loggerInstance: logger,
     accessTokens: {
@@ -93,7 +117,7 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
       audience: 'photoplane-portal',
       ttlSeconds: 900,
     },
-    loginRateLimit: { max: 1000, timeWindowMs: 60_000 },
+    loginRateLimit: { max: options.loginAttemptsPerMinute ?? 1000, timeWindowMs: 60_000 },
   });
   await app.ready();
   return {
@@ -125,7 +149,14 @@ export async function signedInAccount(h: Harness, role: 'customer' | 'support' =
   const account = await h.prisma.account.create({
     data: { email, emailNormalized: email, name: `Owner ${email}`, role, passwordHash, emailVerifiedAt: new Date() },
   });
-  const res = await h.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
+  // A client address of its own, so a harness with a low sign-in limit can still make many accounts.
+  const remoteAddress = `10.${(counter >> 16) & 255}.${(counter >> 8) & 255}.${counter & 255}`;
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/v1/auth/login',
+    payload: { email, password },
+    remoteAddress,
+  });
   assert.equal(res.statusCode, 200, res.body);
   const token = res.json<{ accessToken: string }>().accessToken;
   h.secrets.add(password).add(token);
@@ -186,10 +217,10 @@ export function invitationToken(h: Harness, mail: Mail, subdomain: string): stri
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export function call(h: Harness, method: Method, url: string, token?: string, payload?: object) {
-  return h.app.inject({
-    method,
-    url,
-    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-    ...(payload === undefined ? {} : { payload }),
-  });
+  return callWith(h, method, url, token ? { authorization: `Bearer ${token}` } : {}, payload);
+}
+
+/** A request with any headers, e.g. `x-api-key` or a user agent. */
+export function callWith(h: Harness, method: Method, url: string, headers: Record<string, string>, payload?: object) {
+  return h.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
 }

@@ -1,7 +1,8 @@
-// Bearer access tokens for the instance realm: HS256 JWTs with the portal's key and issuer, but the audience
-// `photoplane-instance:<instanceId>`, so a member token is refused by the portal's routes and by every other
-// instance, and a portal token is refused here. Each request also checks, in the database, that the session is
-// live and the member may still sign in (SPEC M7: deletion and disabling end old tokens at once).
+// Credentials for the instance realm. Bearer access tokens: HS256 JWTs with the portal's key and issuer, but the
+// audience `photoplane-instance:<instanceId>`, so a member token is refused by the portal's routes and by every
+// other instance, and a portal token is refused here. Or a personal API key in `x-api-key` (U3), looked up by its
+// SHA-256 within this instance only. Each request also checks, in the database, that the session or key is live
+// and the member may still sign in (SPEC M7, U4: deletion, disabling and revoking end access at once).
 import type { MemberId, SessionId } from '@photoplane/tenant-model';
 import { DomainError } from '@photoplane/tenant-model';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -18,13 +19,32 @@ export interface AuthenticatedMember {
   member: MemberSelf;
 }
 
+export interface MemberAuthOptions {
+  /**
+   * Credential changes (password, two-factor, new keys) need a signed-in session: a leaked API key must not be
+   * enough to lock its member out or to mint itself successors.
+   */
+  sessionOnly?: boolean;
+  /** Only change-password is open while the member must change their password (M3, M6). */
+  allowMustChangePassword?: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The member behind the bearer token, for the instance at `subdomain`; throws unauthenticated otherwise. */
-    authenticateMember: (request: FastifyRequest, subdomain: string) => Promise<AuthenticatedMember>;
-    signMemberAccessToken: (principal: MemberPrincipal) => { accessToken: string; expiresIn: number };
+    /** The member behind the bearer token or API key, for the instance at `subdomain`; throws otherwise. */
+    authenticateMember: (
+      request: FastifyRequest,
+      subdomain: string,
+      options?: MemberAuthOptions,
+    ) => Promise<AuthenticatedMember>;
+    signMemberAccessToken: (principal: { instanceId: string; memberId: string; sessionId: string }) => {
+      accessToken: string;
+      expiresIn: number;
+    };
   }
 }
+
+export const API_KEY_HEADER = 'x-api-key';
 
 export function memberTokenAudience(instanceId: string): string {
   return `photoplane-instance:${instanceId}`;
@@ -35,17 +55,19 @@ const invalidToken = () =>
 
 export default fp<MemberAuthPluginOptions>(
   async (app: FastifyInstance, { memberAuth, ttlSeconds }) => {
-    app.decorate('signMemberAccessToken', ({ instanceId, memberId, sessionId }: MemberPrincipal) => ({
+    app.decorate('signMemberAccessToken', ({ instanceId, memberId, sessionId }) => ({
       accessToken: app.jwt.sign({ sub: memberId, sid: sessionId }, { aud: memberTokenAudience(instanceId) }),
       expiresIn: ttlSeconds,
     }));
 
-    app.decorate('authenticateMember', async (request: FastifyRequest, subdomain: string) => {
-      const header = request.headers.authorization ?? '';
-      const token = /^Bearer (\S+)$/i.exec(header)?.[1];
-      if (!token) throw invalidToken();
+    async function principalOf(request: FastifyRequest, subdomain: string): Promise<MemberPrincipal> {
+      const header = request.headers.authorization;
+      const apiKey = request.headers[API_KEY_HEADER];
+      const token = header ? /^Bearer (\S+)$/i.exec(header)?.[1] : undefined;
+      if (!token && typeof apiKey !== 'string') throw invalidToken();
       const instanceId = await memberAuth.instanceIdOf(subdomain);
       if (!instanceId) throw invalidToken();
+      if (!token) return memberAuth.authenticateApiKey(instanceId, apiKey as string);
       let payload: { sub?: unknown; sid?: unknown };
       try {
         payload = app.jwt.verify(token, { allowedAud: memberTokenAudience(instanceId) });
@@ -54,13 +76,31 @@ export default fp<MemberAuthPluginOptions>(
         throw expired ? new DomainError('unauthenticated', 'The access token has expired.') : invalidToken();
       }
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw invalidToken();
-      const principal: MemberPrincipal = {
+      return {
         instanceId,
         memberId: payload.sub as MemberId,
         sessionId: payload.sid as SessionId,
+        apiKeyId: null,
       };
-      return { principal, member: await memberAuth.assertSignedIn(principal) };
-    });
+    }
+
+    app.decorate(
+      'authenticateMember',
+      async (request: FastifyRequest, subdomain: string, options: MemberAuthOptions = {}) => {
+        const principal = await principalOf(request, subdomain);
+        const member = await memberAuth.assertSignedIn(principal);
+        if (options.sessionOnly && !principal.sessionId) {
+          throw new DomainError('forbidden', 'An API key cannot change credentials; sign in with the password.', {
+            field: API_KEY_HEADER,
+            rule: 'session_required',
+          });
+        }
+        if (member.mustChangePassword && !options.allowMustChangePassword) {
+          throw new DomainError('forbidden', 'Change your password first.', { field: 'password', rule: 'must_change' });
+        }
+        return { principal, member };
+      },
+    );
   },
   { name: 'member-auth', dependencies: ['auth', 'error-handler'] },
 );

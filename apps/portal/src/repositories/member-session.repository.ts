@@ -15,6 +15,29 @@ export interface MemberLoginAttempt {
   at: Date;
 }
 
+export interface MemberSessionRecord {
+  id: SessionId;
+  instanceId: InstanceId;
+  memberId: MemberId;
+  familyId: string;
+  deviceType: string | null;
+  deviceOs: string | null;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+/** One signed-in device (U4): the live row of a sign-in, with when the sign-in began. */
+export interface MemberDevice {
+  id: SessionId;
+  deviceType: string | null;
+  deviceOs: string | null;
+  signedInAt: Date;
+  lastUsedAt: Date;
+}
+
+// Last access is written at most this often per session, so every request does not cost a write.
+const TOUCH_INTERVAL_MS = 60_000;
+
 export function createMemberSessionRepository(db: Db) {
   return {
     async create(session: {
@@ -24,6 +47,8 @@ export function createMemberSessionRepository(db: Db) {
       refreshTokenHash: string;
       expiresAt: Date;
       at: Date;
+      deviceType?: string | null;
+      deviceOs?: string | null;
     }): Promise<SessionId> {
       const { at, ...rest } = session;
       const row = await db.session.create({
@@ -40,6 +65,85 @@ export function createMemberSessionRepository(db: Db) {
         select: { id: true },
       });
       return row !== null;
+    },
+
+    /** The instance-realm session a refresh token belongs to, revoked or not (reuse detection needs both). */
+    async findByRefreshTokenHash(
+      instanceId: InstanceId,
+      refreshTokenHash: string,
+    ): Promise<MemberSessionRecord | null> {
+      const row = await db.session.findFirst({
+        where: { refreshTokenHash, realm: 'instance', instanceId, memberId: { not: null } },
+        select: {
+          id: true,
+          instanceId: true,
+          memberId: true,
+          familyId: true,
+          deviceType: true,
+          deviceOs: true,
+          expiresAt: true,
+          revokedAt: true,
+        },
+      });
+      return row as MemberSessionRecord | null;
+    },
+
+    /** False when the row was already revoked: a concurrent refresh, a sign-out or a revoked device got there first. */
+    async revoke(id: SessionId, at: Date): Promise<boolean> {
+      const { count } = await db.session.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
+      return count === 1;
+    },
+
+    async revokeFamily(familyId: string, at: Date): Promise<number> {
+      const { count } = await db.session.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: at } });
+      return count;
+    },
+
+    /** U4: ends the sign-in that `id` belongs to, if it is this member's; 0 when it names nothing of theirs. */
+    async revokeDevice(instanceId: InstanceId, memberId: MemberId, id: string, at: Date): Promise<number> {
+      if (!UUID.test(id)) return 0;
+      const row = await db.session.findFirst({
+        where: { id, realm: 'instance', instanceId, memberId, revokedAt: null, expiresAt: { gt: at } },
+        select: { familyId: true },
+      });
+      if (!row) return 0;
+      const { count } = await db.session.updateMany({
+        where: { familyId: row.familyId, instanceId, memberId, revokedAt: null },
+        data: { revokedAt: at },
+      });
+      return count;
+    },
+
+    /** U4: the member's live sign-ins, newest access first. */
+    async listDevices(instanceId: InstanceId, memberId: MemberId, now: Date): Promise<MemberDevice[]> {
+      const live = await db.session.findMany({
+        where: { realm: 'instance', instanceId, memberId, revokedAt: null, expiresAt: { gt: now } },
+        select: { id: true, familyId: true, deviceType: true, deviceOs: true, lastUsedAt: true },
+        orderBy: { lastUsedAt: 'desc' },
+      });
+      if (live.length === 0) return [];
+      // A refresh replaces the row; the sign-in began when its family's first row was made.
+      const starts = await db.session.groupBy({
+        by: ['familyId'],
+        where: { familyId: { in: live.map((s) => s.familyId) }, instanceId, memberId },
+        _min: { createdAt: true },
+      });
+      const startOf = new Map(starts.map((s) => [s.familyId, s._min.createdAt]));
+      return live.map((s) => ({
+        id: s.id as SessionId,
+        deviceType: s.deviceType,
+        deviceOs: s.deviceOs,
+        signedInAt: startOf.get(s.familyId) ?? s.lastUsedAt,
+        lastUsedAt: s.lastUsedAt,
+      }));
+    },
+
+    /** Records an access for the devices list, at most once a minute per session. */
+    async touch(id: SessionId, at: Date): Promise<void> {
+      await db.session.updateMany({
+        where: { id, lastUsedAt: { lt: new Date(at.getTime() - TOUCH_INTERVAL_MS) } },
+        data: { lastUsedAt: at },
+      });
     },
 
     /** Every session of the member except `keep` (the one that asked, e.g. for a password change). */

@@ -5,6 +5,7 @@ import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createInvitationRepository } from './invitation.repository.ts';
+import { createMemberAccountRepository } from './member-account.repository.ts';
 import { createMemberSessionRepository } from './member-session.repository.ts';
 import { createMemberRepository } from './member.repository.ts';
 
@@ -16,6 +17,7 @@ function createMemberRepositories(db: Db) {
     invitations: createInvitationRepository(db),
     memberSessions: createMemberSessionRepository(db),
     auditEvents: createAuditEventRepository(db),
+    memberAccount: createMemberAccountRepository(db),
   };
 }
 

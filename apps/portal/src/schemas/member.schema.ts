@@ -181,7 +181,19 @@ export const MemberLoginBody = Type.Object(
   {
     email: Type.String({ minLength: 1, maxLength: 254 }),
     password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
+    totpCode: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 16,
+        description: 'The 6-digit code from the authenticator app, once two-factor authentication is on (U6)',
+      }),
+    ),
   },
+  closed,
+);
+
+export const MemberRefreshBody = Type.Object(
+  { refreshToken: Type.String({ minLength: 1, maxLength: 512, description: 'The refresh token last issued' }) },
   closed,
 );
 
@@ -191,6 +203,7 @@ export const MemberToken = Type.Object(
       description: 'Bearer token for this instance only (audience photoplane-instance:<id>)',
     }),
     expiresIn: Type.Integer(),
+    refreshToken: Type.String({ description: 'Works once: trade it at auth/refresh for a new pair' }),
     mustChangePassword: Type.Boolean({ description: 'true: only change-password is allowed until it is changed' }),
   },
   closed,

@@ -436,6 +436,19 @@ export function createMemberService({
     },
 
     /**
+     * SPEC U6, recovery: the owner (or staff) turns a member's two-factor authentication off, e.g. after a lost
+     * phone; the member signs in with the password alone and may enrol again. Audited; nothing to do is no error.
+     */
+    async disableTwoFactor(principal: AdminPrincipal, subdomain: string, memberId: string): Promise<void> {
+      const authorized = await authorizeInstance(principal, subdomain);
+      await repositories.transaction(async (repos) => {
+        const record = await requireMember(repos, authorized, 'member.update', memberId);
+        const removed = await repos.memberAccount.twoFactor.remove(authorized.instance.id, record.id);
+        await audit(repos, principal, authorized, 'member.two_factor_disabled', record.id, { removed });
+      });
+    },
+
+    /**
      * SPEC M7: disabled at once (status pending_deletion, sessions and API keys revoked); removed by the midnight
      * purge once the instance's delay has passed, or at once when `immediate` (irreversible, so the member's
      * e-mail must be typed as confirmation).

@@ -138,6 +138,24 @@ const memberRoutes: FastifyPluginAsyncTypebox<MemberRoutesOptions> = async (app,
   );
 
   app.delete(
+    `${base}/members/:id/two-factor`,
+    {
+      schema: {
+        tags,
+        summary: "Turn a member's two-factor authentication off (recovery after a lost authenticator)",
+        security: bearer,
+        params: MemberParams,
+        response: { 204: NoContent, 401: notSignedIn, 404: noMember },
+      },
+      onRequest: app.authenticate,
+    },
+    async (request, reply) => {
+      await members.disableTwoFactor(request.user, request.params.subdomain, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
     `${base}/members/:id`,
     {
       schema: {

@@ -1,0 +1,84 @@
+// Member sign-in at the instance realm is throttled like the portal's (per client IP, and per instance and e-mail
+// address), every refused try recorded as `throttled`; over the real PostgreSQL with a low limit.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { call, instanceOwnedBy, startHarness, unique, type Harness } from './members-harness.ts';
+
+const LIMIT = 3;
+let h: Harness;
+
+before(async () => {
+  h = await startHarness({ syncMember: async () => undefined }, undefined, { loginAttemptsPerMinute: LIMIT });
+});
+
+after(async () => {
+  await h?.close();
+});
+
+const attempt = (subdomain: string, email: string, password: string, ip: string) =>
+  h.app.inject({
+    method: 'POST',
+    url: `/v1/instances/${subdomain}/auth/login`,
+    payload: { email, password },
+    remoteAddress: ip,
+  });
+
+async function memberOf(instance: Awaited<ReturnType<typeof instanceOwnedBy>>, email: string) {
+  const res = await call(h, 'POST', `/v1/instances/${instance.subdomain}/members`, instance.owner.token, {
+    name: 'Target',
+    email,
+    mode: 'password',
+    mustChangePassword: false,
+  });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json<{ member: { id: string }; password: string }>();
+}
+
+test('guessing one member from many clients: 429 with Retry-After after the limit, recorded as throttled', async () => {
+  const a = await instanceOwnedBy(h);
+  const b = await instanceOwnedBy(h);
+  const email = `${unique('target')}@example.com`;
+  const onA = await memberOf(a, email);
+  const onB = await memberOf(b, email);
+
+  for (let i = 0; i < LIMIT; i++) {
+    const res = await attempt(a.subdomain, email, `wrong guess number ${i}`, `198.51.100.${i + 1}`);
+    assert.equal(res.statusCode, 401, res.body);
+  }
+  const blocked = await attempt(a.subdomain, email.toUpperCase(), onA.password, '198.51.100.99');
+  assert.equal(blocked.statusCode, 429, 'even the right password waits');
+  assert.equal(blocked.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.ok(Number(blocked.headers['retry-after']) > 0);
+
+  const recorded = await h.prisma.loginAttempt.findMany({ where: { email: { in: [email, email.toUpperCase()] } } });
+  assert.deepEqual(
+    recorded.map((r) => [r.realm, r.status, r.instanceId, r.memberId]).sort(),
+    [
+      ...Array.from({ length: LIMIT }, () => ['instance', 'failed', a.instance.id, onA.member.id]),
+      ['instance', 'throttled', a.instance.id, onA.member.id],
+    ].sort(),
+  );
+
+  // The same address on another instance is another member, with a budget of its own.
+  const elsewhere = await attempt(b.subdomain, email, onB.password, '198.51.100.200');
+  assert.equal(elsewhere.statusCode, 200, elsewhere.body);
+});
+
+test('one client guessing many members: 429 after the limit from that IP; other clients are unaffected', async () => {
+  const instance = await instanceOwnedBy(h);
+  const ip = '192.0.2.10';
+  for (let i = 0; i < LIMIT; i++) {
+    const res = await attempt(instance.subdomain, `${unique('spray')}@example.com`, 'guess guess guess', ip);
+    assert.equal(res.statusCode, 401);
+  }
+  const blockedEmail = `${unique('spray')}@example.com`;
+  const blocked = await attempt(instance.subdomain, blockedEmail, 'guess guess guess', ip);
+  assert.equal(blocked.statusCode, 429);
+  const row = await h.prisma.loginAttempt.findFirstOrThrow({ where: { email: blockedEmail } });
+  assert.deepEqual([row.status, row.clientIp, row.instanceId], ['throttled', ip, instance.instance.id]);
+
+  const email = `${unique('someone')}@example.com`;
+  const member = await memberOf(instance, email);
+  const fine = await attempt(instance.subdomain, email, member.password, '192.0.2.11');
+  assert.equal(fine.statusCode, 200, fine.body);
+});
