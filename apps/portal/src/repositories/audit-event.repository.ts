@@ -13,25 +13,10 @@ export interface AuditEvent {
   instanceId?: string | null;
 }
 
-export interface RecordedAuditEvent {
-  action: string;
-  at: Date;
-  details: Prisma.JsonValue;
-}
-
 export function createAuditEventRepository(db: Db) {
   return {
     async record(event: AuditEvent): Promise<void> {
       await db.auditEvent.create({ data: event });
-    },
-
-    /** The newest of the given actions on one target, e.g. the last word on a subscription's plan change. */
-    async latest(targetType: string, targetId: string, actions: string[]): Promise<RecordedAuditEvent | null> {
-      return db.auditEvent.findFirst({
-        where: { targetType, targetId, action: { in: actions } },
-        orderBy: { at: 'desc' },
-        select: { action: true, at: true, details: true },
-      });
     },
   };
 }

@@ -1,7 +1,7 @@
 // Subscriptions and the instance row that holds their subdomain (SPEC P4, P5). The subscription's state is the
 // subscription workflow's to write; the portal writes only what checkout and Stripe's webhooks tell it (ids,
 // period end, newest event time, plan) and releases holds of checkouts that never completed.
-import type { MemberId, QuotaMember, SubscriptionState } from '@photoplane/tenant-model';
+import type { MemberId, MemberStatus, QuotaMember, SubscriptionState } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 
 export interface HoldRecord {
@@ -49,6 +49,38 @@ export interface SubscriptionDetails {
     provisioningStep: string | null;
     lastError: string | null;
   } | null;
+}
+
+/** Everything the customer's subscription view shows, read in one round trip. */
+export interface SubscriptionViewRecord extends SubscriptionDetails {
+  members: QuotaMember[];
+  /** The newest of the given audit actions about this subscription (the last word on a plan change). */
+  lastWord: { action: string; at: Date; details: unknown } | null;
+}
+
+interface SubscriptionViewRow {
+  id: string;
+  state: SubscriptionState;
+  createdAt: Date;
+  currentPeriodEnd: Date | null;
+  graceEndsAt: Date | null;
+  retentionEndsAt: Date | null;
+  stripeCustomerId: string | null;
+  planId: string;
+  planName: string;
+  storageBytes: bigint;
+  priceCents: number;
+  currency: string;
+  instanceId: string | null;
+  subdomain: string | null;
+  instanceState: string | null;
+  provisioningStep: string | null;
+  lastError: string | null;
+  /** Byte counts as text inside JSON: a JSON number loses precision past 2^53. */
+  members: { id: string; quotaBytes: string | null; usageBytes: string; status: MemberStatus }[];
+  lastAction: string | null;
+  lastAt: Date | null;
+  lastDetails: unknown;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -183,6 +215,74 @@ export function createSubscriptionRepository(db: Db) {
         select: { id: true, quotaBytes: true, usageBytes: true, status: true },
       });
       return rows.map((m) => ({ ...m, id: m.id as MemberId }));
+    },
+
+    /**
+     * findCurrentForAccount's subscription with its members' quotas and the newest of `lastWordActions`, as one
+     * statement: the view is read on every visit to the portal, and each round trip through the driver adapter
+     * costs more than the query itself (bench/subscription-view.bench.ts).
+     */
+    async findViewForAccount(accountId: string, lastWordActions: string[]): Promise<SubscriptionViewRecord | null> {
+      const rows = await db.$queryRaw<SubscriptionViewRow[]>`
+        SELECT s."id", s."state"::text AS "state", s."createdAt", s."currentPeriodEnd", s."graceEndsAt",
+               s."retentionEndsAt", s."stripeCustomerId",
+               p."id" AS "planId", p."name" AS "planName", p."storageBytes", p."priceCents", p."currency",
+               i."id" AS "instanceId", i."subdomain", i."state"::text AS "instanceState", i."provisioningStep",
+               i."lastError", m."members",
+               w."action" AS "lastAction", w."at" AS "lastAt", w."details" AS "lastDetails"
+          FROM "subscription" s
+          JOIN "plan" p ON p."id" = s."planId"
+          LEFT JOIN "instance" i ON i."subscriptionId" = s."id"
+          LEFT JOIN LATERAL (
+                SELECT coalesce(json_agg(json_build_object(
+                         'id', x."id", 'quotaBytes', x."quotaBytes"::text, 'usageBytes', x."usageBytes"::text,
+                         'status', x."status")), '[]'::json) AS "members"
+                  FROM "member" x WHERE x."instanceId" = i."id") m ON true
+          LEFT JOIN LATERAL (
+                SELECT a."action", a."at", a."details"
+                  FROM "audit_event" a
+                 WHERE a."targetType" = 'subscription' AND a."targetId" = s."id"::text
+                   AND a."action" = ANY(${lastWordActions}::text[])
+                 ORDER BY a."at" DESC
+                 LIMIT 1) w ON true
+         WHERE s."accountId" = ${accountId}::uuid
+         ORDER BY (s."state" = 'ended'), s."createdAt" DESC
+         LIMIT 1`;
+      const r = rows[0];
+      if (!r) return null;
+      return {
+        id: r.id,
+        state: r.state,
+        createdAt: r.createdAt,
+        currentPeriodEnd: r.currentPeriodEnd,
+        graceEndsAt: r.graceEndsAt,
+        retentionEndsAt: r.retentionEndsAt,
+        stripeCustomerId: r.stripeCustomerId,
+        plan: {
+          id: r.planId,
+          name: r.planName,
+          storageBytes: r.storageBytes,
+          priceCents: r.priceCents,
+          currency: r.currency,
+        },
+        instance:
+          r.instanceId && r.subdomain && r.instanceState
+            ? {
+                id: r.instanceId,
+                subdomain: r.subdomain,
+                state: r.instanceState,
+                provisioningStep: r.provisioningStep,
+                lastError: r.lastError,
+              }
+            : null,
+        members: r.members.map((m) => ({
+          id: m.id as MemberId,
+          quotaBytes: m.quotaBytes === null ? null : BigInt(m.quotaBytes),
+          usageBytes: BigInt(m.usageBytes),
+          status: m.status,
+        })),
+        lastWord: r.lastAction && r.lastAt ? { action: r.lastAction, at: r.lastAt, details: r.lastDetails } : null,
+      };
     },
 
     /** The account's newest subscription that has not ended, else its newest one. */

@@ -52,10 +52,10 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
 
   return {
     async getSubscription(accountId: AccountId): Promise<SubscriptionView> {
-      const s = await current(accountId);
-      const members = s.instance ? await repositories.subscriptions.membersForQuota(s.instance.id) : [];
-      const stats = usageStats(s.plan.storageBytes, members);
-      const lastWord = await repositories.auditEvents.latest('subscription', s.id, [PLAN_CHANGED, PLAN_CHANGE_REFUSED]);
+      const s = await repositories.subscriptions.findViewForAccount(accountId, [PLAN_CHANGED, PLAN_CHANGE_REFUSED]);
+      if (!s) throw new DomainError('not_found', 'This account has no subscription.');
+      const stats = usageStats(s.plan.storageBytes, s.members);
+      const { lastWord } = s;
       const refusal =
         lastWord?.action === PLAN_CHANGE_REFUSED ? (lastWord.details as Record<string, string | undefined>) : null;
       return {
