@@ -15,6 +15,7 @@ import healthRoutes from './routes/health/index.ts';
 import instanceAuthRoutes from './routes/instance-auth/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
+import supportRoutes from './routes/support/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
 import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
@@ -27,6 +28,7 @@ import type { ReadinessService } from './services/readiness.service.ts';
 import type { SessionService } from './services/session.service.ts';
 import type { StripeWebhookService } from './services/stripe-webhook.service.ts';
 import type { SubscriptionService } from './services/subscription.service.ts';
+import type { SupportService } from './services/support.service.ts';
 
 export interface Services {
   readiness: ReadinessService;
@@ -46,6 +48,8 @@ export interface Services {
   memberAuth?: MemberAuthService;
   /** The edge's on-demand TLS "ask" endpoint (SPEC V6). */
   edge?: EdgeService;
+  /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
+  support?: SupportService;
 }
 
 declare module 'fastify' {
@@ -134,6 +138,11 @@ export async function buildApp(opts: AppOptions) {
     await app.register(memberAuthPlugin, { memberAuth, ttlSeconds: opts.accessTokens.ttlSeconds });
     await app.register(memberRoutes, { members, invitations });
     await app.register(instanceAuthRoutes, { memberAuth });
+  }
+  if (opts.services.support) {
+    if (!accounts || !sessions)
+      throw new Error('buildApp: the support routes need the auth routes (accounts, sessions)');
+    await app.register(supportRoutes, { support: opts.services.support });
   }
   return app;
 }

@@ -21,6 +21,9 @@ import { createMemberService } from '../src/services/member.service.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
 import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSessionService } from '../src/services/session.service.ts';
+import type { InstanceOperations } from '../src/services/instance-operations.ts';
+import { createSupportService } from '../src/services/support.service.ts';
+import { createSupportUnitOfWork } from '../src/repositories/support-unit-of-work.ts';
 
 export const GIB = 1024n ** 3n;
 export const INSTANCE_DOMAIN = 'photos.test';
@@ -32,13 +35,22 @@ export interface Harness {
   prisma: PrismaClient;
   app: App;
   inbox: Mail[];
+  /** The in-process SMTP server's port, for a child process (the CLI) that sends mail too. */
+  smtpPort: number;
   logLines: string[];
   secrets: Set<string>;
   close(): Promise<void>;
 }
 
-/** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
-export async function startHarness(sync: MemberSync, shared?: PrismaClient): Promise<Harness> {
+/**
+ * `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts).
+ * `support`: also mount the support API (SPEC A5), starting instance workflows through `operations`.
+ */
+export async function startHarness(
+  sync: MemberSync,
+  shared?: PrismaClient,
+  options: { support?: { operations: InstanceOperations } } = {},
+): Promise<Harness> {
   const db: CreatedDatabase = shared
     ? { name: 'shared', url: '', drop: async () => undefined }
     : await createTestDatabase();
@@ -71,18 +83,29 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
     instanceUrl: (subdomain) => `https://${subdomain}.${INSTANCE_DOMAIN}`,
     log: logger,
   });
+  const members = createMemberService({
+    repositories: memberRepositories,
+    passwords,
+    mail: memberMail,
+    sync,
+    log: logger,
+  });
   const app = await buildApp({
     services: {
       readiness: createReadinessService({}),
       accounts: createAccountService({ repositories, passwords, mail }),
       sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
-      members: createMemberService({
-        repositories: memberRepositories,
-        passwords,
-        mail: memberMail,
-        sync,
-        log: logger,
-      }),
+      members,
+      ...(options.support
+        ? {
+            support: createSupportService({
+              repositories: createSupportUnitOfWork(prisma),
+              members,
+              passwords,
+              operations: options.support.operations,
+            }),
+          }
+        : {}),
       invitations: createInvitationService({ repositories: memberRepositories, passwords, sync, log: logger }),
       memberAuth: createMemberAuthService({ repositories: memberRepositories, passwords, sessionTtlSeconds: 3600 }),
     },
@@ -101,6 +124,7 @@ export async function startHarness(sync: MemberSync, shared?: PrismaClient): Pro
     prisma,
     app,
     inbox,
+    smtpPort: smtp.port,
     logLines,
     secrets: new Set(),
     async close() {
@@ -118,7 +142,7 @@ let counter = 0;
 export const unique = (label: string) => `${label}${++counter}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A verified portal account signed in through the real login route; returns its access token. */
-export async function signedInAccount(h: Harness, role: 'customer' | 'support' = 'customer') {
+export async function signedInAccount(h: Harness, role: 'customer' | 'support' | 'superadmin' = 'customer') {
   const email = `${unique('acct')}@example.com`;
   const password = `portal password ${email}`;
   const passwordHash = await createPasswordService().hashPassword(password);
