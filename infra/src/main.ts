@@ -2,9 +2,11 @@
 //
 //   start  bring the stack up, migrate, run the portal and the worker, print every URL; Ctrl-C stops it all.
 //   test   static checks, then the stack in throw-away folders, then every test file; everything stops after.
+import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { CADDY_SERVER_ID } from './caddy.ts';
 import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
@@ -86,6 +88,12 @@ async function start(): Promise<void> {
     exited: portal.exited,
   });
 
+  // One support account (SPEC A1-A5), with a password generated at every start and stored argon2id only.
+  const seeded = await promisify(execFile)(process.execPath, [...tsx, 'apps/portal/src/cli/seed-support-account.ts'], {
+    cwd: repoRoot,
+    env,
+  });
+  const support = JSON.parse(seeded.stdout.trim().split('\n').pop()!) as { email: string; password: string };
   const lines = [
     '',
     'Photoplane is running. Ctrl-C stops everything.',
@@ -100,6 +108,9 @@ async function start(): Promise<void> {
     `  mail (SMTP)      ${stack.smtp.url}, messages in ${stack.smtp.mailDir}`,
     `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
     `  logs             ${stack.logDir}`,
+    `  support account  ${support.email}  password ${support.password} (new at every start)`,
+    `  support CLI      DATABASE_URL='${databaseUrl}' TEMPORAL_ADDRESS=${stack.temporal.address} \\`,
+    `                   PHOTOPLANE_STAFF_EMAIL=${support.email} npm run photoplane -- tenants ls`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -16,6 +16,7 @@ import instanceAuthRoutes from './routes/instance-auth/index.ts';
 import memberAccountRoutes from './routes/member-account/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
+import supportRoutes from './routes/support/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
 import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
@@ -29,6 +30,7 @@ import type { ReadinessService } from './services/readiness.service.ts';
 import type { SessionService } from './services/session.service.ts';
 import type { StripeWebhookService } from './services/stripe-webhook.service.ts';
 import type { SubscriptionService } from './services/subscription.service.ts';
+import type { SupportService } from './services/support.service.ts';
 
 export interface Services {
   readiness: ReadinessService;
@@ -50,6 +52,8 @@ export interface Services {
   memberAccount?: MemberAccountService;
   /** The edge's on-demand TLS "ask" endpoint (SPEC V6). */
   edge?: EdgeService;
+  /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
+  support?: SupportService;
 }
 
 declare module 'fastify' {
@@ -151,6 +155,11 @@ export async function buildApp(opts: AppOptions) {
     if (opts.services.memberAccount) {
       await app.register(memberAccountRoutes, { memberAuth, memberAccount: opts.services.memberAccount });
     }
+  }
+  if (opts.services.support) {
+    if (!accounts || !sessions)
+      throw new Error('buildApp: the support routes need the auth routes (accounts, sessions)');
+    await app.register(supportRoutes, { support: opts.services.support });
   }
   return app;
 }

@@ -60,6 +60,8 @@ export interface PortalConfig {
   /** The plan catalogue (SPEC P3), upserted into the plan table at start. */
   plans: CatalogPlan[];
   billing: BillingConfig;
+  /** PHOTOPLANE_STAFF_EMAIL: the staff account the `photoplane` CLI acts as when `--as` is not given (SPEC A1-A4). */
+  staffEmail: string | undefined;
 }
 
 export interface StripeConfig {
@@ -236,6 +238,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
       retentionDays: int('RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 3650),
       checkoutHoldMinutes: int('CHECKOUT_HOLD_MINUTES', 60, 30, 24 * 60),
     },
+    staffEmail: get('PHOTOPLANE_STAFF_EMAIL'),
   };
   if (problems.length) throw new ConfigError(`invalid portal configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

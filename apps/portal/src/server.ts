@@ -28,6 +28,9 @@ import { createStripeClient } from './services/stripe-client.ts';
 import { createStripeWebhookService } from './services/stripe-webhook.service.ts';
 import { createSubscriptionService } from './services/subscription.service.ts';
 import { createSubscriptionWorkflows } from './services/subscription-workflows.ts';
+import { createInstanceOperations } from './services/instance-operations.ts';
+import { createSupportService } from './services/support.service.ts';
+import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -110,6 +113,19 @@ async function main(): Promise<void> {
     }
   };
   void ensurePurgeSchedule();
+  const members = createMemberService({
+    repositories: memberRepositories,
+    passwords,
+    mail: memberMail,
+    sync: memberSync,
+    log: logger,
+  });
+  const support = createSupportService({
+    repositories: createSupportUnitOfWork(prisma),
+    members,
+    passwords,
+    operations: createInstanceOperations({ client: memberClient, taskQueue: config.temporalTaskQueue }),
+  });
   const app = await buildApp({
     services: {
       readiness,
@@ -143,13 +159,8 @@ async function main(): Promise<void> {
         passwords,
         refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
       }),
-      members: createMemberService({
-        repositories: memberRepositories,
-        passwords,
-        mail: memberMail,
-        sync: memberSync,
-        log: logger,
-      }),
+      members,
+      support,
       invitations: createInvitationService({
         repositories: memberRepositories,
         passwords,

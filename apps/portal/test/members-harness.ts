@@ -23,6 +23,9 @@ import { createPasswordService } from '../src/services/password.service.ts';
 import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSecretBox } from '../src/services/secret-box.ts';
 import { createSessionService } from '../src/services/session.service.ts';
+import type { InstanceOperations } from '../src/services/instance-operations.ts';
+import { createSupportService } from '../src/services/support.service.ts';
+import { createSupportUnitOfWork } from '../src/repositories/support-unit-of-work.ts';
 
 export const GIB = 1024n ** 3n;
 export const INSTANCE_DOMAIN = 'photos.test';
@@ -34,6 +37,8 @@ export interface Harness {
   prisma: PrismaClient;
   app: App;
   inbox: Mail[];
+  /** The in-process SMTP server's port, for a child process (the CLI) that sends mail too. */
+  smtpPort: number;
   logLines: string[];
   secrets: Set<string>;
   close(): Promise<void>;
@@ -42,6 +47,8 @@ export interface Harness {
 export interface HarnessOptions {
   /** Sign-in attempts per client and per address a minute; high by default so tests do not trip it. */
   loginAttemptsPerMinute?: number;
+  /** Also mount the support API (SPEC A5), starting instance workflows through `operations`. */
+  support?: { operations: InstanceOperations };
 }
 
 /** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
@@ -83,18 +90,29 @@ export async function startHarness(
     instanceUrl: (subdomain) => `https://${subdomain}.${INSTANCE_DOMAIN}`,
     log: logger,
   });
+  const members = createMemberService({
+    repositories: memberRepositories,
+    passwords,
+    mail: memberMail,
+    sync,
+    log: logger,
+  });
   const app = await buildApp({
     services: {
       readiness: createReadinessService({}),
       accounts: createAccountService({ repositories, passwords, mail }),
       sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
-      members: createMemberService({
-        repositories: memberRepositories,
-        passwords,
-        mail: memberMail,
-        sync,
-        log: logger,
-      }),
+      members,
+      ...(options.support
+        ? {
+            support: createSupportService({
+              repositories: createSupportUnitOfWork(prisma),
+              members,
+              passwords,
+              operations: options.support.operations,
+            }),
+          }
+        : {}),
       invitations: createInvitationService({ repositories: memberRepositories, passwords, sync, log: logger }),
       memberAuth: createMemberAuthService({
         repositories: memberRepositories,
@@ -125,6 +143,7 @@ export async function startHarness(
     prisma,
     app,
     inbox,
+    smtpPort: smtp.port,
     logLines,
     secrets: new Set(),
     async close() {
@@ -142,7 +161,7 @@ let counter = 0;
 export const unique = (label: string) => `${label}${++counter}${Math.random().toString(36).slice(2, 6)}`;
 
 /** A verified portal account signed in through the real login route; returns its access token. */
-export async function signedInAccount(h: Harness, role: 'customer' | 'support' = 'customer') {
+export async function signedInAccount(h: Harness, role: 'customer' | 'support' | 'superadmin' = 'customer') {
   const email = `${unique('acct')}@example.com`;
   const password = `portal password ${email}`;
   const passwordHash = await createPasswordService().hashPassword(password);

@@ -146,6 +146,8 @@ const memberResolvers: Record<Permission, Resolver<MemberActor>> = {
   'tenant.support': none,
   'tenant.delete': none,
   'staff.manage': none,
+  'staff.audit': none,
+  'staff.auth': none,
 };
 
 function readableAssets(port: AccessPort, actor: MemberActor, ids: Ids): Promise<Set<string>> {
@@ -183,6 +185,8 @@ const accountResolvers: Partial<Record<Permission, Resolver<AccountActor>>> = {
   'member.update': (_port, _actor, ids) => everything(ids),
   'member.delete': (_port, _actor, ids) => everything(ids),
   'staff.manage': (_port, _actor, ids) => everything(ids),
+  'staff.audit': (_port, _actor, ids) => everything(ids),
+  'staff.auth': (_port, _actor, ids) => everything(ids),
 };
 
 function resolve(port: AccessPort, actor: Actor, permission: Permission, ids: Ids): Promise<ReadonlySet<string>> {

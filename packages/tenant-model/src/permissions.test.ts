@@ -1,9 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   accountActor,
   accountRolePermissions,
+  accountRoles,
   actorPermissions,
+  hasPermission,
   memberActor,
   memberRolePermissions,
   permissionResources,
@@ -103,5 +106,37 @@ describe('permissions', () => {
       );
     }
     assert.equal(accountActor('acc' as AccountId, 'support').role, 'support');
+  });
+
+  it('the support area (tenants of others, audit log, sign-ins of anyone) belongs to staff roles and no one else', () => {
+    const staffOnly = ['tenant.support', 'staff.audit', 'staff.auth'] as const;
+    const link = {
+      id: 'l' as SharedLinkId,
+      instanceId: 'i' as InstanceId,
+      ownerId: 'o' as MemberId,
+      target: { type: 'album', albumId: 'a' as AlbumId },
+      createdAt: new Date(0),
+      expiresAt: null,
+      hasPassword: false,
+      allowUpload: true,
+      allowDownload: true,
+      showMetadata: true,
+      revokedAt: null,
+    } satisfies SharedLink;
+    const actors = fc.oneof(
+      fc.constantFrom(...accountRoles).map((role) => accountActor('acc' as AccountId, role)),
+      fc
+        .constantFrom(...memberRoles)
+        .map((role) => memberActor({ id: 'm' as MemberId, instanceId: 'i' as InstanceId, role, status: 'active' })),
+      fc.constant(sharedLinkActor(link)),
+    );
+    fc.assert(
+      fc.property(actors, fc.constantFrom(...staffOnly), (actor, permission) => {
+        const staff = actor.kind === 'account' && (actor.role === 'support' || actor.role === 'superadmin');
+        assert.equal(hasPermission(actor, permission), staff, `${actor.kind} ${permission}`);
+      }),
+    );
+    // Removing a tenant stays with superadmin; support suspends, resumes and reprovisions.
+    assert.equal(hasPermission(accountActor('acc' as AccountId, 'support'), 'tenant.delete'), false);
   });
 });

@@ -59,6 +59,10 @@ export const permissionResources = {
   'tenant.support': 'instance',
   'tenant.delete': 'instance',
   'staff.manage': 'account',
+  /** Read the audit log of staff actions (SPEC A5). */
+  'staff.audit': 'account',
+  /** Sign-in administration across the fleet: login history, sessions and API keys of anyone (SPEC A2, A3). */
+  'staff.auth': 'session',
 } as const satisfies Record<string, Resource>;
 
 export type Permission = keyof typeof permissionResources;
@@ -117,7 +121,16 @@ export const memberRolePermissions: Readonly<Record<MemberRole, ReadonlySet<Perm
  */
 export const accountRolePermissions: Readonly<Record<AccountRole, ReadonlySet<Permission>>> = {
   customer: new Set(['tenant.read', 'tenant.billing']),
-  support: new Set(['tenant.read', 'tenant.support', 'member.read', 'member.create', 'member.update', 'member.delete']),
+  support: new Set([
+    'tenant.read',
+    'tenant.support',
+    'member.read',
+    'member.create',
+    'member.update',
+    'member.delete',
+    'staff.audit',
+    'staff.auth',
+  ]),
   superadmin: new Set([
     'tenant.read',
     'tenant.support',
@@ -127,6 +140,8 @@ export const accountRolePermissions: Readonly<Record<AccountRole, ReadonlySet<Pe
     'member.update',
     'member.delete',
     'staff.manage',
+    'staff.audit',
+    'staff.auth',
   ]),
 };
 

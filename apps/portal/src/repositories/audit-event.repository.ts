@@ -11,6 +11,10 @@ export interface AuditEvent {
   at: Date;
   details?: Prisma.InputJsonObject;
   instanceId?: string | null;
+  /** Who the actor was at the time (a staff member's e-mail), since the account may later change or go. */
+  actorLabel?: string | null;
+  /** Why: required of staff for every change they make (SPEC A5). */
+  reason?: string | null;
 }
 
 export function createAuditEventRepository(db: Db) {

@@ -58,6 +58,8 @@ export interface MemberServiceDeps {
 
 export interface AdminPrincipal {
   accountId: AccountId;
+  /** Why a member of staff makes this change (SPEC A5); required of staff for every change, recorded in the audit. */
+  reason?: string | undefined;
 }
 
 export interface MemberView {
@@ -225,13 +227,26 @@ export function createMemberService({
     await repos.auditEvents.record({
       actorType: 'account',
       actorId: principal.accountId,
+      actorLabel: authorized.label,
       action,
       targetType: 'member',
       targetId: memberId,
       instanceId: authorized.instance.id,
       at: now(),
+      reason: staffReason(principal, authorized),
       details: { actorLabel: authorized.label, ...details },
     });
+  }
+
+  /**
+   * Staff must say why they change a customer's instance (SPEC A5). Checked here, inside the transaction that writes
+   * the audit row, so a change without a reason is rolled back whole; the owner needs none.
+   */
+  function staffReason(principal: AdminPrincipal, authorized: Authorized): string | null {
+    const reason = principal.reason?.trim() || null;
+    if (authorized.actor.kind === 'account' && reason === null)
+      throw validationError('reason', 'Staff must give a reason for every change they make.', 'required');
+    return reason;
   }
 
   /** After the commit: the row is the truth, so a failed start is logged and the next change or run catches up. */
@@ -524,6 +539,8 @@ export function createMemberService({
         await repos.auditEvents.record({
           actorType: 'account',
           actorId: principal.accountId,
+          actorLabel: authorized.label,
+          reason: staffReason(principal, authorized),
           action: 'instance.settings',
           targetType: 'instance',
           targetId: authorized.instance.id,

@@ -1,0 +1,29 @@
+// A workflow bundle for the support tests: in place of the provisioner's lifecycle workflows (tested with Docker in
+// apps/provisioner/test/lifecycle-instance.test.ts) stubs with the same names that report each call through the
+// `recordStaffOperation` activity, and a member sync that only records. What is under test is which workflow support
+// starts, under which id, with which input.
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+
+export interface StaffOperationCall {
+  workflow: string;
+  workflowId: string;
+  input: unknown;
+}
+
+export interface StaffRecorderActivities {
+  recordStaffOperation(call: StaffOperationCall): Promise<void>;
+}
+
+const recorder = proxyActivities<StaffRecorderActivities>({ startToCloseTimeout: '10 seconds' });
+
+async function record(input: { instanceId: string }) {
+  const info = workflowInfo();
+  await recorder.recordStaffOperation({ workflow: info.workflowType, workflowId: info.workflowId, input });
+  return { instanceId: input.instanceId, outcome: 'done' };
+}
+
+export const suspendInstanceWorkflow = record;
+export const resumeInstanceWorkflow = record;
+export const deprovisionInstanceWorkflow = record;
+export const reprovisionInstanceWorkflow = record;
+export const syncMemberWorkflow = record;
