@@ -110,9 +110,17 @@ test('users add, ls (table and CSV with semicolons), mod, reset --yes; every cha
   assert.ok(newPassword && newPassword !== password);
   h.secrets.add(newPassword);
 
-  const twoFa = await photoplane(['users', 'mod', email, '--instance', subdomain, '--disable-2fa', '--reason', 'x']);
-  assert.equal(twoFa.code, 1);
-  assert.match(twoFa.stderr, /2fa is refused/i);
+  // A member who lost their authenticator (enrolment itself is U6's test in self-service.test.ts).
+  const member = await h.prisma.member.findFirstOrThrow({ where: { instanceId: instance.id, email } });
+  await h.prisma.memberTwoFactor.create({
+    data: { instanceId: instance.id, memberId: member.id, secretCipher: 'v1.sealed', enabledAt: new Date() },
+  });
+  const twoFa = await photoplane(['users', 'mod', email, '--instance', subdomain, '--disable-2fa', '--reason', 'lost']);
+  assert.equal(twoFa.code, 0, twoFa.stderr);
+  assert.match(twoFa.stdout, /Two-factor authentication is off/);
+  assert.equal(await h.prisma.memberTwoFactor.count({ where: { memberId: member.id } }), 0);
+  const onAdd = await photoplane(['users', 'add', 'x@example.com', '--instance', subdomain, '--disable-2fa']);
+  assert.equal(onAdd.code, 2, 'a new member has nothing to turn off');
 
   const events = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id }, orderBy: { at: 'asc' } });
   assert.deepEqual(
@@ -121,6 +129,7 @@ test('users add, ls (table and CSV with semicolons), mod, reset --yes; every cha
       ['member.create', 'ticket 99', staffEmail],
       ['member.update', 'promote', staffEmail],
       ['member.password_reset', 'locked out', staffEmail],
+      ['member.two_factor_disabled', 'lost', staffEmail],
     ],
   );
 });
@@ -186,4 +195,92 @@ test('logins ls shows client IP, user, realm, status, last login, failed at; -n 
       .statusCode,
     401,
   );
+});
+
+test('passwd sets a password the member signs in with; auth add makes a working key that auth show describes; users rm --now removes the member at once', async () => {
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+  const email = `${unique('pw')}@example.com`;
+  const add = await photoplane(['users', 'add', email, '--instance', subdomain, '-p', '--reason', 'ticket 7']);
+  assert.equal(add.code, 0, add.stderr);
+  const first = /Password: (\S+)/.exec(add.stdout)?.[1];
+  assert.ok(first);
+  h.secrets.add(first);
+  const signIn = (password: string) =>
+    h.app.inject({ method: 'POST', url: `/v1/instances/${subdomain}/auth/login`, payload: { email, password } });
+
+  const chosen = `support chose this ${unique('p')}`;
+  h.secrets.add(chosen);
+  const passwd = await photoplane(['passwd', email, '--instance', subdomain, '--reason', 'phoned in'], {
+    stdin: `${chosen}\n`,
+  });
+  assert.equal(passwd.code, 0, passwd.stderr);
+  assert.match(passwd.stdout, /password changed/);
+  assert.equal((await signIn(first)).statusCode, 401, 'the old password no longer works');
+  const session = await signIn(chosen);
+  assert.equal(session.statusCode, 200, session.body);
+  const { accessToken, mustChangePassword } = session.json<{ accessToken: string; mustChangePassword: boolean }>();
+  h.secrets.add(accessToken);
+  assert.equal(mustChangePassword, true, 'someone else knows it, so it must be changed');
+  const own = `only the member knows ${unique('q')}`;
+  h.secrets.add(own);
+  const changed = await h.app.inject({
+    method: 'POST',
+    url: `/v1/instances/${subdomain}/me/password`,
+    headers: { authorization: `Bearer ${accessToken}` },
+    payload: { currentPassword: chosen, newPassword: own },
+  });
+  assert.ok(changed.statusCode < 300, changed.body);
+
+  const key = await photoplane([
+    'auth',
+    'add',
+    email,
+    '--instance',
+    subdomain,
+    '-n',
+    'migration',
+    '--reason',
+    'ticket 8',
+  ]);
+  assert.equal(key.code, 0, key.stderr);
+  const [, id, secret] = /API key (\S+) for \S+: (\S+)/.exec(key.stdout) ?? [];
+  assert.ok(id && secret, key.stdout);
+  h.secrets.add(secret);
+  const me = await h.app.inject({
+    method: 'GET',
+    url: `/v1/instances/${subdomain}/me`,
+    headers: { 'x-api-key': secret },
+  });
+  assert.equal(me.statusCode, 200, me.body);
+  assert.equal(me.json<{ email: string }>().email, email, 'the key acts as its member');
+  const show = await photoplane(['auth', 'show', id]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /^Label\s+migration$/m);
+  assert.match(show.stdout, new RegExp(`^User\\s+${email}`, 'm'));
+  assert.ok(!show.stdout.includes(secret), 'the secret is never shown again');
+
+  const noConfirm = await photoplane(['users', 'rm', email, '--instance', subdomain, '--now', '--reason', 'gdpr']);
+  assert.equal(noConfirm.code, 2, 'immediate deletion needs the e-mail typed as confirmation');
+  const rm = await photoplane([
+    'users',
+    'rm',
+    email,
+    '--instance',
+    subdomain,
+    '--now',
+    '--confirm',
+    email,
+    '--reason',
+    'gdpr request',
+  ]);
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal((await signIn(own)).statusCode, 401, 'sign-in is refused at once');
+  const gone = await h.app.inject({
+    method: 'GET',
+    url: `/v1/instances/${subdomain}/me`,
+    headers: { 'x-api-key': secret },
+  });
+  assert.equal(gone.statusCode, 401, 'and the key stops working');
+  const row = await h.prisma.member.findFirstOrThrow({ where: { instanceId: instance.id, email } });
+  assert.deepEqual([row.status, row.deletionImmediate], ['pending_deletion', true]);
 });

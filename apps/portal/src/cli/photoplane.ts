@@ -128,7 +128,7 @@ function roleOf(values: { role?: string; superadmin?: boolean }): string | undef
 
 function refuse2fa(values: { 'disable-2fa'?: boolean }) {
   if (values['disable-2fa']) {
-    throw new RefusedError('--disable-2fa is refused: two-factor authentication (SPEC U6) does not exist yet');
+    throw new UsageError('--disable-2fa is for users mod: a new member has no two-factor authentication');
   }
 }
 
@@ -248,7 +248,6 @@ async function users(ctx: CliContext, command: string | undefined, args: string[
           names: 'USER',
         },
       );
-      refuse2fa(values);
       if (values.email) throw new RefusedError("a member's e-mail address cannot be changed (it is how they sign in)");
       if (values.password) throw new UsageError('-p is for users add; use users reset or passwd');
       if (values['no-login'] && values.login) throw new UsageError('--no-login and --login contradict each other');
@@ -263,10 +262,16 @@ async function users(ctx: CliContext, command: string | undefined, args: string[
         ...(values['upload-path'] !== undefined ? { storageLabel: values['upload-path'] || null } : {}),
         ...(values['no-login'] ? { noLogin: true } : values.login ? { noLogin: false } : {}),
       };
-      if (!Object.keys(patch).length)
-        throw new UsageError('nothing to change: give at least one of -n -r -s -l --login -u -q');
-      const updated = await support.modUser(await ctx.staff(), instance, positionals[0]!, { ...patch, reason });
+      const disable2fa = values['disable-2fa'] ?? false;
+      if (!Object.keys(patch).length && !disable2fa)
+        throw new UsageError('nothing to change: give at least one of -n -r -s -l --login -u -q --disable-2fa');
+      const who = await ctx.staff();
+      if (disable2fa) await support.disableUserTwoFactor(who, instance, positionals[0]!, reason);
+      const updated = Object.keys(patch).length
+        ? await support.modUser(who, instance, positionals[0]!, { ...patch, reason })
+        : await support.showUser(who, instance, positionals[0]!);
       io.out(renderRecord(memberRecord(updated)));
+      if (disable2fa) io.out('Two-factor authentication is off; the member may enrol again.\n');
       return;
     }
     case 'rm': {

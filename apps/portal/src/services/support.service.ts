@@ -419,6 +419,13 @@ export function createSupportService({
       return members.resetPassword(asAdmin(who, parseReason(reasonInput)), subdomain, memberId);
     },
 
+    /** `users mod --disable-2fa` (SPEC A1, U6): recovery for a member who lost their authenticator. */
+    async disableUserTwoFactor(ref: StaffRef, subdomain: string, user: string, reasonInput: unknown): Promise<void> {
+      const who = await staff(ref, 'member.update');
+      const memberId = await memberIdOf(subdomain, user);
+      await members.disableTwoFactor(asAdmin(who, parseReason(reasonInput)), subdomain, memberId);
+    },
+
     /**
      * `passwd`: a password staff chose (as PhotoPrism's), for an active or disabled member. Their other sign-ins end,
      * and they must change it at the next sign-in, since someone else knows it.

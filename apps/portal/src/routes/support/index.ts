@@ -3,7 +3,7 @@
 // passes validated input to one support service call, which checks the role's permission, requires the reason of a
 // change and writes the audit row with it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/auth.schema.ts';
 import { MemberView } from '../../schemas/member.schema.ts';
 import {
   AuditList,
@@ -270,6 +270,30 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
         .send(
           await support.resetUser(request.user, request.params.subdomain, request.params.user, request.body.reason),
         ),
+  );
+
+  app.delete(
+    `${users}/:user/two-factor`,
+    {
+      schema: {
+        tags: userTags,
+        summary: "Turns the member's two-factor authentication off (lost authenticator); they may enrol again",
+        security,
+        params: UserParams,
+        body: ReasonBody,
+        response: { 204: NoContent, ...common, 404: notFound },
+      },
+      ...auth,
+    },
+    async (request, reply) => {
+      await support.disableUserTwoFactor(
+        request.user,
+        request.params.subdomain,
+        request.params.user,
+        request.body.reason,
+      );
+      return reply.code(204).send(null);
+    },
   );
 
   app.put(
