@@ -1,5 +1,6 @@
 // stripe-mock (Stripe's official API mock) for tests and `npm start`: the real stripe-node client talks to it over
 // HTTP on 127.0.0.1. Built once from source with `go install` into the tools cache.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ensureGoTool, STRIPE_MOCK } from './go-tools.ts';
 import { say } from './log.ts';
@@ -20,6 +21,9 @@ export async function ensureStripeMock(opts: { toolsDir: string; port: number; l
   // Given only an HTTP address, stripe-mock still opens HTTPS on its default port 12112 (and dies if that is taken,
   // e.g. by a second stack). Its HTTPS side goes to a unix socket nobody uses instead.
   const httpsSocket = path.join(opts.logDir, `stripe-mock-${opts.port}.https.sock`);
+  // A stripe-mock that was killed leaves its socket file, and the next one cannot bind it. The port check above
+  // says no stripe-mock of this port runs, so the file is stale.
+  fs.rmSync(httpsSocket, { force: true });
   const proc = startProcess(
     'stripe-mock',
     binary,
@@ -33,5 +37,13 @@ export async function ensureStripeMock(opts: { toolsDir: string; port: number; l
     { timeoutMs: 30_000, exited: proc.exited },
   );
   say('stripe-mock', `on ${url} (${binary})`);
-  return { host: '127.0.0.1', port: opts.port, url, stop: () => proc.stop() };
+  return {
+    host: '127.0.0.1',
+    port: opts.port,
+    url,
+    stop: async () => {
+      await proc.stop();
+      fs.rmSync(httpsSocket, { force: true });
+    },
+  };
 }
