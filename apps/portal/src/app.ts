@@ -153,7 +153,11 @@ export async function buildApp(opts: AppOptions) {
     const loginRateLimit = opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };
     await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
     if (opts.services.memberAccount) {
-      await app.register(memberAccountRoutes, { memberAuth, memberAccount: opts.services.memberAccount });
+      await app.register(memberAccountRoutes, {
+        memberAuth,
+        memberAccount: opts.services.memberAccount,
+        codeGuessLimit: loginRateLimit,
+      });
     }
   }
   if (opts.services.support) {

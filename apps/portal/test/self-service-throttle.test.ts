@@ -82,3 +82,34 @@ test('one client guessing many members: 429 after the limit from that IP; other 
   const fine = await attempt(instance.subdomain, email, member.password, '192.0.2.11');
   assert.equal(fine.statusCode, 200, fine.body);
 });
+
+test('codes guessed at a two-factor enrolment are limited per member: 429 after the limit, from any client', async () => {
+  const instance = await instanceOwnedBy(h);
+  const email = `${unique('totp')}@example.com`;
+  const { password } = await memberOf(instance, email);
+  const session = await attempt(instance.subdomain, email, password, '203.0.113.50');
+  assert.equal(session.statusCode, 200, session.body);
+  const { accessToken } = session.json<{ accessToken: string }>();
+  h.secrets.add(accessToken);
+  const tf = `/v1/instances/${instance.subdomain}/me/two-factor`;
+  const enrolled = await call(h, 'POST', tf, accessToken);
+  assert.equal(enrolled.statusCode, 201, enrolled.body);
+  h.secrets.add(enrolled.json<{ secret: string }>().secret);
+
+  // One fixed guess (right once in a million: then 204, and 409 after it; the limit applies all the same).
+  const guess = (ip: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: `${tf}/confirm`,
+      headers: { authorization: `Bearer ${accessToken}` },
+      payload: { code: '123456' },
+      remoteAddress: ip,
+    });
+  const answers: number[] = [];
+  for (let i = 0; i <= LIMIT; i++) answers.push((await guess(`203.0.113.${60 + i}`)).statusCode);
+  assert.equal(answers.at(-1), 429, `answers: ${answers.join(', ')}`);
+  assert.ok(
+    answers.slice(0, LIMIT).every((s) => [400, 204, 409].includes(s)),
+    `answers: ${answers.join(', ')}`,
+  );
+});

@@ -22,10 +22,13 @@ import {
 import { InstanceParams } from '../../schemas/member.schema.ts';
 import type { MemberAccountService } from '../../services/member-account.service.ts';
 import type { MemberAuthService } from '../../services/member-auth.service.ts';
+import { createCodeGuessThrottle, type LoginRateLimit } from '../../plugins/login-throttle.ts';
 
 export interface MemberAccountRoutesOptions {
   memberAuth: MemberAuthService;
   memberAccount: MemberAccountService;
+  /** Codes a member may try a window when confirming or turning off two-factor (the sign-in limit). */
+  codeGuessLimit: LoginRateLimit;
 }
 
 const security: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKey: [] }];
@@ -36,8 +39,10 @@ const sessionOnly = problem('Credentials can only be changed from a signed-in se
 
 const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions> = async (
   app,
-  { memberAuth, memberAccount },
+  { memberAuth, memberAccount, codeGuessLimit },
 ) => {
+  const limitCodeGuesses = createCodeGuessThrottle(app, codeGuessLimit);
+
   app.get(
     base,
     {
@@ -320,11 +325,13 @@ const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions>
           401: notSignedIn,
           403: sessionOnly,
           409: problem('No pending enrolment'),
+          429: problem('Too many codes tried; see Retry-After'),
         },
       },
     },
     async (request, reply) => {
       const { principal } = await app.authenticateMember(request, request.params.subdomain, { sessionOnly: true });
+      await limitCodeGuesses(request, reply, principal.memberId);
       await memberAccount.confirmTwoFactor(principal, request.body.code);
       return reply.code(204).send(null);
     },
@@ -345,11 +352,13 @@ const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions>
           401: notSignedIn,
           403: sessionOnly,
           409: problem('Two-factor authentication is not on'),
+          429: problem('Too many codes tried; see Retry-After'),
         },
       },
     },
     async (request, reply) => {
       const { principal } = await app.authenticateMember(request, request.params.subdomain, { sessionOnly: true });
+      await limitCodeGuesses(request, reply, principal.memberId);
       await memberAccount.disableTwoFactor(principal, request.body.code);
       return reply.code(204).send(null);
     },
