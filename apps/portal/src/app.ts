@@ -82,6 +82,9 @@ export const REDACTED_PATHS = [
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.totpCode',
   '*.token',
   '*.refreshToken',
   '*.accessToken',
@@ -148,16 +151,16 @@ export async function buildApp(opts: AppOptions) {
   if (members && invitations && memberAuth) {
     if (!accounts || !sessions || !opts.accessTokens)
       throw new Error('buildApp: the member routes need the auth routes (accounts, sessions, accessTokens)');
-    await app.register(memberAuthPlugin, { memberAuth, ttlSeconds: opts.accessTokens.ttlSeconds });
-    await app.register(memberRoutes, { members, invitations });
     const loginRateLimit = opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };
+    await app.register(memberAuthPlugin, {
+      memberAuth,
+      ttlSeconds: opts.accessTokens.ttlSeconds,
+      guessLimit: loginRateLimit,
+    });
+    await app.register(memberRoutes, { members, invitations });
     await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
     if (opts.services.memberAccount) {
-      await app.register(memberAccountRoutes, {
-        memberAuth,
-        memberAccount: opts.services.memberAccount,
-        codeGuessLimit: loginRateLimit,
-      });
+      await app.register(memberAccountRoutes, { memberAuth, memberAccount: opts.services.memberAccount });
     }
   }
   if (opts.services.support) {

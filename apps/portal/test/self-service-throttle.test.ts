@@ -113,3 +113,24 @@ test('codes guessed at a two-factor enrolment are limited per member: 429 after 
     `answers: ${answers.join(', ')}`,
   );
 });
+
+test('guesses at the current password from a signed-in session count against the same per-member limit', async () => {
+  const instance = await instanceOwnedBy(h);
+  const email = `${unique('pwguess')}@example.com`;
+  const { password } = await memberOf(instance, email);
+  const session = await attempt(instance.subdomain, email, password, '203.0.113.80');
+  assert.equal(session.statusCode, 200, session.body);
+  const { accessToken } = session.json<{ accessToken: string }>();
+  h.secrets.add(accessToken);
+  const change = (currentPassword: string) =>
+    call(h, 'POST', `/v1/instances/${instance.subdomain}/me/password`, accessToken, {
+      currentPassword,
+      newPassword: `a new password ${unique('n')}`,
+    });
+  for (let i = 0; i < LIMIT; i++) assert.equal((await change(`wrong guess ${i}`)).statusCode, 401);
+  const blocked = await change(password);
+  assert.equal(blocked.statusCode, 429, 'even the right password waits');
+  assert.ok(Number(blocked.headers['retry-after']) > 0);
+  const again = await attempt(instance.subdomain, email, password, '203.0.113.81');
+  assert.equal(again.statusCode, 200, 'the password is unchanged');
+});

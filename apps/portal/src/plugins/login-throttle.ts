@@ -73,22 +73,22 @@ export function createMemberLoginThrottle(app: FastifyInstance, limit: LoginRate
 }
 
 /**
- * Guesses at a member's TOTP code outside sign-in (confirming an enrolment, turning it off): with a session in
- * hand, six digits fall to brute force without a limit. Counted per member, `max` a window; the handler calls
- * the returned check once it knows who the member is.
+ * Guesses at a member's secrets outside sign-in (the current password when changing it, a TOTP code when
+ * confirming an enrolment or turning it off): with a session in hand, six digits fall to brute force without a
+ * limit. One budget per member, `max` a window; the handler calls the returned check once it knows the member.
  */
-export function createCodeGuessThrottle(app: FastifyInstance, limit: LoginRateLimit) {
+export function createGuessThrottle(app: FastifyInstance, limit: LoginRateLimit) {
   const memberOf = new WeakMap<FastifyRequest, string>();
   const limiter = app.createRateLimit({
     max: limit.max,
     timeWindow: limit.timeWindowMs,
-    keyGenerator: (request) => `totp-guess:${memberOf.get(request) ?? request.ip}`,
+    keyGenerator: (request) => `member-guess:${memberOf.get(request) ?? request.ip}`,
   });
   return async (request: FastifyRequest, reply: FastifyReply, memberId: string): Promise<void> => {
     memberOf.set(request, memberId);
     const result = await limiter(request);
     if (result.isAllowed || !result.isExceeded) return;
     reply.header('retry-after', String(result.ttlInSeconds));
-    throw new TooManyAttemptsError(`Too many codes tried; try again in ${result.ttlInSeconds} seconds.`);
+    throw new TooManyAttemptsError(`Too many tries; try again in ${result.ttlInSeconds} seconds.`);
   };
 }

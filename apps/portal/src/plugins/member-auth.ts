@@ -5,13 +5,16 @@
 // and the member may still sign in (SPEC M7, U4: deletion, disabling and revoking end access at once).
 import type { MemberId, SessionId } from '@photoplane/tenant-model';
 import { DomainError } from '@photoplane/tenant-model';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { MemberAuthService, MemberPrincipal, MemberSelf } from '../services/member-auth.service.ts';
+import { createGuessThrottle, type LoginRateLimit } from './login-throttle.ts';
 
 export interface MemberAuthPluginOptions {
   memberAuth: MemberAuthService;
   ttlSeconds: number;
+  /** How many times a signed-in member may try their current password or a TOTP code a window (sign-in's limit). */
+  guessLimit: LoginRateLimit;
 }
 
 export interface AuthenticatedMember {
@@ -37,6 +40,11 @@ declare module 'fastify' {
       subdomain: string,
       options?: MemberAuthOptions,
     ) => Promise<AuthenticatedMember>;
+    /**
+     * Counts one try at the member's current password or TOTP code from a signed-in session, answering 429 past
+     * the limit: a stolen session must not be a way to guess them without sign-in's throttle.
+     */
+    limitMemberGuesses: (request: FastifyRequest, reply: FastifyReply, memberId: string) => Promise<void>;
     signMemberAccessToken: (principal: { instanceId: string; memberId: string; sessionId: string }) => {
       accessToken: string;
       expiresIn: number;
@@ -54,7 +62,9 @@ const invalidToken = () =>
   new DomainError('unauthenticated', 'A valid bearer access token for this instance is required.');
 
 export default fp<MemberAuthPluginOptions>(
-  async (app: FastifyInstance, { memberAuth, ttlSeconds }) => {
+  async (app: FastifyInstance, { memberAuth, ttlSeconds, guessLimit }) => {
+    app.decorate('limitMemberGuesses', createGuessThrottle(app, guessLimit));
+
     app.decorate('signMemberAccessToken', ({ instanceId, memberId, sessionId }) => ({
       accessToken: app.jwt.sign({ sub: memberId, sid: sessionId }, { aud: memberTokenAudience(instanceId) }),
       expiresIn: ttlSeconds,

@@ -125,6 +125,7 @@ const instanceAuthRoutes: FastifyPluginAsyncTypebox<InstanceAuthRoutesOptions> =
           400: problem('The new password is not valid'),
           401: problem('Not signed in, or the current password is wrong'),
           403: problem('Asked with an API key'),
+          429: problem('Too many tries; see Retry-After'),
         },
       },
     },
@@ -133,6 +134,7 @@ const instanceAuthRoutes: FastifyPluginAsyncTypebox<InstanceAuthRoutesOptions> =
         sessionOnly: true,
         allowMustChangePassword: true,
       });
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       await memberAuth.changePassword(principal, { ...request.body, clientIp: request.ip });
       return reply.code(204).send(null);
     },

@@ -22,13 +22,10 @@ import {
 import { InstanceParams } from '../../schemas/member.schema.ts';
 import type { MemberAccountService } from '../../services/member-account.service.ts';
 import type { MemberAuthService } from '../../services/member-auth.service.ts';
-import { createCodeGuessThrottle, type LoginRateLimit } from '../../plugins/login-throttle.ts';
 
 export interface MemberAccountRoutesOptions {
   memberAuth: MemberAuthService;
   memberAccount: MemberAccountService;
-  /** Codes a member may try a window when confirming or turning off two-factor (the sign-in limit). */
-  codeGuessLimit: LoginRateLimit;
 }
 
 const security: { [scheme: string]: string[] }[] = [{ bearerAuth: [] }, { apiKey: [] }];
@@ -39,10 +36,8 @@ const sessionOnly = problem('Credentials can only be changed from a signed-in se
 
 const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions> = async (
   app,
-  { memberAuth, memberAccount, codeGuessLimit },
+  { memberAuth, memberAccount },
 ) => {
-  const limitCodeGuesses = createCodeGuessThrottle(app, codeGuessLimit);
-
   app.get(
     base,
     {
@@ -95,6 +90,7 @@ const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions>
           400: problem('The new password is not valid (see errors[].field)'),
           401: problem('Not signed in, or the current password is wrong (field currentPassword)'),
           403: sessionOnly,
+          429: problem('Too many tries; see Retry-After'),
         },
       },
     },
@@ -103,6 +99,7 @@ const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions>
         sessionOnly: true,
         allowMustChangePassword: true,
       });
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       await memberAuth.changePassword(principal, { ...request.body, clientIp: request.ip });
       return reply.code(204).send(null);
     },
@@ -325,13 +322,13 @@ const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions>
           401: notSignedIn,
           403: sessionOnly,
           409: problem('No pending enrolment'),
-          429: problem('Too many codes tried; see Retry-After'),
+          429: problem('Too many tries; see Retry-After'),
         },
       },
     },
     async (request, reply) => {
       const { principal } = await app.authenticateMember(request, request.params.subdomain, { sessionOnly: true });
-      await limitCodeGuesses(request, reply, principal.memberId);
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       await memberAccount.confirmTwoFactor(principal, request.body.code);
       return reply.code(204).send(null);
     },
@@ -352,13 +349,13 @@ const memberAccountRoutes: FastifyPluginAsyncTypebox<MemberAccountRoutesOptions>
           401: notSignedIn,
           403: sessionOnly,
           409: problem('Two-factor authentication is not on'),
-          429: problem('Too many codes tried; see Retry-After'),
+          429: problem('Too many tries; see Retry-After'),
         },
       },
     },
     async (request, reply) => {
       const { principal } = await app.authenticateMember(request, request.params.subdomain, { sessionOnly: true });
-      await limitCodeGuesses(request, reply, principal.memberId);
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       await memberAccount.disableTwoFactor(principal, request.body.code);
       return reply.code(204).send(null);
     },
