@@ -82,6 +82,22 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** A process that died while it was being waited for (a port taken between choosing and binding it, a crash). */
+export class ExitedBeforeReadyError extends Error {
+  override name = 'ExitedBeforeReadyError';
+}
+
+/** The end of a process's log, for the error that says it died: the log itself may go with a throw-away run. */
+function logTail(logFile: string | undefined, lines = 15): string {
+  if (!logFile) return '';
+  try {
+    const tail = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n  ');
+    return tail ? `; the end of its log:\n  ${tail}` : '';
+  } catch {
+    return '';
+  }
+}
+
 /** Polls `check` until it resolves truthy; fails with what it was waiting for and the last error. */
 export async function waitFor<T>(
   what: string,
@@ -90,7 +106,8 @@ export async function waitFor<T>(
     timeoutMs = 60_000,
     intervalMs = 200,
     exited,
-  }: { timeoutMs?: number; intervalMs?: number; exited?: Promise<unknown> } = {},
+    logFile,
+  }: { timeoutMs?: number; intervalMs?: number; exited?: Promise<unknown>; logFile?: string } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -103,7 +120,7 @@ export async function waitFor<T>(
     } catch (e) {
       lastError = e;
     }
-    if (dead) throw new Error(`${what}: the process exited before it was ready`);
+    if (dead) throw new ExitedBeforeReadyError(`${what}: the process exited before it was ready${logTail(logFile)}`);
     await sleep(intervalMs);
   }
   const reason = lastError instanceof Error ? `: ${lastError.message}` : '';

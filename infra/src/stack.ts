@@ -13,7 +13,7 @@ import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './image
 import { acquireLock } from './lock.ts';
 import { say } from './log.ts';
 import { ensurePostgres, type Postgres } from './postgres.ts';
-import { freePort } from './process.ts';
+import { ExitedBeforeReadyError, freePort } from './process.ts';
 import { ensureTemporal, type Temporal } from './temporal.ts';
 
 export type StackMode = 'start' | 'test';
@@ -70,15 +70,26 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   });
   stoppers.push({ name: 'postgres', stop: () => postgres.stop() });
 
-  const temporal = await ensureTemporal({
-    temporalAddress: config.temporalAddress,
-    temporalCli: config.temporalCli,
-    toolsDir: config.toolsDir,
-    port: mode === 'start' ? config.temporalPort : await freePort(),
-    dbFile: mode === 'start' ? path.join(runRoot, 'temporal.sqlite') : undefined,
-    uiPort: mode === 'start' ? config.temporalPort + 1000 : undefined,
-    logDir,
-  });
+  const startTemporal = async () =>
+    ensureTemporal({
+      temporalAddress: config.temporalAddress,
+      temporalCli: config.temporalCli,
+      toolsDir: config.toolsDir,
+      port: mode === 'start' ? config.temporalPort : await freePort(),
+      dbFile: mode === 'start' ? path.join(runRoot, 'temporal.sqlite') : undefined,
+      uiPort: mode === 'start' ? config.temporalPort + 1000 : undefined,
+      logDir,
+    });
+  let temporal: Temporal;
+  try {
+    temporal = await startTemporal();
+  } catch (e) {
+    // The dev server also binds ports next to the free one it is given (its other services); one of those can be
+    // taken, and it dies. A throw-away stack just tries another port once.
+    if (mode === 'start' || !(e instanceof ExitedBeforeReadyError)) throw e;
+    say('temporal', `${e.message}\nretrying on another port`);
+    temporal = await startTemporal();
+  }
   stoppers.push({ name: 'temporal', stop: () => temporal.stop() });
 
   // One dockerd state per data folder; its socket lives under /run, where the path stays short.

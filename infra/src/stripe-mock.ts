@@ -34,7 +34,7 @@ export async function ensureStripeMock(opts: { toolsDir: string; port: number; l
   await waitFor(
     `stripe-mock on ${url} (log: ${logFile})`,
     async () => (await fetch(`${url}/v1/customers`, { headers: { authorization: 'Bearer sk_test_123' } })).ok,
-    { timeoutMs: 30_000, exited: proc.exited },
+    { timeoutMs: 30_000, exited: proc.exited, logFile },
   );
   say('stripe-mock', `on ${url} (${binary})`);
   return {

@@ -82,6 +82,7 @@ export async function ensureTemporal(opts: {
     timeoutMs: 60_000,
     intervalMs: 300,
     exited: proc.exited,
+    logFile,
   });
   const uiUrl = opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined;
   say('temporal', `dev server on ${address}${uiUrl ? `, UI ${uiUrl}` : ''} (${cli})`);
