@@ -2,6 +2,7 @@
 // can act with (sessions and API keys) when they are disabled or deleted.
 import type { InstanceId, MemberId, SessionId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
+import { createSessionRepository } from './session.repository.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -39,6 +40,7 @@ export interface MemberDevice {
 const TOUCH_INTERVAL_MS = 60_000;
 
 export function createMemberSessionRepository(db: Db) {
+  const sessionRows = createSessionRepository(db);
   return {
     async create(session: {
       instanceId: InstanceId;
@@ -88,16 +90,9 @@ export function createMemberSessionRepository(db: Db) {
       return row as MemberSessionRecord | null;
     },
 
-    /** False when the row was already revoked: a concurrent refresh, a sign-out or a revoked device got there first. */
-    async revoke(id: SessionId, at: Date): Promise<boolean> {
-      const { count } = await db.session.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } });
-      return count === 1;
-    },
-
-    async revokeFamily(familyId: string, at: Date): Promise<number> {
-      const { count } = await db.session.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: at } });
-      return count;
-    },
+    // Rotation and reuse detection work on session rows alike in both realms: the portal's repository does them.
+    revoke: (id: SessionId, at: Date) => sessionRows.revoke(id, at),
+    revokeFamily: (familyId: string, at: Date) => sessionRows.revokeFamily(familyId, at),
 
     /** U4: ends the sign-in that `id` belongs to, if it is this member's; 0 when it names nothing of theirs. */
     async revokeDevice(instanceId: InstanceId, memberId: MemberId, id: string, at: Date): Promise<number> {
