@@ -13,6 +13,7 @@ import billingRoutes from './routes/billing/index.ts';
 import edgeRoutes from './routes/edge/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import instanceAuthRoutes from './routes/instance-auth/index.ts';
+import instanceSignInRoutes from './routes/instance-sign-in/index.ts';
 import memberAccountRoutes from './routes/member-account/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
@@ -24,6 +25,7 @@ import type { EdgeService } from './services/edge.service.ts';
 import type { InvitationService } from './services/invitation.service.ts';
 import type { MemberAccountService } from './services/member-account.service.ts';
 import type { MemberAuthService } from './services/member-auth.service.ts';
+import type { OidcProviders } from './oidc/instance-providers.ts';
 import type { MemberService } from './services/member.service.ts';
 import type { PlanService } from './services/plan.service.ts';
 import type { ReadinessService } from './services/readiness.service.ts';
@@ -52,6 +54,11 @@ export interface Services {
   memberAccount?: MemberAccountService;
   /** The edge's on-demand TLS "ask" endpoint (SPEC V6). */
   edge?: EdgeService;
+  /**
+   * The OpenID provider of every instance and its sign-in pages under `/photoplane` (SPEC I1); mounted with the
+   * member routes. `secretKey` is OIDC_SECRET_KEY.
+   */
+  signIn?: { providers: OidcProviders; secretKey: string };
   /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
   support?: SupportService;
 }
@@ -159,6 +166,14 @@ export async function buildApp(opts: AppOptions) {
     });
     await app.register(memberRoutes, { members, invitations });
     await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
+    if (opts.services.signIn) {
+      await app.register(instanceSignInRoutes, {
+        ...opts.services.signIn,
+        memberAuth,
+        invitations,
+        loginRateLimit,
+      });
+    }
     if (opts.services.memberAccount) {
       await app.register(memberAccountRoutes, { memberAuth, memberAccount: opts.services.memberAccount });
     }

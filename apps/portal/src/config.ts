@@ -56,12 +56,33 @@ export interface PortalConfig {
   temporalTaskQueue: string;
   /** Instances live at <subdomain>.<domain>. */
   domain: string;
+  /**
+   * An instance's public origin, with `{subdomain}` in place of its name (PHOTOPLANE_INSTANCE_URL): where members'
+   * links point and what the OpenID provider's issuer is built on. Default `https://{subdomain}.<domain>`.
+   */
+  instanceUrlTemplate: string;
+  /** The OpenID provider of every instance (SPEC I1). */
+  oidc: OidcConfig;
   stripe: StripeConfig;
   /** The plan catalogue (SPEC P3), upserted into the plan table at start. */
   plans: CatalogPlan[];
   billing: BillingConfig;
   /** PHOTOPLANE_STAFF_EMAIL: the staff account the `photoplane` CLI acts as when `--as` is not given (SPEC A1-A4). */
   staffEmail: string | undefined;
+}
+
+export interface OidcConfig {
+  /**
+   * Key material (32+ characters) for the provider's own secrets: its cookie keys, the encryption of its signing
+   * keys, and the short proofs its sign-in pages hand from one step to the next. `npm start` derives it.
+   */
+  secretKey: string;
+  secretKeyGenerated: boolean;
+  /**
+   * The key instances' client secrets are derived from (HMAC-SHA256 of the instance id), base64url of 32 bytes:
+   * the worker derives the same key from the master key and writes the secret into the photo app's settings.
+   */
+  clientSecretKey: string;
 }
 
 export interface StripeConfig {
@@ -197,6 +218,24 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
     problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
 
+  const instanceUrlTemplate = (get('PHOTOPLANE_INSTANCE_URL') ?? `https://{subdomain}.${domain}`).replace(/\/+$/, '');
+  {
+    const sample = instanceUrlTemplate.replace('{subdomain}', 'sample');
+    if (!instanceUrlTemplate.includes('{subdomain}') || !URL.canParse(sample) || new URL(sample).pathname !== '/')
+      problems.push('PHOTOPLANE_INSTANCE_URL must be an origin with {subdomain} in it, e.g. https://{subdomain}.photos.example.com');
+  }
+  const oidcKeyGiven = get('OIDC_SECRET_KEY');
+  const oidcSecretKey = required('OIDC_SECRET_KEY', () => randomBytes(32).toString('base64url'), 'at least 32 characters');
+  if (oidcKeyGiven !== undefined && oidcKeyGiven.length < 32)
+    problems.push(`OIDC_SECRET_KEY must be at least 32 characters, got ${oidcKeyGiven.length}`);
+  const oidcClientSecretKey = required(
+    'OIDC_CLIENT_SECRET_KEY',
+    () => randomBytes(32).toString('base64url'),
+    "base64url of HMAC-SHA256(PHOTOPLANE_SECRET_KEY, 'photoplane/oidc-client-secret/v1'), as the worker derives it",
+  );
+  if (Buffer.from(oidcClientSecretKey, 'base64url').length < 32)
+    problems.push('OIDC_CLIENT_SECRET_KEY must be base64url of at least 32 bytes');
+
   const trustProxy = (get('TRUST_PROXY') ?? '')
     .split(',')
     .map((p) => p.trim())
@@ -231,6 +270,12 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     publicUrl: publicUrl.replace(/\/+$/, ''),
     temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? 'photoplane-provisioner',
     domain,
+    instanceUrlTemplate,
+    oidc: {
+      secretKey: oidcSecretKey,
+      secretKeyGenerated: oidcKeyGiven === undefined,
+      clientSecretKey: oidcClientSecretKey,
+    },
     stripe: { secretKey: stripeSecretKey, apiUrl: stripeApiUrl, webhookSecret },
     plans,
     billing: {

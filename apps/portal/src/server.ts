@@ -31,6 +31,11 @@ import { createSubscriptionWorkflows } from './services/subscription-workflows.t
 import { createInstanceOperations } from './services/instance-operations.ts';
 import { createSupportService } from './services/support.service.ts';
 import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts';
+import { createHmac } from 'node:crypto';
+import { createOidcProviders } from './oidc/instance-providers.ts';
+import { createSigningKeys } from './oidc/signing-keys.ts';
+import { createOidcRepository } from './repositories/oidc.repository.ts';
+import { createPhotoAppLogout } from './services/photo-app-logout.service.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
   const memberMail = createMemberMailService({
     transport: nodemailer.createTransport(config.smtpUrl),
     from: config.mailFrom,
-    instanceUrl: (subdomain) => `https://${subdomain}.${config.domain}`,
+    instanceUrl: (subdomain) => config.instanceUrlTemplate.replace('{subdomain}', subdomain),
     log: logger,
   });
   // The midnight purge schedule; retried like the plan catalogue, since Temporal may come up after the portal.
@@ -126,6 +131,32 @@ async function main(): Promise<void> {
     passwords,
     operations: createInstanceOperations({ client: memberClient, taskQueue: config.temporalTaskQueue }),
   });
+  if (config.oidc.secretKeyGenerated)
+    logger.warn('OIDC_SECRET_KEY is not set: using a random key, so photo-app sign-ins end when the portal restarts');
+  // The OpenID provider of every instance (SPEC I1) and the loop that carries revocations to the photo apps.
+  const oidcRepository = createOidcRepository(prisma);
+  const derive = (purpose: string) => createHmac('sha256', config.oidc.secretKey).update(purpose).digest('base64url');
+  const providers = createOidcProviders({
+    members: memberRepositories,
+    oidc: oidcRepository,
+    signingKeys: createSigningKeys({
+      repository: oidcRepository.signingKeys,
+      box: createSecretBox(config.oidc.secretKey, 'photoplane/oidc-signing-keys/v1'),
+      retainRetiredMs: 24 * 60 * 60 * 1000,
+    }),
+    instanceUrlTemplate: config.instanceUrlTemplate,
+    domain: config.domain,
+    cookieKeys: [derive('photoplane/oidc-cookies/v1')],
+    clientSecretKey: config.oidc.clientSecretKey,
+    sessionTtlSeconds: config.refreshTokenTtlSeconds,
+    behindProxy: config.trustProxy.length > 0,
+    log: logger,
+  });
+  const photoAppLogout = createPhotoAppLogout({ oidc: oidcRepository, providers, log: logger });
+  photoAppLogout.start();
+  const oidcHousekeeping = setInterval(() => {
+    oidcRepository.deleteExpired(new Date()).catch((err: unknown) => logger.warn({ err }, 'OIDC housekeeping failed'));
+  }, 10 * 60_000).unref();
   const app = await buildApp({
     services: {
       readiness,
@@ -173,6 +204,7 @@ async function main(): Promise<void> {
         secretBox,
         sessionTtlSeconds: config.refreshTokenTtlSeconds,
       }),
+      signIn: { providers, secretKey: config.oidc.secretKey },
       memberAccount: createMemberAccountService({
         repositories: memberRepositories,
         secretBox,
@@ -193,6 +225,8 @@ async function main(): Promise<void> {
     loginRateLimit: { max: config.loginAttemptsPerMinute, timeWindowMs: 60_000 },
   });
   const close = async () => {
+    clearInterval(oidcHousekeeping);
+    await photoAppLogout.stop();
     await app.close();
     await mail.close();
     await memberMail.close();

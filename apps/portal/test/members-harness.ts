@@ -24,10 +24,15 @@ import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSecretBox } from '../src/services/secret-box.ts';
 import { createSessionService } from '../src/services/session.service.ts';
 import type { InstanceOperations } from '../src/services/instance-operations.ts';
+import { createOidcProviders, type OidcProviders } from '../src/oidc/instance-providers.ts';
+import { createSigningKeys } from '../src/oidc/signing-keys.ts';
+import { createOidcRepository } from '../src/repositories/oidc.repository.ts';
+import { createPhotoAppLogout, type PhotoAppLogout } from '../src/services/photo-app-logout.service.ts';
 import { createSupportService } from '../src/services/support.service.ts';
 import { createSupportUnitOfWork } from '../src/repositories/support-unit-of-work.ts';
 
 export const GIB = 1024n ** 3n;
+const OIDC_TEST_KEY = 'test-oidc-key-that-is-at-least-32-characters';
 export const INSTANCE_DOMAIN = 'photos.test';
 
 export type { Mail };
@@ -41,12 +46,19 @@ export interface Harness {
   smtpPort: number;
   logLines: string[];
   secrets: Set<string>;
+  /** With options.signIn: the providers and the back-channel logout loop (not started: tests run it). */
+  signIn?: { providers: OidcProviders; logout: PhotoAppLogout };
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   /** Sign-in attempts per client and per address a minute; high by default so tests do not trip it. */
   loginAttemptsPerMinute?: number;
+  /**
+   * Also mount the instances' OpenID providers and sign-in pages (SPEC I1), for instances at
+   * `instanceUrlTemplate` under `domain`; the harness then has `signIn` (providers and the logout loop).
+   */
+  signIn?: { instanceUrlTemplate: string; domain: string; clientSecretKey: string };
   /** Also mount the support API (SPEC A5), starting instance workflows through `operations`. */
   support?: { operations: InstanceOperations };
 }
@@ -97,8 +109,30 @@ export async function startHarness(
     sync,
     log: logger,
   });
+  let signIn: Harness['signIn'];
+  if (options.signIn) {
+    const oidc = createOidcRepository(prisma);
+    const providers = createOidcProviders({
+      members: memberRepositories,
+      oidc,
+      signingKeys: createSigningKeys({
+        repository: oidc.signingKeys,
+        box: createSecretBox(OIDC_TEST_KEY, 'photoplane/oidc-signing-keys/v1'),
+        retainRetiredMs: 24 * 60 * 60 * 1000,
+      }),
+      instanceUrlTemplate: options.signIn.instanceUrlTemplate,
+      domain: options.signIn.domain,
+      cookieKeys: ['test-cookie-key-that-is-at-least-32-characters'],
+      clientSecretKey: options.signIn.clientSecretKey,
+      sessionTtlSeconds: 3600,
+      behindProxy: false,
+      log: logger,
+    });
+    signIn = { providers, logout: createPhotoAppLogout({ oidc, providers, log: logger }) };
+  }
   const app = await buildApp({
     services: {
+      ...(signIn ? { signIn: { providers: signIn.providers, secretKey: OIDC_TEST_KEY } } : {}),
       readiness: createReadinessService({}),
       accounts: createAccountService({ repositories, passwords, mail }),
       sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
@@ -146,6 +180,7 @@ export async function startHarness(
     smtpPort: smtp.port,
     logLines,
     secrets: new Set(),
+    signIn,
     async close() {
       await app.close();
       await mail.close();
@@ -226,7 +261,7 @@ export async function nextMailTo(h: Harness, address: string, timeoutMs = 5000):
 
 export function invitationToken(h: Harness, mail: Mail, subdomain: string): string {
   const match = new RegExp(
-    `https://${subdomain}\\.${INSTANCE_DOMAIN.replace('.', '\\.')}/register#token=([A-Za-z0-9_-]+)`,
+    `https://${subdomain}\\.${INSTANCE_DOMAIN.replace('.', '\\.')}/photoplane/register#token=([A-Za-z0-9_-]+)`,
   ).exec(mail.text);
   assert.ok(match, `an invitation link for ${subdomain} in:\n${mail.text}`);
   h.secrets.add(match[1]!);

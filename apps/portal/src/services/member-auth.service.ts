@@ -8,6 +8,7 @@ import {
   DomainError,
   memberCanSignIn,
   normaliseEmail,
+  type AccountId,
   type InstanceId,
   type MemberId,
   type MemberRole,
@@ -44,6 +45,16 @@ export interface SignedInMember {
   memberId: MemberId;
   sessionId: SessionId;
   refreshToken: string;
+  mustChangePassword: boolean;
+}
+
+/** A member whose e-mail and password were right, before the second factor. */
+export interface PasswordChecked {
+  instanceId: InstanceId;
+  memberId: MemberId;
+  /** As typed, for the recorded attempts. */
+  triedEmail: string;
+  twoFactor: boolean;
   mustChangePassword: boolean;
 }
 
@@ -94,56 +105,111 @@ export function createMemberAuthService({
     await repositories.memberSessions.recordLoginAttempt({ instanceId, ...attempt, at: now() });
   }
 
+  /**
+   * The first step of every member sign-in (API and photo app): e-mail and password, one answer for every way it
+   * can fail, each failure recorded. The owner signs in with their portal account's password (SPEC I1: one
+   * identity); everyone else with the member's own.
+   */
+  async function verifyPassword(input: {
+    subdomain: string;
+    email: string;
+    password: string;
+    clientIp: string;
+  }): Promise<PasswordChecked> {
+    const tried = input.email.trim();
+    const instance = await repositories.members.findInstanceBySubdomain(input.subdomain);
+    const member = instance ? await repositories.members.findByEmail(instance.id, normaliseEmail(input.email)) : null;
+    let passwordHash = member?.passwordHash ?? null;
+    if (member?.role === 'owner' && instance) {
+      passwordHash = (await repositories.accounts.findById(instance.owner.accountId as AccountId))?.passwordHash ?? null;
+    }
+    let ok = false;
+    if (passwordHash) ok = await passwords.verifyPassword(passwordHash, input.password);
+    else await passwords.verifyAgainstDummy(input.password);
+    if (!instance || !member || !ok || !memberCanSignIn(member)) {
+      if (instance) {
+        await recordAttempt(instance.id, {
+          clientIp: input.clientIp,
+          email: tried,
+          memberId: member?.id ?? null,
+          status: 'failed',
+        });
+      }
+      throw wrongCredentials();
+    }
+    const ids = { instanceId: instance.id, memberId: member.id };
+    return {
+      ...ids,
+      triedEmail: tried,
+      twoFactor: await twoFactorEnabled(repositories.memberAccount.twoFactor, ids),
+      mustChangePassword: member.mustChangePassword,
+    };
+  }
+
+  /** The second step once two-factor is on: a fresh TOTP code (U6), every failure recorded. */
+  async function verifySecondFactor(
+    checked: PasswordChecked,
+    totpCode: string | undefined,
+    clientIp: string,
+  ): Promise<void> {
+    const code = totpCode?.trim();
+    const check = code ? await useTotpCode(repositories.memberAccount.twoFactor, secretBox, checked, code, now()) : null;
+    if (check === 'accepted') return;
+    await recordAttempt(checked.instanceId, {
+      clientIp,
+      email: checked.triedEmail,
+      memberId: checked.memberId,
+      status: 'failed',
+    });
+    throw code
+      ? new DomainError('unauthenticated', 'The two-factor code is wrong, expired or already used.', {
+          field: 'totpCode',
+          rule: 'invalid',
+        })
+      : new DomainError(
+          'unauthenticated',
+          'Two-factor authentication is on: send the 6-digit code from the authenticator app in totpCode.',
+          { field: 'totpCode', rule: 'required' },
+        );
+  }
+
   return {
+    verifyPassword,
+    verifySecondFactor,
+
+    /** A photo-app sign-in that passed every step (I1), recorded like an API sign-in. */
+    async recordSignIn(checked: PasswordChecked, clientIp: string): Promise<void> {
+      await recordAttempt(checked.instanceId, {
+        clientIp,
+        email: checked.triedEmail,
+        memberId: checked.memberId,
+        status: 'succeeded',
+      });
+    },
+
+    /**
+     * The forced change at sign-in (M3, M6) once password (and code) are proven: the new password replaces the one
+     * that had to go, and the member's other sign-ins end.
+     */
+    async replaceMustChangePassword(checked: PasswordChecked, newPassword: string): Promise<void> {
+      assertPasswordPolicy(newPassword, 'newPassword');
+      const passwordHash = await passwords.hashPassword(newPassword);
+      await repositories.transaction(async (repos) => {
+        await repos.members.update(checked.instanceId, checked.memberId, { passwordHash, mustChangePassword: false });
+        await repos.memberSessions.revokeAllOf(checked.instanceId, checked.memberId, now());
+      });
+    },
+
     /** The instance id behind a subdomain, for the token's audience; null when nobody holds it. */
     async instanceIdOf(subdomain: string): Promise<InstanceId | null> {
       return (await repositories.members.findInstanceBySubdomain(subdomain))?.id ?? null;
     },
 
     async logIn(input: MemberLogInInput): Promise<SignedInMember> {
-      const tried = input.email.trim();
-      const instance = await repositories.members.findInstanceBySubdomain(input.subdomain);
-      const member = instance ? await repositories.members.findByEmail(instance.id, normaliseEmail(input.email)) : null;
-      let ok = false;
-      if (member?.passwordHash) ok = await passwords.verifyPassword(member.passwordHash, input.password);
-      else await passwords.verifyAgainstDummy(input.password);
-      if (!instance || !member || !ok || !memberCanSignIn(member)) {
-        if (instance) {
-          await recordAttempt(instance.id, {
-            clientIp: input.clientIp,
-            email: tried,
-            memberId: member?.id ?? null,
-            status: 'failed',
-          });
-        }
-        throw wrongCredentials();
-      }
-      const ids = { instanceId: instance.id, memberId: member.id };
+      const checked = await verifyPassword(input);
+      const ids = { instanceId: checked.instanceId, memberId: checked.memberId };
       // Past the password: only now may the answer say that a code is needed (the password proved who asks).
-      if (await twoFactorEnabled(repositories.memberAccount.twoFactor, ids)) {
-        const code = input.totpCode?.trim();
-        const check = code
-          ? await useTotpCode(repositories.memberAccount.twoFactor, secretBox, ids, code, now())
-          : null;
-        if (check !== 'accepted') {
-          await recordAttempt(instance.id, {
-            clientIp: input.clientIp,
-            email: tried,
-            memberId: member.id,
-            status: 'failed',
-          });
-          throw code
-            ? new DomainError('unauthenticated', 'The two-factor code is wrong, expired or already used.', {
-                field: 'totpCode',
-                rule: 'invalid',
-              })
-            : new DomainError(
-                'unauthenticated',
-                'Two-factor authentication is on: send the 6-digit code from the authenticator app in totpCode.',
-                { field: 'totpCode', rule: 'required' },
-              );
-        }
-      }
+      if (checked.twoFactor) await verifySecondFactor(checked, input.totpCode, input.clientIp);
       const at = now();
       const { token, hash } = createSecretToken();
       const device = deviceFromUserAgent(input.userAgent);
@@ -157,16 +223,15 @@ export function createMemberAuthService({
           ...device,
         });
         await repos.memberSessions.recordLoginAttempt({
-          instanceId: instance.id,
+          ...ids,
           clientIp: input.clientIp,
-          email: tried,
-          memberId: member.id,
+          email: checked.triedEmail,
           status: 'succeeded',
           at,
         });
         return id;
       });
-      return { ...ids, sessionId, refreshToken: token, mustChangePassword: member.mustChangePassword };
+      return { ...ids, sessionId, refreshToken: token, mustChangePassword: checked.mustChangePassword };
     },
 
     /** A sign-in refused before its password was looked at, because the client or the address hit the limit. */

@@ -28,7 +28,7 @@ export function createMemberMailService({ transport, from, instanceUrl, log }: M
       token: string;
       expiresAt: Date;
     }): void {
-      const link = `${instanceUrl(input.subdomain)}/register#token=${input.token}`;
+      const link = `${instanceUrl(input.subdomain)}/photoplane/register#token=${input.token}`;
       const delivery = transport
         .sendMail({
           from,
