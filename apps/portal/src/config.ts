@@ -222,10 +222,16 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   {
     const sample = instanceUrlTemplate.replace('{subdomain}', 'sample');
     if (!instanceUrlTemplate.includes('{subdomain}') || !URL.canParse(sample) || new URL(sample).pathname !== '/')
-      problems.push('PHOTOPLANE_INSTANCE_URL must be an origin with {subdomain} in it, e.g. https://{subdomain}.photos.example.com');
+      problems.push(
+        'PHOTOPLANE_INSTANCE_URL must be an origin with {subdomain} in it, e.g. https://{subdomain}.photos.example.com',
+      );
   }
   const oidcKeyGiven = get('OIDC_SECRET_KEY');
-  const oidcSecretKey = required('OIDC_SECRET_KEY', () => randomBytes(32).toString('base64url'), 'at least 32 characters');
+  const oidcSecretKey = required(
+    'OIDC_SECRET_KEY',
+    () => randomBytes(32).toString('base64url'),
+    'at least 32 characters',
+  );
   if (oidcKeyGiven !== undefined && oidcKeyGiven.length < 32)
     problems.push(`OIDC_SECRET_KEY must be at least 32 characters, got ${oidcKeyGiven.length}`);
   const oidcClientSecretKey = required(

@@ -4,13 +4,18 @@
 // structure, not in a check. Providers are built on first use and cached; they share the PostgreSQL-backed state,
 // the signing keys and the cookie keys.
 import { createHmac, randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { effectiveLimit, memberCanSignIn, type InstanceId, type MemberId } from '@photoplane/tenant-model';
-import Provider, { type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type Adapter,
+  type AdapterPayload,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
 import type { OidcRepository } from '../repositories/oidc.repository.ts';
 import { hashSecretToken } from '../services/secret-token.ts';
 import { deviceFromUserAgent } from '../services/user-agent.ts';
+import { loopbackAwareFetch } from './loopback-fetch.ts';
 import type { SigningKeyRing, SigningKeys } from './signing-keys.ts';
 import { renderLogoutPage, renderProviderError, renderSignedOutPage } from './pages.ts';
 
@@ -49,41 +54,6 @@ export interface OidcProvidersDeps {
 const ID_TOKEN_TTL_SECONDS = 60 * 60;
 /** Instances whose providers are kept built; more are rebuilt on demand. */
 const CACHE_SIZE = 500;
-
-/**
- * The photo app's server calls the provider's back-channel (token, JWKS, userinfo) and the provider calls the
- * photo app's back-channel logout. `*.localhost` names are loopback by definition (RFC 6761) but the system
- * resolver here does not know them: they are dialled on 127.0.0.1 with the name kept in the Host header.
- */
-async function loopbackAwareFetch(url: string | URL | Request, init: RequestInit = {}): Promise<Response> {
-  const target = new URL(url instanceof Request ? url.url : url);
-  if (!target.hostname.endsWith('.localhost') && target.hostname !== 'localhost') return fetch(target, init);
-  // oidc-provider only sends form bodies (URLSearchParams) or JSON strings.
-  const body = init.body instanceof URLSearchParams || typeof init.body === 'string' ? init.body.toString() : undefined;
-  const headers = Object.fromEntries(new Headers(init.headers).entries());
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: target.port || 80,
-        path: `${target.pathname}${target.search}`,
-        method: init.method ?? 'GET',
-        headers: { ...headers, host: target.host, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
-        signal: init.signal ?? AbortSignal.timeout(10_000),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve(new Response(chunks.length ? Buffer.concat(chunks) : null, { status: res.statusCode ?? 502 })),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 export function createOidcProviders(deps: OidcProvidersDeps) {
   const now = deps.now ?? (() => new Date());
@@ -167,7 +137,7 @@ export function createOidcProviders(deps: OidcProvidersDeps) {
     const accountId = payload.accountId;
     const uid = payload.uid;
     if (typeof accountId !== 'string' || typeof uid !== 'string') return;
-    const authorization = (payload.authorizations)?.[instance.id];
+    const authorization = payload.authorizations?.[instance.id];
     const ctx = Provider.ctx;
     const device = deviceFromUserAgent(ctx?.get('user-agent') || undefined);
     await deps.oidc.devices.mirror({

@@ -54,12 +54,7 @@ function field(input: {
 ${input.error ? `<p class="field-error" id="${errorId}">${esc(input.error)}</p>` : ''}`;
 }
 
-export function renderSignIn(input: {
-  subdomain: string;
-  action: string;
-  email?: string;
-  error?: string;
-}): string {
+export function renderSignIn(input: { subdomain: string; action: string; email?: string; error?: string }): string {
   return layout({
     title: 'Sign in',
     subdomain: input.subdomain,

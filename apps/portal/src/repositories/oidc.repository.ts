@@ -31,12 +31,7 @@ export function createOidcRepository(db: Db) {
     row ? { payload: row.payload as Record<string, unknown>, consumedAt: row.consumedAt } : null;
 
   return {
-    async upsert(
-      kind: string,
-      id: string,
-      payload: Record<string, unknown>,
-      expiresAt: Date | null,
-    ): Promise<void> {
+    async upsert(kind: string, id: string, payload: Record<string, unknown>, expiresAt: Date | null): Promise<void> {
       const columns = {
         payload: payload as Prisma.InputJsonValue,
         grantId: typeof payload.grantId === 'string' ? payload.grantId : null,
@@ -53,7 +48,10 @@ export function createOidcRepository(db: Db) {
 
     async find(kind: string, id: string, now: Date): Promise<StoredPayload | null> {
       return toStored(
-        await db.oidcPayload.findFirst({ where: { kind, id, ...live(now) }, select: { payload: true, consumedAt: true } }),
+        await db.oidcPayload.findFirst({
+          where: { kind, id, ...live(now) },
+          select: { payload: true, consumedAt: true },
+        }),
       );
     },
 

@@ -121,7 +121,8 @@ export function createMemberAuthService({
     const member = instance ? await repositories.members.findByEmail(instance.id, normaliseEmail(input.email)) : null;
     let passwordHash = member?.passwordHash ?? null;
     if (member?.role === 'owner' && instance) {
-      passwordHash = (await repositories.accounts.findById(instance.owner.accountId as AccountId))?.passwordHash ?? null;
+      passwordHash =
+        (await repositories.accounts.findById(instance.owner.accountId as AccountId))?.passwordHash ?? null;
     }
     let ok = false;
     if (passwordHash) ok = await passwords.verifyPassword(passwordHash, input.password);
@@ -153,7 +154,9 @@ export function createMemberAuthService({
     clientIp: string,
   ): Promise<void> {
     const code = totpCode?.trim();
-    const check = code ? await useTotpCode(repositories.memberAccount.twoFactor, secretBox, checked, code, now()) : null;
+    const check = code
+      ? await useTotpCode(repositories.memberAccount.twoFactor, secretBox, checked, code, now())
+      : null;
     if (check === 'accepted') return;
     await recordAttempt(checked.instanceId, {
       clientIp,

@@ -24,7 +24,13 @@ interface BackchannelClient {
 const GIVE_UP_AFTER_MS = 24 * 60 * 60 * 1000;
 const BATCH = 50;
 
-export function createPhotoAppLogout({ oidc, providers, log, pollMs = 1000, now = () => new Date() }: PhotoAppLogoutDeps) {
+export function createPhotoAppLogout({
+  oidc,
+  providers,
+  log,
+  pollMs = 1000,
+  now = () => new Date(),
+}: PhotoAppLogoutDeps) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 

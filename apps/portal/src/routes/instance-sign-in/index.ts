@@ -203,7 +203,10 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
   }
 
   app.get(`${SIGN_IN_PREFIX}/assets/sign-in.css`, { schema: hidden }, async (_request, reply) =>
-    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SIGN_IN_CSS),
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(SIGN_IN_CSS),
   );
   app.get(`${SIGN_IN_PREFIX}/assets/register.js`, { schema: hidden }, async (_request, reply) =>
     reply
@@ -243,7 +246,11 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
       const uid = request.params.uid;
       const email = formValue(request.body, 'email', 320);
       const signInPage = (status: number, error: string) =>
-        page(reply, status, renderSignIn({ subdomain: instance.subdomain, action: action(uid, 'password'), email, error }));
+        page(
+          reply,
+          status,
+          renderSignIn({ subdomain: instance.subdomain, action: action(uid, 'password'), email, error }),
+        );
       const wait = await throttled(request, loginLimiters);
       if (wait !== null) {
         await memberAuth.recordThrottledLogin({ subdomain: instance.subdomain, email, clientIp: request.ip });
@@ -333,7 +340,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
             proof: sign(proof),
             reason: 'Your password was set by an administrator. Choose your own before you continue.',
             error: e.message,
-            field: e instanceof PageError ? e.field : ((e.details?.field) ?? 'newPassword'),
+            field: e instanceof PageError ? e.field : (e.details?.field ?? 'newPassword'),
           }),
         );
       }
@@ -359,7 +366,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
       await invitations.register({ subdomain: instance.subdomain, token, password });
     } catch (e) {
       if (!(e instanceof PageError) && !(e instanceof DomainError)) throw e;
-      const field = e instanceof PageError ? e.field : (e.details?.field);
+      const field = e instanceof PageError ? e.field : e.details?.field;
       return page(
         reply,
         field === 'password' || field === 'confirmPassword' ? 400 : 410,

@@ -1,0 +1,498 @@
+// SPEC I1 at the protocol level: each instance's OpenID provider, driven by an independent relying party
+// (openid-client) and by HTTP requests shaped like a browser's (cookies, redirects, the sign-in forms), through a
+// small edge that routes `/photoplane` to the portal and the rest of the host to a recorder standing in for the
+// photo app's back-channel logout endpoint. Against a real PostgreSQL.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import * as oidc from 'openid-client';
+import { loopbackAwareFetch } from '../src/oidc/loopback-fetch.ts';
+import { createPasswordService } from '../src/services/password.service.ts';
+import { createSecretBox } from '../src/services/secret-box.ts';
+import { totpCode, totpStep, generateTotpSecret } from '../src/services/totp.ts';
+import { GIB, instanceOwnedBy, startHarness, unique, type Harness } from './members-harness.ts';
+
+const DOMAIN = 'photos.localhost';
+const recorder = { syncMember: async () => undefined };
+
+let h: Harness;
+let edge: http.Server;
+let origin: (subdomain: string) => string;
+const logouts: { host: string; token: string }[] = [];
+let portalPort = 0;
+
+function listen(server: http.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+before(async () => {
+  edge = http.createServer((req, res) => {
+    if (req.url?.startsWith('/photoplane')) {
+      const upstream = http.request(
+        { host: '127.0.0.1', port: portalPort, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.rawHeaders);
+          up.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/api/oauth/backchannel-logout') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        logouts.push({ host: req.headers.host ?? '', token: new URLSearchParams(body).get('logout_token') ?? '' });
+        res.writeHead(200).end();
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const edgePort = await listen(edge);
+  origin = (subdomain) => `http://${subdomain}.${DOMAIN}:${edgePort}`;
+  h = await startHarness(recorder, undefined, {
+    signIn: {
+      instanceUrlTemplate: `http://{subdomain}.${DOMAIN}:${edgePort}`,
+      domain: DOMAIN,
+      clientSecretKey: randomBytes(32).toString('base64url'),
+    },
+  });
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  portalPort = (h.app.server.address() as AddressInfo).port;
+});
+
+after(async () => {
+  await h.close();
+  edge.close();
+});
+
+interface Instance {
+  id: string;
+  subdomain: string;
+  ownerEmail: string;
+  ownerPassword: string;
+}
+
+async function newInstance(planGib = 10): Promise<Instance> {
+  const made = await instanceOwnedBy(h, { planGib, subdomain: unique('site') });
+  return {
+    id: made.instance.id,
+    subdomain: made.subdomain,
+    ownerEmail: made.owner.account.email,
+    ownerPassword: `portal password ${made.owner.account.email}`,
+  };
+}
+
+async function addMember(instance: Instance, opts: { quotaGib?: number; mustChangePassword?: boolean } = {}) {
+  const email = `${unique('member')}@example.com`;
+  const password = `member password ${email}`;
+  const member = await h.prisma.member.create({
+    data: {
+      instanceId: instance.id,
+      email,
+      emailNormalized: email,
+      name: `Member ${email}`,
+      role: 'user',
+      status: 'active',
+      passwordHash: await createPasswordService().hashPassword(password),
+      quotaBytes: opts.quotaGib ? BigInt(opts.quotaGib) * GIB : null,
+      mustChangePassword: opts.mustChangePassword ?? false,
+    },
+  });
+  return { id: member.id, email, password };
+}
+
+async function relyingParty(instance: Instance, secret = h.signIn!.providers.clientSecretFor(instance.id)) {
+  return oidc.discovery(
+    new URL(`${origin(instance.subdomain)}/photoplane`),
+    instance.id,
+    undefined,
+    oidc.ClientSecretPost(secret),
+    {
+      execute: [oidc.allowInsecureRequests],
+      [oidc.customFetch]: loopbackAwareFetch,
+    },
+  );
+}
+
+/** A browser: keeps cookies per host, does not follow redirects by itself. */
+function browser() {
+  const jar = new Map<string, Map<string, string>>();
+  return {
+    async go(url: string, form?: Record<string, string>): Promise<Response> {
+      const target = new URL(url);
+      const cookies = jar.get(target.host) ?? new Map<string, string>();
+      const res = await loopbackAwareFetch(target, {
+        method: form ? 'POST' : 'GET',
+        headers: {
+          cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+          'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36',
+          ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
+        body: form ? new URLSearchParams(form) : undefined,
+      });
+      for (const line of res.headers.getSetCookie()) {
+        const [pair] = line.split(';');
+        const eq = pair!.indexOf('=');
+        cookies.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1));
+      }
+      jar.set(target.host, cookies);
+      return res;
+    },
+  };
+}
+
+const location = (res: Response, base: string) => new URL(res.headers.get('location')!, base).href;
+const formAction = (html: string) => /<form method="post" action="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+const hiddenProof = (html: string) => /name="proof" value="([^"]+)"/.exec(html)?.[1];
+
+interface SignIn {
+  email: string;
+  password: string;
+  totpSecret?: string;
+  newPassword?: string;
+}
+
+/**
+ * The authorization-code flow as the photo app starts it and a member's browser walks it: the authorize
+ * redirect, the sign-in form, a code and a new password where due, the redirect back with a code.
+ */
+async function authorize(instance: Instance, who: SignIn, b = browser()) {
+  const config = await relyingParty(instance);
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const redirectUri = `${origin(instance.subdomain)}/auth/login`;
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid email profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  let res = await b.go(url.href);
+  assert.equal(res.status, 303, await res.clone().text());
+  let next = location(res, url.href);
+  if (!next.startsWith(redirectUri)) {
+    res = await b.go(next);
+    let html = await res.text();
+    assert.equal(res.status, 200, html);
+    assert.match(html, /<h1>Sign in<\/h1>/);
+    res = await b.go(new URL(formAction(html)!, next).href, { email: who.email, password: who.password });
+    if (res.status === 200) {
+      html = await res.text();
+      if (html.includes('Two-factor code')) {
+        assert.ok(who.totpSecret, 'a code was asked for');
+        const code = totpCode(who.totpSecret, totpStep(new Date()));
+        res = await b.go(new URL(formAction(html)!, next).href, { proof: hiddenProof(html)!, code });
+        if (res.status === 200) html = await res.text();
+      }
+      if (res.status === 200 && html.includes('Choose a new password')) {
+        assert.ok(who.newPassword, 'a new password was asked for');
+        res = await b.go(new URL(formAction(html)!, next).href, {
+          proof: hiddenProof(html)!,
+          newPassword: who.newPassword,
+          confirmPassword: who.newPassword,
+        });
+      }
+    }
+    assert.equal(res.status, 303, res.status === 303 ? '' : await res.text());
+    next = location(res, next);
+    res = await b.go(next);
+    assert.equal(res.status, 303, await res.clone().text());
+    next = location(res, next);
+  }
+  assert.ok(next.startsWith(redirectUri), `redirected back to the photo app: ${next}`);
+  return { config, callback: new URL(next), verifier, state, browser: b };
+}
+
+async function tokensFor(instance: Instance, who: SignIn) {
+  const flow = await authorize(instance, who);
+  const tokens = await oidc.authorizationCodeGrant(flow.config, flow.callback, {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+  });
+  return { ...flow, tokens, claims: tokens.claims()! };
+}
+
+async function jwks(instance: Instance): Promise<JSONWebKeySet> {
+  const res = await loopbackAwareFetch(`${origin(instance.subdomain)}/photoplane/jwks`);
+  return (await res.json()) as JSONWebKeySet;
+}
+
+describe('the OpenID provider of an instance (I1)', () => {
+  test('a member signs in with code + PKCE and the ID token carries who they are and their rolled-up quota', async () => {
+    const site = await newInstance(10);
+    const member = await addMember(site, { quotaGib: 3 });
+    const { claims, tokens, config } = await tokensFor(site, member);
+    assert.equal(claims.iss, `${origin(site.subdomain)}/photoplane`);
+    assert.equal(claims.aud, site.id);
+    assert.equal(claims.sub, member.id);
+    assert.equal(claims.email, member.email);
+    assert.equal(claims.email_verified, true);
+    assert.equal(claims.name, `Member ${member.email}`);
+    assert.equal(claims.immich_quota, 3);
+    assert.equal(claims.immich_role, 'user');
+    assert.equal(typeof claims.sid, 'string');
+    assert.equal(decodeProtectedHeader(tokens.id_token!).alg, 'RS256');
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, member.id);
+    assert.equal(userinfo.immich_quota, 3);
+    assert.equal(userinfo.email, member.email);
+    // The sign-in is a device of the member's (U4), and was recorded.
+    const device = await h.prisma.session.findFirstOrThrow({
+      where: { memberId: member.id, oidcSid: claims.sid as string },
+    });
+    assert.equal(device.deviceType, 'browser');
+    const attempts = await h.prisma.loginAttempt.count({ where: { memberId: member.id, status: 'succeeded' } });
+    assert.equal(attempts, 1);
+  });
+
+  test("the owner signs in with their portal password and is the photo app's admin with the whole plan", async () => {
+    const site = await newInstance(10);
+    const owner = await h.prisma.member.create({
+      data: {
+        instanceId: site.id,
+        email: site.ownerEmail,
+        emailNormalized: site.ownerEmail,
+        name: 'Owner',
+        role: 'owner',
+        status: 'active',
+      },
+    });
+    const { claims } = await tokensFor(site, { email: site.ownerEmail, password: site.ownerPassword });
+    assert.equal(claims.sub, owner.id);
+    assert.equal(claims.immich_role, 'admin');
+    assert.equal(claims.immich_quota, 10);
+  });
+
+  test('a wrong password re-renders the form with the message; a member of another instance is nobody here', async () => {
+    const a = await newInstance();
+    const b = await newInstance();
+    const memberOfA = await addMember(a);
+    const config = await relyingParty(b);
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: `${origin(b.subdomain)}/auth/login`,
+      scope: 'openid email profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const br = browser();
+    const interaction = location(await br.go(url.href), url.href);
+    const html = await (await br.go(interaction)).text();
+    const res = await br.go(new URL(formAction(html)!, interaction).href, {
+      email: memberOfA.email,
+      password: memberOfA.password,
+    });
+    assert.equal(res.status, 401);
+    const page = await res.text();
+    assert.match(page, /The e-mail address or password is wrong/);
+    assert.match(page, new RegExp(`value="${memberOfA.email.replace('.', '\\.')}"`));
+    assert.equal(res.headers.get('content-security-policy')?.includes("script-src 'self'"), true);
+  });
+
+  test("instance A's client is unknown to B's provider, and A's code is refused at B", async () => {
+    const a = await newInstance();
+    const b = await newInstance();
+    const member = await addMember(a);
+    // A's client id at B's authorization endpoint: an error page, no redirect anywhere.
+    const atB = await relyingParty(b);
+    const url = oidc.buildAuthorizationUrl(atB, {
+      redirect_uri: `${origin(a.subdomain)}/auth/login`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    url.searchParams.set('client_id', a.id);
+    const refused = await browser().go(url.href);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('location'), null);
+    assert.match(await refused.text(), /client is invalid|invalid_client|client authentication failed|unrecognized/i);
+    // A's code redeemed at B's token endpoint with B's own credentials.
+    const flow = await authorize(a, member);
+    const codeAtB = new URL(flow.callback);
+    await assert.rejects(
+      oidc.authorizationCodeGrant(atB, codeAtB, { pkceCodeVerifier: flow.verifier, expectedState: flow.state }),
+      (e: Error) => /invalid_grant|iss|issuer/i.test(`${e.message} ${String((e as { code?: string }).code)}`),
+    );
+  });
+
+  test('a foreign redirect URI, a replayed code, an expired code and a wrong client secret are all refused', async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const config = await relyingParty(site);
+    const foreign = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: 'https://attacker.example/callback',
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const refused = await browser().go(foreign.href);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('location'), null);
+    assert.match(await refused.text(), /redirect_uri/);
+
+    // Replay: the second redemption of one code fails.
+    const flow = await authorize(site, member);
+    const grant = () =>
+      oidc.authorizationCodeGrant(flow.config, flow.callback, {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+      });
+    await grant();
+    await assert.rejects(grant(), /invalid_grant|grant request is invalid/);
+
+    // Expired: a code past its lifetime is gone.
+    const late = await authorize(site, member);
+    await h.prisma.oidcPayload.updateMany({
+      where: { kind: 'AuthorizationCode', id: late.callback.searchParams.get('code')! },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    await assert.rejects(
+      oidc.authorizationCodeGrant(late.config, late.callback, {
+        pkceCodeVerifier: late.verifier,
+        expectedState: late.state,
+      }),
+      /invalid_grant|grant request is invalid/,
+    );
+
+    // A wrong PKCE verifier and a wrong client secret.
+    const other = await authorize(site, member);
+    await assert.rejects(
+      oidc.authorizationCodeGrant(other.config, other.callback, {
+        pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+        expectedState: other.state,
+      }),
+      /invalid_grant|grant request is invalid/,
+    );
+    const third = await authorize(site, member);
+    const wrongSecret = await relyingParty(site, 'not-the-secret');
+    await assert.rejects(
+      oidc.authorizationCodeGrant(wrongSecret, third.callback, {
+        pkceCodeVerifier: third.verifier,
+        expectedState: third.state,
+      }),
+      /invalid_client|client authentication failed/,
+    );
+  });
+
+  test('a member with two-factor on is asked for the code; one who must change their password does so first', async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const secret = generateTotpSecret();
+    await h.prisma.memberTwoFactor.create({
+      data: {
+        instanceId: site.id,
+        memberId: member.id,
+        secretCipher: createSecretBox('test-totp-key-that-is-at-least-32-characters').seal(secret),
+        enabledAt: new Date(),
+      },
+    });
+    const { claims } = await tokensFor(site, { ...member, totpSecret: secret });
+    assert.equal(claims.sub, member.id);
+    assert.deepEqual(claims.amr, ['pwd', 'otp']);
+
+    const forced = await addMember(site, { mustChangePassword: true });
+    const newPassword = `a brand new password for ${forced.email}`;
+    const signedIn = await tokensFor(site, { ...forced, newPassword });
+    assert.equal(signedIn.claims.sub, forced.id);
+    const row = await h.prisma.member.findUniqueOrThrow({ where: { id: forced.id } });
+    assert.equal(row.mustChangePassword, false);
+    assert.ok(await createPasswordService().verifyPassword(row.passwordHash!, newPassword));
+  });
+
+  test('rotating the signing key keeps tokens signed before it verifiable, and new ones use the new key', async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const before = await tokensFor(site, member);
+    const oldKid = decodeProtectedHeader(before.tokens.id_token!).kid;
+    const newKid = await h.signIn!.providers.rotateSigningKey();
+    assert.notEqual(newKid, oldKid);
+    const afterRotation = await tokensFor(site, member);
+    assert.equal(decodeProtectedHeader(afterRotation.tokens.id_token!).kid, newKid);
+    const keys = await jwks(site);
+    assert.deepEqual(keys.keys.map((k) => k.kid).sort(), [oldKid, newKid].sort());
+    for (const token of [before.tokens.id_token!, afterRotation.tokens.id_token!]) {
+      const { payload } = await jwtVerify(token, createLocalJWKSet(keys), {
+        issuer: `${origin(site.subdomain)}/photoplane`,
+        audience: site.id,
+        currentDate: new Date(),
+      });
+      assert.equal(payload.sub, member.id);
+    }
+    for (const key of keys.keys) assert.equal(key.d, undefined, 'no private part is published');
+  });
+
+  test("revoking the device ends the photo app's session: a signed back-channel logout with its sid", async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const { claims, browser: b } = await tokensFor(site, member);
+    // The member revokes the photo-app sign-in from their devices (U4), through the member API.
+    const login = await h.app.inject({
+      method: 'POST',
+      url: `/v1/instances/${site.subdomain}/auth/login`,
+      payload: { email: member.email, password: member.password },
+    });
+    const token = login.json<{ accessToken: string }>().accessToken;
+    const devices = await h.app.inject({
+      method: 'GET',
+      url: `/v1/instances/${site.subdomain}/me/devices`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const device = await h.prisma.session.findFirstOrThrow({ where: { oidcSid: claims.sid as string } });
+    assert.ok(devices.json<{ devices: { id: string }[] }>().devices.some((d) => d.id === device.id));
+    const revoked = await h.app.inject({
+      method: 'DELETE',
+      url: `/v1/instances/${site.subdomain}/me/devices/${device.id}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(revoked.statusCode, 204, revoked.body);
+
+    logouts.length = 0;
+    assert.equal(await h.signIn!.logout.runOnce(), 1);
+    assert.equal(logouts.length, 1);
+    assert.equal(logouts[0]!.host, new URL(origin(site.subdomain)).host);
+    const { payload } = await jwtVerify(logouts[0]!.token, createLocalJWKSet(await jwks(site)), {
+      issuer: `${origin(site.subdomain)}/photoplane`,
+      audience: site.id,
+    });
+    assert.equal(payload.sub, member.id);
+    assert.equal(payload.sid, claims.sid);
+    assert.ok(Object.keys(payload.events as object).includes('http://schemas.openid.net/event/backchannel-logout'));
+    assert.equal(await h.signIn!.logout.runOnce(), 0, 'sent once');
+
+    // The provider's own session ended too: the same browser is asked to sign in again.
+    const config = await relyingParty(site);
+    const again = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: `${origin(site.subdomain)}/auth/login`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const res = await b.go(again.href);
+    assert.match(location(res, again.href), /\/photoplane\/interaction\//);
+  });
+
+  test('a disabled member cannot sign in, and every photo-app session of theirs is logged out', async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const first = await tokensFor(site, member);
+    await h.prisma.member.update({ where: { id: member.id }, data: { status: 'disabled' } });
+    await h.prisma.session.updateMany({ where: { memberId: member.id }, data: { revokedAt: new Date() } });
+    logouts.length = 0;
+    await h.signIn!.logout.runOnce();
+    assert.deepEqual(
+      logouts.map((l) => JSON.parse(Buffer.from(l.token.split('.')[1]!, 'base64url').toString()).sid),
+      [first.claims.sid],
+    );
+    await assert.rejects(tokensFor(site, member), /401|status/);
+  });
+
+  test('pages under /photoplane at a host that is no live instance say so', async () => {
+    const res = await loopbackAwareFetch(`${origin('nobody-here')}/photoplane/.well-known/openid-configuration`);
+    assert.equal(res.status, 404);
+    assert.match(await res.text(), /No photo library here/);
+  });
+});
