@@ -396,7 +396,11 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
       }
       const provider = await providers.providerFor(instance);
       reply.hijack();
-      request.raw.url = request.raw.url!.slice(SIGN_IN_PREFIX.length) || '/';
+      // As when mounted in Express: the provider sees its own path in `url` and learns its mount point from
+      // `originalUrl` (it builds every URL it hands out from that).
+      const raw = request.raw as typeof request.raw & { originalUrl?: string };
+      raw.originalUrl = raw.url;
+      raw.url = raw.url!.slice(SIGN_IN_PREFIX.length) || '/';
       await provider.callback()(request.raw, reply.raw);
       return reply;
     },
