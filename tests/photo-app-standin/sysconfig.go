@@ -57,7 +57,7 @@ func (s *Server) updateSystemConfig(w http.ResponseWriter, r *http.Request, _ *A
 		applyUser(v, b, &c)
 		applyOAuth(v, b, &c.OAuth)
 		if sec, ok := section(v, b, "passwordLogin"); ok {
-			if on, ok := v.boolean(sec, "enabled"); ok {
+			if on, ok := v.boolean(sec, "passwordLogin.enabled"); ok {
 				c.PasswordLoginEnabled = on
 			}
 		}
