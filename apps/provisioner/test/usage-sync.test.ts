@@ -66,7 +66,11 @@ test("a member's upload is copied into the database and shrinks the unlimited me
       unlimited: await syncedMember(id, admin, 'unlimited', null),
     };
 
-    // The finite member uploads one photo the way Immich's clients do.
+    // The finite member uploads one photo the way Immich's clients do. Members sign in through Photoplane's OpenID
+    // provider (the portal's part, not run here), so for this test the admin turns password login back on, as an
+    // owner could in the photo app's settings (reconcile turns it off again: reconcile.test.ts).
+    const config = await admin.getConfig();
+    await admin.updateConfig({ ...config, passwordLogin: { ...config.passwordLogin, enabled: true } });
     const session = await photoApp(baseUrl).login({ email: members.finite.email, password: members.finite.password });
     const photo = randomBytes(Number(MiB));
     const form = new FormData();
