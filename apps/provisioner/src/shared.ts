@@ -314,10 +314,20 @@ export interface PurgeDueMembersResult {
   failed: (DueMember & { error: string })[];
 }
 
-export interface UsageSyncReport {
-  instances: number;
+/** One instance's usage sync: usage copied, limits pushed, and what was put right (each audited). */
+export interface InstanceUsageSync {
   membersUpdated: number;
   limitsPushed: number;
+  /** Quotas found changed in the photo app's admin screens and written back to the effective limit. */
+  quotasReasserted: number;
+  /** Photo-app users that are a member's own (same e-mail), linked to that member. */
+  usersAdopted: number;
+  /** Photo-app users that are no member, soft-deleted. */
+  usersRefused: number;
+}
+
+export interface UsageSyncReport extends InstanceUsageSync {
+  instances: number;
   failed: { instanceId: string; error: string }[];
 }
 

@@ -166,7 +166,7 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
         // A reprovisioned instance has a new photo app, so a kept owner row is pointed at its new user.
         prisma.member.upsert({
           where: { instanceId_emailNormalized: { instanceId: input.instanceId, emailNormalized } },
-          update: { photoAppUserId: session.userId },
+          update: { photoAppUserId: session.userId, photoAppQuotaBytes: storageBytes },
           create: {
             instanceId: input.instanceId,
             email: input.owner.email,
@@ -175,6 +175,7 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
             role: 'owner',
             status: 'active',
             photoAppUserId: session.userId,
+            photoAppQuotaBytes: storageBytes,
           },
         }),
       ]);
