@@ -346,8 +346,9 @@ export function createImmichPhotoApp(options: ImmichPhotoAppOptions): PhotoApp {
     },
 
     async getConfig() {
-      const config = await call('getConfig', (o) => getConfig(o));
-      return config as unknown as PhotoAppConfig;
+      // Every section of AdminConfigDto is an object of fields: it is a PhotoAppConfig as it stands.
+      const config: PhotoAppConfig = await call('getConfig', (o) => getConfig(o));
+      return config;
     },
 
     async updateConfig(config) {
@@ -358,7 +359,8 @@ export function createImmichPhotoApp(options: ImmichPhotoAppOptions): PhotoApp {
         (o) => updateConfig({ adminConfigDto: config as unknown as AdminConfigDto }, o),
         [typeof secret === 'string' ? secret : undefined],
       );
-      return saved as unknown as PhotoAppConfig;
+      const result: PhotoAppConfig = saved;
+      return result;
     },
   };
   return app;
