@@ -84,7 +84,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const instanceUrlTemplate = env.PHOTOPLANE_INSTANCE_URL?.trim() || `https://{subdomain}.${domain}`;
   const templateProblem = instanceUrlTemplateProblem(instanceUrlTemplate);
   if (templateProblem) problems.push(`PHOTOPLANE_INSTANCE_URL ${templateProblem} (e.g. https://{subdomain}.${domain})`);
-  const portalUpstream = env.PORTAL_UPSTREAM?.trim() || undefined;
+  const portalUpstream = env.PORTAL_UPSTREAM?.trim().toLowerCase() || undefined;
   if (
     portalUpstream !== undefined &&
     !/^[a-zA-Z0-9.-]+:[0-9]{1,5}$|^\[[0-9a-fA-F:.]+\]:[0-9]{1,5}$/.test(portalUpstream)
