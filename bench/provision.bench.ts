@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     adminUrl: stack.caddy.adminUrl,
     serverId: stack.caddy.serverId,
     domain: stack.domain,
+    // No portal runs in the benchmark: the routes' /photoplane prefix points at a port nothing listens on.
+    portalUpstream: '127.0.0.1:9',
   });
   const connection = await NativeConnection.connect({ address: stack.temporalAddress });
   const clientConnection = await Connection.connect({ address: stack.temporalAddress });

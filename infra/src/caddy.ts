@@ -1,6 +1,9 @@
 // Caddy for the stack: the edge that routes <sub>.<domain> to each instance. It starts with one empty HTTP server;
 // the provisioner adds and removes routes through the admin API, so the config file here never names an instance.
 // The stack's edge is plain HTTP; the production config (HTTPS, on-demand TLS) is rendered by edge-config.ts.
+// Locally it also listens on a unix socket in a folder of its own: containers cannot resolve *.localhost to the
+// edge, so the worker bind-mounts that folder into every photo app, which dials the socket for its outgoing
+// requests (the OpenID provider at its own instance host) as if DNS had led it to the edge.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CADDY_SERVER_ID } from './edge-config.ts';
@@ -15,8 +18,13 @@ export interface Caddy {
   readonly adminUrl: string;
   readonly httpUrl: string;
   readonly httpPort: number;
+  /** The same server on a unix socket (PHOTOPLANE_EDGE_SOCKET), alone in its folder. */
+  readonly edgeSocket: string;
   stop(): Promise<void>;
 }
+
+/** A unix socket path longer than this does not fit in sockaddr_un (108 bytes with the terminating NUL). */
+const MAX_SOCKET_PATH = 107;
 
 export async function ensureCaddy(opts: {
   toolsDir: string;
@@ -29,6 +37,12 @@ export async function ensureCaddy(opts: {
   for (const port of [opts.adminPort, opts.httpPort]) {
     if (await portAnswers(port)) throw new Error(`port ${port} is already in use (another Caddy?); stop it first`);
   }
+  // Nothing else in that folder: it is mounted into every instance's photo app.
+  const edgeSocket = path.join(opts.dataDir, 'edge-socket', 'edge.sock');
+  if (Buffer.byteLength(edgeSocket) > MAX_SOCKET_PATH)
+    throw new Error(`the edge socket path ${edgeSocket} is too long for a unix socket; use a shorter data folder`);
+  fs.mkdirSync(path.dirname(edgeSocket), { recursive: true, mode: 0o755 });
+  fs.rmSync(edgeSocket, { force: true }); // left by a killed run
   const config = {
     admin: {
       listen: `127.0.0.1:${opts.adminPort}`,
@@ -43,7 +57,7 @@ export async function ensureCaddy(opts: {
         grace_period: '2s',
         servers: {
           [CADDY_SERVER_ID]: {
-            listen: [`127.0.0.1:${opts.httpPort}`],
+            listen: [`127.0.0.1:${opts.httpPort}`, `unix/${edgeSocket}`],
             // Local and test use: plain HTTP, no certificates to obtain.
             automatic_https: { disable: true },
             routes: [],
@@ -60,10 +74,12 @@ export async function ensureCaddy(opts: {
     logDir: opts.logDir,
     adminUrl,
     ports: [opts.httpPort],
+    sockets: [edgeSocket],
   });
   const httpUrl = `http://127.0.0.1:${opts.httpPort}`;
   say('caddy', `admin API ${adminUrl}, HTTP ${httpUrl} (${proc.binary})`);
-  return { adminUrl, httpUrl, httpPort: opts.httpPort, stop: () => proc.stop() };
+  say('caddy', `the same server on ${edgeSocket} (for photo-app containers)`);
+  return { adminUrl, httpUrl, httpPort: opts.httpPort, edgeSocket, stop: () => proc.stop() };
 }
 
 /**
@@ -79,6 +95,8 @@ export async function runCaddy(opts: {
   logDir: string;
   adminUrl: string;
   ports: number[];
+  /** Unix sockets that must exist before Caddy counts as started. */
+  sockets?: string[];
 }): Promise<ManagedProcess & { binary: string }> {
   const binary = await ensureGoTool(CADDY, opts.toolsDir);
   fs.mkdirSync(opts.dataDir, { recursive: true });
@@ -107,7 +125,9 @@ export async function runCaddy(opts: {
             headers: { origin: opts.adminUrl },
             signal: AbortSignal.timeout(1000),
           })
-        ).ok && (await Promise.all(opts.ports.map((p) => portAnswers(p)))).every(Boolean),
+        ).ok &&
+        (await Promise.all(opts.ports.map((p) => portAnswers(p)))).every(Boolean) &&
+        (opts.sockets ?? []).every((s) => fs.existsSync(s)),
       { timeoutMs: 30_000, intervalMs: 200, exited: proc.exited },
     );
   } catch (e) {

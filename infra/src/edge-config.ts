@@ -2,12 +2,20 @@
 // at the apex and at portal.<domain>, obtains a certificate for an instance's <sub>.<domain> during the first
 // TLS handshake (on-demand TLS) only after the portal's /v1/edge/tls-ask said yes, and redirects plain HTTP to
 // HTTPS. The provisioner adds one route per instance to the server named here through the admin API, so this
-// file never names an instance. Pure: no I/O, so the CLI, the tests and the stack render the same thing.
+// file never names an instance; it does send `/photoplane*` at every instance host to the portal. Pure: no I/O, so the CLI, the tests and the stack render the same thing.
 
 /** The HTTP server (its key under apps.http.servers) that holds the instance routes; CADDY_SERVER_ID. */
 export const CADDY_SERVER_ID = 'photoplane';
 /** `@id` of the portal's route; the provisioner's routes are `pp-route-<instance id>` and never collide. */
 export const PORTAL_ROUTE_ID = 'pp-portal';
+/**
+ * `@id` of the route that sends every instance host's reserved prefix to the portal (member sign-in pages and the
+ * OpenID provider, issue 10). The workers' instance routes do the same for their own host; this one comes first,
+ * so the prefix is the portal's at every `<sub>.<domain>` whatever an instance route says.
+ */
+export const INSTANCE_PORTAL_ROUTE_ID = 'pp-instance-portal';
+/** The reserved path prefix at every instance host (apps/provisioner/src/instance-url.ts). */
+export const PORTAL_PATH_PREFIX = '/photoplane';
 /** Where the portal answers Caddy's permission question (apps/portal/src/routes/edge). */
 export const TLS_ASK_PATH = '/v1/edge/tls-ask';
 
@@ -157,6 +165,17 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
                     ],
                   },
                 ],
+                terminal: true,
+              },
+              {
+                '@id': INSTANCE_PORTAL_ROUTE_ID,
+                match: [
+                  {
+                    host: [`*.${opts.domain}`],
+                    path: [PORTAL_PATH_PREFIX, `${PORTAL_PATH_PREFIX}/*`],
+                  },
+                ],
+                handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: opts.portalUpstream }] }],
                 terminal: true,
               },
             ],

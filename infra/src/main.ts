@@ -28,7 +28,11 @@ process.on('SIGTERM', () => shutdown(143));
 
 const tsx = ['--import', 'tsx'];
 
-function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJS.ProcessEnv {
+/**
+ * `portalUpstream`: where the portal listens (`npm start`); end-to-end tests start their own portals and give their
+ * workers its address themselves.
+ */
+function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string, portalUpstream?: string): NodeJS.ProcessEnv {
   return {
     // Offline, instances are made of the project's stand-in images; set PHOTOPLANE_STACK_PROFILE=immich (and
     // the PHOTO_*_IMAGE variables) to run Immich's own images where they can be pulled.
@@ -45,7 +49,17 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string): NodeJ
     CADDY_SERVER_ID: CADDY_SERVER_ID,
     CADDY_HTTP_PORT: String(stack.caddy.httpPort),
     PHOTOPLANE_DOMAIN: stack.domain,
+    // Instances answer through the stack's Caddy, on plain HTTP at its port (issue 10's member sign-in contract).
+    PHOTOPLANE_INSTANCE_URL: `http://{subdomain}.${stack.domain}:${stack.caddy.httpPort}`,
+    // No DNS for *.localhost inside containers: photo apps reach the edge (and through it the portal) on this socket.
+    PHOTOPLANE_EDGE_SOCKET: stack.caddy.edgeSocket,
+    ...(portalUpstream ? { PORTAL_UPSTREAM: portalUpstream } : {}),
     PHOTOPLANE_SECRET_KEY: secretKey,
+    // The portal derives each instance's OpenID client secret under this key; the worker derives the same from the
+    // master key (apps/provisioner/src/secrets.ts).
+    OIDC_CLIENT_SECRET_KEY: createHmac('sha256', secretKey)
+      .update('photoplane/oidc-client-secret/v1')
+      .digest('base64url'),
     SMTP_URL: stack.smtp.url,
     // stripe-node pointed at stripe-mock; webhook signatures are made and checked with this secret.
     STRIPE_SECRET_KEY: 'sk_test_photoplanelocal',
@@ -76,7 +90,7 @@ async function start(): Promise<void> {
   const config = readStackConfig();
   const stack = await startStack(config, 'start', stoppers);
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
-  const env = serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir));
+  const env = serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir), `127.0.0.1:${config.portalPort}`);
 
   const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
     cwd: repoRoot,

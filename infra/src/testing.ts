@@ -10,6 +10,10 @@ export interface TestStack {
   images: { busybox: string; photoAppStandin: string };
   caddy: { adminUrl: string; serverId: string; httpPort: number };
   domain: string;
+  /** PHOTOPLANE_INSTANCE_URL: an instance's origin through the stack's Caddy, with `{subdomain}` in it. */
+  instanceUrl: string;
+  /** PHOTOPLANE_EDGE_SOCKET: the stack's Caddy on a unix socket, for photo-app containers. */
+  edgeSocket: string;
   /** The stack's SMTP catcher: every message sent to it lands as an .eml file in mailDir. */
   smtp: { url: string; mailDir: string };
 }
@@ -36,6 +40,8 @@ export function testStack(): TestStack {
       httpPort: Number(need('CADDY_HTTP_PORT')),
     },
     domain: need('PHOTOPLANE_DOMAIN'),
+    instanceUrl: need('PHOTOPLANE_INSTANCE_URL'),
+    edgeSocket: need('PHOTOPLANE_EDGE_SOCKET'),
     smtp: { url: need('SMTP_URL'), mailDir: need('PHOTOPLANE_TEST_MAIL_DIR') },
   };
 }

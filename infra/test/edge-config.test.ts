@@ -30,7 +30,19 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 interface Rendered {
   admin: { listen: string };
   apps: {
-    http: { servers: Record<string, { listen: string[]; routes: { '@id': string; match: { host: string[] }[] }[] }> };
+    http: {
+      servers: Record<
+        string,
+        {
+          listen: string[];
+          routes: {
+            '@id': string;
+            match: { host: string[]; path?: string[] }[];
+            handle: { handler: string; upstreams?: { dial: string }[] }[];
+          }[];
+        }
+      >;
+    };
     tls: {
       automation: {
         on_demand: { permission: { module: string; endpoint: string } };
@@ -60,8 +72,16 @@ test('the CLI prints an HTTPS edge whose on-demand certificates need the portal 
   assert.deepEqual(server?.listen, [':443']);
   assert.deepEqual(
     server?.routes.map((route) => [route['@id'], route.match[0]?.host]),
-    [['pp-portal', ['photos.example.com', 'portal.photos.example.com']]],
+    [
+      ['pp-portal', ['photos.example.com', 'portal.photos.example.com']],
+      ['pp-instance-portal', ['*.photos.example.com']],
+    ],
   );
+  // Every instance host's /photoplane prefix is the portal's (member sign-in, the OpenID provider), before any
+  // instance route the workers append.
+  const prefix = server?.routes[1];
+  assert.deepEqual(prefix?.match[0]?.path, ['/photoplane', '/photoplane/*']);
+  assert.deepEqual(prefix?.handle, [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:3000' }] }]);
 });
 
 test('Caddy 2.11 accepts the production (ACME) config as rendered', async () => {

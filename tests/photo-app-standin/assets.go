@@ -558,3 +558,53 @@ func removeEmptyDirs(root string) {
 		}
 	}
 }
+
+// --- POST /api/assets/bulk-upload-check (AssetBulkUploadCheckDto) ---
+
+// checkBulkUpload is AssetMediaService.bulkUploadCheck: each item's sha1
+// (base64 or hex) is looked up among the caller's assets, trashed ones
+// included; a match is "reject"/"duplicate" with the asset id, else "accept".
+func (s *Server) checkBulkUpload(w http.ResponseWriter, r *http.Request, a *Auth) error {
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		ID       *string `json:"id"`
+		Checksum *string `json:"checksum"`
+	}
+	var items []item
+	v := &validator{}
+	if !b.has("assets") || b.isNull("assets") {
+		v.add("assets must be an array")
+	} else if err := json.Unmarshal(b["assets"], &items); err != nil {
+		v.add("assets must be an array")
+	}
+	for i, it := range items {
+		if it.ID == nil {
+			v.add("assets.%d.id must be a string", i)
+		}
+		if it.Checksum == nil {
+			v.add("assets.%d.checksum must be a string", i)
+		}
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	results := make([]map[string]any, 0, len(items))
+	_ = s.store.view(func(st *State) error {
+		for _, it := range items {
+			dup := st.assetByChecksum(a.UserID, checksumHex(*it.Checksum))
+			if dup == nil {
+				results = append(results, map[string]any{"id": *it.ID, "action": "accept"})
+				continue
+			}
+			results = append(results, map[string]any{
+				"id": *it.ID, "action": "reject", "reason": "duplicate", "assetId": dup.ID, "isTrashed": dup.DeletedAt != nil,
+			})
+		}
+		return nil
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	return nil
+}

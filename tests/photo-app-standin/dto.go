@@ -51,7 +51,7 @@ func mapUserAdmin(u *User) userAdminDTO {
 		ID:                   u.ID,
 		IsAdmin:              u.IsAdmin,
 		Name:                 u.Name,
-		OAuthID:              "",
+		OAuthID:              u.OAuthID,
 		ProfileChangedAt:     iso(u.ProfileChangedAt),
 		ProfileImagePath:     "",
 		QuotaSizeInBytes:     u.QuotaSizeInBytes,

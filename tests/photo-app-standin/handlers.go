@@ -34,6 +34,18 @@ func (s *Server) routes() {
 	s.handle("POST /api/auth/validateToken", needs(""), s.validateToken)
 	s.handle("POST /api/auth/change-password", needs("auth.changePassword"), s.changePassword)
 
+	// OAuth (oauth.go)
+	s.handle("POST /api/oauth/authorize", public, s.startOAuth)
+	s.handle("POST /api/oauth/callback", public, s.finishOAuth)
+	s.handle("POST /api/oauth/link", needs("all"), s.linkOAuthAccount)
+	s.handle("POST /api/oauth/unlink", needs("all"), s.unlinkOAuthAccount)
+	s.handle("GET /api/oauth/mobile-redirect", public, s.redirectOAuthToMobile)
+	s.handle("POST /api/oauth/backchannel-logout", public, s.logoutOAuth)
+
+	// what Immich's clients call to find the API and to check before uploading
+	s.handle("GET /.well-known/immich", public, s.wellKnown)
+	s.handle("GET /api/server/media-types", public, s.mediaTypes)
+
 	// the caller's own account
 	s.handle("GET /api/users/me", needs("user.read"), s.getMyUser)
 	s.handle("PUT /api/users/me", needs("user.update"), s.updateMyUser)
@@ -59,19 +71,46 @@ func (s *Server) routes() {
 	// assets (assets.go)
 	s.handle("POST /api/assets", needs("asset.upload"), s.uploadAsset)
 	s.handle("DELETE /api/assets", needs("asset.delete"), s.deleteAssets)
+	s.handle("POST /api/assets/bulk-upload-check", needs("asset.upload"), s.checkBulkUpload)
 	s.handle("GET /api/assets/statistics", needs("asset.statistics"), s.getAssetStatistics)
 	s.handle("GET /api/assets/{id}", needs("asset.read"), s.getAssetInfo)
 	s.handle("GET /api/assets/{id}/original", needs("asset.download"), s.downloadAsset)
 
-	// jobs and the bit of system config the stand-in honours (jobs.go)
+	// jobs (jobs.go) and the part of the system config the stand-in keeps (sysconfig.go)
 	s.handle("GET /api/jobs", adminNeeds("job.read"), s.getQueuesLegacy)
 	s.handle("POST /api/jobs", adminNeeds("job.create"), s.createJob)
 	s.handle("PUT /api/jobs/{name}", adminNeeds("job.create"), s.runQueueCommandLegacy)
 	s.handle("GET /api/system-config", adminNeeds("systemConfig.read"), s.getSystemConfig)
 	s.handle("PUT /api/system-config", adminNeeds("systemConfig.update"), s.updateSystemConfig)
+
+	// the minimal web client (web.go)
+	s.webRoutes()
 }
 
 // --- server ---
+
+func (s *Server) passwordLoginEnabled() bool {
+	var on bool
+	_ = s.store.view(func(st *State) error { on = st.Config.PasswordLoginEnabled; return nil })
+	return on
+}
+
+// GET /.well-known/immich: where Immich's mobile app and CLI find the API.
+func (s *Server) wellKnown(w http.ResponseWriter, r *http.Request, _ *Auth) error {
+	writeJSON(w, http.StatusOK, map[string]any{"api": map[string]string{"endpoint": "/api"}})
+	return nil
+}
+
+// GET /api/server/media-types -> ServerMediaTypesResponseDto. Like Immich
+// (the keys of its mime-type tables) the lists hold file extensions.
+func (s *Server) mediaTypes(w http.ResponseWriter, r *http.Request, _ *Auth) error {
+	writeJSON(w, http.StatusOK, map[string][]string{
+		"image":   sortedKeys(imageExts),
+		"video":   sortedKeys(videoExts),
+		"sidecar": {".xmp"},
+	})
+	return nil
+}
 
 func (s *Server) ping(w http.ResponseWriter, r *http.Request, _ *Auth) error {
 	writeJSON(w, http.StatusOK, map[string]string{"res": "pong"})
@@ -90,31 +129,35 @@ func (s *Server) serverConfig(w http.ResponseWriter, r *http.Request, _ *Auth) e
 		initialized, cfg = st.admin() != nil, st.Config
 		return nil
 	})
-	writeJSON(w, http.StatusOK, map[string]any{
-		"externalDomain":   "",
+	out := map[string]any{
+		"externalDomain":   cfg.ExternalDomain,
 		"isInitialized":    initialized,
 		"isOnboarded":      initialized,
-		"loginPageMessage": "",
+		"loginPageMessage": cfg.LoginPageMessage,
 		"maintenanceMode":  false,
 		"mapDarkStyleUrl":  "https://tiles.immich.cloud/v1/style/dark.json",
 		"mapLightStyleUrl": "https://tiles.immich.cloud/v1/style/light.json",
 		"minFaces":         3,
-		"oauthButtonText":  "Login with OAuth",
-		"publicUsers":      true,
+		"oauthButtonText":  cfg.OAuth.ButtonText,
+		"publicUsers":      cfg.PublicUsers,
 		"trashDays":        cfg.TrashDays,
 		"userDeleteDelay":  cfg.UserDeleteDelayDays,
-	})
+	}
+	if cfg.OAuth.AccountManagementURL != "" {
+		out["oauthAccountManagementUrl"] = cfg.OAuth.AccountManagementURL
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 func (s *Server) serverFeatures(w http.ResponseWriter, r *http.Request, _ *Auth) error {
-	var trash bool
-	_ = s.store.view(func(st *State) error { trash = st.Config.TrashEnabled; return nil })
+	var c Config
+	_ = s.store.view(func(st *State) error { c = st.Config; return nil })
 	writeJSON(w, http.StatusOK, map[string]bool{
 		"configFile": false, "duplicateDetection": false, "email": false, "facialRecognition": false,
-		"importFaces": false, "map": false, "oauth": false, "oauthAutoLaunch": false, "ocr": false,
-		"passwordLogin": true, "realtimeTranscoding": false, "reverseGeocoding": false, "search": false,
-		"sidecar": false, "smartSearch": false, "trash": trash,
+		"importFaces": false, "map": false, "oauth": c.OAuth.Enabled, "oauthAutoLaunch": c.OAuth.AutoLaunch, "ocr": false,
+		"passwordLogin": c.PasswordLoginEnabled, "realtimeTranscoding": false, "reverseGeocoding": false, "search": false,
+		"sidecar": false, "smartSearch": false, "trash": c.TrashEnabled,
 	})
 	return nil
 }
@@ -243,6 +286,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *Auth) error {
 	if err := v.err(); err != nil {
 		return err
 	}
+	if !s.passwordLoginEnabled() {
+		return unauthorized("Password login has been disabled")
+	}
 
 	// Look the user up, then check the password outside the lock (PBKDF2 is slow).
 	var user User
@@ -277,23 +323,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *Auth) error {
 	if err != nil {
 		return err
 	}
-	secure := r.TLS != nil
-	for _, c := range []*http.Cookie{
-		{Name: "immich_access_token", Value: token, HttpOnly: true},
-		{Name: "immich_auth_type", Value: "password", HttpOnly: true},
-		{Name: "immich_is_authenticated", Value: "true"},
-	} {
-		c.Path, c.SameSite, c.Secure, c.MaxAge = "/", http.SameSiteLaxMode, secure, 400*24*3600
-		http.SetCookie(w, c)
-	}
-	writeJSON(w, http.StatusCreated, loginDTO{
-		AccessToken: token, IsAdmin: user.IsAdmin, IsOnboarded: false, Name: user.Name,
-		ProfileImagePath: "", ShouldChangePassword: user.ShouldChangePassword,
-		UserEmail: user.Email, UserID: user.ID,
-	})
+	setAuthCookies(w, r, token, "password")
+	writeJSON(w, http.StatusCreated, mapLogin(&user, token))
 	return nil
 }
 
+// logout ends the session; the answer's redirectUri is the provider's end
+// session endpoint for a session signed in with OAuth, else Immich's login page.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, a *Auth) error {
 	if a.SessionID != "" {
 		err := s.store.update(func(st *State) error {
@@ -304,10 +340,17 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, a *Auth) error {
 			return err
 		}
 	}
-	for _, name := range []string{"immich_access_token", "immich_auth_type", "immich_is_authenticated"} {
-		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
+	redirectURI := loginURL
+	if cookieValue(r, cookieAuthType) == "oauth" {
+		var err error
+		if redirectURI, err = s.logoutRedirect(r.Context()); err != nil {
+			return err
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"successful": true, "redirectUri": "/auth/login"})
+	for _, name := range []string{cookieAccessToken, cookieAuthType, cookieIsAuthenticated} {
+		clearCookie(w, r, name)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"successful": true, "redirectUri": redirectURI})
 	return nil
 }
 
@@ -613,6 +656,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, a *Auth) e
 
 type newUserInput struct {
 	email, name          string
+	oauthID              string
 	passwordHash         string // hashed before the lock is taken: PBKDF2 is slow on purpose
 	isAdmin              bool
 	avatarColor          string
@@ -637,7 +681,7 @@ func (st *State) createUser(in newUserInput) (*User, error) {
 	u := &User{
 		ID: newUUID(), Email: in.email, Name: in.name, PasswordHash: in.passwordHash, IsAdmin: in.isAdmin,
 		AvatarColor: in.avatarColor, QuotaSizeInBytes: in.quota, StorageLabel: label,
-		ShouldChangePassword: in.shouldChangePassword, Status: statusActive, ClusterGroupID: newUUID(),
+		ShouldChangePassword: in.shouldChangePassword, Status: statusActive, ClusterGroupID: newUUID(), OAuthID: in.oauthID,
 		CreatedAt: now, UpdatedAt: now, ProfileChangedAt: now,
 	}
 	st.Users = append(st.Users, u)

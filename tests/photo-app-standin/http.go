@@ -13,14 +13,27 @@ import (
 
 // Server is the HTTP side of the stand-in.
 type Server struct {
-	store *Store
-	mux   *http.ServeMux
-	log   *log.Logger
+	store    *Store
+	mux      *http.ServeMux
+	log      *log.Logger
+	outbound http.RoundTripper // for requests to the OpenID provider
+}
+
+// Options are the stand-in's settings beyond its state.
+type Options struct {
+	// EdgeSocket, when set, is a unix socket every outgoing HTTP request is
+	// dialled to instead of the URL's host (env STANDIN_EDGE_SOCKET).
+	EdgeSocket string
 }
 
 // NewServer wires every route. logOut receives one line per request.
 func NewServer(store *Store, logOut io.Writer) *Server {
-	s := &Server{store: store, mux: http.NewServeMux(), log: log.New(logOut, "", 0)}
+	return NewServerWith(store, logOut, Options{})
+}
+
+// NewServerWith is NewServer with options.
+func NewServerWith(store *Store, logOut io.Writer, opts Options) *Server {
+	s := &Server{store: store, mux: http.NewServeMux(), log: log.New(logOut, "", 0), outbound: newOutboundTransport(opts.EdgeSocket)}
 	s.routes()
 	return s
 }

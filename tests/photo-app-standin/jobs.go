@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -160,96 +159,5 @@ func (s *Server) purgeUser(id string) error {
 	if err := errors.Join(errs...); err != nil {
 		s.log.Printf("purge of user %s left files behind: %v", id, err)
 	}
-	return nil
-}
-
-// --- the part of the system config (SystemConfigDto) the stand-in honours ---
-
-func configDTO(c Config) map[string]any {
-	return map[string]any{
-		"storageTemplate": map[string]any{
-			"enabled":                 c.StorageTemplateEnabled,
-			"hashVerificationEnabled": c.HashVerificationEnabled,
-			"template":                c.StorageTemplate,
-		},
-		"trash": map[string]any{"enabled": c.TrashEnabled, "days": c.TrashDays},
-		"user":  map[string]any{"deleteDelay": c.UserDeleteDelayDays},
-	}
-}
-
-func (s *Server) getSystemConfig(w http.ResponseWriter, r *http.Request, _ *Auth) error {
-	var c Config
-	_ = s.store.view(func(st *State) error { c = st.Config; return nil })
-	writeJSON(w, http.StatusOK, configDTO(c))
-	return nil
-}
-
-// PUT /api/system-config: Immich expects the whole config back; sections the
-// stand-in does not know are accepted and ignored.
-func (s *Server) updateSystemConfig(w http.ResponseWriter, r *http.Request, _ *Auth) error {
-	b, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		StorageTemplate *struct {
-			Enabled                 *bool   `json:"enabled"`
-			HashVerificationEnabled *bool   `json:"hashVerificationEnabled"`
-			Template                *string `json:"template"`
-		} `json:"storageTemplate"`
-		Trash *struct {
-			Enabled *bool `json:"enabled"`
-			Days    *int  `json:"days"`
-		} `json:"trash"`
-		User *struct {
-			DeleteDelay *int `json:"deleteDelay"`
-		} `json:"user"`
-	}
-	raw, _ := json.Marshal(b)
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return badRequest([]string{"invalid system config: " + err.Error()})
-	}
-	var out map[string]any
-	err = s.store.update(func(st *State) error {
-		c := st.Config
-		if t := in.StorageTemplate; t != nil {
-			if t.Enabled != nil {
-				c.StorageTemplateEnabled = *t.Enabled
-			}
-			if t.HashVerificationEnabled != nil {
-				c.HashVerificationEnabled = *t.HashVerificationEnabled
-			}
-			if t.Template != nil {
-				if err := validateTemplate(*t.Template); err != nil {
-					return badRequest(err.Error())
-				}
-				c.StorageTemplate = *t.Template
-			}
-		}
-		if t := in.Trash; t != nil {
-			if t.Enabled != nil {
-				c.TrashEnabled = *t.Enabled
-			}
-			if t.Days != nil {
-				if *t.Days < 0 {
-					return badRequest([]string{"trash.days must not be less than 0"})
-				}
-				c.TrashDays = *t.Days
-			}
-		}
-		if u := in.User; u != nil && u.DeleteDelay != nil {
-			if *u.DeleteDelay < 1 {
-				return badRequest([]string{"user.deleteDelay must not be less than 1"})
-			}
-			c.UserDeleteDelayDays = *u.DeleteDelay
-		}
-		st.Config = c
-		out = configDTO(c)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -38,7 +38,7 @@ func main() {
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort(envOr("IMMICH_HOST", "0.0.0.0"), port),
-		Handler:           NewServer(store, os.Stdout),
+		Handler:           NewServerWith(store, os.Stdout, Options{EdgeSocket: os.Getenv("STANDIN_EDGE_SOCKET")}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
@@ -49,6 +49,9 @@ func main() {
 	go func() { errc <- srv.ListenAndServe() }()
 	fmt.Printf("photo-app-standin (Immich API v%d.%d.%d) listening on %s, media at %s\n",
 		versionMajor, versionMinor, versionPatch, srv.Addr, mediaRoot)
+	if sock := os.Getenv("STANDIN_EDGE_SOCKET"); sock != "" {
+		fmt.Printf("photo-app-standin: outgoing HTTP requests go through the edge socket %s\n", sock)
+	}
 
 	select {
 	case err := <-errc:

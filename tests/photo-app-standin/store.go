@@ -44,6 +44,7 @@ type User struct {
 	UpdatedAt            time.Time  `json:"updatedAt"`
 	ProfileChangedAt     time.Time  `json:"profileChangedAt"`
 	DeletedAt            *time.Time `json:"deletedAt"`
+	OAuthID              string     `json:"oauthId"` // the provider's sub, "" when not linked
 }
 
 // Session is a login (an access token); only the token's sha256 is kept.
@@ -53,6 +54,7 @@ type Session struct {
 	TokenHash  string    `json:"tokenHash"`
 	DeviceType string    `json:"deviceType"`
 	DeviceOS   string    `json:"deviceOS"`
+	OAuthSid   string    `json:"oauthSid,omitempty"` // sid of the ID token that created it
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
 }
@@ -90,7 +92,7 @@ type Asset struct {
 	DeletedAt        *time.Time `json:"deletedAt"` // set while in the trash
 }
 
-// Config is the small part of Immich's system config the stand-in honours.
+// Config is the part of Immich's system config the stand-in honours.
 type Config struct {
 	UserDeleteDelayDays     int    `json:"userDeleteDelay"`
 	TrashEnabled            bool   `json:"trashEnabled"`
@@ -98,10 +100,46 @@ type Config struct {
 	StorageTemplateEnabled  bool   `json:"storageTemplateEnabled"`
 	StorageTemplate         string `json:"storageTemplate"`
 	HashVerificationEnabled bool   `json:"hashVerificationEnabled"`
+
+	OAuth                OAuthConfig `json:"oauth"`
+	PasswordLoginEnabled bool        `json:"passwordLoginEnabled"`
+	ExternalDomain       string      `json:"externalDomain"`
+	LoginPageMessage     string      `json:"loginPageMessage"`
+	PublicUsers          bool        `json:"publicUsers"`
+}
+
+// OAuthConfig is Immich's AdminConfigOAuthDto, field for field. The client
+// secret is kept as Immich keeps it (in its system config, readable by an
+// admin through GET /api/system-config): it has to be sent to the provider.
+type OAuthConfig struct {
+	AccountManagementURL    string   `json:"accountManagementUrl"`
+	AllowInsecureRequests   bool     `json:"allowInsecureRequests"`
+	AutoLaunch              bool     `json:"autoLaunch"`
+	AutoRegister            bool     `json:"autoRegister"`
+	ButtonText              string   `json:"buttonText"`
+	ClientID                string   `json:"clientId"`
+	ClientSecret            string   `json:"clientSecret"`
+	DefaultStorageQuota     *float64 `json:"defaultStorageQuota"` // GiB; null = unlimited
+	Enabled                 bool     `json:"enabled"`
+	EndSessionEndpoint      string   `json:"endSessionEndpoint"`
+	IssuerURL               string   `json:"issuerUrl"`
+	MobileOverrideEnabled   bool     `json:"mobileOverrideEnabled"`
+	MobileRedirectURI       string   `json:"mobileRedirectUri"`
+	ProfileSigningAlgorithm string   `json:"profileSigningAlgorithm"`
+	Prompt                  string   `json:"prompt"`
+	RoleClaim               string   `json:"roleClaim"`
+	Scope                   string   `json:"scope"`
+	SigningAlgorithm        string   `json:"signingAlgorithm"`
+	StorageLabelClaim       string   `json:"storageLabelClaim"`
+	StorageQuotaClaim       string   `json:"storageQuotaClaim"`
+	Timeout                 int      `json:"timeout"` // milliseconds
+	TokenEndpointAuthMethod string   `json:"tokenEndpointAuthMethod"`
 }
 
 const defaultStorageTemplate = "{{y}}/{{y}}-{{MM}}-{{dd}}/{{filename}}"
 
+// defaultConfig is Immich's defaults for the sections kept here, except the
+// storage template, which is on (see README).
 func defaultConfig() Config {
 	return Config{
 		UserDeleteDelayDays:     7,
@@ -110,6 +148,20 @@ func defaultConfig() Config {
 		StorageTemplateEnabled:  true,
 		StorageTemplate:         defaultStorageTemplate,
 		HashVerificationEnabled: true,
+		OAuth: OAuthConfig{
+			AutoRegister:            true,
+			ButtonText:              "Login with OAuth",
+			ProfileSigningAlgorithm: "none",
+			RoleClaim:               "immich_role",
+			Scope:                   "openid email profile",
+			SigningAlgorithm:        "RS256",
+			StorageLabelClaim:       "preferred_username",
+			StorageQuotaClaim:       "immich_quota",
+			Timeout:                 30000,
+			TokenEndpointAuthMethod: "client_secret_post",
+		},
+		PasswordLoginEnabled: true,
+		PublicUsers:          true,
 	}
 }
 
@@ -212,6 +264,17 @@ func (st *State) userByID(id string) *User {
 func (st *State) userByEmail(email string) *User {
 	for _, u := range st.Users {
 		if strings.EqualFold(u.Email, email) {
+			return u
+		}
+	}
+	return nil
+}
+
+// userByOAuthID finds a user linked to the provider's sub (deleted users
+// excluded, as in Immich's getByOAuthId).
+func (st *State) userByOAuthID(sub string) *User {
+	for _, u := range st.Users {
+		if sub != "" && u.OAuthID == sub && u.DeletedAt == nil {
 			return u
 		}
 	}

@@ -57,7 +57,8 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
       return codes;
     },
   };
-  start('apps/provisioner/src/worker.ts', {});
+  // The worker's instance routes send <host>/photoplane* to this portal.
+  start('apps/provisioner/src/worker.ts', { PORTAL_UPSTREAM: `127.0.0.1:${port}` });
   start('apps/portal/src/server.ts', { PORT: String(port), HOST: '127.0.0.1' });
   const deadline = Date.now() + 60_000;
   for (;;) {

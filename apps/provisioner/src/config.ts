@@ -1,4 +1,6 @@
 // The worker's configuration: the one place it reads the environment. Invalid values stop it at start-up.
+import path from 'node:path';
+import { instanceUrlTemplateProblem } from './instance-url.ts';
 import { STACK_PROFILES, type ProfileImages, type StackProfileName } from './stack-profiles.ts';
 
 export interface ProvisionerConfig {
@@ -19,6 +21,18 @@ export interface ProvisionerConfig {
   caddyAdminUrl: string;
   caddyServerId: string;
   domain: string;
+  /** `PHOTOPLANE_INSTANCE_URL`: an instance's origin with `{subdomain}` in it (see instance-url.ts). */
+  instanceUrlTemplate: string;
+  /**
+   * `host:port` of the portal as Caddy dials it: every instance route sends `<host>/photoplane*` there (the member
+   * sign-in pages and the OpenID provider). Required by the activities that write routes; undefined otherwise.
+   */
+  portalUpstream: string | undefined;
+  /**
+   * Local stack only: the edge's unix socket. Its folder is bind-mounted read-only into every photo-app container,
+   * which dials it instead of resolving instance hosts (no DNS for *.localhost inside containers).
+   */
+  edgeSocket: string | undefined;
   /** How often the reconcile schedule compares this host's instances with Docker (SPEC V4). */
   reconcileEveryMinutes: number;
   /** How often every instance's usage is copied from its photo app (SPEC M4, M8). */
@@ -67,6 +81,18 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const domain = (env.PHOTOPLANE_DOMAIN?.trim() || 'photos.localhost').toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(domain))
     problems.push('PHOTOPLANE_DOMAIN must be a domain name such as photos.example.com');
+  const instanceUrlTemplate = env.PHOTOPLANE_INSTANCE_URL?.trim() || `https://{subdomain}.${domain}`;
+  const templateProblem = instanceUrlTemplateProblem(instanceUrlTemplate);
+  if (templateProblem) problems.push(`PHOTOPLANE_INSTANCE_URL ${templateProblem} (e.g. https://{subdomain}.${domain})`);
+  const portalUpstream = env.PORTAL_UPSTREAM?.trim().toLowerCase() || undefined;
+  if (
+    portalUpstream !== undefined &&
+    !/^[a-zA-Z0-9.-]+:[0-9]{1,5}$|^\[[0-9a-fA-F:.]+\]:[0-9]{1,5}$/.test(portalUpstream)
+  )
+    problems.push('PORTAL_UPSTREAM must be host:port (where Caddy reaches the portal, e.g. 127.0.0.1:3000)');
+  const edgeSocket = env.PHOTOPLANE_EDGE_SOCKET?.trim() || undefined;
+  if (edgeSocket !== undefined && !path.isAbsolute(edgeSocket))
+    problems.push('PHOTOPLANE_EDGE_SOCKET must be an absolute path');
   const reconcileEveryMinutes = Number(env.PHOTOPLANE_RECONCILE_EVERY_MINUTES?.trim() || '5');
   if (!Number.isInteger(reconcileEveryMinutes) || reconcileEveryMinutes < 1 || reconcileEveryMinutes > 1440)
     problems.push('PHOTOPLANE_RECONCILE_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
@@ -99,6 +125,9 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     caddyAdminUrl,
     caddyServerId: env.CADDY_SERVER_ID?.trim() || 'photoplane',
     domain,
+    instanceUrlTemplate,
+    portalUpstream,
+    edgeSocket,
     resourceLabels,
     reconcileEveryMinutes,
     usageSyncEveryMinutes,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createSecrets } from './secrets.ts';
+import { createHmac } from 'node:crypto';
+import { createSecrets, oidcClientSecretKey } from './secrets.ts';
 
 const secrets = createSecrets('k'.repeat(40));
 
@@ -23,4 +24,18 @@ test('encrypted secrets round-trip, do not contain the plaintext, and refuse tam
 
 test('a short master key is refused', () => {
   assert.throws(() => createSecrets('short'), /at least 32/);
+});
+
+test('the OpenID client secret follows the contract, so the portal computes it from the derived key alone', () => {
+  const master = 'k'.repeat(40);
+  const instanceId = '3f2c9a1e-7b7d-4a2e-9d3c-0c1f5b6a7e88';
+  // The contract, written out independently: key = HMAC(master, label), secret = HMAC(key, instance id), base64url.
+  const key = createHmac('sha256', master).update('photoplane/oidc-client-secret/v1').digest();
+  assert.deepEqual(oidcClientSecretKey(master), key);
+  const portalSide = createHmac('sha256', Buffer.from(key.toString('base64url'), 'base64url'))
+    .update(instanceId)
+    .digest('base64url');
+  assert.equal(secrets.oidcClientSecret(instanceId), portalSide);
+  assert.notEqual(secrets.oidcClientSecret(instanceId), secrets.oidcClientSecret('another'));
+  assert.notEqual(secrets.oidcClientSecret(instanceId), secrets.databasePassword(instanceId));
 });

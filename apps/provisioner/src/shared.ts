@@ -49,7 +49,16 @@ export interface ProvisionInstanceInput {
 }
 
 /** The saga's steps, in order; `progress` queries and the instance's provisioningStep name them (SPEC V2). */
-export const provisionSteps = ['start', 'place', 'containers', 'owner', 'route', 'activate', 'notify'] as const;
+export const provisionSteps = [
+  'start',
+  'place',
+  'containers',
+  'owner',
+  'configure',
+  'route',
+  'activate',
+  'notify',
+] as const;
 export type ProvisionStep = (typeof provisionSteps)[number];
 
 export interface ProvisionProgress {
@@ -136,17 +145,24 @@ export interface ReconcileInstancesInput {
   hostName?: string;
 }
 
-export type ReconcileSubject = 'db' | 'cache' | 'app' | 'route';
+/** `photo-app-config`: the app's settings the control plane relies on (OAuth, password login, …; SPEC I1). */
+export type ReconcileSubject = 'db' | 'cache' | 'app' | 'route' | 'photo-app-config';
 export type ReconcileProblem =
-  'missing' | 'stopped' | 'drifted' | 'running-while-suspended' | 'route-stale' | 'routed-while-suspended';
-export type ReconcileAction = 'recreated' | 'started' | 'stopped' | 'routed' | 'unrouted';
+  | 'missing'
+  | 'stopped'
+  | 'drifted'
+  | 'running-while-suspended'
+  | 'route-stale'
+  | 'routed-while-suspended'
+  | 'config-drifted';
+export type ReconcileAction = 'recreated' | 'started' | 'stopped' | 'routed' | 'unrouted' | 'reasserted';
 
 export interface ReconcileRepair {
   instanceId: string;
   subject: ReconcileSubject;
   problem: ReconcileProblem;
   action: ReconcileAction;
-  /** For drift: which field differed and how. */
+  /** For drift: which field differed and how (for the photo app's config: which fields, never their values). */
   detail?: string;
 }
 
@@ -298,10 +314,20 @@ export interface PurgeDueMembersResult {
   failed: (DueMember & { error: string })[];
 }
 
-export interface UsageSyncReport {
-  instances: number;
+/** One instance's usage sync: usage copied, limits pushed, and what was put right (each audited). */
+export interface InstanceUsageSync {
   membersUpdated: number;
   limitsPushed: number;
+  /** Quotas found changed in the photo app's admin screens and written back to the effective limit. */
+  quotasReasserted: number;
+  /** Photo-app users that are a member's own (same e-mail), linked to that member. */
+  usersAdopted: number;
+  /** Photo-app users that are no member, soft-deleted. */
+  usersRefused: number;
+}
+
+export interface UsageSyncReport extends InstanceUsageSync {
+  instances: number;
   failed: { instanceId: string; error: string }[];
 }
 
@@ -327,6 +353,34 @@ export interface RefreshInstanceQuotasResult {
   /** `skipped`: the instance's photo app is not running (it gets the limits at resume or the next usage sync). */
   outcome: 'refreshed' | 'skipped' | 'failed';
   limitsPushed: number;
+  passes: number;
+  error?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The photo app's settings that follow the instance's (SPEC I1, M7): started by the portal with signalWithStart
+// after an instance setting the photo app mirrors (the deletion delay) is committed.
+
+export const photoAppConfigWorkflowName = 'applyPhotoAppConfigWorkflow';
+
+/** One run per instance at a time; a change while it runs is signalled to it and causes one more pass. */
+export function photoAppConfigWorkflowId(instanceId: string): string {
+  return `instance-photo-app-config-${instanceId}`;
+}
+
+/** "An instance setting the photo app mirrors changed"; the row is read afresh. */
+export const PHOTO_APP_CONFIG_CHANGED_SIGNAL = 'photoAppConfigChanged';
+
+export interface ApplyPhotoAppConfigInput {
+  instanceId: string;
+}
+
+export interface ApplyPhotoAppConfigResult {
+  instanceId: string;
+  /** `skipped`: the photo app is not running (resume keeps its settings; reconcile re-asserts them). */
+  outcome: 'applied' | 'skipped' | 'failed';
+  /** The fields written in the last pass (names only). */
+  changed: string[];
   passes: number;
   error?: string;
 }

@@ -7,7 +7,13 @@ import type { InstanceStackInput } from './docker/index.ts';
 export type StackProfileName = 'immich' | 'standin';
 export const STACK_PROFILES: readonly StackProfileName[] = ['immich', 'standin'];
 
-export type StackProfile = Omit<InstanceStackInput, 'instanceId' | 'subscriptionId' | 'database' | 'extraLabels'>;
+export type StackProfile = Omit<
+  InstanceStackInput,
+  'instanceId' | 'subscriptionId' | 'database' | 'extraLabels' | 'edgeSocketPath'
+>;
+
+/** The Immich version @immich/sdk (the adapter's client) speaks; the production image is pinned to it. */
+export const IMMICH_VERSION = '3.2.2';
 
 export interface ProfileImages {
   app?: string | undefined;
@@ -20,7 +26,8 @@ const MiB = 1024 * 1024;
 function immich(images: ProfileImages): StackProfile {
   return {
     images: {
-      app: images.app ?? 'ghcr.io/immich-app/immich-server:release',
+      // Pinned, not `release`: the adapter speaks one API version, and an image that moves under it breaks it.
+      app: images.app ?? `ghcr.io/immich-app/immich-server:v${IMMICH_VERSION}`,
       db: images.db ?? 'ghcr.io/immich-app/postgres:14-vectorchord0.4.3-pgvectors0.2.0',
       cache: images.cache ?? 'docker.io/valkey/valkey:8-bookworm',
     },

@@ -90,7 +90,13 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       prisma,
       secrets,
       domain: config.domain,
-      edge: createCaddyEdge({ adminUrl: config.caddyAdminUrl, serverId: config.caddyServerId, domain: config.domain }),
+      instanceUrlTemplate: config.instanceUrlTemplate,
+      edge: createCaddyEdge({
+        adminUrl: config.caddyAdminUrl,
+        serverId: config.caddyServerId,
+        domain: config.domain,
+        portalUpstream: config.portalUpstream,
+      }),
       photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
       mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
     }),
@@ -99,6 +105,7 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       secrets,
       profile: stackProfile(config.stackProfile, config.images),
       extraLabels: config.resourceLabels,
+      ...(config.edgeSocket ? { edgeSocket: config.edgeSocket } : {}),
     }),
   };
 }

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import {
   buildInstanceStackSpec,
   containerSpecHash,
+  EDGE_SOCKET_DIR,
   InvalidInstanceIdError,
   InvalidStackInputError,
   LABELS,
@@ -159,5 +160,22 @@ describe('buildInstanceStackSpec', () => {
     ];
     for (const c of cases)
       assert.throws(() => buildInstanceStackSpec(input(c)), InvalidStackInputError, JSON.stringify(c));
+  });
+
+  test("the edge socket's folder is mounted read-only into the app only, and the app is told where the socket is", () => {
+    const without = buildInstanceStackSpec(input());
+    assert.ok(!without.containers.app.Env?.some((e) => e.startsWith('STANDIN_EDGE_SOCKET=')), 'production: unset');
+    const spec = buildInstanceStackSpec(input({ edgeSocketPath: '/srv/stack/caddy/edge-socket/edge.sock' }));
+    assert.deepEqual(
+      spec.containers.app.HostConfig?.Mounts?.find((m) => m.Target === EDGE_SOCKET_DIR),
+      { Type: 'bind', Source: '/srv/stack/caddy/edge-socket', Target: '/run/photoplane-edge', ReadOnly: true },
+    );
+    assert.ok(spec.containers.app.Env?.includes('STANDIN_EDGE_SOCKET=/run/photoplane-edge/edge.sock'));
+    for (const role of ['db', 'cache'] as const)
+      assert.ok(!spec.containers[role].HostConfig?.Mounts?.some((m) => m.Type === 'bind'), `${role} gets no socket`);
+    // A container made before the socket was handed out differs from the spec: reconcile recreates it.
+    assert.notEqual(spec.containers.app.Labels[LABELS.specHash], without.containers.app.Labels[LABELS.specHash]);
+    for (const bad of ['edge.sock', '/edge.sock', '/a/../b/edge.sock', '/a/b/'])
+      assert.throws(() => buildInstanceStackSpec(input({ edgeSocketPath: bad })), InvalidStackInputError, bad);
   });
 });

@@ -1,5 +1,5 @@
-// The edge/ layer against a real Caddy started for this file, with two small HTTP servers in this process
-// playing two instances. Requests go to Caddy's HTTP port with the Host header a browser would send.
+// The edge/ layer against a real Caddy started for this file, with small HTTP servers in this process playing two
+// instances and the portal. Requests go to Caddy's HTTP port with the Host header a browser would send.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,23 +17,25 @@ const SERVER_ID = 'photoplane';
 let caddy: Caddy;
 let edge: CaddyEdge;
 let dataDir: string;
-const upstreams: { a: string; b: string } = { a: '', b: '' };
+const upstreams: { a: string; b: string; portal: string } = { a: '', b: '', portal: '' };
 const servers: http.Server[] = [];
 let seq = 0;
 
 /** Answers with its name and the Host it was asked for, so a test can tell who answered and for whom. */
 async function startUpstream(name: string): Promise<string> {
-  const server = http.createServer((req, res) => res.end(`${name} ${req.headers.host ?? ''}`));
+  const server = http.createServer((req, res) =>
+    res.end(req.url === '/' ? `${name} ${req.headers.host ?? ''}` : `${name} ${req.headers.host ?? ''} ${req.url}`),
+  );
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** fetch may not set Host, so node:http; no agent, so no kept-alive connection outlives a config change. */
-async function getThroughCaddy(host: string): Promise<{ status: number; body: string }> {
+async function getThroughCaddy(host: string, path = '/'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: caddy.httpPort, path: '/', headers: { host }, agent: false },
+      { host: '127.0.0.1', port: caddy.httpPort, path, headers: { host }, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -60,9 +62,15 @@ before(async () => {
     logDir: dataDir,
     dataDir,
   });
-  edge = createCaddyEdge({ adminUrl: caddy.adminUrl, serverId: SERVER_ID, domain: DOMAIN });
   upstreams.a = await startUpstream('upstream-a');
   upstreams.b = await startUpstream('upstream-b');
+  upstreams.portal = await startUpstream('portal');
+  edge = createCaddyEdge({
+    adminUrl: caddy.adminUrl,
+    serverId: SERVER_ID,
+    domain: DOMAIN,
+    portalUpstream: upstreams.portal,
+  });
 });
 
 after(async () => {
@@ -78,6 +86,59 @@ test('a routed subdomain answers through Caddy at <sub>.<domain> and reaches its
   assert.equal(res.status, 200);
   // The instance sees the customer's host, which it needs to build its own links.
   assert.equal(res.body, `upstream-a ${i.host}`);
+});
+
+test("the instance's /photoplane prefix reaches the portal, with the instance's host; everything else the app", async () => {
+  const i = newInstance();
+  await edge.routeInstance({ ...i, upstream: upstreams.a });
+  for (const path of ['/photoplane', '/photoplane/', '/photoplane/x', '/photoplane/.well-known/openid-configuration']) {
+    assert.equal((await getThroughCaddy(i.host, path)).body, `portal ${i.host} ${path}`, path);
+  }
+  for (const path of ['/api/server/ping', '/photoplanes', '/x/photoplane', '/auth/login']) {
+    assert.equal((await getThroughCaddy(i.host, path)).body, `upstream-a ${i.host} ${path}`, path);
+  }
+});
+
+test('a route written before the prefix existed is brought up to date in place', async () => {
+  const i = newInstance();
+  // The old shape: the whole host to the app.
+  const admin = `${caddy.adminUrl}/config/apps/http/servers/${SERVER_ID}/routes/...`;
+  const old = {
+    '@id': `pp-route-${i.instanceId}`,
+    match: [{ host: [i.host] }],
+    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: upstreams.a }] }],
+    terminal: true,
+  };
+  const res = await fetch(admin, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: caddy.adminUrl },
+    body: JSON.stringify([old]),
+  });
+  assert.equal(res.status, 200, await res.text());
+  assert.equal((await getThroughCaddy(i.host, '/photoplane/x')).body, `upstream-a ${i.host} /photoplane/x`);
+  const listed = (await edge.listRoutes()).find((r) => r.instanceId === i.instanceId);
+  assert.deepEqual(listed, {
+    instanceId: i.instanceId,
+    host: i.host,
+    upstream: upstreams.a,
+    portalUpstream: undefined,
+  });
+
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'updated');
+  assert.equal((await getThroughCaddy(i.host, '/photoplane/x')).body, `portal ${i.host} /photoplane/x`);
+  assert.equal((await edge.listRoutes()).filter((r) => r.instanceId === i.instanceId).length, 1);
+});
+
+test('without a portal upstream no route is written', async () => {
+  const noPortal = createCaddyEdge({ adminUrl: caddy.adminUrl, serverId: SERVER_ID, domain: DOMAIN });
+  const i = newInstance();
+  await assert.rejects(noPortal.routeInstance({ ...i, upstream: upstreams.a }), (e: unknown) => {
+    assert.ok(e instanceof InvalidRouteError);
+    assert.match(e.message, /PORTAL_UPSTREAM/);
+    return true;
+  });
+  assert.ok(!(await edge.listRoutes()).some((r) => r.instanceId === i.instanceId));
+  assert.equal(await noPortal.unrouteInstance(i.instanceId), 'absent', 'unrouting needs no portal');
 });
 
 test('two subdomains reach two different upstreams', async () => {
@@ -102,7 +163,9 @@ test('routing the same instance twice leaves exactly one route', async () => {
   assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'created');
   assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'unchanged');
   const mine = (await edge.listRoutes()).filter((r) => r.instanceId === i.instanceId);
-  assert.deepEqual(mine, [{ instanceId: i.instanceId, host: i.host, upstream: upstreams.a }]);
+  assert.deepEqual(mine, [
+    { instanceId: i.instanceId, host: i.host, upstream: upstreams.a, portalUpstream: upstreams.portal },
+  ]);
 });
 
 test('re-routing an instance to a new upstream switches its traffic', async () => {
@@ -124,7 +187,12 @@ test('unrouting removes the route and unrouting again is a no-op', async () => {
 });
 
 test("an error from Caddy's admin API carries Caddy's message", async () => {
-  const wrongServer = createCaddyEdge({ adminUrl: caddy.adminUrl, serverId: 'no-such-server', domain: DOMAIN });
+  const wrongServer = createCaddyEdge({
+    adminUrl: caddy.adminUrl,
+    serverId: 'no-such-server',
+    domain: DOMAIN,
+    portalUpstream: upstreams.portal,
+  });
   await assert.rejects(wrongServer.routeInstance({ ...newInstance(), upstream: upstreams.a }), (e: unknown) => {
     assert.ok(e instanceof CaddyAdminError);
     assert.ok(e.status !== undefined && e.status >= 400);
@@ -154,4 +222,30 @@ test('an unreachable Caddy is an error, never an absent route', async () => {
     assert.equal(e.status, undefined);
     return true;
   });
+});
+
+test("Caddy's unix socket (the photo apps' way to the edge on the local stack) routes by host like its port", async () => {
+  const i = newInstance();
+  await edge.routeInstance({ ...i, upstream: upstreams.a });
+  const viaSocket = (path: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { socketPath: caddy.edgeSocket, path, headers: { host: `${i.host}:8080` }, agent: false },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  assert.equal(
+    await viaSocket('/photoplane/.well-known/openid-configuration'),
+    `portal ${i.host}:8080 /photoplane/.well-known/openid-configuration`,
+  );
+  assert.equal(await viaSocket('/api/server/ping'), `upstream-a ${i.host}:8080 /api/server/ping`);
+  // Alone in its folder: that folder is what gets mounted into every photo-app container.
+  assert.deepEqual(fs.readdirSync(path.dirname(caddy.edgeSocket)), [path.basename(caddy.edgeSocket)]);
 });

@@ -1,7 +1,10 @@
 // The set-up the provisioning, lifecycle and reconcile tests share: a database of their own,
 // a registered Docker host, a general worker and a host worker in-process against the real Temporal server,
 // Docker Engine, Caddy and PostgreSQL. Instances are provisioned with the real saga before each test acts on them.
+// A small HTTP server in this process plays the portal behind the edge (PORTAL_UPSTREAM): it records what reaches it
+// and answers OpenID discovery for the instance host it is asked at, as the portal's provider does.
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
@@ -16,7 +19,8 @@ import {
 } from '../src/activities/index.ts';
 import { createPendingInstance } from './fixtures/instances.ts';
 import { dockerClient, removeInstanceStack } from '../src/docker/index.ts';
-import { createCaddyEdge } from '../src/edge/index.ts';
+import { createCaddyEdge, type CaddyEdge } from '../src/edge/index.ts';
+import { instanceOrigin } from '../src/instance-url.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
 import { createImmichPhotoApp } from '../src/photo-app/index.ts';
 import { createSmtpMailer } from '../src/mail.ts';
@@ -36,11 +40,50 @@ export const stack = testStack();
 export const docker = dockerClient(stack.dockerHost);
 export const secrets = createSecrets(randomBytes(32).toString('base64url'));
 const mailer = createSmtpMailer(stack.smtp.url, 'Photoplane <noreply@photos.test>');
-export const edge = createCaddyEdge({
-  adminUrl: stack.caddy.adminUrl,
-  serverId: stack.caddy.serverId,
-  domain: stack.domain,
-});
+export let edge: CaddyEdge;
+
+/** A request that reached the portal's stand-in through the edge. */
+export interface PortalRequest {
+  method: string;
+  host: string;
+  url: string;
+}
+/** Every request the portal's stand-in received, oldest first. */
+export const portalRequests: PortalRequest[] = [];
+let portalServer: http.Server | undefined;
+export let portalUpstream: string;
+
+async function startPortalStandin(): Promise<string> {
+  portalServer = http.createServer((req, res) => {
+    const host = req.headers.host ?? '';
+    portalRequests.push({ method: req.method ?? '', host, url: req.url ?? '' });
+    if (req.url === '/photoplane/.well-known/openid-configuration') {
+      const issuer = `http://${host}/photoplane`;
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          issuer,
+          authorization_endpoint: `${issuer}/auth`,
+          token_endpoint: `${issuer}/token`,
+          jwks_uri: `${issuer}/jwks`,
+          response_types_supported: ['code'],
+          subject_types_supported: ['public'],
+          id_token_signing_alg_values_supported: ['RS256'],
+          code_challenge_methods_supported: ['S256'],
+        }),
+      );
+      return;
+    }
+    res.end(`portal ${host} ${req.url ?? ''}`);
+  });
+  await new Promise<void>((resolve) => portalServer!.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(portalServer.address() as AddressInfo).port}`;
+}
+
+/** The instance's origin under the stack's PHOTOPLANE_INSTANCE_URL, e.g. http://sub.photos.localhost:8080. */
+export function originOf(subdomain: string): string {
+  return instanceOrigin(stack.instanceUrl, subdomain);
+}
 export const photoApp = (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) =>
   createImmichPhotoApp({ baseUrl, ...credentials });
 export const hostName = `h${stack.runId}${randomBytes(2).toString('hex')}`;
@@ -54,6 +97,13 @@ let clientConnection: Connection;
 export let client: Client;
 
 export async function setUp(): Promise<void> {
+  portalUpstream = await startPortalStandin();
+  edge = createCaddyEdge({
+    adminUrl: stack.caddy.adminUrl,
+    serverId: stack.caddy.serverId,
+    domain: stack.domain,
+    portalUpstream,
+  });
   db = await createTestDatabase();
   prisma = createPrismaClient(db.url);
   await prisma.dockerHost.create({
@@ -73,11 +123,21 @@ export async function tearDown(): Promise<void> {
   await workerConnection?.close();
   await prisma?.$disconnect();
   await db?.drop();
+  if (portalServer) await new Promise((resolve) => portalServer!.close(resolve));
 }
 
 /** The real control-queue activities over this file's database, edge, SMTP catcher and secrets. */
 export function controlActivities(): Activities {
-  return createActivities({ docker, prisma, secrets, edge, photoApp, mailer, domain: stack.domain });
+  return createActivities({
+    docker,
+    prisma,
+    secrets,
+    edge,
+    photoApp,
+    mailer,
+    domain: stack.domain,
+    instanceUrlTemplate: stack.instanceUrl,
+  });
 }
 
 /**
@@ -100,6 +160,7 @@ export async function withWorkers<T>(
       cache: stack.images.busybox,
     }),
     extraLabels: testLabels(stack.runId),
+    edgeSocket: stack.edgeSocket,
     // The stand-in is healthy within seconds; a broken image must not hold an upgrade test for minutes.
     healthTimeoutMs: 30_000,
   });
@@ -163,7 +224,9 @@ export async function provisionedInstance() {
 /** GET through Caddy's HTTP port with the instance's Host header (fetch may not set Host). */
 export function getThroughEdge(host: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: stack.caddy.httpPort, path, headers: { host } }, (res) => {
+    // No agent: a kept-alive connection would not outlive Caddy's next config change.
+    const opts = { host: '127.0.0.1', port: stack.caddy.httpPort, path, headers: { host }, agent: false };
+    const req = http.get(opts, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -179,12 +242,16 @@ export async function answersThroughEdge(host: string): Promise<boolean> {
   return res.status === 200 && res.body.includes('pong');
 }
 
-/** The e-mails of the photo app's users, asked with the control plane's stored key at the stored port. */
-export async function appUserEmails(instanceId: string): Promise<string[]> {
+/** The control plane's admin client of the instance's photo app: its stored key at its stored port. */
+export async function adminApp(instanceId: string) {
   const row = await prisma.instance.findUniqueOrThrow({ where: { id: instanceId } });
   if (!row.photoAppApiKeyCipher || !row.appHostPort) throw new Error('the instance has no key or port recorded');
-  const admin = photoApp(`http://127.0.0.1:${row.appHostPort}`, { apiKey: secrets.decrypt(row.photoAppApiKeyCipher) });
-  return (await admin.listUsers()).map((u) => u.email);
+  return photoApp(`http://127.0.0.1:${row.appHostPort}`, { apiKey: secrets.decrypt(row.photoAppApiKeyCipher) });
+}
+
+/** The e-mails of the photo app's users, asked with the control plane's stored key at the stored port. */
+export async function appUserEmails(instanceId: string): Promise<string[]> {
+  return (await (await adminApp(instanceId)).listUsers()).map((u) => u.email);
 }
 
 /** The route Caddy holds for the instance, if any. */

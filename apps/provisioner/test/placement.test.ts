@@ -34,7 +34,13 @@ const hosts = [
   { name: `b${stack.runId}`, docker: dockerClient(stack.secondDockerHost), endpoint: stack.secondDockerHost },
 ];
 const secrets = createSecrets(randomBytes(32).toString('base64url'));
-const edge = createCaddyEdge({ adminUrl: stack.caddy.adminUrl, serverId: stack.caddy.serverId, domain: stack.domain });
+// No portal runs in this file: the routes' /photoplane prefix points at a port nothing listens on.
+const edge = createCaddyEdge({
+  adminUrl: stack.caddy.adminUrl,
+  serverId: stack.caddy.serverId,
+  domain: stack.domain,
+  portalUpstream: '127.0.0.1:9',
+});
 const taskQueue = `test-placement-${randomBytes(4).toString('hex')}`;
 const profile = stackProfile('standin', {
   app: stack.images.photoAppStandin,

@@ -17,8 +17,10 @@ import {
   edge,
   getThroughEdge,
   hostName,
+  originOf,
   pendingInstance,
   photoApp,
+  portalRequests,
   prisma,
   provision,
   secrets,
@@ -38,11 +40,21 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
     const progress = await client.workflow
       .getHandle(provisionInstanceWorkflowId(instance.id))
       .query<ProvisionProgress>(PROGRESS_QUERY);
-    assert.deepEqual(progress.completed, ['start', 'place', 'containers', 'owner', 'route', 'activate', 'notify']);
+    assert.deepEqual(progress.completed, [
+      'start',
+      'place',
+      'containers',
+      'owner',
+      'configure',
+      'route',
+      'activate',
+      'notify',
+    ]);
     return r;
   });
   assert.equal(result.hostName, hostName);
-  assert.equal(result.url, `https://${instance.subdomain}.${stack.domain}`);
+  const origin = originOf(instance.subdomain);
+  assert.equal(result.url, origin);
 
   const row = await prisma.instance.findUniqueOrThrow({ where: { id: instance.id }, include: { dockerHost: true } });
   assert.equal(row.state, 'active');
@@ -65,14 +77,15 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
   assert.equal(viaEdge.status, 200);
   assert.deepEqual(JSON.parse(viaEdge.body), { res: 'pong' });
 
-  // The control plane's key was kept encrypted and works; the owner is the app's admin and must change the password.
+  // The control plane's key was kept encrypted and works; the owner is the app's admin, with no password to change
+  // (they sign in through Photoplane).
   assert.ok(row.photoAppApiKeyCipher);
   const admin = photoApp(`http://127.0.0.1:${row.appHostPort}`, { apiKey: secrets.decrypt(row.photoAppApiKeyCipher) });
   const users = await admin.listUsers();
   assert.equal(users.length, 1);
   assert.equal(users[0]?.email, input.owner.email);
   assert.equal(users[0]?.isAdmin, true);
-  assert.equal(users[0]?.shouldChangePassword, true);
+  assert.equal(users[0]?.shouldChangePassword, false);
   // The owner is the instance's first member (M1), unlimited, so the photo app holds them to the whole plan.
   const plan = await prisma.plan.findFirstOrThrow({ where: { subscriptions: { some: { instance: { id: row.id } } } } });
   assert.equal(users[0]?.quotaBytes, plan.storageBytes);
@@ -82,15 +95,106 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
     ['owner', 'active', null, users[0]?.id],
   );
 
-  // The owner was told, by e-mail through real SMTP, where the library is and the first password, which works.
+  // The photo app trusts Photoplane as its OpenID provider at the instance's own address, with password login off,
+  // the storage template on, the instance's deletion delay and its external domain (SPEC I1).
+  const config = await admin.getConfig();
+  assert.deepEqual(
+    {
+      enabled: config.oauth?.enabled,
+      issuerUrl: config.oauth?.issuerUrl,
+      clientId: config.oauth?.clientId,
+      autoRegister: config.oauth?.autoRegister,
+      autoLaunch: config.oauth?.autoLaunch,
+      storageQuotaClaim: config.oauth?.storageQuotaClaim,
+      storageLabelClaim: config.oauth?.storageLabelClaim,
+      roleClaim: config.oauth?.roleClaim,
+      defaultStorageQuota: config.oauth?.defaultStorageQuota,
+      tokenEndpointAuthMethod: config.oauth?.tokenEndpointAuthMethod,
+      allowInsecureRequests: config.oauth?.allowInsecureRequests,
+      passwordLogin: config.passwordLogin?.enabled,
+      storageTemplate: config.storageTemplate?.enabled,
+      deleteDelay: config.user?.deleteDelay,
+      externalDomain: config.server?.externalDomain,
+    },
+    {
+      enabled: true,
+      issuerUrl: `${origin}/photoplane`,
+      clientId: instance.id,
+      autoRegister: true,
+      autoLaunch: true,
+      storageQuotaClaim: 'immich_quota',
+      storageLabelClaim: 'immich_storage_label',
+      roleClaim: 'immich_role',
+      defaultStorageQuota: 0,
+      tokenEndpointAuthMethod: 'client_secret_post',
+      allowInsecureRequests: origin.startsWith('http:'),
+      passwordLogin: false,
+      storageTemplate: true,
+      deleteDelay: row.deletionDelayDays,
+      externalDomain: origin,
+    },
+  );
+  assert.equal(config.oauth?.clientSecret, secrets.oidcClientSecret(instance.id), "the contract's derived secret");
+  const appUrl = `http://127.0.0.1:${row.appHostPort}`;
+  await assert.rejects(
+    photoApp(appUrl).login({ email: input.owner.email, password: secrets.ownerInitialPassword(instance.id) }),
+    { name: 'PhotoAppError', status: 401 },
+    'password login is off, even with the password the control plane used once',
+  );
+
+  // The owner was told, by e-mail through real SMTP, where the library is and to sign in with their Photoplane
+  // account; no password travels by mail any more.
   assert.equal(result.ownerNotified, true);
   const mail = await mailTo(input.owner.email);
   assert.match(mail.text, new RegExp(result.url.replaceAll('.', '\\.')));
-  const password = /first password: (\S+)/.exec(mail.text)?.[1];
-  assert.ok(password, 'the mail carries the first password');
-  const session = await photoApp(`http://127.0.0.1:${row.appHostPort}`).login({ email: input.owner.email, password });
-  assert.equal(session.shouldChangePassword, true, 'the first password must be changed at first sign-in');
+  assert.match(mail.text, /Photoplane account/);
+  assert.doesNotMatch(mail.text, /password: /i);
+  assert.ok(!mail.text.includes(secrets.ownerInitialPassword(instance.id)), 'the derived password is never mailed');
   assert.ok(row.ownerNotifiedAt, 'the mail is recorded, so a retry does not send it twice');
+});
+
+test("the edge sends the instance's /photoplane prefix to the portal and the rest to the photo app, whose outgoing sign-in requests reach the portal through the edge socket", async () => {
+  const { instance, input } = await pendingInstance(`e${stack.runId}`);
+  await withWorkers(() => provision(input));
+  const host = `${instance.subdomain}.${stack.domain}`;
+
+  for (const path of ['/photoplane', '/photoplane/', '/photoplane/account?x=1']) {
+    const res = await getThroughEdge(host, path);
+    assert.equal(res.body, `portal ${host} ${path}`, `${path} reaches the portal with the instance's host`);
+  }
+  for (const path of ['/api/server/ping', '/photoplanes', '/auth/login']) {
+    const res = await getThroughEdge(host, path);
+    assert.doesNotMatch(res.body, /^portal /, `${path} is the photo app's`);
+  }
+  assert.deepEqual(JSON.parse((await getThroughEdge(host, '/api/server/ping')).body), { res: 'pong' });
+
+  // The photo app starts an OpenID sign-in: it discovers its issuer (<origin>/photoplane) by dialling the edge's
+  // unix socket mounted into its container, and Caddy hands the request to the portal by host and prefix.
+  const row = await prisma.instance.findUniqueOrThrow({ where: { id: instance.id } });
+  const origin = originOf(instance.subdomain);
+  const seen = portalRequests.length;
+  const res = await fetch(`http://127.0.0.1:${row.appHostPort}/api/oauth/authorize`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirectUri: `${origin}/auth/login` }),
+  });
+  const body = (await res.json()) as { url?: string };
+  assert.equal(res.status, 201, JSON.stringify(body));
+  const authorize = new URL(body.url ?? '');
+  assert.equal(`${authorize.origin}${authorize.pathname}`, `${origin}/photoplane/auth`);
+  assert.equal(authorize.searchParams.get('client_id'), instance.id);
+  assert.deepEqual(
+    portalRequests.slice(seen).map((r) => `${r.method} ${r.host} ${r.url}`),
+    [`GET ${new URL(origin).host} /photoplane/.well-known/openid-configuration`],
+  );
+  // The socket's folder is mounted read-only, and nothing but the socket is in it.
+  const appContainer = (await listManaged(docker, instance.id)).containers.find(
+    (c) => c.Labels['photoplane.role'] === 'app',
+  );
+  const app = await docker.getContainer(appContainer!.Id).inspect();
+  const mount = app.Mounts.find((m) => m.Destination === '/run/photoplane-edge');
+  assert.equal(mount?.RW, false);
+  assert.ok(app.Config.Env.includes('STANDIN_EDGE_SOCKET=/run/photoplane-edge/edge.sock'));
 });
 
 /** The message the stack's SMTP catcher received for `to` (waits briefly for delivery). */
@@ -118,7 +222,7 @@ function afterRealWork<A extends unknown[]>(name: string, real: (...args: A) => 
   };
 }
 
-for (const step of ['place', 'containers', 'owner', 'route', 'activate'] as const) {
+for (const step of ['place', 'containers', 'owner', 'configure', 'route', 'activate'] as const) {
   test(`a failure at step "${step}" fails the workflow, marks the instance failed and leaves no container, volume, network or route`, async () => {
     const { instance, input } = await pendingInstance(`p${stack.runId}`);
     const failHost = (real: HostActivities): Partial<HostActivities> =>
@@ -140,6 +244,12 @@ for (const step of ['place', 'containers', 'owner', 'route', 'activate'] as cons
           return {
             registerOwner: afterRealWork('registerOwner', (i: Parameters<Activities['registerOwner']>[0]) =>
               real.registerOwner(i),
+            ),
+          };
+        case 'configure':
+          return {
+            configurePhotoApp: afterRealWork('configurePhotoApp', (i: Parameters<Activities['configurePhotoApp']>[0]) =>
+              real.configurePhotoApp(i),
             ),
           };
         case 'route':

@@ -5,6 +5,10 @@ import { after, before, test } from 'node:test';
 import { listManaged } from '../src/docker/index.ts';
 import {
   instanceLifecycleWorkflowId,
+  photoAppConfigWorkflowId,
+  photoAppConfigWorkflowName,
+  type ApplyPhotoAppConfigInput,
+  type ApplyPhotoAppConfigResult,
   reconcileInstancesWorkflowId,
   workflowNames,
   type InstanceOperationInput,
@@ -15,6 +19,7 @@ import {
 import {
   answersThroughEdge,
   appUserEmails,
+  adminApp,
   docker,
   execute,
   hostName,
@@ -137,5 +142,89 @@ test('reconcile leaves healthy instances alone and reports nothing repaired', as
     const now = await containersByRole(instance.id);
     for (const role of ['db', 'cache', 'app']) assert.equal(now[role]?.Id, before[role]?.Id);
     assert.ok(await answersThroughEdge(instance.host));
+  });
+});
+
+test('reconcile puts back the photo-app settings the owner changed (password login, storage template, OAuth, delete delay, external domain) and audits it', async () => {
+  await withWorkers(async () => {
+    const instance = await provisionedInstance();
+    const admin = await adminApp(instance.id);
+    const good = await admin.getConfig();
+    // What an owner can do in the photo app's admin screens.
+    await admin.updateConfig({
+      ...good,
+      passwordLogin: { ...good.passwordLogin, enabled: true },
+      storageTemplate: { ...good.storageTemplate, enabled: false },
+      oauth: { ...good.oauth, autoRegister: false, issuerUrl: 'https://elsewhere.example.com' },
+      user: { ...good.user, deleteDelay: 30 },
+      server: { ...good.server, externalDomain: 'https://my-own.example.com' },
+    });
+    // And the instance's own delay changed in Photoplane meanwhile: the photo app must follow it.
+    await prisma.instance.update({ where: { id: instance.id }, data: { deletionDelayDays: 3 } });
+
+    const report = await reconcile();
+    assert.deepEqual(report.failed, []);
+    const repair = report.repaired.find((r) => r.instanceId === instance.id && r.subject === 'photo-app-config');
+    const fields = [
+      'oauth.issuerUrl',
+      'oauth.autoRegister',
+      'oauth.accountManagementUrl',
+      'passwordLogin.enabled',
+      'storageTemplate.enabled',
+      'user.deleteDelay',
+      'server.externalDomain',
+    ];
+    assert.equal(repair?.problem, 'config-drifted');
+    assert.equal(repair?.action, 'reasserted');
+    // accountManagementUrl did not change; the others did.
+    assert.deepEqual(
+      repair?.detail?.split(', '),
+      fields.filter((f) => f !== 'oauth.accountManagementUrl'),
+    );
+
+    const now = await admin.getConfig();
+    assert.equal(now.passwordLogin?.enabled, false);
+    assert.equal(now.storageTemplate?.enabled, true);
+    assert.equal(now.oauth?.autoRegister, true);
+    assert.equal(now.oauth?.issuerUrl, good.oauth?.issuerUrl);
+    assert.equal(now.user?.deleteDelay, 3);
+    assert.equal(now.server?.externalDomain, good.server?.externalDomain);
+    // What the owner set that the control plane does not rely on is theirs.
+    assert.deepEqual(now.trash, good.trash);
+
+    const audits = await prisma.auditEvent.findMany({
+      where: { instanceId: instance.id, action: 'photo_app.config_reasserted' },
+    });
+    assert.equal(audits.length, 1);
+    assert.equal(audits[0]?.actorType, 'system');
+    assert.deepEqual((audits[0]?.details as { fields: string[] }).fields, repair?.detail?.split(', '));
+
+    // Put right: the next run finds nothing and records nothing.
+    const again = await reconcile();
+    assert.ok(!again.repaired.some((r) => r.instanceId === instance.id));
+    assert.equal(
+      await prisma.auditEvent.count({ where: { instanceId: instance.id, action: 'photo_app.config_reasserted' } }),
+      1,
+    );
+  });
+});
+
+test('a changed deletion delay reaches the photo app at once through applyPhotoAppConfigWorkflow', async () => {
+  await withWorkers(async () => {
+    const instance = await provisionedInstance();
+    await prisma.instance.update({ where: { id: instance.id }, data: { deletionDelayDays: 0 } });
+    const result = await execute<ApplyPhotoAppConfigInput, ApplyPhotoAppConfigResult>(
+      photoAppConfigWorkflowName,
+      photoAppConfigWorkflowId(instance.id),
+      { instanceId: instance.id },
+    );
+    assert.deepEqual(result, { instanceId: instance.id, outcome: 'applied', changed: ['user.deleteDelay'], passes: 1 });
+    // Immich refuses less than a day; its own purge must never come before Photoplane's.
+    assert.equal((await (await adminApp(instance.id)).getConfig()).user?.deleteDelay, 1);
+    // The portal audits the settings change itself; this is not a correction.
+    assert.equal(
+      await prisma.auditEvent.count({ where: { instanceId: instance.id, action: 'photo_app.config_reasserted' } }),
+      0,
+    );
   });
 });

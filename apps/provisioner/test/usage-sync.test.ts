@@ -66,7 +66,11 @@ test("a member's upload is copied into the database and shrinks the unlimited me
       unlimited: await syncedMember(id, admin, 'unlimited', null),
     };
 
-    // The finite member uploads one photo the way Immich's clients do.
+    // The finite member uploads one photo the way Immich's clients do. Members sign in through Photoplane's OpenID
+    // provider (the portal's part, not run here), so for this test the admin turns password login back on, as an
+    // owner could in the photo app's settings (reconcile turns it off again: reconcile.test.ts).
+    const config = await admin.getConfig();
+    await admin.updateConfig({ ...config, passwordLogin: { ...config.passwordLogin, enabled: true } });
     const session = await photoApp(baseUrl).login({ email: members.finite.email, password: members.finite.password });
     const photo = randomBytes(Number(MiB));
     const form = new FormData();
@@ -143,5 +147,74 @@ test("a plan change pushes the members' new limits to the photo app at once; a s
     const skipped = await refresh('2');
     assert.equal(skipped.outcome, 'skipped');
     assert.equal(skipped.limitsPushed, 0);
+  });
+});
+
+test("roll-up cannot be escaped from the photo app's admin screens: a raised quota is put back, a stranger refused, a member's own user adopted; each audited", async () => {
+  await withWorkers(async () => {
+    const { id, admin } = await instanceWithApp();
+    const sync = () =>
+      execute<undefined, UsageSyncReport>(
+        workflowNames.syncUsage,
+        `usage-sync-${randomBytes(4).toString('hex')}`,
+        undefined,
+      );
+    const finite = await syncedMember(id, admin, 'finite', 10n * GiB);
+    await sync(); // the limits the control plane wrote are on record now
+    const audits = (action: string) => prisma.auditEvent.findMany({ where: { instanceId: id, action } });
+
+    // The owner, as the app's admin: raises a member's quota, creates a user nobody invited, and creates a user for
+    // a member who registered in Photoplane but whose photo-app user the member sync has not made yet.
+    await admin.updateUser(finite.userId, { quotaBytes: 500n * GiB });
+    const strangerEmail = `stranger-${randomBytes(3).toString('hex')}@example.org`;
+    const stranger = await admin.createUser({
+      email: strangerEmail,
+      name: 'Stranger',
+      password: randomBytes(12).toString('base64url'),
+      quotaBytes: null,
+      shouldChangePassword: false,
+    });
+    const pendingEmail = `pending-${randomBytes(3).toString('hex')}@example.org`;
+    const pending = await prisma.member.create({
+      data: { instanceId: id, email: pendingEmail, emailNormalized: pendingEmail, name: 'Pending', status: 'active' },
+    });
+    const own = await admin.createUser({
+      email: pendingEmail,
+      name: 'Pending',
+      password: randomBytes(12).toString('base64url'),
+      quotaBytes: null,
+      shouldChangePassword: false,
+    });
+
+    const report = await sync();
+    assert.deepEqual(report.failed, []);
+    assert.deepEqual([report.quotasReasserted, report.usersRefused, report.usersAdopted], [1, 1, 1]);
+
+    const users = await admin.listUsers({ includeDeleted: true });
+    assert.equal(users.find((u) => u.id === finite.userId)?.quotaBytes, 10n * GiB, "the quota is the member's again");
+    assert.equal(users.find((u) => u.id === stranger.id)?.status, 'deleted', 'the stranger cannot sign in or upload');
+    assert.equal((await prisma.member.findUniqueOrThrow({ where: { id: pending.id } })).photoAppUserId, own.id);
+    assert.notEqual(users.find((u) => u.id === own.id)?.status, 'deleted');
+    assert.equal(await prisma.member.count({ where: { instanceId: id, emailNormalized: strangerEmail } }), 0);
+
+    const [quota] = await audits('photo_app.quota_reasserted');
+    assert.equal(quota?.actorType, 'system');
+    assert.equal(quota?.targetId, finite.id);
+    assert.deepEqual(quota?.details, {
+      photoAppUserId: finite.userId,
+      found: String(500n * GiB),
+      expected: String(10n * GiB),
+    });
+    const [refused] = await audits('photo_app.user_refused');
+    assert.equal(refused?.targetId, stranger.id);
+    assert.equal((refused?.details as { email: string }).email, strangerEmail);
+    const [adopted] = await audits('photo_app.user_adopted');
+    assert.equal(adopted?.targetId, pending.id);
+
+    // Put right: the next run finds nothing to correct and records nothing more.
+    const again = await sync();
+    assert.deepEqual([again.quotasReasserted, again.usersRefused, again.usersAdopted], [0, 0, 0]);
+    for (const action of ['photo_app.quota_reasserted', 'photo_app.user_refused', 'photo_app.user_adopted'])
+      assert.equal((await audits(action)).length, 1, action);
   });
 });

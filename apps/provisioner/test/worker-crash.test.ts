@@ -47,6 +47,8 @@ function startWorkerProcess(): ChildProcess {
       PHOTOPLANE_DOCKER_HOST_NAME: hostName,
       PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId}`,
       LOG_LEVEL: 'warn',
+      // No portal runs in this file: the route's /photoplane prefix points at a port nothing listens on.
+      PORTAL_UPSTREAM: '127.0.0.1:9',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

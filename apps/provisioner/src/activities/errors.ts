@@ -9,6 +9,7 @@ import {
   InvalidStackInputError,
   MissingImageError,
 } from '../docker/index.ts';
+import { InvalidRouteError } from '../edge/index.ts';
 import { isPhotoAppError } from '../photo-app/index.ts';
 
 export function nonRetryableIfPermanent(e: unknown): unknown {
@@ -17,6 +18,7 @@ export function nonRetryableIfPermanent(e: unknown): unknown {
     e instanceof MissingImageError ||
     e instanceof InvalidStackInputError ||
     e instanceof InvalidInstanceIdError ||
+    e instanceof InvalidRouteError ||
     isDomainError(e) ||
     (isPhotoAppError(e) && !e.retryable);
   if (!permanent || !(e instanceof Error)) return e;

@@ -34,6 +34,8 @@ export interface HostActivityDeps {
   /** Labels added to every resource (tests label theirs with a run id). */
   extraLabels?: Labels;
   healthTimeoutMs?: number;
+  /** Local stack only (PHOTOPLANE_EDGE_SOCKET): the edge's unix socket, handed to every photo app. */
+  edgeSocket?: string;
 }
 
 export interface StackTarget {
@@ -76,6 +78,7 @@ export function createHostActivities(deps: HostActivityDeps) {
       // Derived, not stored: the same on every retry, and never in workflow history.
       database: { password: deps.secrets.databasePassword(target.instanceId) },
       ...(deps.extraLabels ? { extraLabels: deps.extraLabels } : {}),
+      ...(deps.edgeSocket ? { edgeSocketPath: deps.edgeSocket } : {}),
     });
   }
 

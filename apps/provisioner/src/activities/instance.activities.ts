@@ -4,7 +4,8 @@
 import type { PrismaClient } from '@photoplane/db';
 import { normaliseEmail, transitionInstance, type InstanceState } from '@photoplane/tenant-model';
 import type { CaddyEdge } from '../edge/index.ts';
-import type { PhotoApp } from '../photo-app/index.ts';
+import { instanceIssuer, instanceOrigin } from '../instance-url.ts';
+import { ensureControlPlaneConfig, type PhotoApp } from '../photo-app/index.ts';
 import type { Mailer } from '../mail.ts';
 import type { Secrets } from '../secrets.ts';
 import { hostTaskQueue, type ProvisionStep } from '../shared.ts';
@@ -17,8 +18,13 @@ export interface InstanceActivityDeps {
   /** The photo app of an instance, reached at its published port on the host. */
   photoApp: (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) => PhotoApp;
   domain: string;
+  /** PHOTOPLANE_INSTANCE_URL: an instance's origin with `{subdomain}` in it; default https://{subdomain}.<domain>. */
+  instanceUrlTemplate?: string;
   mailer: Mailer;
 }
+
+/** Why the control plane wrote the photo app's config; only reconcile's writes are corrections worth an audit row. */
+export type ConfigureReason = 'provision' | 'reconcile' | 'settings';
 
 /** The app is published on its Docker host's loopback; the worker runs on that host (see README, V5). */
 export function appBaseUrl(appHostPort: number): string {
@@ -29,6 +35,41 @@ const CONTROL_PLANE_KEY_NAME = 'photoplane-control-plane';
 
 export function createInstanceActivities(deps: InstanceActivityDeps) {
   const { prisma } = deps;
+  const urlTemplate = deps.instanceUrlTemplate ?? `https://{subdomain}.${deps.domain}`;
+
+  /**
+   * Makes the instance's photo app trust Photoplane's OpenID provider, with password login off, the storage
+   * template on, the deletion delay and external domain of the instance (SPEC I1). Returns the fields that had to
+   * be written (names only: the client secret is one of them on a fresh app, never its value).
+   */
+  async function configure(instanceId: string, appHostPort: number, reason: ConfigureReason) {
+    const instance = await prisma.instance.findUniqueOrThrow({ where: { id: instanceId } });
+    if (!instance.photoAppApiKeyCipher) {
+      throw new Error(`instance ${instanceId} has no photo-app API key: the owner must be registered first`);
+    }
+    const app = deps.photoApp(appBaseUrl(appHostPort), { apiKey: deps.secrets.decrypt(instance.photoAppApiKeyCipher) });
+    const { changed } = await ensureControlPlaneConfig(app, {
+      origin: instanceOrigin(urlTemplate, instance.subdomain),
+      issuer: instanceIssuer(urlTemplate, instance.subdomain),
+      clientId: instance.id,
+      clientSecret: deps.secrets.oidcClientSecret(instance.id),
+      deletionDelayDays: instance.deletionDelayDays,
+    });
+    if (reason === 'reconcile' && changed.length > 0) {
+      // Someone changed what the control plane relies on (the owner is the app's admin): put back and on record.
+      await prisma.auditEvent.create({
+        data: {
+          actorType: 'system',
+          action: 'photo_app.config_reasserted',
+          targetType: 'instance',
+          targetId: instance.id,
+          instanceId: instance.id,
+          details: { fields: changed },
+        },
+      });
+    }
+    return { changed };
+  }
 
   async function moveInstance(
     instanceId: string,
@@ -90,9 +131,9 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
     },
 
     /**
-     * Makes the customer the photo app's first admin (SPEC M1) with a derived first password they must change at
-     * first sign-in (M3), and keeps an API key for the control plane, encrypted. Nothing secret is returned, so
-     * nothing secret lands in workflow history.
+     * Makes the customer the photo app's first admin (SPEC M1) and keeps an API key for the control plane,
+     * encrypted. The app needs a password to sign up and to make that key: a derived one, used only here (members
+     * and the owner sign in through Photoplane). Nothing secret is returned, so nothing lands in workflow history.
      */
     async registerOwner(input: { instanceId: string; appHostPort: number; owner: { email: string; name: string } }) {
       const instance = await prisma.instance.findUniqueOrThrow({ where: { id: input.instanceId } });
@@ -113,7 +154,9 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
         where: { subscriptions: { some: { instance: { id: input.instanceId } } } },
         select: { storageBytes: true },
       });
-      await admin.updateUser(session.userId, { shouldChangePassword: true, quotaBytes: storageBytes });
+      // The owner signs in through Photoplane (OpenID Connect, password login off); the derived password only
+      // opened the door for this key and is never shown, so there is nothing for them to change.
+      await admin.updateUser(session.userId, { shouldChangePassword: false, quotaBytes: storageBytes });
       const emailNormalized = normaliseEmail(input.owner.email);
       await prisma.$transaction([
         prisma.instance.update({
@@ -123,7 +166,7 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
         // A reprovisioned instance has a new photo app, so a kept owner row is pointed at its new user.
         prisma.member.upsert({
           where: { instanceId_emailNormalized: { instanceId: input.instanceId, emailNormalized } },
-          update: { photoAppUserId: session.userId },
+          update: { photoAppUserId: session.userId, photoAppQuotaBytes: storageBytes },
           create: {
             instanceId: input.instanceId,
             email: input.owner.email,
@@ -132,10 +175,28 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
             role: 'owner',
             status: 'active',
             photoAppUserId: session.userId,
+            photoAppQuotaBytes: storageBytes,
           },
         }),
       ]);
       return { ownerId: session.userId };
+    },
+
+    /** The photo app's settings the control plane relies on, set (provisioning) or put back (reconcile). */
+    async configurePhotoApp(input: { instanceId: string; appHostPort: number; reason: ConfigureReason }) {
+      return configure(input.instanceId, input.appHostPort, input.reason);
+    },
+
+    /**
+     * After a change of the instance's settings (its deletion delay): the same, for a running instance only. A
+     * suspended or unprovisioned one is skipped; resume keeps the app's database, and reconcile re-asserts anyway.
+     */
+    async applyInstanceSettingsToPhotoApp(input: { instanceId: string }): Promise<{ ran: boolean; changed: string[] }> {
+      const instance = await prisma.instance.findUnique({ where: { id: input.instanceId } });
+      if (instance?.state !== 'active' || !instance.appHostPort || !instance.photoAppApiKeyCipher) {
+        return { ran: false, changed: [] };
+      }
+      return { ran: true, ...(await configure(instance.id, instance.appHostPort, 'settings')) };
     },
 
     async routeInstance(input: { instanceId: string; subdomain: string; appHostPort: number }) {
@@ -144,7 +205,7 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
         subdomain: input.subdomain,
         upstream: `127.0.0.1:${input.appHostPort}`,
       });
-      return { outcome, url: `https://${input.subdomain}.${deps.domain}` };
+      return { outcome, url: instanceOrigin(urlTemplate, input.subdomain) };
     },
 
     async unrouteInstance(input: { instanceId: string }) {
@@ -160,7 +221,8 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
     },
 
     /**
-     * Tells the owner their instance is ready, with the first password they must change at first sign-in (M3).
+     * Tells the owner their instance is ready and how to sign in there: with their Photoplane account, the e-mail
+     * and password of the portal (one identity, one password, one two-factor). No password is ever mailed.
      * Sent at most once per instance: a retry after a crash between send and record is the only double-send.
      */
     async notifyOwner(input: { instanceId: string; owner: { email: string; name: string }; url: string }) {
@@ -174,8 +236,8 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
           '',
           `Your photo library is ready: ${input.url}`,
           '',
-          `Sign in with ${input.owner.email} and this first password: ${deps.secrets.ownerInitialPassword(input.instanceId)}`,
-          'You will be asked to choose your own password when you first sign in.',
+          `Sign in there with your Photoplane account: ${input.owner.email} and the password you use at the portal`,
+          '(and your two-factor code, if you turned it on). Your library has no separate password.',
           '',
           'From your library you can invite family and friends; each gets a private library and a storage quota.',
         ].join('\n'),

@@ -14,7 +14,13 @@ import {
 } from '@photoplane/tenant-model';
 import { isPhotoAppError, type PhotoApp, type PhotoAppUser } from '../photo-app/index.ts';
 import type { Secrets } from '../secrets.ts';
-import type { DueMember, MemberSyncOutcome, RefreshInstanceQuotasInput, SyncMemberInput } from '../shared.ts';
+import type {
+  DueMember,
+  InstanceUsageSync,
+  MemberSyncOutcome,
+  RefreshInstanceQuotasInput,
+  SyncMemberInput,
+} from '../shared.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl } from './instance.activities.ts';
 
@@ -80,7 +86,14 @@ export function createMemberActivities(deps: MemberActivityDeps) {
     });
     const members = await prisma.member.findMany({
       where: { instanceId },
-      select: { id: true, quotaBytes: true, usageBytes: true, status: true, photoAppUserId: true },
+      select: {
+        id: true,
+        quotaBytes: true,
+        usageBytes: true,
+        status: true,
+        photoAppUserId: true,
+        photoAppQuotaBytes: true,
+      },
     });
     const quotaMembers = members.map((m) => ({ ...m, id: m.id as MemberId }));
     const planBytes = instance.subscription.plan.storageBytes;
@@ -100,15 +113,110 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       if (!user || user.status !== 'active') continue;
       const limit = limitOf(member.id);
       if (user.quotaBytes !== limit) await app.updateUser(user.id, { quotaBytes: limit });
+      await recordPushedLimit(member, limit);
     }
+  }
+
+  /** What the photo app holds now, so a value found there later that differs was set there, not by us. */
+  async function recordPushedLimit(member: { id: string; photoAppQuotaBytes: bigint | null }, limit: bigint | null) {
+    if (member.photoAppQuotaBytes === limit) return;
+    await prisma.member.update({ where: { id: member.id }, data: { photoAppQuotaBytes: limit } });
+  }
+
+  function audit(instanceId: string, action: string, target: { type: string; id: string }, details: object) {
+    return prisma.auditEvent.create({
+      data: { actorType: 'system', action, targetType: target.type, targetId: target.id, instanceId, details },
+    });
+  }
+
+  /**
+   * Roll-up cannot be escaped from the photo app's admin screens (issue 10, item 7). Its owner is the app's admin and
+   * can create users and change quotas there; the usage sync puts both right, each correction audited:
+   * - a quota that differs from the limit the control plane last wrote was changed in the app: the effective
+   *   limit is written back (by refreshQuotas, right after);
+   * - a user that is no member: adopted when a member with that e-mail has no user of their own yet (the same
+   *   person, e.g. their first OpenID sign-in came before the member sync), otherwise refused, i.e. soft-deleted.
+   *   Refused rather than adopted as a new member: such a user has no Photoplane identity (password login is off,
+   *   so they could never sign in), their storage would sit outside the plan's roll-up, and making someone a
+   *   member is the owner's decision in Photoplane (an invitation), not a side effect of the app's screens. Soft:
+   *   nothing is lost at once; the owner invites them properly, and their registration restores the user.
+   */
+  async function correctEscapes(app: PhotoApp, instanceId: string, users: PhotoAppUser[]) {
+    const members = await prisma.member.findMany({
+      where: { instanceId },
+      select: {
+        id: true,
+        emailNormalized: true,
+        status: true,
+        photoAppUserId: true,
+        photoAppQuotaBytes: true,
+      },
+    });
+    const { photoAppOwnerId } = await prisma.instance.findUniqueOrThrow({
+      where: { id: instanceId },
+      select: { photoAppOwnerId: true },
+    });
+    let quotasReasserted = 0;
+    let usersAdopted = 0;
+    let usersRefused = 0;
+    const active = users.filter((u) => u.status === 'active');
+    for (const member of members) {
+      if (member.status !== 'active' && member.status !== 'disabled') continue;
+      const user = active.find((u) => u.id === member.photoAppUserId);
+      if (!user || member.photoAppQuotaBytes === null || user.quotaBytes === member.photoAppQuotaBytes) continue;
+      await audit(
+        instanceId,
+        'photo_app.quota_reasserted',
+        { type: 'member', id: member.id },
+        {
+          photoAppUserId: user.id,
+          found: user.quotaBytes === null ? 'unlimited' : user.quotaBytes.toString(),
+          expected: member.photoAppQuotaBytes.toString(),
+        },
+      );
+      // Makes refreshQuotas write the limit again even if it happens to equal what the app now holds.
+      await prisma.member.update({ where: { id: member.id }, data: { photoAppQuotaBytes: null } });
+      quotasReasserted++;
+    }
+    const linked = new Set([photoAppOwnerId, ...members.map((m) => m.photoAppUserId)].filter(Boolean));
+    for (const user of active) {
+      if (linked.has(user.id)) continue;
+      const sameEmail = members.find(
+        (m) =>
+          m.emailNormalized === user.email.toLowerCase() &&
+          (m.status === 'active' || m.status === 'disabled') &&
+          !(m.photoAppUserId && users.some((u) => u.id === m.photoAppUserId)),
+      );
+      if (sameEmail) {
+        await prisma.member.update({ where: { id: sameEmail.id }, data: { photoAppUserId: user.id } });
+        await audit(
+          instanceId,
+          'photo_app.user_adopted',
+          { type: 'member', id: sameEmail.id },
+          { photoAppUserId: user.id },
+        );
+        usersAdopted++;
+        continue;
+      }
+      await app.deleteUser(user.id, { force: false });
+      await audit(
+        instanceId,
+        'photo_app.user_refused',
+        { type: 'photo_app_user', id: user.id },
+        { email: user.email, name: user.name, reason: 'not a member of the instance' },
+      );
+      usersRefused++;
+    }
+    return { quotasReasserted, usersAdopted, usersRefused };
   }
 
   /**
    * Copies each member's usage from the photo app into the database (the source of M8's stats and of the
    * roll-up), then pushes the effective limits that moved: an unlimited member's limit shrinks as others upload.
    */
-  async function syncUsage(instanceId: string): Promise<{ membersUpdated: number; limitsPushed: number }> {
+  async function syncUsage(instanceId: string): Promise<InstanceUsageSync> {
     const app = await adminApp(instanceId);
+    const corrections = await correctEscapes(app, instanceId, await app.listUsers({ includeDeleted: false }));
     const usage = await app.usage();
     const byUser = new Map(usage.users.map((u) => [u.userId, u.usageBytes]));
     const members = await prisma.member.findMany({
@@ -127,7 +235,7 @@ export function createMemberActivities(deps: MemberActivityDeps) {
     await refreshQuotas(app, instanceId, users);
     const after = await app.listUsers({ includeDeleted: false });
     const limitsPushed = after.filter((u) => before.get(u.id) !== u.quotaBytes).length;
-    return { membersUpdated, limitsPushed };
+    return { membersUpdated, limitsPushed, ...corrections };
   }
 
   function findUser(users: PhotoAppUser[], member: { photoAppUserId: string | null; emailNormalized: string }) {
@@ -225,6 +333,7 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       if (member.photoAppUserId !== user.id) {
         await prisma.member.update({ where: { id: member.id }, data: { photoAppUserId: user.id } });
       }
+      const quotaBefore = user.quotaBytes;
       const patch: Parameters<PhotoApp['updateUser']>[1] = {};
       if (user.name !== member.name) patch.name = member.name;
       if (user.quotaBytes !== limit) patch.quotaBytes = limit;
@@ -236,6 +345,7 @@ export function createMemberActivities(deps: MemberActivityDeps) {
         await app.updateUser(user.id, patch);
         if (outcome === 'skipped') outcome = 'updated';
       }
+      if (quotaBefore === limit || patch.quotaBytes !== undefined) await recordPushedLimit(member, limit);
       // SPEC M5: existing files move to the new label only when the storage migration job runs.
       if (labelChanged) await app.runStorageMigration();
       await refreshQuotas(app, input.instanceId, await app.listUsers({ includeDeleted: true }), member.id);
@@ -270,7 +380,7 @@ export function createMemberActivities(deps: MemberActivityDeps) {
     },
 
     /** See syncUsage: run for every instance by the usage-sync schedule. */
-    async syncInstanceUsage(input: { instanceId: string }): Promise<{ membersUpdated: number; limitsPushed: number }> {
+    async syncInstanceUsage(input: { instanceId: string }): Promise<InstanceUsageSync> {
       return syncUsage(input.instanceId);
     },
 

@@ -39,6 +39,7 @@ export { imageExists } from './images.ts';
 export { listManaged, type ManagedResources } from './managed.ts';
 export {
   buildInstanceStackSpec,
+  EDGE_SOCKET_DIR,
   InvalidStackInputError,
   STACK_ROLES,
   type ContainerResources,

@@ -41,7 +41,16 @@ export interface InstanceStackInput {
   /** Port the photo app listens on inside its container (Immich: 2283). */
   appPort?: number;
   extraLabels?: Labels;
+  /**
+   * Local stack only: the edge's unix socket on the host. Its folder is bind-mounted read-only into the app at
+   * EDGE_SOCKET_DIR and STANDIN_EDGE_SOCKET names the socket there; the app dials it for every outgoing request
+   * (the OpenID discovery, keys and tokens at its own instance host) instead of resolving the host.
+   */
+  edgeSocketPath?: string;
 }
+
+/** Where the edge socket's folder appears inside the app container. */
+export const EDGE_SOCKET_DIR = '/run/photoplane-edge';
 
 export interface InstanceStackSpec {
   instanceId: string;
@@ -112,6 +121,16 @@ function healthConfig(role: StackRole, h: HealthcheckInput): ContainerSpec['Heal
 
 function env(vars: Record<string, string | number>): string[] {
   return Object.entries(vars).map(([k, v]) => `${k}=${v}`);
+}
+
+function edgeSocketMount(socketPath: string): { hostDir: string; target: string } {
+  nonEmpty('edgeSocketPath', socketPath);
+  const slash = socketPath.lastIndexOf('/');
+  const hostDir = socketPath.slice(0, slash);
+  const file = socketPath.slice(slash + 1);
+  if (!socketPath.startsWith('/') || !hostDir || !file || socketPath.includes('/../') || socketPath.includes(':'))
+    throw new InvalidStackInputError('edgeSocketPath', 'must be an absolute path to a socket inside a folder');
+  return { hostDir, target: `${EDGE_SOCKET_DIR}/${file}` };
 }
 
 export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStackSpec {
@@ -197,6 +216,7 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
     HostConfig: { CapDrop: ['ALL'], CapAdd: DATA_SERVICE_CAPS },
   });
 
+  const edgeSocket = input.edgeSocketPath === undefined ? undefined : edgeSocketMount(input.edgeSocketPath);
   const appPortKey = `${appPort}/tcp`;
   const app = container('app', {
     Env: env({
@@ -212,10 +232,17 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
       // Immich reads IMMICH_MEDIA_LOCATION; UPLOAD_LOCATION is the compose-file name, set too for images that read it.
       IMMICH_MEDIA_LOCATION: MEDIA_PATH,
       UPLOAD_LOCATION: MEDIA_PATH,
+      ...(edgeSocket ? { STANDIN_EDGE_SOCKET: edgeSocket.target } : {}),
     }),
     ExposedPorts: { [appPortKey]: {} },
     HostConfig: {
-      Mounts: [{ Type: 'volume', Source: names.libraryVolume, Target: MEDIA_PATH }],
+      Mounts: [
+        { Type: 'volume', Source: names.libraryVolume, Target: MEDIA_PATH },
+        // Only the socket's own folder, read-only: connecting to a socket needs no write access to the mount.
+        ...(edgeSocket
+          ? [{ Type: 'bind' as const, Source: edgeSocket.hostDir, Target: EDGE_SOCKET_DIR, ReadOnly: true }]
+          : []),
+      ],
       // Only the app is reachable from the host, only on loopback (the edge proxy forwards to it), on a port the
       // Engine picks so instances never collide.
       PortBindings: { [appPortKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] },

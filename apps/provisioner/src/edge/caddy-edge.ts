@@ -1,4 +1,4 @@
-// Routing `<subdomain>.<domain>` to an instance through Caddy's admin API. Every call is idempotent so that a
+// Routing `<subdomain>.<domain>` to an instance (and its `/photoplane` prefix to the portal) through Caddy's admin API. Every call is idempotent so that a
 // retried activity converges: the route is found by its `@id`, created if missing, replaced if it differs.
 import { isDeepStrictEqual } from 'node:util';
 import { createCaddyAdmin, isCaddyNotFound } from './caddy-admin.ts';
@@ -10,6 +10,11 @@ export interface CaddyEdgeOptions {
   serverId: string;
   /** Instances answer at `<subdomain>.<domain>`. */
   domain: string;
+  /**
+   * `host:port` of the portal (PORTAL_UPSTREAM): every route sends `<host>/photoplane*` there. Required to write a
+   * route (unrouting and listing work without it).
+   */
+  portalUpstream?: string | undefined;
   timeoutMs?: number;
 }
 
@@ -37,7 +42,7 @@ export function createCaddyEdge(opts: CaddyEdgeOptions): CaddyEdge {
 
   return {
     async routeInstance(route) {
-      const desired = buildRoute(route, domain);
+      const desired = buildRoute(route, domain, opts.portalUpstream);
       const current = await currentRoute(route.instanceId);
       if (current === undefined) {
         // `/...` appends the array's elements and also works when the server has no `routes` key yet. Two

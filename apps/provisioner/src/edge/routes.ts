@@ -1,6 +1,9 @@
 // Pure builders for the Caddy route of one instance. The route's `@id` comes from the instance id, so a retried
-// step finds the route an earlier attempt made instead of adding a second one.
+// step finds the route an earlier attempt made instead of adding a second one. Inside the route, the reserved
+// prefix `/photoplane` (and everything under it) goes to the portal, which serves the members' sign-in pages and
+// the OpenID provider at the instance's own address; everything else goes to the instance's photo app.
 import { assertInstanceId } from '../docker/names.ts';
+import { PORTAL_PATH_PREFIX } from '../instance-url.ts';
 
 const ROUTE_ID_PREFIX = 'pp-route-';
 // One DNS label, lowercase: Caddy compares hosts case-insensitively, and comparing our own stored route with
@@ -16,20 +19,36 @@ export interface InstanceRoute {
   upstream: string;
 }
 
-/** A route of ours as Caddy holds it; host and upstream are absent if someone reshaped it by hand. */
+/** A route of ours as Caddy holds it; host and upstreams are absent if someone reshaped it by hand. */
 export interface RoutedInstance {
   instanceId: string;
   host: string | undefined;
+  /** The photo app. */
   upstream: string | undefined;
+  /** Where `<host>/photoplane*` goes; undefined for a route written before the prefix existed. */
+  portalUpstream: string | undefined;
+}
+
+interface ReverseProxy {
+  handler: 'reverse_proxy';
+  upstreams: { dial: string }[];
 }
 
 /** The shape we write; Caddy returns it unchanged (keys reordered) from GET. */
 export interface CaddyRoute {
   '@id': string;
   match: { host: string[] }[];
-  handle: { handler: 'reverse_proxy'; upstreams: { dial: string }[] }[];
+  handle: [
+    {
+      handler: 'subroute';
+      routes: [{ match: { path: string[] }[]; handle: [ReverseProxy] }, { handle: [ReverseProxy] }];
+    },
+  ];
   terminal: true;
 }
+
+/** The prefix itself and everything below it, and nothing else (`/photoplanes` is the app's). */
+export const PORTAL_PATHS = [PORTAL_PATH_PREFIX, `${PORTAL_PATH_PREFIX}/*`];
 
 export class InvalidRouteError extends Error {
   constructor(message: string) {
@@ -60,31 +79,63 @@ export function assertUpstream(upstream: string): void {
     throw new InvalidRouteError(`invalid upstream ${JSON.stringify(upstream)}: must be host:port`);
 }
 
-export function buildRoute(route: InstanceRoute, domain: string): CaddyRoute {
+export function buildRoute(route: InstanceRoute, domain: string, portalUpstream: string | undefined): CaddyRoute {
   if (!LABEL.test(route.subdomain))
     throw new InvalidRouteError(
       `invalid subdomain ${JSON.stringify(route.subdomain)}: must be one lowercase DNS label (a-z, 0-9, '-')`,
     );
   assertUpstream(route.upstream);
+  if (portalUpstream === undefined)
+    throw new InvalidRouteError(
+      `PORTAL_UPSTREAM is not set: an instance route sends ${PORTAL_PATH_PREFIX}* to the portal, so it must know where the portal is`,
+    );
+  assertUpstream(portalUpstream);
   return {
     '@id': routeId(route.instanceId),
     match: [{ host: [`${route.subdomain}.${domain}`] }],
-    handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }],
+    handle: [
+      {
+        handler: 'subroute',
+        routes: [
+          {
+            match: [{ path: PORTAL_PATHS }],
+            handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: portalUpstream }] }],
+          },
+          { handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }] },
+        ],
+      },
+    ],
     terminal: true,
   };
+}
+
+type LooseHandler = { handler?: string; upstreams?: { dial?: string }[]; routes?: LooseSubroute[] };
+type LooseSubroute = { match?: { path?: string[] }[]; handle?: LooseHandler[] };
+
+/** The photo app's and the portal's dial addresses in a route of either shape (with or without the prefix). */
+function upstreamsOf(handle: LooseHandler[] | undefined): { app?: string; portal?: string } {
+  const first = handle?.[0];
+  if (first?.handler === 'reverse_proxy') return { app: first.upstreams?.[0]?.dial };
+  if (first?.handler !== 'subroute') return {};
+  const dial = (r: LooseSubroute | undefined) => r?.handle?.[0]?.upstreams?.[0]?.dial;
+  const portal = first.routes?.find((r) => r.match?.some((m) => m.path?.includes(PORTAL_PATH_PREFIX)));
+  const app = first.routes?.find((r) => !r.match);
+  return { app: dial(app), portal: dial(portal) };
 }
 
 /** Our routes among whatever the server holds (an operator may have added others); theirs are left out. */
 export function parseRoutes(routes: unknown): RoutedInstance[] {
   if (!Array.isArray(routes)) return [];
   const ours: RoutedInstance[] = [];
-  for (const r of routes as Partial<CaddyRoute>[]) {
+  for (const r of routes as { '@id'?: unknown; match?: { host?: string[] }[]; handle?: LooseHandler[] }[]) {
     const id = r?.['@id'];
     if (typeof id !== 'string' || !id.startsWith(ROUTE_ID_PREFIX)) continue;
+    const { app, portal } = upstreamsOf(r.handle);
     ours.push({
       instanceId: id.slice(ROUTE_ID_PREFIX.length),
       host: r.match?.[0]?.host?.[0],
-      upstream: r.handle?.[0]?.upstreams?.[0]?.dial,
+      upstream: app,
+      portalUpstream: portal,
     });
   }
   return ours;

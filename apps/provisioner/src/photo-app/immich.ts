@@ -10,6 +10,7 @@ import {
   createJob,
   createUserAdmin,
   deleteUserAdmin,
+  getConfig,
   getServerConfig,
   getServerStatistics,
   getServerVersion,
@@ -26,14 +27,17 @@ import {
   runQueueCommandLegacy,
   searchUsersAdmin,
   signUpAdmin,
+  updateConfig,
   updateUserAdmin,
   UserStatus,
+  type AdminConfigDto,
   type UserAdminResponseDto,
   type UserAdminUpdateDto,
 } from '@immich/sdk';
 import {
   PhotoAppError,
   type PhotoApp,
+  type PhotoAppConfig,
   type PhotoAppUser,
   type PhotoAppUserStatus,
   type UpdateUserInput,
@@ -339,6 +343,24 @@ export function createImmichPhotoApp(options: ImmichPhotoAppOptions): PhotoApp {
 
     async purgeDeletedUsers() {
       await call('purgeDeletedUsers', (o) => createJob({ jobCreateDto: { name: ManualJobName.UserCleanup } }, o));
+    },
+
+    async getConfig() {
+      // Every section of AdminConfigDto is an object of fields: it is a PhotoAppConfig as it stands.
+      const config: PhotoAppConfig = await call('getConfig', (o) => getConfig(o));
+      return config;
+    },
+
+    async updateConfig(config) {
+      // The config carries the OAuth client secret, and Immich may echo it in a validation message.
+      const secret = config.oauth?.clientSecret;
+      const saved = await call(
+        'updateConfig',
+        (o) => updateConfig({ adminConfigDto: config as unknown as AdminConfigDto }, o),
+        [typeof secret === 'string' ? secret : undefined],
+      );
+      const result: PhotoAppConfig = saved;
+      return result;
     },
   };
   return app;

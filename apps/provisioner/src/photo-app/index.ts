@@ -4,6 +4,7 @@ export {
   type CreatedApiKey,
   type CreateUserInput,
   type PhotoApp,
+  type PhotoAppConfig,
   type PhotoAppSession,
   type PhotoAppUsage,
   type PhotoAppUser,
@@ -14,3 +15,13 @@ export {
   type UserUsage,
 } from './photo-app.ts';
 export { bytesFromImmich, bytesToImmich, createImmichPhotoApp, type ImmichPhotoAppOptions } from './immich.ts';
+export {
+  applyConfigPatch,
+  configDrift,
+  desiredConfigPatch,
+  ensureControlPlaneConfig,
+  SECRET_FIELDS,
+  type ConfigPatch,
+  type ControlPlaneSettings,
+  type EnsuredConfig,
+} from './system-config.ts';

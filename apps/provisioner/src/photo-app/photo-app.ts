@@ -92,6 +92,9 @@ export interface UpdateUserInput {
   shouldChangePassword?: boolean;
 }
 
+/** The app's whole system config: sections of fields, as the app sent it (see system-config.ts). */
+export type PhotoAppConfig = Record<string, Record<string, unknown> | undefined>;
+
 export interface PhotoApp {
   readonly kind: string;
   /** Resolves when the app answers; rejects with PhotoAppError otherwise. */
@@ -117,6 +120,10 @@ export interface PhotoApp {
   runStorageMigration(): Promise<void>;
   /** Removes soft-deleted users whose deletion delay has passed (the app's own daily clean-up, run now). */
   purgeDeletedUsers(): Promise<void>;
+  /** The whole system config (admin). Holds secrets (the OAuth client secret): never log it. */
+  getConfig(): Promise<PhotoAppConfig>;
+  /** Replaces the whole system config (Immich takes every section); answers the config as saved. */
+  updateConfig(config: PhotoAppConfig): Promise<PhotoAppConfig>;
 }
 
 /**

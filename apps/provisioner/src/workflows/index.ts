@@ -12,3 +12,4 @@ export { syncMemberWorkflow } from './member-sync.workflow.ts';
 export { purgeDueMembersWorkflow } from './member-purge.workflow.ts';
 export { syncUsageWorkflow } from './usage-sync.workflow.ts';
 export { refreshInstanceQuotasWorkflow } from './instance-quotas.workflow.ts';
+export { applyPhotoAppConfigWorkflow } from './photo-app-config.workflow.ts';

@@ -68,6 +68,10 @@ export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): 
     // No compensation of its own: the owner lives in the app's database, which the stack removal takes away.
     await step('owner', () => control.registerOwner({ instanceId, appHostPort, owner: input.owner }));
 
+    // Nor here: the config lives in the same database. Before the route, so the app is never reachable with
+    // password login on or without Photoplane as its OpenID provider.
+    await step('configure', () => control.configurePhotoApp({ instanceId, appHostPort, reason: 'provision' }));
+
     compensations.unshift(() => control.unrouteInstance({ instanceId }));
     const { url } = await step('route', () => control.routeInstance({ instanceId, subdomain, appHostPort }));
 

@@ -1,7 +1,8 @@
 // Reconcile (SPEC V4): compare every placed instance with what its host's Docker Engine runs, repair the drift,
 // and report it. Active instances should run from their spec: missing, stopped or drifted containers are
 // recreated or started (on the host's queue), and the edge route must point at the app's current port.
-// Suspended instances should not run and not be routed. One instance failing to reconcile does not stop the rest;
+// The photo app's settings the control plane relies on (OAuth, password login off, storage template, deletion delay,
+// external domain) are re-asserted and each correction audited. Suspended instances should not run and not be routed. One instance failing to reconcile does not stop the rest;
 // it is reported. Meant to run from a Temporal Schedule (reconcileScheduleId).
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { InstanceToReconcile } from '../activities/index.ts';
@@ -30,6 +31,17 @@ async function reconcileOne(instance: InstanceToReconcile): Promise<ReconcileRep
   if (outcome !== 'unchanged')
     repaired.push({ instanceId, subject: 'route', problem: 'route-stale', action: 'routed' });
   if (appHostPort !== instance.appHostPort) await control.recordAppHostPort({ instanceId, appHostPort });
+  // The owner is the app's admin and can change its settings; what the control plane relies on is put back, and
+  // the activity records an audit row for each correction.
+  const { changed } = await control.configurePhotoApp({ instanceId, appHostPort, reason: 'reconcile' });
+  if (changed.length > 0)
+    repaired.push({
+      instanceId,
+      subject: 'photo-app-config',
+      problem: 'config-drifted',
+      action: 'reasserted',
+      detail: changed.join(', '),
+    });
   return repaired;
 }
 

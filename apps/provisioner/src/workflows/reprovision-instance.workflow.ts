@@ -20,6 +20,8 @@ export async function reprovisionInstanceWorkflow({
       appImage: instance.imageRef,
     });
     await control.ensureOwnerRegistered({ instanceId, appHostPort, owner: instance.owner });
+    // A rebuilt app whose data was lost starts with Immich's defaults; one that kept it is only checked.
+    await control.configurePhotoApp({ instanceId, appHostPort, reason: 'provision' });
     const { url } = await control.routeInstance({ instanceId, subdomain: instance.subdomain, appHostPort });
     return { instanceId, hostName: placement.hostName, appHostPort, url };
   });

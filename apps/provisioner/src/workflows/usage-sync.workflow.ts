@@ -1,5 +1,6 @@
 // Usage sync (SPEC M4, M8): on a Temporal Schedule, every instance's per-member usage is read from its photo app
-// into the database and the effective limits that moved are pushed back. One instance failing does not stop the rest.
+// into the database and the effective limits that moved are pushed back; users and quotas made in the photo app's own
+// admin screens are put right (audited). One instance failing does not stop the rest.
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/index.ts';
 import type { UsageSyncReport } from '../shared.ts';
@@ -11,13 +12,24 @@ const { syncInstanceUsage } = proxyActivities<MemberActivities>({
 });
 
 export async function syncUsageWorkflow(): Promise<UsageSyncReport> {
-  const report: UsageSyncReport = { instances: 0, membersUpdated: 0, limitsPushed: 0, failed: [] };
+  const report: UsageSyncReport = {
+    instances: 0,
+    membersUpdated: 0,
+    limitsPushed: 0,
+    quotasReasserted: 0,
+    usersAdopted: 0,
+    usersRefused: 0,
+    failed: [],
+  };
   for (const instanceId of await listInstancesForUsageSync()) {
     report.instances++;
     try {
       const r = await syncInstanceUsage({ instanceId });
       report.membersUpdated += r.membersUpdated;
       report.limitsPushed += r.limitsPushed;
+      report.quotasReasserted += r.quotasReasserted;
+      report.usersAdopted += r.usersAdopted;
+      report.usersRefused += r.usersRefused;
     } catch (e) {
       if (!(e instanceof ActivityFailure)) throw e;
       report.failed.push({ instanceId, error: e.cause?.message ?? e.message });
