@@ -69,12 +69,8 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string, portal
     JWT_SECRET: createHmac('sha256', secretKey).update('photoplane/jwt/v1').digest('base64url'),
     // Members' TOTP secrets are encrypted under a key of their own, derived the same way (and kept across restarts).
     TOTP_ENCRYPTION_KEY: createHmac('sha256', secretKey).update('photoplane/member-totp/v1').digest('base64url'),
-    // The OpenID provider's own keys (cookies, signing-key encryption), and the key instances' client secrets are
-    // derived from: the worker derives the same one from the master key (see apps/provisioner/src/secrets.ts).
+    // The OpenID provider's own keys (its cookies, the encryption of its signing keys).
     OIDC_SECRET_KEY: createHmac('sha256', secretKey).update('photoplane/oidc/v1').digest('base64url'),
-    OIDC_CLIENT_SECRET_KEY: createHmac('sha256', secretKey)
-      .update('photoplane/oidc-client-secret/v1')
-      .digest('base64url'),
   };
 }
 

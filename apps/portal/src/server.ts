@@ -173,6 +173,7 @@ async function main(): Promise<void> {
         stripe,
         publicUrl: config.publicUrl,
         domain: config.domain,
+        instanceUrl: (subdomain) => config.instanceUrlTemplate.replace('{subdomain}', subdomain),
       }),
       webhooks: createStripeWebhookService({
         repositories,

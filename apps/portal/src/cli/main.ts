@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     const memberMail = createMemberMailService({
       transport: nodemailer.createTransport(config.smtpUrl),
       from: config.mailFrom,
-      instanceUrl: (subdomain) => `https://${subdomain}.${config.domain}`,
+      instanceUrl: (subdomain) => config.instanceUrlTemplate.replace('{subdomain}', subdomain),
       log,
     });
     closeMail = () => memberMail.close();

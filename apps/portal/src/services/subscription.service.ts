@@ -10,6 +10,8 @@ export interface SubscriptionServiceDeps {
   stripe: Stripe;
   publicUrl: string;
   domain: string;
+  /** An instance's public address (PHOTOPLANE_INSTANCE_URL); default `https://<subdomain>.<domain>`. */
+  instanceUrl?: (subdomain: string) => string;
   now?: () => Date;
 }
 
@@ -67,7 +69,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
         retentionEndsAt: isoOrNull(s.retentionEndsAt),
         instance: s.instance && {
           subdomain: s.instance.subdomain,
-          url: `https://${s.instance.subdomain}.${deps.domain}`,
+          url: deps.instanceUrl?.(s.instance.subdomain) ?? `https://${s.instance.subdomain}.${deps.domain}`,
           state: s.instance.state,
           provisioningStep: s.instance.provisioningStep,
           lastError: s.instance.lastError,

@@ -46,9 +46,11 @@ export function desiredConfigPatch(s: ControlPlaneSettings): ConfigPatch {
       autoRegister: true,
       autoLaunch: true,
       buttonText: 'Sign in with Photoplane',
-      // Photoplane's provider registers Immich's own mobile callback, so no override is needed.
-      mobileOverrideEnabled: false,
-      mobileRedirectUri: '',
+      // The provider's client is a web client, which may not register the app's custom scheme
+      // (app.immich:///oauth-callback): the mobile app goes through this https redirect, which the photo app
+      // forwards to its custom scheme (Immich's own answer for such providers).
+      mobileOverrideEnabled: true,
+      mobileRedirectUri: `${s.origin}/api/oauth/mobile-redirect`,
       // A member whose token carries no quota gets nothing, never "unlimited": the roll-up must hold.
       defaultStorageQuota: 0,
       timeout: 30000,
@@ -57,7 +59,8 @@ export function desiredConfigPatch(s: ControlPlaneSettings): ConfigPatch {
       prompt: '',
       // Immich discovers it from the issuer.
       endSessionEndpoint: '',
-      accountManagementUrl: `${s.origin}/photoplane/account`,
+      // No account page at the instance's address yet (the member pages of the web portal will be it).
+      accountManagementUrl: '',
     },
     passwordLogin: { enabled: false },
     storageTemplate: { enabled: true },
