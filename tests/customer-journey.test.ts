@@ -1,7 +1,7 @@
 // End to end, a customer's whole journey (SPEC P1, P2, P4-P6, P8, V1, V6, M1) through the processes `npm start`
 // runs: sign up, confirm the e-mail, sign in, claim a subdomain, pay (a Checkout Session at stripe-mock, then the
 // webhooks Stripe would send, signed with the portal's secret), and the subscription workflow provisions a real
-// instance on the Docker Engine that answers through Caddy; the owner signs in to it with the e-mailed password;
+// instance on the Docker Engine that answers through Caddy; the owner signs in to its photo app through Photoplane;
 // an upgrade reaches the photo app's limits at once; a cancellation (retention 0 days) removes it again.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,7 @@ import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
 import Docker from 'dockerode';
 import { simpleParser } from 'mailparser';
 import Stripe from 'stripe';
+import { edgeClient, signInToPhotoApp } from './support/edge-client.ts';
 import { startServices, type Services } from './support/services.ts';
 
 const stack = testStack();
@@ -245,7 +246,7 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   const active = await waitFor('an active subscription with an active instance', view, (v) => {
     return v.state === 'active' && v.instance?.state === 'active';
   });
-  assert.equal(active.instance?.url, `https://${subdomain}.${stack.domain}`);
+  assert.equal(active.instance?.url, `http://${subdomain}.${stack.domain}:${stack.caddy.httpPort}`);
 
   // V6: the subdomain answers through Caddy.
   const host = `${subdomain}.${stack.domain}`;
@@ -253,17 +254,17 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   assert.equal(ping.status, 200);
   assert.deepEqual(ping.body, { res: 'pong' });
 
-  // M1: the owner signs in to the photo app with the password from the "ready" mail, as its admin.
+  // M1, I1: the ready mail sends the owner to their instance, and holds no password; the owner signs in to the photo
+  // app through Photoplane with their portal password and is its admin. Password login in the app is off.
   const ready = await mailTo(email, /is ready/);
-  const firstPassword = /first password: (\S+)/.exec(ready)?.[1];
-  assert.ok(firstPassword, ready);
-  const session = await throughEdge(host, '/api/auth/login', {
-    method: 'POST',
-    body: { email, password: firstPassword },
-  });
-  assert.equal(session.status, 201, JSON.stringify(session.body));
-  assert.equal(session.body.isAdmin, true);
-  const appToken = session.body.accessToken as string;
+  assert.doesNotMatch(ready, /password:/i, 'no password travels by e-mail');
+  const origin = active.instance!.url;
+  assert.ok(ready.includes(origin), ready);
+  const refused = await throughEdge(host, '/api/auth/login', { method: 'POST', body: { email, password } });
+  assert.equal(refused.status, 401, 'password login in the photo app is off');
+  const signedIn = await signInToPhotoApp(edgeClient(stack.caddy.httpPort), origin, { email, password });
+  assert.equal(signedIn.isAdmin, true);
+  const appToken = signedIn.accessToken;
   const myQuota = async () => {
     const me = await throughEdge(host, '/api/users/me', { token: appToken });
     assert.equal(me.status, 200, JSON.stringify(me.body));
