@@ -1,5 +1,5 @@
 // The portal process: configuration, connections, the app, and an orderly shutdown.
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
 import { Client, Connection } from '@temporalio/client';
 import nodemailer from 'nodemailer';
@@ -31,6 +31,9 @@ import { createSubscriptionWorkflows } from './services/subscription-workflows.t
 import { createInstanceOperations } from './services/instance-operations.ts';
 import { createSupportService } from './services/support.service.ts';
 import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts';
+import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
+import { createTestCheckoutService } from './services/test-checkout.service.ts';
+import { secureCookiesFor } from './plugins/web-session.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -126,8 +129,19 @@ async function main(): Promise<void> {
     passwords,
     operations: createInstanceOperations({ client: memberClient, taskQueue: config.temporalTaskQueue }),
   });
+  // Test mode (W1): Stripe is stripe-mock, which has no payment page and sends no webhooks, so the portal offers
+  // its own. Never with a live key or Stripe's own API.
+  const testMode = config.stripe.apiUrl !== undefined && config.stripe.secretKey.startsWith('sk_test_');
+  const testCheckout = testMode
+    ? createTestCheckoutService({
+        repository: createTestCheckoutRepository(prisma),
+        stripe,
+        webhookSecret: config.stripe.webhookSecret,
+      })
+    : undefined;
   const app = await buildApp({
     services: {
+      ...(testCheckout ? { testCheckout } : {}),
       readiness,
       plans,
       checkout: createCheckoutService({
@@ -136,6 +150,9 @@ async function main(): Promise<void> {
         stripe,
         publicUrl: config.publicUrl,
         checkoutHoldMinutes: config.billing.checkoutHoldMinutes,
+        ...(testMode
+          ? { testCheckoutUrl: (id: string) => `${config.publicUrl}/test-checkout?subscription=${id}` }
+          : {}),
       }),
       subscriptions: createSubscriptionService({
         repositories,
@@ -191,6 +208,11 @@ async function main(): Promise<void> {
       ttlSeconds: config.accessTokenTtlSeconds,
     },
     loginRateLimit: { max: config.loginAttemptsPerMinute, timeWindowMs: 60_000 },
+    web: {
+      distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+      secureCookies: secureCookiesFor(config.publicUrl),
+      domain: config.domain,
+    },
   });
   const close = async () => {
     await app.close();
