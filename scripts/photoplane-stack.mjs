@@ -46,6 +46,35 @@ const generate = spawnSync(
 );
 if (generate.status !== 0) process.exit(generate.status ?? 1);
 
+// The web portal (apps/web) is a static app the portal serves from apps/web/dist: built here, like the Prisma
+// client, and again only when its sources changed (their hash is kept next to the build).
+const web = path.join(root, 'apps', 'web');
+const webHash = createHash('sha256');
+const hashTree = (entry) => {
+  const full = path.join(web, entry);
+  if (!fs.existsSync(full)) return;
+  if (fs.statSync(full).isDirectory()) {
+    for (const name of fs.readdirSync(full).sort()) hashTree(path.join(entry, name));
+  } else webHash.update(entry).update(fs.readFileSync(full));
+};
+for (const entry of ['index.html', 'package.json', 'vite.config.ts', 'svelte.config.js', 'src', 'public'])
+  hashTree(entry);
+const webStamp = path.join(web, 'dist', '.source-hash');
+const webWant = webHash.digest('hex');
+if (!fs.existsSync(webStamp) || fs.readFileSync(webStamp, 'utf8') !== webWant) {
+  console.error('[stack:web] building the web portal (apps/web, vite build)');
+  const built = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: web,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  if (built.status !== 0) process.exit(built.status ?? 1);
+  fs.writeFileSync(webStamp, webWant);
+}
+
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', path.join(root, 'infra', 'src', 'main.ts'), mode, ...process.argv.slice(3)],

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CADDY_SERVER_ID } from './caddy.ts';
+import { ensureChromium } from './chromium.ts';
 import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
 import { findOnPath } from './go-tools.ts';
@@ -171,6 +172,8 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
     });
   }
   say('tests', `run id ${runId}`);
+  // The web portal's browser tests drive Debian's chromium through playwright-core (no browser download).
+  const chromium = await ensureChromium(process.env.PHOTOPLANE_TEST_CHROMIUM);
   // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
   const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '', randomBytes(32).toString('base64url'));
   return {
@@ -181,6 +184,7 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
     PHOTOPLANE_TEST_MAIL_DIR: stack.smtp.mailDir,
     PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
     PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
+    PHOTOPLANE_TEST_CHROMIUM: chromium,
     ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),
   };
 }

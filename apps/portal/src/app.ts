@@ -18,6 +18,9 @@ import memberAccountRoutes from './routes/member-account/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import supportRoutes from './routes/support/index.ts';
+import testCheckoutRoutes from './routes/test-checkout/index.ts';
+import webAppRoutes from './routes/web-app/index.ts';
+import webSessionRoutes from './routes/web-session/index.ts';
 import { Problem } from './schemas/problem.schema.ts';
 import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
@@ -33,6 +36,7 @@ import type { SessionService } from './services/session.service.ts';
 import type { StripeWebhookService } from './services/stripe-webhook.service.ts';
 import type { SubscriptionService } from './services/subscription.service.ts';
 import type { SupportService } from './services/support.service.ts';
+import type { TestCheckoutService } from './services/test-checkout.service.ts';
 
 export interface Services {
   readiness: ReadinessService;
@@ -61,6 +65,8 @@ export interface Services {
   signIn?: { providers: OidcProviders; secretKey: string };
   /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
   support?: SupportService;
+  /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
+  testCheckout?: TestCheckoutService;
 }
 
 declare module 'fastify' {
@@ -80,6 +86,8 @@ export interface AppOptions {
   accessTokens?: AccessTokenOptions;
   /** Defaults to 10 sign-in attempts per client IP and per e-mail address a minute. */
   loginRateLimit?: LoginRateLimit;
+  /** The web portal (SPEC W1): its cookie session and, when `distDir` is given, the built app served at `/`. */
+  web?: { distDir?: string; secureCookies: boolean; domain: string };
 }
 
 export const REDACTED_PATHS = [
@@ -182,6 +190,19 @@ export async function buildApp(opts: AppOptions) {
     if (!accounts || !sessions)
       throw new Error('buildApp: the support routes need the auth routes (accounts, sessions)');
     await app.register(supportRoutes, { support: opts.services.support });
+  }
+  if (opts.web && accounts && sessions) {
+    await app.register(webSessionRoutes, {
+      accounts,
+      sessions,
+      loginRateLimit: opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
+      cookies: { secure: opts.web.secureCookies },
+      testCheckout: Boolean(opts.services.testCheckout),
+      domain: opts.web.domain,
+    });
+    if (opts.services.testCheckout)
+      await app.register(testCheckoutRoutes, { testCheckout: opts.services.testCheckout });
+    if (opts.web.distDir) await app.register(webAppRoutes, { distDir: opts.web.distDir });
   }
   return app;
 }

@@ -1,5 +1,5 @@
 // The portal process: configuration, connections, the app, and an orderly shutdown.
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
 import { Client, Connection } from '@temporalio/client';
 import nodemailer from 'nodemailer';
@@ -36,6 +36,9 @@ import { createOidcProviders } from './oidc/instance-providers.ts';
 import { createSigningKeys } from './oidc/signing-keys.ts';
 import { createOidcRepository } from './repositories/oidc.repository.ts';
 import { createPhotoAppLogout } from './services/photo-app-logout.service.ts';
+import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
+import { createTestCheckoutService } from './services/test-checkout.service.ts';
+import { secureCookiesFor } from './plugins/web-session.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -157,8 +160,19 @@ async function main(): Promise<void> {
   const oidcHousekeeping = setInterval(() => {
     oidcRepository.deleteExpired(new Date()).catch((err: unknown) => logger.warn({ err }, 'OIDC housekeeping failed'));
   }, 10 * 60_000).unref();
+  // Test mode (W1): Stripe is stripe-mock, which has no payment page and sends no webhooks, so the portal offers
+  // its own. Never with a live key or Stripe's own API.
+  const testMode = config.stripe.apiUrl !== undefined && config.stripe.secretKey.startsWith('sk_test_');
+  const testCheckout = testMode
+    ? createTestCheckoutService({
+        repository: createTestCheckoutRepository(prisma),
+        stripe,
+        webhookSecret: config.stripe.webhookSecret,
+      })
+    : undefined;
   const app = await buildApp({
     services: {
+      ...(testCheckout ? { testCheckout } : {}),
       readiness,
       plans,
       checkout: createCheckoutService({
@@ -167,6 +181,9 @@ async function main(): Promise<void> {
         stripe,
         publicUrl: config.publicUrl,
         checkoutHoldMinutes: config.billing.checkoutHoldMinutes,
+        ...(testMode
+          ? { testCheckoutUrl: (id: string) => `${config.publicUrl}/test-checkout?subscription=${id}` }
+          : {}),
       }),
       subscriptions: createSubscriptionService({
         repositories,
@@ -224,6 +241,11 @@ async function main(): Promise<void> {
       ttlSeconds: config.accessTokenTtlSeconds,
     },
     loginRateLimit: { max: config.loginAttemptsPerMinute, timeWindowMs: 60_000 },
+    web: {
+      distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+      secureCookies: secureCookiesFor(config.publicUrl),
+      domain: config.domain,
+    },
   });
   const close = async () => {
     clearInterval(oidcHousekeeping);

@@ -1,11 +1,13 @@
 // Bearer access tokens for the portal realm: HS256 JWTs with issuer, audience, subject (account id) and sid
 // (session id), short-lived. `app.authenticate` accepts only such tokens, signed with our key, unexpired, and
 // whose sign-in has not been revoked since; `app.signAccessToken` issues them.
+import cookie from '@fastify/cookie';
 import jwt from '@fastify/jwt';
 import { DomainError, type AccountId, type SessionId } from '@photoplane/tenant-model';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { SessionService } from '../services/session.service.ts';
+import { ACCESS_COOKIE, accessTokenFromCookie, requireCsrfHeader } from './web-session.ts';
 
 export interface AccessTokenOptions {
   /** HS256 key, at least 32 characters. */
@@ -43,8 +45,12 @@ const ALGORITHM = 'HS256';
 
 export default fp<AuthPluginOptions>(
   async (app: FastifyInstance, { secret, issuer, audience, ttlSeconds, sessions }) => {
+    // The web portal's cookie session (plugins/web-session.ts) carries the same access token as the bearer header,
+    // which is read first: the CLI and the tests keep using bearer tokens.
+    if (!app.hasDecorator('parseCookie')) await app.register(cookie);
     await app.register(jwt, {
       secret,
+      cookie: { cookieName: ACCESS_COOKIE, signed: false },
       sign: { algorithm: ALGORITHM, iss: issuer, aud: audience, expiresIn: ttlSeconds },
       // The algorithm list is what refuses `alg: none` and any attempt to switch algorithms.
       verify: { algorithms: [ALGORITHM], allowedIss: issuer, allowedAud: audience, requiredClaims: ['sub', 'sid'] },
@@ -52,6 +58,8 @@ export default fp<AuthPluginOptions>(
     });
 
     app.decorate('authenticate', async (request: FastifyRequest) => {
+      const fromCookie = accessTokenFromCookie(request);
+      if (fromCookie) requireCsrfHeader(request);
       try {
         await request.jwtVerify();
       } catch (e) {

@@ -14,6 +14,8 @@ export interface CheckoutServiceDeps {
   stripe: Stripe;
   publicUrl: string;
   checkoutHoldMinutes: number;
+  /** Test mode (stripe-mock, which has no payment page): where to send the customer instead of Stripe's URL. */
+  testCheckoutUrl?: (subscriptionId: string) => string;
   now?: () => Date;
 }
 
@@ -132,7 +134,8 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
         ),
       );
       if (!session.url) throw new Error(`Stripe returned checkout session ${session.id} without a URL`);
-      return { subscriptionId, sessionId: session.id, checkoutUrl: session.url, expiresAt };
+      const checkoutUrl = deps.testCheckoutUrl ? deps.testCheckoutUrl(subscriptionId) : session.url;
+      return { subscriptionId, sessionId: session.id, checkoutUrl, expiresAt };
     },
   };
 }
