@@ -5,18 +5,14 @@
 // an upgrade reaches the photo app's limits at once; a cancellation (retention 0 days) removes it again.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { removeLabelled } from '@photoplane/infra/cleanup';
 import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
 import Docker from 'dockerode';
-import { simpleParser } from 'mailparser';
-import Stripe from 'stripe';
 import { edgeClient, signInToPhotoApp } from './support/edge-client.ts';
+import { customerKit, type SubscriptionView } from './support/customer.ts';
 import { startServices, type Services } from './support/services.ts';
 
 const stack = testStack();
@@ -24,9 +20,6 @@ const GiB = 1024n ** 3n;
 /** This file's own label on every Docker resource its worker makes, so its cleanup touches nothing else. */
 const FILE_LABEL = 'photoplane.test-file';
 const fileLabel = `journey-${randomBytes(4).toString('hex')}`;
-const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET!;
-// Only used to sign payloads as Stripe does; it never makes a request.
-const stripe = new Stripe('sk_test_unused', { telemetry: false });
 const docker = new Docker(
   stack.dockerHost.startsWith('unix://') ? { socketPath: stack.dockerHost.slice('unix://'.length) } : {},
 );
@@ -34,6 +27,7 @@ const docker = new Docker(
 let db: CreatedDatabase;
 let prisma: PrismaClient;
 let services: Services | undefined;
+let kit: ReturnType<typeof customerKit>;
 
 before(async () => {
   db = await createTestDatabase();
@@ -45,6 +39,7 @@ before(async () => {
     PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId},${FILE_LABEL}=${fileLabel}`,
     RETENTION_DAYS: '0',
   });
+  kit = customerKit(services, stack);
 });
 
 after(async () => {
@@ -55,126 +50,8 @@ after(async () => {
   await db?.drop();
 });
 
-async function api<T = Record<string, unknown>>(
-  method: string,
-  url: string,
-  opts: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${services!.portalUrl}${url}`, {
-    method,
-    headers: {
-      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-    },
-    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
-}
-
-async function waitFor<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}\n${services!.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The newest message the stack's SMTP catcher holds for `to` whose subject matches. */
-async function mailTo(to: string, subject: RegExp): Promise<string> {
-  return waitFor(
-    `a mail to ${to} about ${subject}`,
-    async () => {
-      for (const file of fs.readdirSync(stack.smtp.mailDir).sort().reverse()) {
-        const mail = await simpleParser(fs.readFileSync(path.join(stack.smtp.mailDir, file)));
-        const recipients = [mail.to].flat().flatMap((a) => a?.value.map((v) => v.address) ?? []);
-        if (recipients.includes(to) && subject.test(mail.subject ?? '')) return mail.text ?? '';
-      }
-      return '';
-    },
-    (text) => text !== '',
-    20_000,
-  );
-}
-
-/** Delivers an event the way Stripe does: JSON body, Stripe-Signature over it with the endpoint's secret. */
-async function deliver(type: string, object: object) {
-  const payload = JSON.stringify({
-    id: `evt_${randomBytes(8).toString('hex')}`,
-    object: 'event',
-    api_version: '2026-10-28.endive',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  });
-  const res = await fetch(`${services!.portalUrl}/v1/stripe/webhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret }),
-    },
-    body: payload,
-  });
-  assert.equal(res.status, 200, await res.text());
-}
-
-/**
- * A request to `<subdomain>.<domain>` through the edge, as a browser resolving the name to Caddy would send it
- * (node:http, since fetch does not let a caller set Host).
- */
-function throughEdge(
-  host: string,
-  urlPath: string,
-  init: { method?: string; token?: string; body?: unknown } = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: stack.caddy.httpPort,
-        path: urlPath,
-        method: init.method ?? 'GET',
-        headers: {
-          host,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => {
-          let body: Record<string, unknown> = {};
-          try {
-            body = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            // not JSON (Caddy's own answer when no route matches)
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
-    req.end(payload);
-  });
-}
-
-interface SubscriptionView {
-  state: string;
-  plan: { id: string };
-  instance: { subdomain: string; url: string; state: string; provisioningStep: string | null } | null;
-}
-
 test('sign-up to a running instance, an upgrade the photo app obeys at once, and a cancellation that removes it', async () => {
+  const { api, waitFor, mailTo, deliver, throughEdge } = kit;
   // P1: sign up; the e-mailed link confirms the address.
   const email = `journey-${randomBytes(4).toString('hex')}@example.com`;
   const password = `a long journey ${randomBytes(4).toString('hex')}`;
@@ -258,7 +135,7 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   // app through Photoplane with their portal password and is its admin. Password login in the app is off.
   const ready = await mailTo(email, /is ready/);
   assert.doesNotMatch(ready, /password:/i, 'no password travels by e-mail');
-  const origin = active.instance!.url;
+  const origin = active.instance.url;
   assert.ok(ready.includes(origin), ready);
   const refused = await throughEdge(host, '/api/auth/login', { method: 'POST', body: { email, password } });
   assert.equal(refused.status, 401, 'password login in the photo app is off');

@@ -49,7 +49,8 @@ export function edgeClient(caddyPort: number) {
             const [pair = ''] = line.split(';');
             const eq = pair.indexOf('=');
             const value = pair.slice(eq + 1);
-            if (/max-age=0|expires=thu, 01 jan 1970/i.test(line) || value === '') cookies.delete(pair.slice(0, eq).trim());
+            if (/max-age=0|expires=thu, 01 jan 1970/i.test(line) || value === '')
+              cookies.delete(pair.slice(0, eq).trim());
             else cookies.set(pair.slice(0, eq).trim(), value);
           }
           let text = '';
@@ -91,7 +92,9 @@ export async function signInToPhotoApp(
   origin: string,
   who: { email: string; password: string; totp?: () => string },
 ): Promise<PhotoAppSignIn> {
-  const start = await client.request(`${origin}/api/oauth/authorize`, { json: { redirectUri: `${origin}/auth/login` } });
+  const start = await client.request(`${origin}/api/oauth/authorize`, {
+    json: { redirectUri: `${origin}/auth/login` },
+  });
   assert.equal(start.status, 201, start.text);
   let url = start.json<{ url: string }>().url;
   assert.ok(url.startsWith(`${origin}/photoplane/`), `the photo app sends the member to Photoplane: ${url}`);
