@@ -320,33 +320,24 @@ describe('the OpenID provider of an instance (I1)', () => {
     // A's code redeemed at B's token endpoint with B's own credentials (sent by hand: a careful client would
     // already stop at the issuer in the redirect, which names A).
     const flow = await authorize(a, member);
-    const res = await loopbackAwareFetch(`${origin(b.subdomain)}/photoplane/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: flow.callback.searchParams.get('code')!,
-        redirect_uri: `${origin(a.subdomain)}/auth/login`,
-        code_verifier: flow.verifier,
-        client_id: b.id,
-        client_secret: h.signIn!.providers.clientSecretFor(b.id),
-      }),
-    });
+    const redeem = (at: Instance, client: Instance, secretOf: Instance) =>
+      loopbackAwareFetch(`${origin(at.subdomain)}/photoplane/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: flow.callback.searchParams.get('code')!,
+          redirect_uri: `${origin(a.subdomain)}/auth/login`,
+          code_verifier: flow.verifier,
+          client_id: client.id,
+          client_secret: h.signIn!.providers.clientSecretFor(secretOf.id),
+        }),
+      });
+    const res = await redeem(b, b, b);
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: string }).error, 'invalid_grant');
     // And A's client id with B's secret is no client at all.
-    const forged = await loopbackAwareFetch(`${origin(a.subdomain)}/photoplane/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: flow.callback.searchParams.get('code')!,
-        redirect_uri: `${origin(a.subdomain)}/auth/login`,
-        code_verifier: flow.verifier,
-        client_id: a.id,
-        client_secret: h.signIn!.providers.clientSecretFor(b.id),
-      }),
-    });
+    const forged = await redeem(a, a, b);
     assert.equal(forged.status, 401);
   });
 
