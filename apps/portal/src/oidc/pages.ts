@@ -19,6 +19,7 @@ function layout(input: { title: string; subdomain: string; body: string; script?
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(input.title)} · ${esc(input.subdomain)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ASSETS}/sign-in.css">
 ${input.script ? `<script src="${ASSETS}/${input.script}" defer></script>` : ''}
 </head>
