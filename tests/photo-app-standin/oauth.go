@@ -82,9 +82,12 @@ func (s *Server) startOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) err
 
 	setCookie(w, r, cookieOAuthState, state, true)
 	if verifier != "" {
-		// Immich writes a null verifier when the client brought its own
-		// challenge; here the cookie is simply not set then.
 		setCookie(w, r, cookieOAuthVerifier, verifier, true)
+	} else {
+		// The client keeps its own verifier. Immich overwrites the cookie
+		// with a useless null; clearing it has the same effect: a verifier
+		// left from an earlier attempt cannot be picked up.
+		clearCookie(w, r, cookieOAuthVerifier)
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"url": authURL})
 	return nil
@@ -99,6 +102,9 @@ func (s *Server) finishOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 	if err != nil {
 		return err
 	}
+	// Once the body is valid, Immich clears the one-time cookies whatever the outcome.
+	clearCookie(w, r, cookieOAuthState)
+	clearCookie(w, r, cookieOAuthVerifier)
 	cfg := s.oauthConfig()
 	if !cfg.Enabled {
 		return badRequest("OAuth is not enabled")
@@ -109,9 +115,6 @@ func (s *Server) finishOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 	if cb.verifier == "" {
 		return badRequest("OAuth code verifier is missing")
 	}
-	// Immich clears the one-time cookies whatever the outcome.
-	clearCookie(w, r, cookieOAuthState)
-	clearCookie(w, r, cookieOAuthVerifier)
 
 	rp, err := s.discover(r.Context(), cfg)
 	if err != nil {
