@@ -225,6 +225,29 @@ func TestOAuthCodeFlowRegistersMemberWithClaims(t *testing.T) {
 		t.Fatalf("admin member %v", bob)
 	}
 
+	// A provider that keeps the profile out of the ID token (oidc-provider's
+	// conformIdTokenClaims): e-mail and Immich's claims come from userinfo,
+	// the sid still from the ID token.
+	p.mu.Lock()
+	p.bareIDToken = true
+	p.mu.Unlock()
+	r = h.oauthLogin(p, member("member-olga", "olga@example.com", "Olga", map[string]any{"immich_quota": 4, "immich_storage_label": "olga"}))
+	expectStatus(t, r, 201)
+	olgaToken := r.json(t)["accessToken"].(string)
+	olga := h.do("GET", "/api/users/me", bearer(olgaToken), nil).json(t)
+	if olga["email"] != "olga@example.com" || olga["quotaSizeInBytes"] != float64(4*gib) || olga["storageLabel"] != "olga" {
+		t.Fatalf("member from userinfo %v", olga)
+	}
+	_ = h.root.store.view(func(st *State) error {
+		if s := st.sessionByTokenHash(sha256Hex(olgaToken)); s == nil || !strings.HasPrefix(s.OAuthSid, "sid-") {
+			t.Errorf("session from a bare ID token has no sid: %+v", s)
+		}
+		return nil
+	})
+	p.mu.Lock()
+	p.bareIDToken = false
+	p.mu.Unlock()
+
 	// No quota claim: defaultStorageQuota 0 gives a zero quota, never unlimited.
 	r = h.oauthLogin(p, member("member-carol", "carol@example.com", "Carol", nil))
 	expectStatus(t, r, 201)
