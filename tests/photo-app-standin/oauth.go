@@ -24,7 +24,8 @@ import (
 
 // Immich's OAuth login (its OAuthController, AuthService.authorize /
 // callback / link / unlink / backchannelLogout and OAuthRepository), with
-// go-oidc and x/oauth2 as the relying-party code in place of openid-client.
+// go-oidc, x/oauth2 and go-jose as the relying-party code in place of
+// openid-client and jose.
 // As in Immich, the provider is discovered afresh for every request, so a
 // changed config or a rotated key is picked up at once.
 
@@ -121,7 +122,7 @@ func (s *Server) finishOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 	if err != nil {
 		return err
 	}
-	prof, err := rp.profile(r.Context(), resolveRedirectURI(cfg, cb.url), cb.state, cb.verifier)
+	prof, err := rp.profile(resolveRedirectURI(cfg, cb.url), cb.state, cb.verifier)
 	if err != nil {
 		s.log.Printf("OAuth login failed: %v", err)
 		return internalError("Failed to finish oauth")
@@ -247,7 +248,7 @@ func (s *Server) linkOAuthAccount(w http.ResponseWriter, r *http.Request, a *Aut
 	if err != nil {
 		return err
 	}
-	prof, err := rp.profile(r.Context(), cb.url, cb.state, cb.verifier)
+	prof, err := rp.profile(cb.url, cb.state, cb.verifier)
 	if err != nil {
 		s.log.Printf("OAuth link failed: %v", err)
 		return internalError("Failed to link oauth account")
@@ -534,7 +535,7 @@ func (p *oauthProfile) displayName(email string) string {
 // profile is Immich's getProfileAndOAuthSid: the authorization response in
 // callbackURL is checked (error, iss, state), the code is exchanged with the
 // PKCE verifier, and the ID token is verified.
-func (rp *relyingParty) profile(_ context.Context, callbackURL, expectedState, verifier string) (*oauthProfile, error) {
+func (rp *relyingParty) profile(callbackURL, expectedState, verifier string) (*oauthProfile, error) {
 	u, err := url.Parse(callbackURL)
 	if err != nil {
 		return nil, fmt.Errorf("callback URL: %w", err)
