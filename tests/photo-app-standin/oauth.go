@@ -18,12 +18,14 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 )
 
 // Immich's OAuth login (its OAuthController, AuthService.authorize /
 // callback / link / unlink / backchannelLogout and OAuthRepository), with
-// go-oidc and x/oauth2 as the relying-party code in place of openid-client.
+// go-oidc, x/oauth2 and go-jose as the relying-party code in place of
+// openid-client and jose.
 // As in Immich, the provider is discovered afresh for every request, so a
 // changed config or a rotated key is picked up at once.
 
@@ -82,9 +84,12 @@ func (s *Server) startOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) err
 
 	setCookie(w, r, cookieOAuthState, state, true)
 	if verifier != "" {
-		// Immich writes a null verifier when the client brought its own
-		// challenge; here the cookie is simply not set then.
 		setCookie(w, r, cookieOAuthVerifier, verifier, true)
+	} else {
+		// The client keeps its own verifier. Immich overwrites the cookie
+		// with a useless null; clearing it has the same effect: a verifier
+		// left from an earlier attempt cannot be picked up.
+		clearCookie(w, r, cookieOAuthVerifier)
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"url": authURL})
 	return nil
@@ -99,6 +104,9 @@ func (s *Server) finishOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 	if err != nil {
 		return err
 	}
+	// Once the body is valid, Immich clears the one-time cookies whatever the outcome.
+	clearCookie(w, r, cookieOAuthState)
+	clearCookie(w, r, cookieOAuthVerifier)
 	cfg := s.oauthConfig()
 	if !cfg.Enabled {
 		return badRequest("OAuth is not enabled")
@@ -109,15 +117,12 @@ func (s *Server) finishOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 	if cb.verifier == "" {
 		return badRequest("OAuth code verifier is missing")
 	}
-	// Immich clears the one-time cookies whatever the outcome.
-	clearCookie(w, r, cookieOAuthState)
-	clearCookie(w, r, cookieOAuthVerifier)
 
 	rp, err := s.discover(r.Context(), cfg)
 	if err != nil {
 		return err
 	}
-	prof, err := rp.profile(r.Context(), resolveRedirectURI(cfg, cb.url), cb.state, cb.verifier)
+	prof, err := rp.profile(resolveRedirectURI(cfg, cb.url), cb.state, cb.verifier)
 	if err != nil {
 		s.log.Printf("OAuth login failed: %v", err)
 		return internalError("Failed to finish oauth")
@@ -243,7 +248,7 @@ func (s *Server) linkOAuthAccount(w http.ResponseWriter, r *http.Request, a *Aut
 	if err != nil {
 		return err
 	}
-	prof, err := rp.profile(r.Context(), cb.url, cb.state, cb.verifier)
+	prof, err := rp.profile(cb.url, cb.state, cb.verifier)
 	if err != nil {
 		s.log.Printf("OAuth link failed: %v", err)
 		return internalError("Failed to link oauth account")
@@ -309,9 +314,8 @@ func (s *Server) redirectOAuthToMobile(w http.ResponseWriter, r *http.Request, _
 }
 
 // POST /api/oauth/backchannel-logout (form-encoded logout_token): the
-// token is checked like Immich's validateLogoutToken (signature against the
-// JWKS, issuer, audience = client id, the back-channel logout event, no
-// nonce, issued within the last 2 minutes) and the matching sessions end:
+// token is checked like Immich's validateLogoutToken (see there) and the
+// matching sessions end:
 // those with that sid of that user when both are given, every session of
 // the user for a sub alone, every session with the sid for a sid alone.
 func (s *Server) logoutOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) error {
@@ -324,6 +328,9 @@ func (s *Server) logoutOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 		return badRequest("Received backchannel logout request but OAuth is not enabled")
 	}
 	sub, sid, err := s.validateLogoutToken(r.Context(), cfg, raw)
+	if errors.Is(err, errLogoutNoSubject) {
+		return badRequest("Invalid logout token: it must contain either a sub or a sid claim")
+	}
 	if err != nil {
 		s.log.Printf("Error backchannel logout: %v", err)
 		return badRequest("Error backchannel logout: token validation failed")
@@ -350,21 +357,90 @@ func (s *Server) logoutOAuth(w http.ResponseWriter, r *http.Request, _ *Auth) er
 	return nil
 }
 
+var errLogoutNoSubject = errors.New("logout token has neither sub nor sid")
+
+// validateLogoutToken is Immich's OAuthRepository.validateLogoutToken: jose's
+// jwtVerify against the provider's JWKS with the issuer, audience = client
+// id, algorithm = signingAlgorithm, maxTokenAge 2 minutes and a 5 s clock
+// tolerance (so iat is required and exp, when present, is checked), then the
+// back-channel logout event must be there and a nonce must not.
 func (s *Server) validateLogoutToken(ctx context.Context, cfg OAuthConfig, raw string) (sub, sid string, err error) {
 	rp, err := s.discover(ctx, cfg)
 	if err != nil {
 		return "", "", err
 	}
-	verifier := rp.provider.Verifier(&oidc.Config{ClientID: cfg.ClientID, SupportedSigningAlgs: []string{cfg.SigningAlgorithm}})
-	tok, err := verifier.VerifyLogout(rp.ctx, raw)
+	if _, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(cfg.SigningAlgorithm)}); err != nil {
+		return "", "", fmt.Errorf("logout token: %w", err)
+	}
+	if rp.meta.JWKSURI == "" {
+		return "", "", errors.New("unable to get JWKS URI")
+	}
+	payload, err := oidc.NewRemoteKeySet(rp.ctx, rp.meta.JWKSURI).VerifySignature(rp.ctx, raw)
 	if err != nil {
 		return "", "", err
 	}
-	// jose's maxTokenAge '2m' with a 5 s clock tolerance, as Immich asks.
-	if tok.IssuedAt.IsZero() || time.Since(tok.IssuedAt) > 2*time.Minute+5*time.Second || time.Until(tok.IssuedAt) > 5*time.Second {
-		return "", "", fmt.Errorf("logout token iat %v is outside the accepted window", tok.IssuedAt)
+	var c struct {
+		Iss    string                     `json:"iss"`
+		Aud    json.RawMessage            `json:"aud"`
+		Iat    *float64                   `json:"iat"`
+		Exp    *float64                   `json:"exp"`
+		Nbf    *float64                   `json:"nbf"`
+		Sub    string                     `json:"sub"`
+		Sid    string                     `json:"sid"`
+		Events map[string]json.RawMessage `json:"events"`
+		Nonce  json.RawMessage            `json:"nonce"`
 	}
-	return tok.Subject, tok.SessionID, nil
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return "", "", fmt.Errorf("logout token payload: %w", err)
+	}
+	const tolerance = 5 * time.Second
+	now := time.Now()
+	at := func(f float64) time.Time { return time.Unix(0, int64(f*float64(time.Second))) }
+	switch {
+	case c.Iss != rp.issuer:
+		return "", "", fmt.Errorf("unexpected iss %q", c.Iss)
+	case !audienceHas(c.Aud, cfg.ClientID):
+		return "", "", fmt.Errorf("unexpected aud %s", c.Aud)
+	case c.Iat == nil:
+		return "", "", errors.New("missing iat")
+	case at(*c.Iat).After(now.Add(tolerance)):
+		return "", "", errors.New("iat is in the future")
+	case now.Sub(at(*c.Iat)) > 2*time.Minute+tolerance:
+		return "", "", errors.New("logout token is older than 2 minutes")
+	case c.Exp != nil && !at(*c.Exp).After(now.Add(-tolerance)):
+		return "", "", errors.New("logout token has expired")
+	case c.Nbf != nil && at(*c.Nbf).After(now.Add(tolerance)):
+		return "", "", errors.New("logout token is not valid yet")
+	}
+	if ev, ok := c.Events["http://schemas.openid.net/event/backchannel-logout"]; !ok || isFalsyJSON(ev) {
+		return "", "", errors.New("missing backchannel-logout event claim")
+	}
+	if len(c.Nonce) > 0 && !isFalsyJSON(c.Nonce) {
+		return "", "", errors.New("logout token must not contain a nonce")
+	}
+	if c.Sub == "" && c.Sid == "" {
+		return "", "", errLogoutNoSubject
+	}
+	return c.Sub, c.Sid, nil
+}
+
+// audienceHas: aud is the client id, or an array holding it.
+func audienceHas(raw json.RawMessage, clientID string) bool {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return one == clientID
+	}
+	var many []string
+	return json.Unmarshal(raw, &many) == nil && slices.Contains(many, clientID)
+}
+
+// isFalsyJSON: what JavaScript would take as false.
+func isFalsyJSON(raw json.RawMessage) bool {
+	switch strings.TrimSpace(string(raw)) {
+	case "", "null", "false", "0", `""`:
+		return true
+	}
+	return false
 }
 
 // --- the relying party ---
@@ -373,7 +449,10 @@ type relyingParty struct {
 	cfg      OAuthConfig
 	ctx      context.Context // carries the outbound HTTP client for go-oidc and oauth2
 	provider *oidc.Provider
+	issuer   string
 	meta     struct {
+		Issuer               string   `json:"issuer"`
+		JWKSURI              string   `json:"jwks_uri"`
 		CodeChallengeMethods []string `json:"code_challenge_methods_supported"`
 		EndSessionEndpoint   string   `json:"end_session_endpoint"`
 	}
@@ -399,6 +478,7 @@ func (s *Server) discover(ctx context.Context, cfg OAuthConfig) (*relyingParty, 
 		err = errInsecure
 	} else if rp.provider, err = oidc.NewProvider(ctx, issuer); err == nil {
 		err = rp.provider.Claims(&rp.meta)
+		rp.issuer = rp.meta.Issuer
 	}
 	if err != nil {
 		s.log.Printf("Error in OAuth discovery: %v", err)
@@ -455,7 +535,7 @@ func (p *oauthProfile) displayName(email string) string {
 // profile is Immich's getProfileAndOAuthSid: the authorization response in
 // callbackURL is checked (error, iss, state), the code is exchanged with the
 // PKCE verifier, and the ID token is verified.
-func (rp *relyingParty) profile(_ context.Context, callbackURL, expectedState, verifier string) (*oauthProfile, error) {
+func (rp *relyingParty) profile(callbackURL, expectedState, verifier string) (*oauthProfile, error) {
 	u, err := url.Parse(callbackURL)
 	if err != nil {
 		return nil, fmt.Errorf("callback URL: %w", err)
@@ -464,14 +544,8 @@ func (rp *relyingParty) profile(_ context.Context, callbackURL, expectedState, v
 	if e := q.Get("error"); e != "" {
 		return nil, fmt.Errorf("authorization response error %q: %s", e, q.Get("error_description"))
 	}
-	if iss := q.Get("iss"); iss != "" {
-		var meta struct {
-			Issuer string `json:"issuer"`
-		}
-		_ = rp.provider.Claims(&meta)
-		if iss != meta.Issuer {
-			return nil, fmt.Errorf("unexpected \"iss\" response parameter value %q", iss)
-		}
+	if iss := q.Get("iss"); iss != "" && iss != rp.issuer {
+		return nil, fmt.Errorf("unexpected \"iss\" response parameter value %q", iss)
 	}
 	if q.Get("state") != expectedState {
 		return nil, errors.New("unexpected \"state\" response parameter value")
@@ -660,5 +734,3 @@ func randomURLToken() string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
-
-var _ = json.Marshal

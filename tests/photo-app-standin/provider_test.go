@@ -31,16 +31,17 @@ type testProvider struct {
 	clientID     string
 	clientSecret string
 
-	mu         sync.Mutex
-	key        *rsa.PrivateKey // published in the JWKS
-	signer     *rsa.PrivateKey // signs tokens; a different key makes a bad signature
-	kid        string
-	member     providerMember
-	tweak      func(claims map[string]any) // changes the next ID tokens' claims
-	codes      map[string]*providerGrant
-	access     map[string]map[string]any // access token -> userinfo claims
-	tokenCalls []tokenCall
-	nextSid    int
+	mu          sync.Mutex
+	key         *rsa.PrivateKey // published in the JWKS
+	signer      *rsa.PrivateKey // signs tokens; a different key makes a bad signature
+	kid         string
+	member      providerMember
+	tweak       func(claims map[string]any) // changes the next ID tokens' claims
+	bareIDToken bool                        // profile claims only at userinfo (oidc-provider's conformIdTokenClaims)
+	codes       map[string]*providerGrant
+	access      map[string]map[string]any // access token -> userinfo claims
+	tokenCalls  []tokenCall
+	nextSid     int
 }
 
 type providerMember struct {
@@ -219,8 +220,10 @@ func (p *testProvider) token(w http.ResponseWriter, r *http.Request) {
 		"iss": p.issuer, "sub": g.member.sub, "aud": p.clientID, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"sid": g.sid, "auth_time": now.Unix(),
 	}
-	for k, v := range g.member.claims {
-		claims[k] = v
+	if !p.bareIDToken {
+		for k, v := range g.member.claims {
+			claims[k] = v
+		}
 	}
 	info := map[string]any{"sub": g.member.sub}
 	for k, v := range g.member.claims {
