@@ -457,3 +457,37 @@ test('two adapters for two stand-ins on two ports do not interfere, whatever the
     await Promise.all([b.stop(), c.stop()]);
   }
 });
+
+test('the system config is read whole and written back whole; a refused write names the field and never the client secret', async () => {
+  const app = await owner();
+  const before = await app.getConfig();
+  for (const section of ['oauth', 'passwordLogin', 'storageTemplate', 'user', 'server'])
+    assert.equal(typeof before[section], 'object', `${section} is read`);
+  const secret = `secret-${Date.now()}`;
+  const saved = await app.updateConfig({
+    ...before,
+    oauth: {
+      ...before.oauth,
+      enabled: true,
+      clientId: 'client-1',
+      clientSecret: secret,
+      issuerUrl: 'https://x.example.com/photoplane',
+    },
+    user: { ...before.user, deleteDelay: 9 },
+  });
+  assert.equal(saved.oauth?.clientSecret, secret);
+  assert.equal((await app.getConfig()).user?.deleteDelay, 9);
+  assert.deepEqual((await app.getConfig()).trash, before.trash, 'sections not changed are kept');
+
+  await assert.rejects(
+    app.updateConfig({ ...saved, user: { deleteDelay: 0 }, oauth: { ...saved.oauth, clientSecret: secret } }),
+    (e: unknown) => {
+      assert.ok(e instanceof PhotoAppError);
+      assert.equal(e.status, 400);
+      assert.match(e.message, /deleteDelay/);
+      assert.ok(!e.message.includes(secret));
+      return true;
+    },
+  );
+  assert.equal((await app.getConfig()).user?.deleteDelay, 9, 'nothing of a refused write is applied');
+});
