@@ -152,6 +152,17 @@ interface ClusterOrigin {
   passwordFile: string;
   /** A test run's cluster, removed when the run ends. */
   throwAway: boolean;
+  /** The stack process that last started it: while it lives, the cluster is in use. */
+  ownerPid: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function clusterHome(root: string, dataDir: string): string {
@@ -173,8 +184,8 @@ async function stopLeftoverPostmaster(pgdata: string): Promise<void> {
 }
 
 /**
- * Removes clusters nobody can use any more: those of test runs (the machine-wide stack lock is held, so no test run
- * is alive) and those whose password file is gone with its data folder. Call only while holding the stack lock.
+ * Removes clusters nobody can use any more, once the stack process that started them is gone: those of test runs
+ * (killed before they could clean up) and those whose password file went with their data folder.
  */
 export async function removeStaleClusters(root: string): Promise<void> {
   const clusters = path.join(root, 'clusters');
@@ -187,7 +198,7 @@ export async function removeStaleClusters(root: string): Promise<void> {
     } catch {
       continue; // not ours, or being made: leave it
     }
-    if (!origin.throwAway && fs.existsSync(origin.passwordFile)) continue;
+    if (alive(origin.ownerPid) || (!origin.throwAway && fs.existsSync(origin.passwordFile))) continue;
     await stopLeftoverPostmaster(path.join(home, 'pgdata'));
     fs.rmSync(home, { recursive: true, force: true });
     say('postgres', `removed the stale cluster of ${origin.dataDir} (${home})`);
@@ -256,7 +267,12 @@ async function placeCluster(opts: {
     return { bin: reachable, pgdata: opts.dataDir, home: undefined };
   const home = clusterHome(opts.postgresRoot, opts.dataDir);
   mkdirOpen(home);
-  const origin: ClusterOrigin = { dataDir: opts.dataDir, passwordFile: opts.passwordFile, throwAway: opts.throwAway };
+  const origin: ClusterOrigin = {
+    dataDir: opts.dataDir,
+    passwordFile: opts.passwordFile,
+    throwAway: opts.throwAway,
+    ownerPid: process.pid,
+  };
   fs.writeFileSync(path.join(home, 'origin.json'), JSON.stringify(origin, null, 2) + '\n', { mode: 0o644 });
   return { bin: reachable, pgdata: path.join(home, 'pgdata'), home };
 }

@@ -98,7 +98,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
   // Machine-wide, not per clone: two dockerds that both manage iptables disturb each other's rules.
   const release = await acquireLock(path.join(os.tmpdir(), 'photoplane-stack.lock'));
   stoppers.push({ name: 'stack lock', stop: async () => release() });
-  // With the lock held no other run is alive: what an earlier, killed run left of PostgreSQL can go.
+  // What an earlier run that was killed left of PostgreSQL (a cluster, maybe a running postmaster) goes now.
   await removeStaleClusters(config.postgresRoot);
   const { runRoot, logDir } = prepareRunRoot(config, mode, stoppers);
   const postgres = await startRunPostgres(config, mode, { runRoot, logDir }, stoppers);
