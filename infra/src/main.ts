@@ -15,7 +15,7 @@ import { firstRunSummary, say } from './log.ts';
 import { describeFailure } from './problem.ts';
 import { serviceEcho } from './service-logs.ts';
 import { run, startProcess, waitFor } from './process.ts';
-import { startStack, stopAll, type Stack } from './stack.ts';
+import { checkMachine, startStack, stopAll, type Stack } from './stack.ts';
 
 type Stopper = Parameters<typeof stopAll>[0][number];
 
@@ -198,6 +198,8 @@ async function bench(): Promise<void> {
 
 async function test(): Promise<void> {
   const config = readStackConfig();
+  // Before the static checks and `go test`: a machine that cannot run the stack is told so at once.
+  await checkMachine(config, 'test');
   // `npm test -- path/a.test.ts path/b.test.ts` runs just those files (the stack still starts in full).
   const only = process.argv.slice(3);
   const files = only.length ? only : findTestFiles();

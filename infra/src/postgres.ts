@@ -137,7 +137,12 @@ async function reachableBinaries(bin: Binaries, root: string): Promise<Binaries>
         } else fs.chmodSync(p, st.mode & 0o111 ? 0o755 : 0o644);
       };
       open(tmp);
-      fs.renameSync(tmp, target);
+      try {
+        fs.renameSync(tmp, target);
+      } catch (e) {
+        // Another run copied them at the same moment: theirs are as good.
+        if (!fs.existsSync(result.postgres)) throw e;
+      }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
