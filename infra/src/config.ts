@@ -1,6 +1,7 @@
 // The one place the stack scripts read the environment. Every variable is listed in the README.
 import os from 'node:os';
 import path from 'node:path';
+import { StackProblem } from './problem.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
@@ -17,6 +18,13 @@ export interface StackConfig {
   dataDir: string;
   /** Cache of tools built once with `go install` (Temporal CLI, stripe-mock, Caddy). Outside the clone by default. */
   toolsDir: string;
+  /**
+   * As root only: the root-owned, world-traversable folder where PostgreSQL's binaries and clusters live, so that
+   * the `postgres` user reaches them wherever the clone is (a clone under a 0700 folder is out of its reach).
+   */
+  postgresRoot: string;
+  /** First-run steps scripts/photoplane-stack.mjs timed before handing over (npm install), for the summary. */
+  bootstrapSteps: { step: string; ms: number }[];
   /** Ports for `npm start`; tests always take free ones. */
   portalPort: number;
   postgresPort: number;
@@ -33,7 +41,11 @@ function intFrom(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new StackProblem(
+      `${name} must be a TCP port (1-65535), got "${raw}"`,
+      `set ${name} to a free port or unset it`,
+    );
   return n;
 }
 
@@ -52,6 +64,8 @@ export function readStackConfig(): StackConfig {
     toolsDir: path.resolve(
       nonEmpty('PHOTOPLANE_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'photoplane', 'tools'),
     ),
+    postgresRoot: path.resolve(nonEmpty('PHOTOPLANE_POSTGRES_ROOT') ?? '/var/lib/photoplane'),
+    bootstrapSteps: bootstrapSteps(),
     portalPort: intFrom('PORTAL_PORT', 3000),
     postgresPort: intFrom('PHOTOPLANE_POSTGRES_PORT', 54329),
     temporalPort: intFrom('PHOTOPLANE_TEMPORAL_PORT', 7233),
@@ -61,4 +75,13 @@ export function readStackConfig(): StackConfig {
     smtpPort: intFrom('PHOTOPLANE_SMTP_PORT', 1025),
     domain: nonEmpty('PHOTOPLANE_DOMAIN') ?? 'photos.localhost',
   };
+}
+
+function bootstrapSteps(): { step: string; ms: number }[] {
+  try {
+    const steps: unknown = JSON.parse(process.env.PHOTOPLANE_BOOTSTRAP_STEPS ?? '[]');
+    return Array.isArray(steps) ? (steps as { step: string; ms: number }[]) : [];
+  } catch {
+    return [];
+  }
 }

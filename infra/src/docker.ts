@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { findOnPath } from './go-tools.ts';
-import { say } from './log.ts';
+import { say, timedFirstRunStep } from './log.ts';
+import { StackProblem } from './problem.ts';
 import { run, startProcess, waitFor } from './process.ts';
 
 export interface DockerEngine {
@@ -31,12 +32,20 @@ async function answers(host: string): Promise<boolean> {
 }
 
 async function installDockerIo(): Promise<void> {
-  if (!findOnPath('apt-get')) throw new Error('dockerd is not installed and apt-get is not available to install it');
+  if (!findOnPath('apt-get'))
+    throw new StackProblem(
+      'dockerd is not installed and apt-get is not available to install it',
+      'install a Docker Engine (dockerd) yourself, or set DOCKER_HOST to a running one',
+    );
   say('docker', "installing Debian's docker.io (once per machine)");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update', '-qq'], { env });
-  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'docker.io', 'iptables', 'busybox-static'], {
-    env,
+  await timedFirstRunStep('docker', 'apt-get install docker.io', async () => {
+    await run('apt-get', ['update', '-qq'], { env });
+    await run(
+      'apt-get',
+      ['install', '-y', '-qq', '--no-install-recommends', 'docker.io', 'iptables', 'busybox-static'],
+      { env },
+    );
   });
 }
 
@@ -68,8 +77,9 @@ export async function ensureDocker(opts: {
     }
   }
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    throw new Error(
-      'No Docker Engine: set DOCKER_HOST, start Docker, or run as root on Linux so the stack can start dockerd',
+    throw new StackProblem(
+      "no Docker Engine answers at /var/run/docker.sock, and only root can start one of the stack's own",
+      'start Docker, set DOCKER_HOST to a running engine, or run as root on Linux',
     );
   }
   if (!findOnPath('dockerd')) await installDockerIo();

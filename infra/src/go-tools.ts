@@ -2,7 +2,8 @@
 // No prebuilt binaries can be downloaded here, but the Go module proxy is reachable.
 import fs from 'node:fs';
 import path from 'node:path';
-import { say } from './log.ts';
+import { formatDuration, recordFirstRunStep, say } from './log.ts';
+import { StackProblem } from './problem.ts';
 import { run } from './process.ts';
 
 export interface GoTool {
@@ -29,17 +30,32 @@ export function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
+/** The Go toolchain: `go` on PATH, else the official tarball's place, /usr/local/go/bin/go. */
+export function findGo(): string | undefined {
+  const fallback = '/usr/local/go/bin/go';
+  return findOnPath('go') ?? (fs.existsSync(fallback) ? fallback : undefined);
+}
+
+/** Where the cache keeps a tool's binary: `<toolsDir>/<name>/<version>/<name>`. */
+export function goToolBinary(tool: GoTool, toolsDir: string): string {
+  const version = tool.module.split('@')[1] ?? 'latest';
+  return path.join(toolsDir, tool.name, version, tool.name);
+}
+
 /**
  * The tool's binary in the cache (`<toolsDir>/<version>/<name>`), built on first use. Building the Temporal
  * CLI takes several minutes on two cores; it happens once per machine.
  */
 export async function ensureGoTool(tool: GoTool, toolsDir: string): Promise<string> {
-  const version = tool.module.split('@')[1] ?? 'latest';
-  const binDir = path.join(toolsDir, tool.name, version);
-  const binary = path.join(binDir, tool.name);
+  const binary = goToolBinary(tool, toolsDir);
+  const binDir = path.dirname(binary);
   if (fs.existsSync(binary)) return binary;
-  const go = findOnPath('go');
-  if (!go) throw new Error(`${tool.name} is not installed and Go is not on PATH to build it (${tool.module})`);
+  const go = findGo();
+  if (!go)
+    throw new StackProblem(
+      `${tool.name} is not built yet and there is no Go toolchain to build it (${tool.module})`,
+      'install Go 1.26 or newer and put it on PATH',
+    );
   say(tool.name, `building ${tool.module} with go install (once per machine; this can take minutes)`);
   const started = Date.now();
   fs.mkdirSync(binDir, { recursive: true });
@@ -51,6 +67,8 @@ export async function ensureGoTool(tool: GoTool, toolsDir: string): Promise<stri
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  say(tool.name, `built in ${Math.round((Date.now() - started) / 1000)} s: ${binary}`);
+  const ms = Date.now() - started;
+  recordFirstRunStep(`go install ${tool.name}`, ms);
+  say(tool.name, `built in ${formatDuration(ms)} (once per machine; later runs reuse ${binary})`);
   return binary;
 }

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { repoRoot } from './config.ts';
-import { findOnPath } from './go-tools.ts';
+import { findGo } from './go-tools.ts';
 import tar from 'tar-stream';
-import { say } from './log.ts';
+import { formatDuration, recordFirstRunStep, say } from './log.ts';
 import { run } from './process.ts';
 
 export interface ImageFile {
@@ -68,6 +68,7 @@ export async function ensureImage(docker: Docker, spec: ImageSpec): Promise<stri
     if ((e as { statusCode?: number }).statusCode !== 404) throw e;
   }
   const [repo, tag] = ref.split(':') as [string, string];
+  const started = Date.now();
   const stream = await docker.importImage(packTar(spec.files), {
     repo,
     tag,
@@ -80,7 +81,9 @@ export async function ensureImage(docker: Docker, spec: ImageSpec): Promise<stri
   );
   const failed = events.find((ev) => ev.error);
   if (failed) throw new Error(`docker import of ${ref} failed: ${failed.error}`);
-  say('images', `imported ${ref}`);
+  const ms = Date.now() - started;
+  recordFirstRunStep(`image ${spec.repository.split('/').pop()}`, ms);
+  say('images', `imported ${ref} in ${formatDuration(ms)} (only when its content changes)`);
   return ref;
 }
 
@@ -134,12 +137,20 @@ export async function busyboxImageSpec(): Promise<ImageSpec> {
  */
 export async function photoAppStandinImageSpec(): Promise<ImageSpec> {
   const dir = path.join(repoRoot, 'tests', 'photo-app-standin');
-  const go = findOnPath('go') ?? '/usr/local/go/bin/go';
+  const go = findGo() ?? 'go';
   const binary = path.join(dir, 'bin', 'photo-app-standin');
+  // Always built (Go's build cache makes an unchanged one quick); the first build in a clone is the slow one.
+  const firstBuild = !fs.existsSync(binary);
+  const started = Date.now();
   await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', binary, '.'], {
     cwd: dir,
     env: { ...process.env, CGO_ENABLED: '0' },
   });
+  if (firstBuild) {
+    const ms = Date.now() - started;
+    recordFirstRunStep('go build photo-app-standin', ms);
+    say('images', `built the photo-app stand-in in ${formatDuration(ms)} (first build in this clone)`);
+  }
   return {
     repository: 'photoplane-test/photo-app-standin',
     files: [

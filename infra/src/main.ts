@@ -11,10 +11,12 @@ import { CADDY_SERVER_ID } from './caddy.ts';
 import { ensureChromium } from './chromium.ts';
 import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
-import { findOnPath } from './go-tools.ts';
-import { say } from './log.ts';
+import { findGo } from './go-tools.ts';
+import { firstRunSummary, say } from './log.ts';
+import { describeFailure } from './problem.ts';
+import { serviceEcho } from './service-logs.ts';
 import { run, startProcess, waitFor } from './process.ts';
-import { startStack, stopAll, type Stack } from './stack.ts';
+import { checkMachine, startStack, stopAll, type Stack } from './stack.ts';
 
 type Stopper = Parameters<typeof stopAll>[0][number];
 
@@ -89,14 +91,19 @@ async function start(): Promise<void> {
   const databaseUrl = stack.postgres.urlFor(stack.databaseName);
   const env = serviceEnv(stack, databaseUrl, localSecretKey(config.dataDir), `127.0.0.1:${config.portalPort}`);
 
+  // Their JSON logs go to the log folder as they are, and to the terminal readable (see service-logs.ts).
   const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
     cwd: repoRoot,
     env,
+    logFile: path.join(stack.logDir, 'worker.log'),
+    echo: serviceEcho('worker'),
   });
   stoppers.push({ name: 'worker', stop: () => worker.stop() });
   const portal = startProcess('portal', process.execPath, [...tsx, 'apps/portal/src/server.ts'], {
     cwd: repoRoot,
     env: { ...env, PORT: String(config.portalPort), HOST: '127.0.0.1' },
+    logFile: path.join(stack.logDir, 'portal.log'),
+    echo: serviceEcho('portal'),
   });
   stoppers.push({ name: 'portal', stop: () => portal.stop() });
   const portalUrl = `http://127.0.0.1:${config.portalPort}`;
@@ -111,6 +118,7 @@ async function start(): Promise<void> {
     env,
   });
   const support = JSON.parse(seeded.stdout.trim().split('\n').pop()!) as { email: string; password: string };
+  const firstRun = firstRunSummary();
   const lines = [
     '',
     'Photoplane is running. Ctrl-C stops everything.',
@@ -120,14 +128,16 @@ async function start(): Promise<void> {
     `  Temporal         ${stack.temporal.address} (namespace ${stack.temporal.namespace})`,
     ...(stack.temporal.uiUrl ? [`  Temporal UI      ${stack.temporal.uiUrl}`] : []),
     `  PostgreSQL       ${databaseUrl}`,
+    ...(stack.postgres.dataDir ? [`  PostgreSQL data  ${stack.postgres.dataDir}`] : []),
     `  Docker Engine    ${stack.docker.host}`,
     `  Stripe (mock)    ${stack.stripe.url}`,
     `  mail (SMTP)      ${stack.smtp.url}, messages in ${stack.smtp.mailDir}`,
     `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
-    `  logs             ${stack.logDir}`,
+    `  logs             ${stack.logDir} (portal.log and worker.log hold the JSON)`,
     `  support account  ${support.email}  password ${support.password} (new at every start)`,
     `  support CLI      DATABASE_URL='${databaseUrl}' TEMPORAL_ADDRESS=${stack.temporal.address} \\`,
     `                   PHOTOPLANE_STAFF_EMAIL=${support.email} npm run photoplane -- tenants ls`,
+    ...(firstRun ? [`  first run        ${firstRun}`] : []),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -174,6 +184,8 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
   say('tests', `run id ${runId}`);
   // The web portal's browser tests drive Debian's chromium through playwright-core (no browser download).
   const chromium = await ensureChromium(process.env.PHOTOPLANE_TEST_CHROMIUM);
+  const firstRun = firstRunSummary();
+  if (firstRun) say('stack', `first-run steps: ${firstRun}`);
   // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
   const { DATABASE_URL: _unused, ...services } = serviceEnv(stack, '', randomBytes(32).toString('base64url'));
   return {
@@ -206,6 +218,8 @@ async function bench(): Promise<void> {
 
 async function test(): Promise<void> {
   const config = readStackConfig();
+  // Before the static checks and `go test`: a machine that cannot run the stack is told so at once.
+  await checkMachine(config, 'test');
   // `npm test -- path/a.test.ts path/b.test.ts` runs just those files (the stack still starts in full).
   const only = process.argv.slice(3);
   const files = only.length ? only : findTestFiles();
@@ -228,7 +242,7 @@ async function test(): Promise<void> {
   }
   if (!only.length) {
     say('tests', 'go test: the photo-app stand-in (tests/photo-app-standin)');
-    await run(findOnPath('go') ?? '/usr/local/go/bin/go', ['test', '-count=1', './...'], {
+    await run(findGo() ?? 'go', ['test', '-count=1', './...'], {
       cwd: path.join(repoRoot, 'tests', 'photo-app-standin'),
       inherit: true,
     });
@@ -254,6 +268,6 @@ if (!fn) {
   process.exit(2);
 }
 fn().catch((e: unknown) => {
-  say('stack', e instanceof Error ? (e.stack ?? e.message) : String(e));
+  say('stack', describeFailure(e));
   shutdown(1);
 });

@@ -3,6 +3,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ManagedProcess {
@@ -16,8 +17,10 @@ export interface ManagedProcess {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Where stdout and stderr go; without one they go to the terminal. */
+  /** Where stdout and stderr go; without one (and without `echo`) they go to the terminal. */
   logFile?: string;
+  /** Also hand every output line here (the log file keeps it as written): `npm start` shows its services this way. */
+  echo?: (line: string) => void;
   uid?: number;
   gid?: number;
   /** Signal that asks the program to shut down cleanly. */
@@ -28,16 +31,35 @@ export interface StartOptions {
 export function startProcess(name: string, command: string, args: string[], opts: StartOptions): ManagedProcess {
   const log = opts.logFile === undefined ? undefined : fs.openSync(opts.logFile, 'a');
   if (log !== undefined && opts.uid !== undefined) fs.fchownSync(log, opts.uid, opts.gid ?? opts.uid);
+  const piped = opts.echo !== undefined;
   const spawnOpts: SpawnOptions = {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
-    stdio: log === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', log, log],
+    stdio: piped
+      ? ['ignore', 'pipe', 'pipe']
+      : log === undefined
+        ? ['ignore', 'inherit', 'inherit']
+        : ['ignore', log, log],
     detached: true,
   };
   if (opts.uid !== undefined) spawnOpts.uid = opts.uid;
   if (opts.gid !== undefined) spawnOpts.gid = opts.gid;
   const child = spawn(command, args, spawnOpts);
-  if (log !== undefined) fs.closeSync(log);
+  if (piped) {
+    const file = log === undefined ? undefined : fs.createWriteStream('', { fd: log });
+    let open = 2;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        file?.write(`${line}\n`);
+        opts.echo!(line);
+      });
+      lines.on('close', () => {
+        if (--open === 0) file?.end();
+      });
+    }
+  } else if (log !== undefined) fs.closeSync(log);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const pid = child.pid;
   let running = true;

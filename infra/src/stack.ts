@@ -11,8 +11,9 @@ import { ensureStripeMock, type StripeMock } from './stripe-mock.ts';
 import { ensureDocker, startDockerd, type DockerEngine } from './docker.ts';
 import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
 import { acquireLock } from './lock.ts';
-import { say } from './log.ts';
-import { ensurePostgres, type Postgres } from './postgres.ts';
+import { recordFirstRunStep, say } from './log.ts';
+import { ensurePostgres, removeStaleClusters, type Postgres } from './postgres.ts';
+import { preflight } from './preflight.ts';
 import { ExitedBeforeReadyError, freePort } from './process.ts';
 import { ensureTemporal, type Temporal } from './temporal.ts';
 
@@ -36,7 +37,7 @@ export interface Stack {
 }
 
 /** Something to stop, pushed as soon as it has started so a failure half-way still stops what came up. */
-type Stopper = { name: string; stop: () => Promise<void> };
+export type Stopper = { name: string; stop: () => Promise<void> };
 
 export async function stopAll(stoppers: Stopper[]): Promise<void> {
   for (const s of [...stoppers].reverse()) {
@@ -49,26 +50,58 @@ export async function stopAll(stoppers: Stopper[]): Promise<void> {
   stoppers.length = 0;
 }
 
-export async function startStack(config: StackConfig, mode: StackMode, stoppers: Stopper[]): Promise<Stack> {
+/** Stops at once, one line per problem, when something the stack needs is missing here (see preflight.ts). */
+export async function checkMachine(config: StackConfig, mode: StackMode): Promise<void> {
+  const problems = await preflight(config, mode);
+  if (!problems.length) return;
+  for (const p of problems.slice(0, -1)) say('stack', p.message);
+  throw problems.at(-1)!;
+}
+
+/** The folder a run keeps its state in (the data folder for `npm start`, a throw-away one for tests) and its logs. */
+export function prepareRunRoot(
+  config: StackConfig,
+  mode: StackMode,
+  stoppers: Stopper[],
+): { runRoot: string; logDir: string } {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  // Machine-wide, not per clone: two dockerds that both manage iptables disturb each other's rules.
-  const release = await acquireLock(path.join(os.tmpdir(), 'photoplane-stack.lock'));
-  stoppers.push({ name: 'stack lock', stop: async () => release() });
   const runRoot = mode === 'start' ? config.dataDir : fs.mkdtempSync(path.join(config.dataDir, 'test-run-'));
-  // PostgreSQL runs as its own user and must be able to reach its data folder inside.
-  fs.chmodSync(runRoot, 0o755);
   if (mode === 'test')
     stoppers.push({ name: 'test data', stop: async () => fs.rmSync(runRoot, { recursive: true, force: true }) });
   const logDir = path.join(runRoot, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
+  return { runRoot, logDir };
+}
 
+/** PostgreSQL for a run: DATABASE_URL, or a cluster of the run's own (as root, under config.postgresRoot). */
+export async function startRunPostgres(
+  config: StackConfig,
+  mode: StackMode,
+  run: { runRoot: string; logDir: string },
+  stoppers: Stopper[],
+): Promise<Postgres> {
   const postgres = await ensurePostgres({
     databaseUrl: config.databaseUrl,
-    dataDir: path.join(runRoot, 'postgres'),
+    dataDir: path.join(run.runRoot, 'postgres'),
     port: mode === 'start' ? config.postgresPort : await freePort(),
-    logDir,
+    logDir: run.logDir,
+    postgresRoot: config.postgresRoot,
+    throwAway: mode === 'test',
   });
   stoppers.push({ name: 'postgres', stop: () => postgres.stop() });
+  return postgres;
+}
+
+export async function startStack(config: StackConfig, mode: StackMode, stoppers: Stopper[]): Promise<Stack> {
+  for (const { step, ms } of config.bootstrapSteps) recordFirstRunStep(step, ms);
+  await checkMachine(config, mode);
+  // Machine-wide, not per clone: two dockerds that both manage iptables disturb each other's rules.
+  const release = await acquireLock(path.join(os.tmpdir(), 'photoplane-stack.lock'));
+  stoppers.push({ name: 'stack lock', stop: async () => release() });
+  // What an earlier run that was killed left of PostgreSQL (a cluster, maybe a running postmaster) goes now.
+  await removeStaleClusters(config.postgresRoot);
+  const { runRoot, logDir } = prepareRunRoot(config, mode, stoppers);
+  const postgres = await startRunPostgres(config, mode, { runRoot, logDir }, stoppers);
 
   const startTemporal = async () =>
     ensureTemporal({

@@ -153,6 +153,26 @@ async function ensureSchedules(config: ProvisionerConfig, logger: Logger): Promi
   }
 }
 
+/**
+ * Reconciles this worker's host once, now: after a restart (of the worker, the machine or its Docker Engine)
+ * instances that should be active come back at once rather than at the schedule's next run, minutes later. It is
+ * an action of the host's reconcile schedule (shown with its runs in Temporal's UI); SKIP leaves a run already in
+ * progress to finish instead of starting a second one beside it.
+ */
+async function reconcileHostNow(config: ProvisionerConfig, logger: Logger): Promise<void> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    await client.schedule.getHandle(reconcileScheduleId(config.dockerHostName)).trigger(ScheduleOverlapPolicy.SKIP);
+    logger.info({ host: config.dockerHostName }, 'reconcile of this host started (worker start)');
+  } catch (e) {
+    // The schedule still runs it at its next interval.
+    logger.error({ err: e, host: config.dockerHostName }, 'could not start the reconcile of this host');
+  } finally {
+    await connection.close();
+  }
+}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -189,6 +209,7 @@ async function main(): Promise<void> {
   const running = Promise.all([worker.run(), hostWorker.run()]);
   await registerDockerHost(config, logger);
   await ensureSchedules(config, logger);
+  await reconcileHostNow(config, logger);
   await running;
   await connection.close();
   await prisma.$disconnect();
