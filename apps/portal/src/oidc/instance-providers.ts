@@ -308,11 +308,6 @@ export function createOidcProviders(deps: OidcProvidersDeps) {
       ring = undefined;
       return kid;
     },
-
-    /** Re-reads the key ring at the next request (another portal process may have rotated it). */
-    forgetKeyRing(): void {
-      ring = undefined;
-    },
   };
 }
 
