@@ -169,14 +169,23 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
               },
               {
                 '@id': INSTANCE_PORTAL_ROUTE_ID,
-                match: [
+                match: [{ path: [PORTAL_PATH_PREFIX, `${PORTAL_PATH_PREFIX}/*`] }],
+                handle: [
                   {
-                    host: [`*.${opts.domain}`],
-                    path: [PORTAL_PATH_PREFIX, `${PORTAL_PATH_PREFIX}/*`],
+                    handler: 'subroute',
+                    routes: [
+                      {
+                        // Inside a subroute on purpose: automatic HTTPS takes the host matchers of top-level routes
+                        // as names to get certificates for, and would try for a wildcard one here (which an ACME
+                        // HTTP challenge cannot get; seen breaking the portal's own handshake with the local CA).
+                        match: [{ host: [`*.${opts.domain}`] }],
+                        handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: opts.portalUpstream }] }],
+                        terminal: true,
+                      },
+                    ],
                   },
                 ],
-                handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: opts.portalUpstream }] }],
-                terminal: true,
+                // Another host's /photoplane (none is served) falls through to the routes after this one.
               },
             ],
           },

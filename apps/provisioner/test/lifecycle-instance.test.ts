@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { HostActivities } from '../src/activities/index.ts';
-import { listManaged } from '../src/docker/index.ts';
+import { listManaged, removeInstanceStack } from '../src/docker/index.ts';
 import {
   INSTANCE_OPERATION_FAILED,
   instanceLifecycleWorkflowId,
@@ -20,6 +20,7 @@ import {
   type UpgradeInstanceResult,
 } from '../src/shared.ts';
 import {
+  adminApp,
   answersThroughEdge,
   appUserEmails,
   docker,
@@ -252,6 +253,22 @@ test('reprovision rebuilds the containers of an instance from its spec and image
     assert.deepEqual(after.volumes.map((v) => v.Name).sort(), before.volumes.map((v) => v.Name).sort());
     assert.ok(await answersThroughEdge(instance.host));
     assert.deepEqual(await appUserEmails(instance.id), [instance.email], 'the owner and their key survived');
+  });
+});
+
+test('reprovision of an instance whose data is gone registers the owner again and makes the fresh photo app trust Photoplane', async () => {
+  await withWorkers(async () => {
+    const instance = await provisionedInstance();
+    await removeInstanceStack(docker, instance.id, { keepVolumes: false });
+
+    await reprovision(instance.id);
+    assert.deepEqual(await appUserEmails(instance.id), [instance.email], "the owner is the new app's admin");
+    const config = await (await adminApp(instance.id)).getConfig();
+    assert.equal(config.oauth?.enabled, true);
+    assert.equal(config.oauth?.clientId, instance.id);
+    assert.equal(config.passwordLogin?.enabled, false);
+    assert.equal(config.storageTemplate?.enabled, true);
+    assert.ok(await answersThroughEdge(instance.host));
   });
 });
 
