@@ -106,6 +106,16 @@ async function portProblems(config: StackConfig): Promise<StackProblem[]> {
     });
   }
   const problems: StackProblem[] = [];
+  for (const [i, a] of ports.entries()) {
+    const b = ports.slice(i + 1).find((other) => other.port === a.port);
+    if (b)
+      problems.push(
+        new StackProblem(
+          `${a.what} and ${b.what} would both listen on port ${a.port}`,
+          `give one of them another port (${a.variable}${a.variable === b.variable ? '' : ` or ${b.variable}`})`,
+        ),
+      );
+  }
   for (const { port, what, variable } of ports) {
     if (await portFree(port)) continue;
     const holder = whoListens(port);

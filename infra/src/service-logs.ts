@@ -2,8 +2,14 @@
 // record, tagged with the service), as the JSON they are anywhere else. The log files keep the JSON either way.
 import { prettyFactory } from 'pino-pretty';
 
-export function serviceEcho(service: string, isTerminal = process.stdout.isTTY === true): (line: string) => void {
-  if (!isTerminal) return (line) => process.stdout.write(`${line}\n`);
+export function serviceEcho(
+  service: string,
+  {
+    isTerminal = process.stdout.isTTY === true,
+    write = (text: string) => void process.stdout.write(text),
+  }: { isTerminal?: boolean; write?: (text: string) => void } = {},
+): (line: string) => void {
+  if (!isTerminal) return (line) => write(`${line}\n`);
   const pretty = prettyFactory({
     colorize: true,
     singleLine: true,
@@ -12,5 +18,5 @@ export function serviceEcho(service: string, isTerminal = process.stdout.isTTY =
     messageFormat: `[${service}] {msg}`,
   });
   // A line that is not JSON (a crash before the logger existed) comes back as it was.
-  return (line) => process.stdout.write(pretty(line));
+  return (line) => write(pretty(line));
 }
