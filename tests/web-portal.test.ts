@@ -211,19 +211,78 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   assert.equal(await page.getByTestId('instance-url').getAttribute('href'), `https://${subdomain}.${stack.domain}`);
   await b.check('dashboard');
 
-  // P6: a member is given 200 GiB (through the API, as the owner), so the 100 GiB plan cannot hold the quotas.
-  const login = await fetch(`${services!.portalUrl}/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  const { accessToken } = (await login.json()) as { accessToken: string };
-  const created = await fetch(`${services!.portalUrl}/v1/instances/${subdomain}/members`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-    body: JSON.stringify({ name: 'Max Member', email: `max-${email}`, quotaGiB: 200, mode: 'password' }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  // M2-M8: the owner's members page. A member created with a password sees it once; 200 GiB of the plan goes to them.
+  await page.getByRole('navigation').getByRole('link', { name: 'Members' }).click();
+  await page.getByRole('heading', { name: `Storage of ${subdomain}` }).waitFor();
+  await b.check('members');
+  await page.getByLabel('Name', { exact: true }).fill('Max Member');
+  await page.getByLabel('E-mail address').fill(`max-${email}`);
+  await page.getByLabel('Quota in GiB (0 = unlimited)').fill('200');
+  await page.getByLabel(/Make a password I hand over/).check();
+  await page.getByRole('button', { name: 'Add member' }).click();
+  const oneTime = page.getByTestId('one-time-password');
+  await oneTime.waitFor();
+  assert.match(await oneTime.locator('.secret').innerText(), /\S{12,}/, 'a generated password is shown');
+  await page.getByTestId(`member-max-${email}`).waitFor();
+  assert.match(await page.getByTestId('unallocated').innerText(), /824 GiB/, 'the roll-up shows what is left');
+  await b.check('member-created');
+
+  // An invitation by e-mail: the link goes to the member's own address at the instance.
+  const ivy = `ivy-${email}`;
+  await page.getByLabel('Name', { exact: true }).fill('Ivy Invite');
+  await page.getByLabel('E-mail address').fill(ivy);
+  await page.getByLabel('Quota in GiB (0 = unlimited)').fill('0');
+  await page.getByLabel(/E-mail them an invitation link/).check();
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.getByText(`Invitation sent to ${ivy}.`).waitFor();
+  assert.match(
+    await mailTo(ivy, /invit/i),
+    new RegExp(`https://${subdomain}\\.${stack.domain.replaceAll('.', '\\.')}/register#token=`),
+  );
+
+  // A quota that would overcommit the plan is refused next to the field, with what is still free.
+  await page.getByRole('button', { name: 'Manage Max Member' }).click();
+  await page.getByLabel('Quota in GiB (0 = unlimited)').first().fill('5000');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await fieldError(page, 'quota')
+    .getByText(/still free to give out/)
+    .waitFor();
+  await b.check('quota-refused');
+  await page.getByLabel('Quota in GiB (0 = unlimited)').first().fill('200');
+  await page.getByLabel('Storage label').fill('max');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved Max Member.').waitFor();
+  await page.getByTestId(`member-max-${email}`).getByText('label max').waitFor();
+
+  // M6: a password reset shows the new password once.
+  await page.getByRole('button', { name: 'Manage Max Member' }).click();
+  await page.getByRole('button', { name: 'Reset password' }).click();
+  await page
+    .getByTestId('one-time-password')
+    .getByText(/next sign-in/)
+    .waitFor();
+
+  // M7: delete with the delay, restore, then delete now with the e-mail typed.
+  await page.getByRole('button', { name: 'Manage Ivy Invite' }).click();
+  await page.getByRole('button', { name: 'Delete after the delay' }).click();
+  await page.getByTestId(`member-${ivy}`).getByText('pending_deletion').waitFor();
+  await b.check('member-pending-deletion');
+  await page.getByRole('button', { name: 'Restore Ivy Invite' }).click();
+  await page.getByText('Ivy Invite is restored.').waitFor();
+  await page.getByRole('button', { name: 'Manage Ivy Invite' }).click();
+  await page.getByLabel(`Type ${ivy} to delete now, irreversibly`).fill('someone@else.example');
+  await page.getByRole('button', { name: 'Delete now' }).click();
+  await fieldError(page, 'confirm').waitFor();
+  await page.getByLabel(`Type ${ivy} to delete now, irreversibly`).fill(ivy);
+  await page.getByRole('button', { name: 'Delete now' }).click();
+  await page.getByText('Ivy Invite was deleted for good.').waitFor();
+  await page.getByLabel('Days between deleting a member and removing their photos').fill('3');
+  await page.getByRole('button', { name: 'Save the delay' }).click();
+  await page.getByText('Deleted members are now removed after 3 days.').waitFor();
+  await b.check('members-done');
+
+  // P6: with 200 GiB given out, the 100 GiB plan cannot hold the quotas: the downgrade is refused.
+  await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
   await page.getByRole('cell', { name: /Max Member/ }).waitFor();
   await page.getByRole('button', { name: /Switch to Starter/ }).click();
   const refused = page.getByTestId('plan-change-refused');

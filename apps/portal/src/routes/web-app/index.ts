@@ -26,6 +26,7 @@ export const WEB_PAGES = [
   '/checkout/success',
   '/checkout/cancelled',
   '/dashboard',
+  '/members',
 ];
 
 export const CONTENT_SECURITY_POLICY = [
