@@ -6,10 +6,12 @@
 // page is screenshotted (tests/artifacts/web-portal), checked with axe in light and dark, and no page may log a
 // console error.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { removeLabelled } from '@photoplane/infra/cleanup';
 import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
@@ -17,7 +19,7 @@ import Docker from 'dockerode';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { openBrowser, type BrowserSession } from './support/browser.ts';
-import { startServices, type Services } from './support/services.ts';
+import { repoRoot, startServices, type Services } from './support/services.ts';
 
 const stack = testStack();
 const FILE_LABEL = 'photoplane.test-file';
@@ -72,6 +74,16 @@ function linkIn(text: string, pathname: string): string {
   const link = new RegExp(`https?://\\S+${pathname}#token=[A-Za-z0-9_-]+`).exec(text)?.[0];
   assert.ok(link, `a ${pathname} link in:\n${text}`);
   return link;
+}
+
+/** A support account, made the way `npm start` seeds one (its CLI prints the generated password once). */
+async function seedStaff(): Promise<{ email: string; password: string }> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'apps/portal/src/cli/seed-support-account.ts'],
+    { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, PHOTOPLANE_STAFF_EMAIL: 'staff@photoplane.test' } },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string };
 }
 
 const fieldError = (page: Page, name: string) => page.locator(`#field-${name}-error`);
@@ -290,6 +302,34 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   assert.match(await refused.innerText(), /Free 100 GiB first/);
   assert.match(await page.getByTestId('plan-name').innerText(), /^Family/, 'the plan stays');
   await b.check('downgrade-refused');
+
+  // A5: support suspends the instance from the staff console, with a reason; the customer's dashboard says so.
+  const staff = await seedStaff();
+  const console_ = await browser('web-portal/staff');
+  await console_.page.goto('/login?next=%2Fstaff');
+  await signIn(console_, staff.email, staff.password);
+  await console_.page.waitForURL(/\/staff$/);
+  await console_.page.getByLabel("Search tenants by subdomain or owner's e-mail").fill(subdomain);
+  await console_.page.getByRole('button', { name: 'Search' }).click();
+  await console_.page.getByRole('button', { name: subdomain, exact: true }).click();
+  const detail = console_.page.getByTestId('tenant-detail');
+  await detail.getByRole('heading', { name: subdomain }).waitFor();
+  await console_.check('tenant-detail');
+  await detail.getByRole('button', { name: 'Suspend' }).click();
+  await fieldError(console_.page, 'reason').waitFor(); // the reason is required, and said so next to it
+  await detail.getByLabel('Reason (kept in the audit log)').fill('abuse report 42');
+  await detail.getByRole('button', { name: 'Suspend' }).click();
+  await console_.page.getByText(`Started: suspend ${subdomain}.`).waitFor();
+  await console_.page.getByTestId('audit-log').getByText('abuse report 42').waitFor();
+  await console_.check('tenant-suspended');
+  await page.getByTestId('banner-suspended-by-support').waitFor({ timeout: 60_000 });
+  await page.getByTestId('instance-state').getByText('Suspended').waitFor({ timeout: 60_000 });
+  await b.check('suspended-by-support');
+  await detail.getByLabel('Reason (kept in the audit log)').fill('resolved with the customer');
+  await detail.getByRole('button', { name: 'Resume' }).click();
+  await console_.page.getByText(`Started: resume ${subdomain}.`).waitFor();
+  await page.getByTestId('instance-state').getByText('Active').waitFor({ timeout: 60_000 });
+  assert.deepEqual(console_.errors, [], 'no console errors in the staff console');
 
   // P8: cancel, then reactivate.
   await page.getByRole('button', { name: 'Cancel subscription' }).click();

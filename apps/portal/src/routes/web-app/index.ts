@@ -27,6 +27,7 @@ export const WEB_PAGES = [
   '/checkout/cancelled',
   '/dashboard',
   '/members',
+  '/staff',
 ];
 
 export const CONTENT_SECURITY_POLICY = [
