@@ -78,8 +78,13 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
     body: { planId: 'starter', subdomain },
   });
   assert.equal(checkout.status, 200, JSON.stringify(checkout.body));
-  // Against stripe-mock, Checkout is the portal's own test-mode page (W1); the webhooks below are what it sends.
-  assert.match(checkout.body.checkoutUrl, /\/test-checkout\?subscription=/, 'the customer is sent to checkout');
+  // Against stripe-mock, which has no payment page, the portal sends the customer to its own test-mode checkout
+  // (W1); this journey pays by delivering Stripe's events itself.
+  assert.equal(
+    checkout.body.checkoutUrl,
+    `${services!.portalUrl}/test-checkout?subscription=${checkout.body.subscriptionId}`,
+    'the customer is sent to the test-mode checkout page',
+  );
   assert.equal((await availability()).body.available, false, 'the name is held while checkout is open');
 
   // P5: Stripe reports the payment. Its customer id is what the portal created at stripe-mock for this checkout.

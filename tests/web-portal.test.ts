@@ -6,10 +6,12 @@
 // page is screenshotted (tests/artifacts/web-portal), checked with axe in light and dark, and no page may log a
 // console error.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { removeLabelled } from '@photoplane/infra/cleanup';
 import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
@@ -17,7 +19,7 @@ import Docker from 'dockerode';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { openBrowser, type BrowserSession } from './support/browser.ts';
-import { startServices, type Services } from './support/services.ts';
+import { repoRoot, startServices, type Services } from './support/services.ts';
 
 const stack = testStack();
 const FILE_LABEL = 'photoplane.test-file';
@@ -72,6 +74,16 @@ function linkIn(text: string, pathname: string): string {
   const link = new RegExp(`https?://\\S+${pathname}#token=[A-Za-z0-9_-]+`).exec(text)?.[0];
   assert.ok(link, `a ${pathname} link in:\n${text}`);
   return link;
+}
+
+/** A support account, made the way `npm start` seeds one (its CLI prints the generated password once). */
+async function seedStaff(): Promise<{ email: string; password: string }> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'apps/portal/src/cli/seed-support-account.ts'],
+    { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, PHOTOPLANE_STAFF_EMAIL: 'staff@photoplane.test' } },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string };
 }
 
 const fieldError = (page: Page, name: string) => page.locator(`#field-${name}-error`);
@@ -208,22 +220,83 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   await page.getByTestId('instance-state').getByText('Active').waitFor();
   assert.equal(await page.getByTestId('subscription-state').innerText(), 'Active');
   assert.match(await page.getByTestId('plan-name').innerText(), /^Family/);
-  assert.equal(await page.getByTestId('instance-url').getAttribute('href'), `https://${subdomain}.${stack.domain}`);
+  // The instance's address as the stack serves it (PHOTOPLANE_INSTANCE_URL: Caddy's port, plain HTTP).
+  const instanceOrigin = `http://${subdomain}.${stack.domain}:${stack.caddy.httpPort}`;
+  assert.equal(await page.getByTestId('instance-url').getAttribute('href'), instanceOrigin);
   await b.check('dashboard');
 
-  // P6: a member is given 200 GiB (through the API, as the owner), so the 100 GiB plan cannot hold the quotas.
-  const login = await fetch(`${services!.portalUrl}/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  const { accessToken } = (await login.json()) as { accessToken: string };
-  const created = await fetch(`${services!.portalUrl}/v1/instances/${subdomain}/members`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-    body: JSON.stringify({ name: 'Max Member', email: `max-${email}`, quotaGiB: 200, mode: 'password' }),
-  });
-  assert.equal(created.status, 201, await created.text());
+  // M2-M8: the owner's members page. A member created with a password sees it once; 200 GiB of the plan goes to them.
+  await page.getByRole('navigation').getByRole('link', { name: 'Members' }).click();
+  await page.getByRole('heading', { name: `Storage of ${subdomain}` }).waitFor();
+  await b.check('members');
+  await page.getByLabel('Name', { exact: true }).fill('Max Member');
+  await page.getByLabel('E-mail address').fill(`max-${email}`);
+  await page.getByLabel('Quota in GiB (0 = unlimited)').fill('200');
+  await page.getByLabel(/Make a password I hand over/).check();
+  await page.getByRole('button', { name: 'Add member' }).click();
+  const oneTime = page.getByTestId('one-time-password');
+  await oneTime.waitFor();
+  assert.match(await oneTime.locator('.secret').innerText(), /\S{12,}/, 'a generated password is shown');
+  await page.getByTestId(`member-max-${email}`).waitFor();
+  assert.match(await page.getByTestId('unallocated').innerText(), /824 GiB/, 'the roll-up shows what is left');
+  await b.check('member-created');
+
+  // An invitation by e-mail: the link goes to the member's own address at the instance.
+  const ivy = `ivy-${email}`;
+  await page.getByLabel('Name', { exact: true }).fill('Ivy Invite');
+  await page.getByLabel('E-mail address').fill(ivy);
+  await page.getByLabel('Quota in GiB (0 = unlimited)').fill('0');
+  await page.getByLabel(/E-mail them an invitation link/).check();
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.getByText(`Invitation sent to ${ivy}.`).waitFor();
+  assert.match(
+    await mailTo(ivy, /invit/i),
+    new RegExp(`${instanceOrigin.replaceAll('.', '\\.')}/photoplane/register#token=`),
+  );
+
+  // A quota that would overcommit the plan is refused next to the field, with what is still free.
+  await page.getByRole('button', { name: 'Manage Max Member' }).click();
+  await page.getByLabel('Quota in GiB (0 = unlimited)').first().fill('5000');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await fieldError(page, 'quota')
+    .getByText(/still free to give out/)
+    .waitFor();
+  await b.check('quota-refused');
+  await page.getByLabel('Quota in GiB (0 = unlimited)').first().fill('200');
+  await page.getByLabel('Storage label').fill('max');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved Max Member.').waitFor();
+  await page.getByTestId(`member-max-${email}`).getByText('label max').waitFor();
+
+  // M6: a password reset shows the new password once.
+  await page.getByRole('button', { name: 'Manage Max Member' }).click();
+  await page.getByRole('button', { name: 'Reset password' }).click();
+  await page
+    .getByTestId('one-time-password')
+    .getByText(/next sign-in/)
+    .waitFor();
+
+  // M7: delete with the delay, restore, then delete now with the e-mail typed.
+  await page.getByRole('button', { name: 'Manage Ivy Invite' }).click();
+  await page.getByRole('button', { name: 'Delete after the delay' }).click();
+  await page.getByTestId(`member-${ivy}`).getByText('pending_deletion').waitFor();
+  await b.check('member-pending-deletion');
+  await page.getByRole('button', { name: 'Restore Ivy Invite' }).click();
+  await page.getByText('Ivy Invite is restored.').waitFor();
+  await page.getByRole('button', { name: 'Manage Ivy Invite' }).click();
+  await page.getByLabel(`Type ${ivy} to delete now, irreversibly`).fill('someone@else.example');
+  await page.getByRole('button', { name: 'Delete now' }).click();
+  await fieldError(page, 'confirm').waitFor();
+  await page.getByLabel(`Type ${ivy} to delete now, irreversibly`).fill(ivy);
+  await page.getByRole('button', { name: 'Delete now' }).click();
+  await page.getByText('Ivy Invite was deleted for good.').waitFor();
+  await page.getByLabel('Days between deleting a member and removing their photos').fill('3');
+  await page.getByRole('button', { name: 'Save the delay' }).click();
+  await page.getByText('Deleted members are now removed after 3 days.').waitFor();
+  await b.check('members-done');
+
+  // P6: with 200 GiB given out, the 100 GiB plan cannot hold the quotas: the downgrade is refused.
+  await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
   await page.getByRole('cell', { name: /Max Member/ }).waitFor();
   await page.getByRole('button', { name: /Switch to Starter/ }).click();
   const refused = page.getByTestId('plan-change-refused');
@@ -231,6 +304,34 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   assert.match(await refused.innerText(), /Free 100 GiB first/);
   assert.match(await page.getByTestId('plan-name').innerText(), /^Family/, 'the plan stays');
   await b.check('downgrade-refused');
+
+  // A5: support suspends the instance from the staff console, with a reason; the customer's dashboard says so.
+  const staff = await seedStaff();
+  const console_ = await browser('web-portal/staff');
+  await console_.page.goto('/login?next=%2Fstaff');
+  await signIn(console_, staff.email, staff.password);
+  await console_.page.waitForURL(/\/staff$/);
+  await console_.page.getByLabel("Search tenants by subdomain or owner's e-mail").fill(subdomain);
+  await console_.page.getByRole('button', { name: 'Search' }).click();
+  await console_.page.getByRole('button', { name: subdomain, exact: true }).click();
+  const detail = console_.page.getByTestId('tenant-detail');
+  await detail.getByRole('heading', { name: subdomain }).waitFor();
+  await console_.check('tenant-detail');
+  await detail.getByRole('button', { name: 'Suspend' }).click();
+  await fieldError(console_.page, 'reason').waitFor(); // the reason is required, and said so next to it
+  await detail.getByLabel('Reason (kept in the audit log)').fill('abuse report 42');
+  await detail.getByRole('button', { name: 'Suspend' }).click();
+  await console_.page.getByText(`Started: suspend ${subdomain}.`).waitFor();
+  await console_.page.getByTestId('audit-log').getByText('abuse report 42').waitFor();
+  await console_.check('tenant-suspended');
+  await page.getByTestId('banner-suspended-by-support').waitFor({ timeout: 60_000 });
+  await page.getByTestId('instance-state').getByText('Suspended').waitFor({ timeout: 60_000 });
+  await b.check('suspended-by-support');
+  await detail.getByLabel('Reason (kept in the audit log)').fill('resolved with the customer');
+  await detail.getByRole('button', { name: 'Resume' }).click();
+  await console_.page.getByText(`Started: resume ${subdomain}.`).waitFor();
+  await page.getByTestId('instance-state').getByText('Active').waitFor({ timeout: 60_000 });
+  assert.deepEqual(console_.errors, [], 'no console errors in the staff console');
 
   // P8: cancel, then reactivate.
   await page.getByRole('button', { name: 'Cancel subscription' }).click();
@@ -304,6 +405,5 @@ test('forgot and reset password by e-mail, keyboard-only sign-in, and a test car
   await page.goto('/account');
   await page.getByText(email).waitFor();
   await b.check('account');
-  await page.goto('/no-such-page');
   assert.deepEqual(b.errors, [], 'no console errors');
 });

@@ -122,7 +122,7 @@ async function start(): Promise<void> {
   const lines = [
     '',
     'Photoplane is running. Ctrl-C stops everything.',
-    `  portal           ${portalUrl}`,
+    `  portal (web)     ${portalUrl}`,
     `  API docs         ${portalUrl}/docs`,
     `  health           ${portalUrl}/healthz  ${portalUrl}/readyz`,
     `  Temporal         ${stack.temporal.address} (namespace ${stack.temporal.namespace})`,

@@ -26,6 +26,8 @@ export const WEB_PAGES = [
   '/checkout/success',
   '/checkout/cancelled',
   '/dashboard',
+  '/members',
+  '/staff',
 ];
 
 export const CONTENT_SECURITY_POLICY = [
