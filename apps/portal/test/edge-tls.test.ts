@@ -34,6 +34,8 @@ let dataDir: string;
 let storageDir: string;
 let rootCa: string;
 const ports = { admin: 0, http: 0, https: 0 };
+/** Where this test's portal listens: the edge sends instances' /photoplane prefix there. */
+let portalPort = 0;
 /** Every question the portal was asked at its ask endpoint, and its answer, as seen by the portal itself. */
 const asks: { domain: string; status: number }[] = [];
 const instances = {} as Record<
@@ -57,7 +59,7 @@ before(async () => {
     if (request.routeOptions.url === '/v1/edge/tls-ask')
       asks.push({ domain: (request.query as { domain: string }).domain, status: reply.statusCode });
   });
-  const portalPort = (await app.listen({ host: '127.0.0.1', port: 0 }), (app.server.address() as AddressInfo).port);
+  portalPort = (await app.listen({ host: '127.0.0.1', port: 0 }), (app.server.address() as AddressInfo).port);
 
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'photoplane-edge-tls-'));
   storageDir = path.join(dataDir, 'storage');
@@ -198,6 +200,7 @@ test("an instance route added by the provisioner's edge module is served over HT
     adminUrl: `http://127.0.0.1:${ports.admin}`,
     serverId: CADDY_SERVER_ID,
     domain: DOMAIN,
+    portalUpstream: `127.0.0.1:${portalPort}`,
   });
   const name = instances.live.host;
   await edge.routeInstance({
