@@ -12,7 +12,7 @@ import { removeLabelled } from '@photoplane/infra/cleanup';
 import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
 import Docker from 'dockerode';
 import { edgeClient, signInToPhotoApp } from './support/edge-client.ts';
-import { customerKit, type SubscriptionView } from './support/customer.ts';
+import { customerKit, stripeSubscription, type SubscriptionView } from './support/customer.ts';
 import { startServices, type Services } from './support/services.ts';
 
 const stack = testStack();
@@ -91,25 +91,8 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   const { subscriptionId } = checkout.body;
   const { stripeCustomerId } = await prisma.subscription.findUniqueOrThrow({ where: { id: subscriptionId } });
   const stripeSubscriptionId = `sub_${randomBytes(6).toString('hex')}`;
-  const stripeSubscription = (priceId: string, periodEnd = Math.floor(Date.now() / 1000) + 30 * 86400) => ({
-    id: stripeSubscriptionId,
-    object: 'subscription',
-    customer: stripeCustomerId,
-    status: 'active',
-    metadata: { subscriptionId },
-    cancel_at_period_end: false,
-    items: {
-      object: 'list',
-      data: [
-        {
-          id: `si_${stripeSubscriptionId}`,
-          object: 'subscription_item',
-          price: { id: priceId, object: 'price' },
-          current_period_end: periodEnd,
-        },
-      ],
-    },
-  });
+  const subscriptionOn = (priceId: string, periodEnd?: number) =>
+    stripeSubscription({ id: stripeSubscriptionId, customer: stripeCustomerId, subscriptionId, priceId, periodEnd });
   const starterPrice = (await prisma.plan.findUniqueOrThrow({ where: { id: 'starter' } })).stripePriceId;
   const familyPrice = (await prisma.plan.findUniqueOrThrow({ where: { id: 'family' } })).stripePriceId;
   await deliver('checkout.session.completed', {
@@ -122,7 +105,7 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
     customer: stripeCustomerId,
     subscription: stripeSubscriptionId,
   });
-  await deliver('customer.subscription.created', stripeSubscription(starterPrice));
+  await deliver('customer.subscription.created', subscriptionOn(starterPrice));
 
   // V1: the subscription workflow provisions the instance for real; the customer watches it become active.
   const view = () => api<SubscriptionView>('GET', '/v1/subscription', { token: access }).then((r) => r.body);
@@ -157,7 +140,7 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
 
   // P6: an upgrade to the family plan; the owner's limit in the photo app follows without waiting for a sync.
   await new Promise((r) => setTimeout(r, 1000)); // Stripe's `created` has one-second resolution
-  await deliver('customer.subscription.updated', stripeSubscription(familyPrice));
+  await deliver('customer.subscription.updated', subscriptionOn(familyPrice));
   await waitFor('the plan change in the subscription view', view, (v) => v.plan.id === 'family');
   await waitFor('the new limit in the photo app', myQuota, (q) => q === BigInt(family.storageBytes), 60_000);
   assert.equal(BigInt(family.storageBytes), 1024n * GiB);
@@ -167,7 +150,7 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   await new Promise((r) => setTimeout(r, 1000));
   const now = Math.floor(Date.now() / 1000);
   await deliver('customer.subscription.deleted', {
-    ...stripeSubscription(familyPrice, now),
+    ...subscriptionOn(familyPrice, now),
     status: 'canceled',
     ended_at: now,
   });

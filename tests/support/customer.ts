@@ -21,6 +21,35 @@ export interface SubscriptionView {
   instance: { subdomain: string; url: string; state: string; provisioningStep: string | null } | null;
 }
 
+/** A Stripe subscription object as its webhooks carry it: active, one item on `priceId`, paid until `periodEnd`. */
+export function stripeSubscription(input: {
+  id: string;
+  customer: string | null;
+  subscriptionId: string;
+  priceId: string;
+  periodEnd?: number;
+}) {
+  return {
+    id: input.id,
+    object: 'subscription',
+    customer: input.customer,
+    status: 'active',
+    metadata: { subscriptionId: input.subscriptionId },
+    cancel_at_period_end: false,
+    items: {
+      object: 'list',
+      data: [
+        {
+          id: `si_${input.id}`,
+          object: 'subscription_item',
+          price: { id: input.priceId, object: 'price' },
+          current_period_end: input.periodEnd ?? Math.floor(Date.now() / 1000) + 30 * 86400,
+        },
+      ],
+    },
+  };
+}
+
 export function customerKit(services: Services, stack: TestStack, webhookSecret = process.env.STRIPE_WEBHOOK_SECRET!) {
   async function api<T = Record<string, unknown>>(
     method: string,
@@ -167,25 +196,15 @@ export function customerKit(services: Services, stack: TestStack, webhookSecret 
       customer: stripeCustomerId,
       subscription: stripeSubscriptionId,
     });
-    await deliver('customer.subscription.created', {
-      id: stripeSubscriptionId,
-      object: 'subscription',
-      customer: stripeCustomerId,
-      status: 'active',
-      metadata: { subscriptionId },
-      cancel_at_period_end: false,
-      items: {
-        object: 'list',
-        data: [
-          {
-            id: `si_${stripeSubscriptionId}`,
-            object: 'subscription_item',
-            price: { id: stripePriceId, object: 'price' },
-            current_period_end: Math.floor(Date.now() / 1000) + 30 * 86400,
-          },
-        ],
-      },
-    });
+    await deliver(
+      'customer.subscription.created',
+      stripeSubscription({
+        id: stripeSubscriptionId,
+        customer: stripeCustomerId,
+        subscriptionId,
+        priceId: stripePriceId,
+      }),
+    );
     const active = await waitFor(
       'an active instance',
       () => api<SubscriptionView>('GET', '/v1/subscription', { token: access }).then((r) => r.body),

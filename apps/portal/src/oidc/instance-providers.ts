@@ -250,14 +250,12 @@ export function createOidcProviders(deps: OidcProvidersDeps) {
     return {
       accountId: member.id,
       async claims() {
-        // Read when the token is made, so a first sign-in gets today's rolled-up limit (SPEC I1, M4).
-        const current = await deps.members.members.find(instance.id, sub);
+        // findAccount runs when the token is made, so a first sign-in gets today's rolled-up limit (SPEC I1, M4).
         const found = await deps.members.members.findInstanceBySubdomain(instance.subdomain);
-        const limit =
-          found && current
-            ? effectiveLimit(found.planBytes, await deps.members.members.quotaMembers(instance.id), current.id)
-            : 0n;
-        const m = current ?? member;
+        const limit = found
+          ? effectiveLimit(found.planBytes, await deps.members.members.quotaMembers(instance.id), member.id)
+          : 0n;
+        const m = member;
         return {
           sub: m.id,
           email: m.email,
