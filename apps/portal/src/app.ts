@@ -26,6 +26,7 @@ import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
 import type { EdgeService } from './services/edge.service.ts';
 import type { InvitationService } from './services/invitation.service.ts';
+import type { MemberPasswordResetService } from './services/member-password-reset.service.ts';
 import type { MemberAccountService } from './services/member-account.service.ts';
 import type { MemberAuthService } from './services/member-auth.service.ts';
 import type { OidcProviders } from './oidc/instance-providers.ts';
@@ -62,7 +63,14 @@ export interface Services {
    * The OpenID provider of every instance and its sign-in pages under `/photoplane` (SPEC I1); mounted with the
    * member routes. `secretKey` is OIDC_SECRET_KEY.
    */
-  signIn?: { providers: OidcProviders; secretKey: string };
+  signIn?: {
+    providers: OidcProviders;
+    secretKey: string;
+    /** The portal's address: the owner changes their password there (their portal account's). */
+    portalUrl: string;
+    /** "Forgot password" at the instance's address (issue 10). */
+    passwordResets: MemberPasswordResetService;
+  };
   /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
   support?: SupportService;
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
@@ -175,8 +183,11 @@ export async function buildApp(opts: AppOptions) {
     await app.register(memberRoutes, { members, invitations });
     await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
     if (opts.services.signIn) {
+      if (!opts.services.memberAccount)
+        throw new Error('buildApp: the instance sign-in pages need the member account service (memberAccount)');
       await app.register(instanceSignInRoutes, {
         ...opts.services.signIn,
+        memberAccount: opts.services.memberAccount,
         memberAuth,
         invitations,
         loginRateLimit,

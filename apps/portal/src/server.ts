@@ -9,6 +9,7 @@ import { ConfigError, readPortalConfig } from './config.ts';
 import { createUnitOfWork } from './repositories/unit-of-work.ts';
 import { createMemberUnitOfWork } from './repositories/member-unit-of-work.ts';
 import { createAccountService } from './services/account.service.ts';
+import { createMemberPasswordResetService } from './services/member-password-reset.service.ts';
 import { createCheckoutService } from './services/checkout.service.ts';
 import { createInvitationService } from './services/invitation.service.ts';
 import { createMailService } from './services/mail.service.ts';
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     sync: memberSync,
     log: logger,
   });
+  const accounts = createAccountService({ repositories, passwords, mail });
   const support = createSupportService({
     repositories: createSupportUnitOfWork(prisma),
     members,
@@ -201,7 +203,7 @@ async function main(): Promise<void> {
         quotas: createInstanceQuotaSync({ client: memberClient, taskQueue: config.temporalTaskQueue }),
         log: logger,
       }),
-      accounts: createAccountService({ repositories, passwords, mail }),
+      accounts,
       edge: createEdgeService({ instances: createInstanceRepository(prisma), domain: config.domain }),
       sessions: createSessionService({
         repositories,
@@ -222,7 +224,17 @@ async function main(): Promise<void> {
         secretBox,
         sessionTtlSeconds: config.refreshTokenTtlSeconds,
       }),
-      signIn: { providers, secretKey: config.oidc.secretKey },
+      signIn: {
+        providers,
+        secretKey: config.oidc.secretKey,
+        portalUrl: config.publicUrl,
+        passwordResets: createMemberPasswordResetService({
+          repositories: memberRepositories,
+          passwords,
+          mail: memberMail,
+          requestOwnerReset: (email) => accounts.requestPasswordReset(email),
+        }),
+      },
       memberAccount: createMemberAccountService({
         repositories: memberRepositories,
         secretBox,

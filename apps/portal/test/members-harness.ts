@@ -17,6 +17,7 @@ import { createMailService, type MailService } from '../src/services/mail.servic
 import { createMemberAccountService } from '../src/services/member-account.service.ts';
 import { createMemberAuthService } from '../src/services/member-auth.service.ts';
 import { createMemberMailService, type MemberMailService } from '../src/services/member-mail.service.ts';
+import { createMemberPasswordResetService } from '../src/services/member-password-reset.service.ts';
 import type { MemberSync } from '../src/services/member-workflows.ts';
 import { createMemberService } from '../src/services/member.service.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
@@ -109,6 +110,7 @@ export async function startHarness(
     sync,
     log: logger,
   });
+  const accounts = createAccountService({ repositories, passwords, mail });
   let signIn: Harness['signIn'];
   if (options.signIn) {
     const oidc = createOidcRepository(prisma);
@@ -132,9 +134,23 @@ export async function startHarness(
   }
   const app = await buildApp({
     services: {
-      ...(signIn ? { signIn: { providers: signIn.providers, secretKey: OIDC_TEST_KEY } } : {}),
+      ...(signIn
+        ? {
+            signIn: {
+              providers: signIn.providers,
+              secretKey: OIDC_TEST_KEY,
+              portalUrl: 'https://portal.test',
+              passwordResets: createMemberPasswordResetService({
+                repositories: memberRepositories,
+                passwords,
+                mail: memberMail,
+                requestOwnerReset: (email) => accounts.requestPasswordReset(email),
+              }),
+            },
+          }
+        : {}),
       readiness: createReadinessService({}),
-      accounts: createAccountService({ repositories, passwords, mail }),
+      accounts,
       sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
       members,
       ...(options.support

@@ -111,6 +111,20 @@ async function addMember(instance: Instance, opts: { quotaGib?: number; mustChan
   return { id: member.id, email, password };
 }
 
+/** The owner's member row, as provisioning makes it: no password of its own (the portal account's is used). */
+function addOwner(site: Instance) {
+  return h.prisma.member.create({
+    data: {
+      instanceId: site.id,
+      email: site.ownerEmail,
+      emailNormalized: site.ownerEmail,
+      name: 'Owner',
+      role: 'owner',
+      status: 'active',
+    },
+  });
+}
+
 async function relyingParty(instance: Instance, secret = h.signIn!.providers.clientSecretFor(instance.id)) {
   return oidc.discovery(
     new URL(`${origin(instance.subdomain)}/photoplane`),
@@ -159,6 +173,8 @@ interface SignIn {
   email: string;
   password: string;
   totpSecret?: string;
+  /** Steps ahead of now for the code (a step already spent on confirming cannot sign in). */
+  totpStepOffset?: number;
   newPassword?: string;
 }
 
@@ -193,7 +209,7 @@ async function authorize(instance: Instance, who: SignIn, b = browser()) {
       if (html.includes('Two-factor code')) {
         assert.ok(who.totpSecret, 'a code was asked for');
         askedForCode = true;
-        const code = totpCode(who.totpSecret, totpStep(new Date()));
+        const code = totpCode(who.totpSecret, totpStep(new Date()) + (who.totpStepOffset ?? 0));
         res = await b.go(new URL(formAction(html)!, next).href, { proof: hiddenProof(html)!, code });
         if (res.status === 200) html = await res.text();
       }
@@ -259,16 +275,7 @@ describe('the OpenID provider of an instance (I1)', () => {
 
   test("the owner signs in with their portal password and is the photo app's admin with the whole plan", async () => {
     const site = await newInstance(10);
-    const owner = await h.prisma.member.create({
-      data: {
-        instanceId: site.id,
-        email: site.ownerEmail,
-        emailNormalized: site.ownerEmail,
-        name: 'Owner',
-        role: 'owner',
-        status: 'active',
-      },
-    });
+    const owner = await addOwner(site);
     const { claims } = await tokensFor(site, { email: site.ownerEmail, password: site.ownerPassword });
     assert.equal(claims.sub, owner.id);
     assert.equal(claims.immich_role, 'admin');
@@ -526,3 +533,207 @@ describe('the OpenID provider of an instance (I1)', () => {
     assert.match(await res.text(), /No photo library here/);
   });
 });
+
+const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+/** A member opens `/photoplane/account` in a browser: sent to sign in where needed, and back to the page. */
+async function openAccount(site: Instance, who: SignIn, b = browser()) {
+  let url = `${origin(site.subdomain)}/photoplane/account`;
+  for (let hop = 0; hop < 12; hop++) {
+    let res = await b.go(url);
+    if (res.status === 303 || res.status === 302) {
+      url = location(res, url);
+      continue;
+    }
+    let html = await res.text();
+    if (html.includes('<h1>Sign in</h1>')) {
+      const action = new URL(formAction(html)!, url).href;
+      res = await b.go(action, { email: who.email, password: who.password });
+      if (res.status === 200 && (html = await res.text()).includes('Two-factor code')) {
+        const code = totpCode(who.totpSecret!, totpStep(new Date()));
+        res = await b.go(new URL(formAction(html)!, url).href, { proof: hiddenProof(html)!, code });
+      }
+      assert.equal(res.status, 303, res.status === 303 ? '' : await res.text());
+      url = location(res, url);
+      continue;
+    }
+    assert.equal(res.status, 200, html);
+    assert.match(html, /<h1>Your account<\/h1>/);
+    return { html, browser: b, csrf: csrfOf(html) };
+  }
+  throw new Error('too many redirects');
+}
+
+describe("the member's own account and password reset at the instance's address (U1-U6, I1)", () => {
+  test('a member signs in at /photoplane/account, renames themself, makes an API key shown once, and a form without its token is refused', async () => {
+    const site = await newInstance(10);
+    const member = await addMember(site, { quotaGib: 3 });
+    const { html, browser: b, csrf } = await openAccount(site, member);
+    assert.ok(html.includes(member.email));
+    assert.match(html, /of 3\.0 GiB/);
+    assert.match(html, /\(this browser\)/, 'the sign-in is listed among the devices');
+    const page = `${origin(site.subdomain)}/photoplane/account`;
+
+    const forged = await b.go(`${page}/profile`, { name: 'Mallory' });
+    assert.equal(forged.status, 403);
+    assert.equal(
+      (await h.prisma.member.findUniqueOrThrow({ where: { id: member.id } })).name,
+      `Member ${member.email}`,
+    );
+
+    const empty = await b.go(`${page}/profile`, { csrf, name: '   ' });
+    assert.equal(empty.status, 400);
+    assert.match(await empty.text(), /id="name-error"/);
+
+    const renamed = await b.go(`${page}/profile`, { csrf, name: 'Ann Example' });
+    assert.equal(renamed.status, 303);
+    const after = await (await b.go(location(renamed, page))).text();
+    assert.match(after, /Your name is saved\./);
+    assert.match(after, /value="Ann Example"/);
+
+    const made = await b.go(`${page}/api-keys`, { csrf, name: 'backup script' });
+    assert.equal(made.status, 201);
+    const secret = /id="new-api-key">([^<]+)</.exec(await made.text())?.[1];
+    assert.ok(secret, 'the secret is shown');
+    const me = await h.app.inject({
+      method: 'GET',
+      url: `/v1/instances/${site.subdomain}/me`,
+      headers: { 'x-api-key': secret },
+    });
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json<{ name: string }>().name, 'Ann Example');
+    const reloaded = await (await b.go(page)).text();
+    assert.ok(reloaded.includes('backup script'));
+    assert.ok(!reloaded.includes(secret), 'shown once only');
+  });
+
+  test('two-factor set up on the account page with its QR code is asked for at the next sign-in', async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const { browser: b, csrf } = await openAccount(site, member);
+    const page = `${origin(site.subdomain)}/photoplane/account`;
+    const started = await b.go(`${page}/two-factor/start`, { csrf });
+    const html = await started.text();
+    assert.equal(started.status, 200, html);
+    assert.match(html, /<img class="qr" src="data:image\/png;base64,/);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(html)?.[1];
+    assert.ok(secret);
+    const wrong = await b.go(`${page}/two-factor/confirm`, { csrf, code: '000000' });
+    assert.equal(wrong.status, 400);
+    assert.match(await wrong.text(), /The code is wrong/);
+    const confirmed = await b.go(`${page}/two-factor/confirm`, {
+      csrf,
+      code: totpCode(secret, totpStep(new Date())),
+    });
+    assert.equal(confirmed.status, 303);
+    assert.match(await (await b.go(location(confirmed, page))).text(), /Two-factor authentication is on\./);
+    // A new browser (the photo app's sign-in) now needs the code.
+    const flow = await authorize(site, { ...member, totpSecret: secret, totpStepOffset: 1 });
+    assert.equal(flow.askedForCode, true);
+  });
+
+  test("signing out another device from the account page ends that device's photo-app session", async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const phone = await tokensFor(site, member);
+    const { browser: b, csrf, html } = await openAccount(site, member);
+    const phoneDevice = await h.prisma.session.findFirstOrThrow({ where: { oidcSid: phone.claims.sid as string } });
+    const page = `${origin(site.subdomain)}/photoplane/account`;
+    assert.ok(html.includes(`/devices/${phoneDevice.id}/revoke`));
+    const revoked = await b.go(`${page}/devices/${phoneDevice.id}/revoke`, { csrf });
+    assert.equal(revoked.status, 303);
+    logouts.length = 0;
+    await h.signIn!.logout.runOnce();
+    assert.deepEqual(
+      logouts.map((l) => decodeJwt(l.token).sid),
+      [phone.claims.sid],
+    );
+    // This browser is still signed in; another member's device id is simply not found.
+    const other = await addMember(site);
+    const theirs = await tokensFor(site, other);
+    const theirDevice = await h.prisma.session.findFirstOrThrow({ where: { oidcSid: theirs.claims.sid as string } });
+    const refused = await b.go(`${page}/devices/${theirDevice.id}/revoke`, { csrf });
+    assert.equal(refused.status, 404);
+    assert.equal((await h.prisma.session.findUniqueOrThrow({ where: { id: theirDevice.id } })).revokedAt, null);
+  });
+
+  test("the owner's account page sends them to the portal for their password", async () => {
+    const site = await newInstance();
+    await addOwner(site);
+    const { html } = await openAccount(site, { email: site.ownerEmail, password: site.ownerPassword });
+    assert.match(html, /You own this library/);
+    assert.ok(!html.includes('name="currentPassword"'));
+  });
+
+  test('forgot password: the e-mailed link sets a new password once, signs the member out everywhere, and works at no other instance', async () => {
+    const site = await newInstance();
+    const member = await addMember(site);
+    const before = await tokensFor(site, member);
+    const forgot = `${origin(site.subdomain)}/photoplane/forgot`;
+    const form = await loopbackAwareFetch(forgot);
+    assert.equal(form.status, 200);
+    const b = browser();
+    const nobody = `${unique('nobody')}@example.com`;
+    const sentToNobody = await b.go(forgot, { email: nobody });
+    assert.equal(sentToNobody.status, 200);
+    const sent = await b.go(forgot, { email: member.email.toUpperCase() });
+    assert.equal(sent.status, 200);
+    assert.equal(await sent.text(), await (await b.go(forgot, { email: nobody })).text(), 'the same answer for both');
+    await waitFor(() => h.inbox.some((m) => m.to === member.email));
+    assert.ok(!h.inbox.some((m) => m.to === nobody));
+    const mail = h.inbox.find((m) => m.to === member.email)!;
+    const token = /\/photoplane\/reset#token=([\w-]+)/.exec(mail.text)?.[1];
+    assert.ok(token, mail.text);
+
+    const reset = `${origin(site.subdomain)}/photoplane/reset`;
+    const otherSite = await newInstance();
+    const foreign = await b.go(`${origin(otherSite.subdomain)}/photoplane/reset`, {
+      token,
+      password: 'a brand new passphrase',
+      confirmPassword: 'a brand new passphrase',
+    });
+    assert.equal(foreign.status, 410);
+    assert.match(await foreign.text(), /This link is not valid/);
+    const short = await b.go(reset, { token, password: 'short', confirmPassword: 'short' });
+    assert.equal(short.status, 400);
+    const done = await b.go(reset, {
+      token,
+      password: 'a brand new passphrase',
+      confirmPassword: 'a brand new passphrase',
+    });
+    assert.equal(done.status, 200);
+    assert.match(await done.text(), /Password changed/);
+    const again = await b.go(reset, {
+      token,
+      password: 'another new passphrase',
+      confirmPassword: 'another new passphrase',
+    });
+    assert.equal(again.status, 410);
+
+    logouts.length = 0;
+    await h.signIn!.logout.runOnce();
+    assert.deepEqual(
+      logouts.map((l) => decodeJwt(l.token).sid),
+      [before.claims.sid],
+    );
+    await assert.rejects(tokensFor(site, member), /401|status/);
+    const after = await tokensFor(site, { ...member, password: 'a brand new passphrase' });
+    assert.equal(after.claims.sub, member.id);
+  });
+
+  test("the owner asking at the instance gets their portal account's reset e-mail", async () => {
+    const site = await newInstance();
+    await addOwner(site);
+    const res = await browser().go(`${origin(site.subdomain)}/photoplane/forgot`, { email: site.ownerEmail });
+    assert.equal(res.status, 200);
+    await waitFor(() => h.inbox.some((m) => m.to === site.ownerEmail && /Photoplane password/.test(m.subject)));
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

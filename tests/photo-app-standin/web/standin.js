@@ -130,6 +130,12 @@ async function photosPage() {
   const meter = byId('usage-meter');
   meter.value = quota ? Math.min(usage / quota, 1) : 0;
   meter.textContent = quota ? Math.round((usage / quota) * 100) + '%' : 'no limit';
+  // Immich's web app links to the OAuth provider's account page when the server names one.
+  const config = await api('GET', '/server/config');
+  if (config.oauthAccountManagementUrl) {
+    byId('account-settings').href = config.oauthAccountManagementUrl;
+    byId('account-settings').hidden = false;
+  }
   byId('account').hidden = false;
   showStatus('');
 

@@ -1,9 +1,11 @@
 // The OpenID provider of every instance (SPEC I1). Each instance gets a provider of its own, at its own address
-// (`<instance origin>/photoplane`), that knows exactly one client: that instance's photo app. A member of A asking
-// B's provider for a code finds no account there, and A's client is unknown to B's provider: isolation is in the
-// structure, not in a check. Providers are built on first use and cached; they share the PostgreSQL-backed state,
+// (`<instance origin>/photoplane`), that knows two clients of that instance only: its photo app, and the member's
+// account page at the same address (a session-only client: `response_type=none`, no code, no token). A member of A
+// asking B's provider for a code finds no account there, and A's clients are unknown to B's provider: isolation is
+// in the structure, not in a check. Providers are built on first use and cached; they share the PostgreSQL-backed state,
 // the signing keys and the cookie keys.
 import { createHmac, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { effectiveLimit, memberCanSignIn, type InstanceId, type MemberId } from '@photoplane/tenant-model';
 import Provider, {
   type Adapter,
@@ -13,6 +15,7 @@ import Provider, {
 } from 'oidc-provider';
 import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
 import type { OidcRepository } from '../repositories/oidc.repository.ts';
+import type { MemberPrincipal } from '../services/member-auth.service.ts';
 import { hashSecretToken } from '../services/secret-token.ts';
 import { deviceFromUserAgent } from '../services/user-agent.ts';
 import { loopbackAwareFetch } from './loopback-fetch.ts';
@@ -52,6 +55,10 @@ export interface OidcProvidersDeps {
 }
 
 const ID_TOKEN_TTL_SECONDS = 60 * 60;
+/** Where the member's own account pages live at the instance's address (U1-U6). */
+export const ACCOUNT_PATH = `${SIGN_IN_PREFIX}/account`;
+/** The account page's client: it only ever asks the provider for a signed-in session. */
+export const accountClientId = (instanceId: string) => `${instanceId}.account`;
 /** Instances whose providers are kept built; more are rebuilt on demand. */
 const CACHE_SIZE = 500;
 
@@ -175,6 +182,15 @@ export function createOidcProviders(deps: OidcProvidersDeps) {
           backchannel_logout_uri: `${origin}/api/oauth/backchannel-logout`,
           backchannel_logout_session_required: true,
         },
+        {
+          client_id: accountClientId(instance.id),
+          client_name: `${instance.subdomain} account`,
+          application_type: 'web',
+          grant_types: [],
+          response_types: ['none'],
+          token_endpoint_auth_method: 'none',
+          redirect_uris: [`${origin}${ACCOUNT_PATH}`],
+        },
       ],
       jwks: { keys: keys.keys },
       cookies: { keys: deps.cookieKeys },
@@ -188,7 +204,7 @@ export function createOidcProviders(deps: OidcProvidersDeps) {
       conformIdTokenClaims: false,
       pkce: { required: () => true },
       scopes: ['openid', 'email', 'profile'],
-      responseTypes: ['code'],
+      responseTypes: ['code', 'none'],
       ttl: {
         AuthorizationCode: 60,
         AccessToken: 10 * 60,
@@ -298,6 +314,33 @@ export function createOidcProviders(deps: OidcProvidersDeps) {
       cache.set(instance.subdomain, { provider, instanceId: instance.id, keyVersion: keys.version });
       if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
       return provider;
+    },
+
+    /** Where the account page sends a browser that is not signed in: the provider's sign-in, then back. */
+    accountSignInUrl(instance: OidcInstance, state: string): string {
+      const query = new URLSearchParams({
+        client_id: accountClientId(instance.id),
+        response_type: 'none',
+        scope: 'openid',
+        redirect_uri: `${instance.origin}${ACCOUNT_PATH}`,
+        state,
+      });
+      return `${SIGN_IN_PREFIX}/auth?${query.toString()}`;
+    },
+
+    /**
+     * The member this browser is signed in as at the instance's provider, as a principal of the device (U4) the
+     * sign-in is; null when not signed in, signed out, or the device was revoked.
+     */
+    async signedIn(instance: OidcInstance, req: IncomingMessage, res: ServerResponse): Promise<MemberPrincipal | null> {
+      const provider = await this.providerFor(instance);
+      const session = await provider.Session.get(provider.createContext(req, res));
+      if (!session.accountId || !session.uid) return null;
+      const device = await deps.oidc.devices.findLive(session.uid, now());
+      if (!device || device.instanceId !== instance.id || device.memberId !== session.accountId) return null;
+      const member = await deps.members.members.find(instance.id, device.memberId);
+      if (!member || !memberCanSignIn(member)) return null;
+      return { instanceId: instance.id, memberId: device.memberId, sessionId: device.sessionId, apiKeyId: null };
     },
 
     /** Rotates the signing key now; every provider is rebuilt on the new ring at its next request. */

@@ -12,7 +12,13 @@ export function esc(value: string | number | undefined): string {
     .replaceAll("'", '&#39;');
 }
 
-function layout(input: { title: string; subdomain: string; body: string; script?: string }): string {
+export function layout(input: {
+  title: string;
+  subdomain: string;
+  body: string;
+  script?: string;
+  wide?: boolean;
+}): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -24,7 +30,7 @@ function layout(input: { title: string; subdomain: string; body: string; script?
 ${input.script ? `<script src="${ASSETS}/${input.script}" defer></script>` : ''}
 </head>
 <body>
-<main class="card">
+<main class="card${input.wide ? ' wide' : ''}">
 <p class="brand">${esc(input.subdomain)} · photo library</p>
 ${input.body}
 </main>
@@ -33,12 +39,12 @@ ${input.body}
 </html>`;
 }
 
-function errorBox(message: string | undefined, id = 'form-error'): string {
+export function errorBox(message: string | undefined, id = 'form-error'): string {
   return message ? `<p class="error" id="${id}" role="alert">${esc(message)}</p>` : '';
 }
 
 /** A labelled input, with its error (if any) announced and tied to it. */
-function field(input: {
+export function field(input: {
   name: string;
   label: string;
   type: string;
@@ -46,16 +52,25 @@ function field(input: {
   autocomplete: string;
   error?: string;
   extra?: string;
+  /** A distinct element id where one page has two forms with the same field name. */
+  id?: string;
 }): string {
-  const errorId = `${input.name}-error`;
-  return `<label for="${input.name}">${esc(input.label)}</label>
-<input id="${input.name}" name="${input.name}" type="${input.type}" autocomplete="${input.autocomplete}" required${
+  const id = input.id ?? input.name;
+  const errorId = `${id}-error`;
+  return `<label for="${id}">${esc(input.label)}</label>
+<input id="${id}" name="${input.name}" type="${input.type}" autocomplete="${input.autocomplete}" required${
     input.value ? ` value="${esc(input.value)}"` : ''
   }${input.error ? ` aria-invalid="true" aria-describedby="${errorId}"` : ''}${input.extra ? ` ${input.extra}` : ''}>
 ${input.error ? `<p class="field-error" id="${errorId}">${esc(input.error)}</p>` : ''}`;
 }
 
-export function renderSignIn(input: { subdomain: string; action: string; email?: string; error?: string }): string {
+export function renderSignIn(input: {
+  subdomain: string;
+  action: string;
+  forgotUrl: string;
+  email?: string;
+  error?: string;
+}): string {
   return layout({
     title: 'Sign in',
     subdomain: input.subdomain,
@@ -65,7 +80,8 @@ ${errorBox(input.error)}
 ${field({ name: 'email', label: 'E-mail', type: 'email', value: input.email, autocomplete: 'username', extra: 'autofocus' })}
 ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
 <button type="submit">Sign in</button>
-</form>`,
+</form>
+<p class="aside"><a href="${esc(input.forgotUrl)}">Forgot your password?</a></p>`,
   });
 }
 
@@ -227,8 +243,86 @@ input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid var(-
 button,.button{display:inline-block;width:100%;margin-top:1.25rem;padding:.7rem 1rem;border:0;border-radius:8px;background:var(--accent);color:var(--accent-text);font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer}
 button.secondary{background:transparent;color:var(--text);border:1px solid var(--border);margin-top:.5rem}
 .error,.field-error{color:var(--error)}.error{border:1px solid var(--error);border-radius:8px;padding:.5rem .75rem}.field-error{margin:.25rem 0 0;font-size:.9rem}
-footer{margin-top:1rem;color:var(--muted);font-size:.8rem}`;
+footer{margin-top:1rem;color:var(--muted);font-size:.8rem}.aside{margin:1rem 0 0;text-align:center}a{color:var(--accent)}
+.card.wide{max-width:46rem}section{border-top:1px solid var(--border);margin-top:1.5rem;padding-top:1rem}h2{font-size:1.15rem;margin:0 0 .5rem}
+.notice{border:1px solid var(--accent);border-radius:8px;padding:.5rem .75rem}.muted{color:var(--muted)}
+table{width:100%;border-collapse:collapse;margin:.5rem 0}th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid var(--border);vertical-align:middle}
+button.inline,.button.inline{width:auto;margin:0;padding:.35rem .7rem;font-size:.9rem}form.inline{margin:0}
+.check{display:flex;gap:.5rem;align-items:center;margin:.4rem 0;font-weight:400}.check input{width:auto}select{width:100%;padding:.55rem .6rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:inherit;font:inherit}
+meter{width:100%;height:1.1rem}.secret{font-family:ui-monospace,monospace;word-break:break-all;border:1px dashed var(--border);border-radius:8px;padding:.5rem .75rem}
+.qr{background:#fff;padding:.5rem;border-radius:8px;width:12rem;height:12rem}.links{display:flex;gap:1rem;flex-wrap:wrap}`;
 
-/** The invitation link carries its token in the fragment (never sent to a server or logged): move it into the form. */
+/** Invitation and reset links carry their token in the fragment (never sent to a server or logged): into the form. */
 export const REGISTER_JS = `(function(){var m=/(?:^|[#&])token=([^&]+)/.exec(location.hash);var t=document.getElementById('token');
 if(m&&t&&!t.value){t.value=decodeURIComponent(m[1]);history.replaceState(null,'',location.pathname);}})();`;
+
+export function renderForgotPassword(input: {
+  subdomain: string;
+  action: string;
+  origin: string;
+  email?: string;
+  error?: string;
+}): string {
+  return layout({
+    title: 'Forgot your password?',
+    subdomain: input.subdomain,
+    body: `<h1>Forgot your password?</h1>
+<p>Enter the e-mail address you sign in with. If it belongs to an account here, we send it a link to choose a new
+password.</p>
+${errorBox(input.error)}
+<form method="post" action="${esc(input.action)}">
+${field({ name: 'email', label: 'E-mail', type: 'email', value: input.email, autocomplete: 'username', extra: 'autofocus' })}
+<button type="submit">Send the link</button>
+</form>
+<p class="aside"><a href="${esc(input.origin)}/">Back to the photo library</a></p>`,
+  });
+}
+
+export function renderForgotSent(input: { subdomain: string; origin: string }): string {
+  return renderMessage({
+    subdomain: input.subdomain,
+    title: 'Check your e-mail',
+    message:
+      'If that address belongs to an account here, a link to choose a new password is on its way. It works once, ' +
+      'for one hour. The owner of this library receives the reset link of their Photoplane account instead.',
+    origin: input.origin,
+  });
+}
+
+export function renderResetPassword(input: {
+  subdomain: string;
+  action: string;
+  forgotUrl: string;
+  token?: string;
+  error?: string;
+  field?: string;
+}): string {
+  return layout({
+    title: 'Choose a new password',
+    subdomain: input.subdomain,
+    script: 'register.js',
+    body: `<h1>Choose a new password</h1>
+<p>Choosing a new password signs you out on every device.</p>
+${input.field === 'token' || !input.field ? errorBox(input.error) : ''}
+${input.field === 'token' ? `<p><a href="${esc(input.forgotUrl)}">Ask for a new link</a></p>` : ''}
+<form method="post" action="${esc(input.action)}">
+<input type="hidden" name="token" id="token" value="${esc(input.token ?? '')}">
+${field({
+  name: 'password',
+  label: 'New password (at least 12 characters)',
+  type: 'password',
+  autocomplete: 'new-password',
+  error: input.field === 'password' ? input.error : undefined,
+  extra: 'minlength="12" autofocus',
+})}
+${field({
+  name: 'confirmPassword',
+  label: 'New password again',
+  type: 'password',
+  autocomplete: 'new-password',
+  error: input.field === 'confirmPassword' ? input.error : undefined,
+})}
+<button type="submit">Save the new password</button>
+</form>`,
+  });
+}

@@ -6,6 +6,7 @@ import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createInvitationRepository } from './invitation.repository.ts';
 import { createMemberAccountRepository } from './member-account.repository.ts';
+import { createMemberPasswordResetRepository } from './member-password-reset.repository.ts';
 import { createMemberSessionRepository } from './member-session.repository.ts';
 import { createMemberRepository } from './member.repository.ts';
 
@@ -18,6 +19,7 @@ function createMemberRepositories(db: Db) {
     memberSessions: createMemberSessionRepository(db),
     auditEvents: createAuditEventRepository(db),
     memberAccount: createMemberAccountRepository(db),
+    passwordResets: createMemberPasswordResetRepository(db),
   };
 }
 

@@ -2,7 +2,7 @@
 // as JSON rows keyed by (kind, id), its signing keys, and the mirror of every photo-app sign-in as a member
 // session (a "device", U4) so that revoking one there, or disabling the member, ends the photo app's session too.
 import type { Prisma } from '@photoplane/db';
-import type { InstanceId, MemberId } from '@photoplane/tenant-model';
+import type { InstanceId, MemberId, SessionId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 
 export interface StoredPayload {
@@ -155,6 +155,23 @@ export function createOidcRepository(db: Db) {
         });
         if (!row) return true; // not mirrored yet (the session is being created)
         return row.revokedAt === null && row.expiresAt > now;
+      },
+
+      /** The device row of a live provider session: the principal the account pages act as. */
+      async findLive(
+        oidcSessionUid: string,
+        now: Date,
+      ): Promise<{ sessionId: SessionId; instanceId: InstanceId; memberId: MemberId } | null> {
+        const row = await db.session.findFirst({
+          where: { oidcSessionUid, revokedAt: null, expiresAt: { gt: now } },
+          select: { id: true, instanceId: true, memberId: true },
+        });
+        if (!row?.instanceId || !row.memberId) return null;
+        return {
+          sessionId: row.id as SessionId,
+          instanceId: row.instanceId as InstanceId,
+          memberId: row.memberId as MemberId,
+        };
       },
 
       async revoke(oidcSessionUid: string, at: Date): Promise<void> {

@@ -1,5 +1,6 @@
-// The e-mails sent about instance members (SPEC M2): the invitation with its single-use link. Same delivery model
-// as mail.service.ts: in the background, failures logged without the link, `flush()` for shutdown and tests.
+// The e-mails sent about instance members (SPEC M2, issue 10): the invitation with its single-use link, and the
+// "forgot password" link. Same delivery model as mail.service.ts: in the background, failures logged without the
+// link, `flush()` for shutdown and tests. Links carry their token in the fragment, out of every server's logs.
 import type { Transporter } from 'nodemailer';
 import type { MailLogger } from './mail.service.ts';
 
@@ -18,8 +19,17 @@ export function createMemberMailService({ transport, from, instanceUrl, log }: M
     while (inFlight.size) await Promise.all(inFlight);
   }
 
+  function dispatch(kind: string, message: { to: string; subject: string; text: string[] }): void {
+    const delivery = transport
+      .sendMail({ from, to: message.to, subject: message.subject, text: message.text.join('\n') })
+      .then(() => undefined)
+      .catch((err: unknown) => log.error({ err, kind }, 'e-mail delivery failed'))
+      .finally(() => inFlight.delete(delivery));
+    inFlight.add(delivery);
+  }
+
   return {
-    /** The link opens the instance's own sign-up page; the token sits in the fragment, out of server logs. */
+    /** The link opens the instance's own sign-up page. */
     sendInvitation(input: {
       to: string;
       name: string;
@@ -28,26 +38,36 @@ export function createMemberMailService({ transport, from, instanceUrl, log }: M
       token: string;
       expiresAt: Date;
     }): void {
-      const link = `${instanceUrl(input.subdomain)}/photoplane/register#token=${input.token}`;
-      const delivery = transport
-        .sendMail({
-          from,
-          to: input.to,
-          subject: `You are invited to ${input.subdomain}'s photo library`,
-          text: [
-            `Hello ${input.name},`,
-            '',
-            `${input.invitedBy} has created an account for you on their photo library at ${instanceUrl(input.subdomain)}.`,
-            'Open this link to choose your password:',
-            link,
-            '',
-            `The link works once and expires on ${input.expiresAt.toISOString()}.`,
-          ].join('\n'),
-        })
-        .then(() => undefined)
-        .catch((err: unknown) => log.error({ err, kind: 'member_invitation' }, 'e-mail delivery failed'))
-        .finally(() => inFlight.delete(delivery));
-      inFlight.add(delivery);
+      dispatch('member_invitation', {
+        to: input.to,
+        subject: `You are invited to ${input.subdomain}'s photo library`,
+        text: [
+          `Hello ${input.name},`,
+          '',
+          `${input.invitedBy} has created an account for you on their photo library at ${instanceUrl(input.subdomain)}.`,
+          'Open this link to choose your password:',
+          `${instanceUrl(input.subdomain)}/photoplane/register#token=${input.token}`,
+          '',
+          `The link works once and expires on ${input.expiresAt.toISOString()}.`,
+        ],
+      });
+    },
+
+    /** The member asked for it at their instance's sign-in page; the link opens that instance's reset page. */
+    sendPasswordReset(input: { to: string; name: string; subdomain: string; token: string; expiresAt: Date }): void {
+      dispatch('member_password_reset', {
+        to: input.to,
+        subject: `Reset your password for ${input.subdomain}'s photo library`,
+        text: [
+          `Hello ${input.name},`,
+          '',
+          `Open this link to choose a new password for the photo library at ${instanceUrl(input.subdomain)}:`,
+          `${instanceUrl(input.subdomain)}/photoplane/reset#token=${input.token}`,
+          '',
+          `The link works once and expires on ${input.expiresAt.toISOString()}. Choosing a new password signs you`,
+          'out on every device. If you did not ask for this, ignore this e-mail: your password stays as it is.',
+        ],
+      });
     },
 
     flush,

@@ -22,7 +22,7 @@ test('the desired config follows the member sign-in contract', () => {
   assert.equal(patch.oauth?.clientSecret, settings.clientSecret);
   assert.equal(patch.oauth?.defaultStorageQuota, 0, 'no quota claim means nothing, never unlimited');
   assert.equal(patch.oauth?.allowInsecureRequests, false, 'https issuer');
-  assert.equal(patch.oauth?.accountManagementUrl, '');
+  assert.equal(patch.oauth?.accountManagementUrl, `${settings.origin}/photoplane/account`);
   assert.equal(patch.oauth?.mobileRedirectUri, `${settings.origin}/api/oauth/mobile-redirect`);
   const local = desiredConfigPatch({ ...settings, issuer: 'http://smith.photos.localhost:8080/photoplane' });
   assert.equal(local.oauth?.allowInsecureRequests, true, 'only the local stack is plain http');

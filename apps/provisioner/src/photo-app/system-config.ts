@@ -59,8 +59,8 @@ export function desiredConfigPatch(s: ControlPlaneSettings): ConfigPatch {
       prompt: '',
       // Immich discovers it from the issuer.
       endSessionEndpoint: '',
-      // No account page at the instance's address yet (the member pages of the web portal will be it).
-      accountManagementUrl: '',
+      // The member's own account page (password, two-factor, devices, API keys) at the instance's address.
+      accountManagementUrl: `${s.origin}/photoplane/account`,
     },
     passwordLogin: { enabled: false },
     storageTemplate: { enabled: true },

@@ -6,7 +6,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, normaliseEmail } from '@photoplane/tenant-model';
-import { type OidcInstance, type OidcProviders, PAGE_CSP, SIGN_IN_PREFIX } from '../../oidc/instance-providers.ts';
+import {
+  accountClientId,
+  type OidcInstance,
+  type OidcProviders,
+  SIGN_IN_PREFIX,
+} from '../../oidc/instance-providers.ts';
 import {
   REGISTER_JS,
   renderCode,
@@ -19,7 +24,12 @@ import {
 } from '../../oidc/pages.ts';
 import type { LoginRateLimit } from '../../plugins/login-throttle.ts';
 import type { InvitationService } from '../../services/invitation.service.ts';
+import type { MemberAccountService } from '../../services/member-account.service.ts';
 import type { MemberAuthService, PasswordChecked } from '../../services/member-auth.service.ts';
+import type { MemberPasswordResetService } from '../../services/member-password-reset.service.ts';
+import accountPages from './account.ts';
+import passwordResetPages from './password-reset.ts';
+import { formValue, hidden, page, PageError, notHere } from './shared.ts';
 
 export interface InstanceSignInOptions {
   providers: OidcProviders;
@@ -28,6 +38,10 @@ export interface InstanceSignInOptions {
   /** OIDC_SECRET_KEY: signs the proofs handed from one sign-in step to the next. */
   secretKey: string;
   loginRateLimit: LoginRateLimit;
+  memberAccount: MemberAccountService;
+  passwordResets: MemberPasswordResetService;
+  /** The portal's own address, for the owner (whose password is their portal account's). */
+  portalUrl: string;
 }
 
 /** What one step proved, carried to the next in a signed, short-lived hidden field bound to the interaction. */
@@ -40,22 +54,6 @@ interface Proof extends PasswordChecked {
 }
 
 const PROOF_TTL_MS = 10 * 60_000;
-const hidden = { hide: true } as const;
-
-class PageError extends Error {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
-function formValue(body: unknown, name: string, max = 1024): string {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  if (typeof value !== 'string' || value.length > max) return '';
-  return value;
-}
 
 const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (app, opts) => {
   const { providers, memberAuth, invitations } = opts;
@@ -111,28 +109,6 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
     return proof.interactionUid === uid && proof.expiresAt > Date.now() ? proof : null;
   }
 
-  function page(reply: FastifyReply, status: number, html: string) {
-    return reply
-      .code(status)
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', PAGE_CSP)
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-store')
-      .send(html);
-  }
-
-  const notHere = (reply: FastifyReply, request: FastifyRequest) =>
-    page(
-      reply,
-      404,
-      renderMessage({
-        subdomain: request.hostname,
-        title: 'No photo library here',
-        message: 'There is no photo library at this address, or it is not available right now.',
-      }),
-    );
-
   async function instanceOf(request: FastifyRequest): Promise<OidcInstance | null> {
     return providers.instanceFromHost(request.hostname);
   }
@@ -142,7 +118,8 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
     const provider = await providers.providerFor(instance);
     try {
       const details = await provider.interactionDetails(request.raw, reply.raw);
-      if (details.params.client_id !== instance.id) return null;
+      const client = details.params.client_id;
+      if (client !== instance.id && client !== accountClientId(instance.id)) return null;
       return { provider, details };
     } catch {
       return null; // expired, or the interaction cookie is missing (another browser, or a stale tab)
@@ -174,6 +151,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
     );
   }
 
+  const forgotUrl = `${SIGN_IN_PREFIX}/forgot`;
   const action = (uid: string, step: string) => `${SIGN_IN_PREFIX}/interaction/${encodeURIComponent(uid)}/${step}`;
   const newProof = (checked: PasswordChecked, uid: string, stage: Proof['stage'], amr: string[]): string =>
     sign({ ...checked, interactionUid: uid, stage, amr, expiresAt: Date.now() + PROOF_TTL_MS });
@@ -230,6 +208,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
         renderSignIn({
           subdomain: instance.subdomain,
           action: action(request.params.uid, 'password'),
+          forgotUrl,
           email: typeof hint === 'string' ? hint : undefined,
         }),
       );
@@ -249,7 +228,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
         page(
           reply,
           status,
-          renderSignIn({ subdomain: instance.subdomain, action: action(uid, 'password'), email, error }),
+          renderSignIn({ subdomain: instance.subdomain, action: action(uid, 'password'), forgotUrl, email, error }),
         );
       const wait = await throttled(request, loginLimiters);
       if (wait !== null) {
@@ -380,6 +359,19 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
       );
     }
     return page(reply, 200, renderRegistered({ subdomain: instance.subdomain, origin: instance.origin }));
+  });
+
+  await app.register(accountPages, {
+    providers,
+    memberAuth,
+    memberAccount: opts.memberAccount,
+    secretKey: opts.secretKey,
+    portalUrl: opts.portalUrl,
+  });
+  await app.register(passwordResetPages, {
+    providers,
+    passwordResets: opts.passwordResets,
+    loginRateLimit: opts.loginRateLimit,
   });
 
   // Everything else under the prefix is the instance's OpenID provider (discovery, authorize, token, JWKS,

@@ -1,0 +1,45 @@
+// What the pages at `https://<sub>.<domain>/photoplane/…` share: form fields read defensively, the page reply with
+// its strict headers, and the one error a form step raises to re-render itself with a message next to a field.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PAGE_CSP } from '../../oidc/instance-providers.ts';
+import { renderMessage } from '../../oidc/pages.ts';
+
+export const hidden = { hide: true } as const;
+
+export class PageError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A form field as a string; anything missing, repeated or too long reads as empty. */
+export function formValue(body: unknown, name: string, max = 1024): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  if (typeof value !== 'string' || value.length > max) return '';
+  return value;
+}
+
+export function page(reply: FastifyReply, status: number, html: string) {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', PAGE_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-store')
+    .send(html);
+}
+
+export const notHere = (reply: FastifyReply, request: FastifyRequest) =>
+  page(
+    reply,
+    404,
+    renderMessage({
+      subdomain: request.hostname,
+      title: 'No photo library here',
+      message: 'There is no photo library at this address, or it is not available right now.',
+    }),
+  );
