@@ -18,11 +18,15 @@ import {
 
 let h: Harness;
 const synced: SyncMemberInput[] = [];
+const configApplied: string[] = [];
 
 before(async () => {
   h = await startHarness({
     syncMember: async (input) => {
       synced.push(input);
+    },
+    applyPhotoAppConfig: async ({ instanceId }) => {
+      configApplied.push(instanceId);
     },
   });
 });
@@ -343,10 +347,14 @@ test('deletion disables at once (login and old tokens fail), restore works befor
   });
   const settings = await call(h, 'PUT', `/v1/instances/${subdomain}/settings`, owner.token, { deletionDelayDays: 2 });
   assert.equal(settings.statusCode, 200, settings.body);
+  // The photo app's own purge delay follows at once (M7), not at the next reconcile.
+  const instanceId = (await h.prisma.instance.findUniqueOrThrow({ where: { subdomain } })).id;
+  assert.equal(configApplied.filter((id) => id === instanceId).length, 1);
   const late = await call(h, 'POST', `${members(subdomain)}/${member.id}/restore`, owner.token);
   assert.equal(late.statusCode, 410, late.body);
   const badDelay = await call(h, 'PUT', `/v1/instances/${subdomain}/settings`, owner.token, { deletionDelayDays: -1 });
   assert.equal(badDelay.statusCode, 400);
+  assert.equal(configApplied.filter((id) => id === instanceId).length, 1, 'a refused change changes nothing');
 });
 
 test('immediate deletion needs the e-mail as confirmation and cannot be restored; the owner cannot be deleted', async () => {

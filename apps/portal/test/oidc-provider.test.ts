@@ -18,7 +18,7 @@ import { GIB, instanceOwnedBy, startHarness, unique, type Harness } from './memb
 const DOMAIN = 'photos.localhost';
 /** openid-client's error for an OAuth error answer, matched on the server's error code. */
 const oauthError = (code: string) => (e: unknown) => (e as { cause?: { error?: string } }).cause?.error === code;
-const recorder = { syncMember: async () => undefined };
+const recorder = { syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined };
 
 let h: Harness;
 let edge: http.Server;

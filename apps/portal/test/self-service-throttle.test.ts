@@ -8,7 +8,9 @@ const LIMIT = 3;
 let h: Harness;
 
 before(async () => {
-  h = await startHarness({ syncMember: async () => undefined }, undefined, { loginAttemptsPerMinute: LIMIT });
+  h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
+    loginAttemptsPerMinute: LIMIT,
+  });
 });
 
 after(async () => {

@@ -17,6 +17,7 @@ before(async () => {
     syncMember: async (input) => {
       synced.push(input);
     },
+    applyPhotoAppConfig: async () => undefined,
   });
 });
 

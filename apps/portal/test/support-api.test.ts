@@ -18,7 +18,7 @@ before(async () => {
   worker = await startStaffTestWorker();
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
-  h = await startHarness({ syncMember: async () => undefined }, undefined, {
+  h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
     support: { operations: createInstanceOperations({ client, taskQueue: worker.taskQueue }) },
   });
 });

@@ -17,7 +17,7 @@ let staffEmail: string;
 
 before(async () => {
   worker = await startStaffTestWorker();
-  h = await startHarness({ syncMember: async () => undefined });
+  h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined });
   staffEmail = (await signedInAccount(h, 'support')).account.email;
 });
 

@@ -3,12 +3,16 @@
 // starts `member-sync-<memberId>` or, while one runs, signals it to read the row once more, so a change made while
 // a sync is under way is never lost. The daily purge is a Temporal Schedule.
 import {
+  type ApplyPhotoAppConfigInput,
   instanceQuotasWorkflowId,
   MEMBER_CHANGED_SIGNAL,
   MEMBER_PURGE_CRON,
   MEMBER_PURGE_SCHEDULE_ID,
   memberSyncWorkflowId,
   memberWorkflowNames,
+  PHOTO_APP_CONFIG_CHANGED_SIGNAL,
+  photoAppConfigWorkflowId,
+  photoAppConfigWorkflowName,
   QUOTAS_CHANGED_SIGNAL,
   type RefreshInstanceQuotasInput,
   type SyncMemberInput,
@@ -18,6 +22,8 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@tem
 export interface MemberSync {
   /** Resolves once Temporal has accepted the request; the photo app catches up asynchronously. */
   syncMember(input: SyncMemberInput): Promise<void>;
+  /** After a committed instance setting the photo app mirrors (the deletion delay, M7): apply it there now. */
+  applyPhotoAppConfig(input: ApplyPhotoAppConfigInput): Promise<void>;
 }
 
 export function createMemberSync(deps: { client: Client; taskQueue: string }): MemberSync {
@@ -28,6 +34,15 @@ export function createMemberSync(deps: { client: Client; taskQueue: string }): M
         workflowId: memberSyncWorkflowId(input.memberId),
         args: [input],
         signal: MEMBER_CHANGED_SIGNAL,
+        signalArgs: [],
+      });
+    },
+    async applyPhotoAppConfig(input) {
+      await deps.client.workflow.signalWithStart(photoAppConfigWorkflowName, {
+        taskQueue: deps.taskQueue,
+        workflowId: photoAppConfigWorkflowId(input.instanceId),
+        args: [input],
+        signal: PHOTO_APP_CONFIG_CHANGED_SIGNAL,
         signalArgs: [],
       });
     },

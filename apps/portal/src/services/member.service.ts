@@ -549,6 +549,12 @@ export function createMemberService({
           details: { deletionDelayDays, previous: authorized.instance.deletionDelayDays },
         });
       });
+      // Immich purges soft-deleted users after its own delay: it must follow at once, not at the next reconcile.
+      try {
+        await sync.applyPhotoAppConfig({ instanceId: authorized.instance.id });
+      } catch (err) {
+        log.error({ err, instanceId: authorized.instance.id }, 'could not start the photo-app settings workflow');
+      }
       return { deletionDelayDays };
     },
 
