@@ -290,10 +290,19 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   await page.getByLabel(`Type ${ivy} to delete now, irreversibly`).fill(ivy);
   await page.getByRole('button', { name: 'Delete now' }).click();
   await page.getByText('Ivy Invite was deleted for good.').waitFor();
-  await page.getByLabel('Days between deleting a member and removing their photos').fill('3');
+  const delay = page.getByLabel('Days between deleting a member and removing their photos');
+  assert.equal(await delay.inputValue(), '7', 'the current delay is shown');
+  await delay.fill('3');
   await page.getByRole('button', { name: 'Save the delay' }).click();
   await page.getByText('Deleted members are now removed after 3 days.').waitFor();
   await b.check('members-done');
+  await page.reload();
+  // Read back from the API once the page has loaded its data.
+  await page.getByRole('button', { name: 'Manage Max Member' }).waitFor();
+  for (let i = 0; (await delay.inputValue()) !== '3'; i++) {
+    assert.ok(i < 50, `the saved delay is shown after a reload (shows ${await delay.inputValue()})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   // P6: with 200 GiB given out, the 100 GiB plan cannot hold the quotas: the downgrade is refused.
   await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();

@@ -347,6 +347,8 @@ test('deletion disables at once (login and old tokens fail), restore works befor
   });
   const settings = await call(h, 'PUT', `/v1/instances/${subdomain}/settings`, owner.token, { deletionDelayDays: 2 });
   assert.equal(settings.statusCode, 200, settings.body);
+  const readBack = await call(h, 'GET', `/v1/instances/${subdomain}/settings`, owner.token);
+  assert.equal(readBack.json<{ deletionDelayDays: number }>().deletionDelayDays, 2);
   // The photo app's own purge delay follows at once (M7), not at the next reconcile.
   const instanceId = (await h.prisma.instance.findUniqueOrThrow({ where: { subdomain } })).id;
   assert.equal(configApplied.filter((id) => id === instanceId).length, 1);

@@ -529,6 +529,12 @@ export function createMemberService({
       return toMemberView(updated, instance.deletionDelayDays);
     },
 
+    /** The instance's member settings as they stand (the deletion delay, M7). */
+    async getSettings(principal: AdminPrincipal, subdomain: string) {
+      const authorized = await authorizeInstance(principal, subdomain);
+      return { deletionDelayDays: authorized.instance.deletionDelayDays };
+    },
+
     /** The delay is read by the purge at run time, so a change applies to members already pending (seed 000). */
     async updateSettings(principal: AdminPrincipal, subdomain: string, settings: { deletionDelayDays: number }) {
       const authorized = await authorizeInstance(principal, subdomain);

@@ -206,6 +206,21 @@ const memberRoutes: FastifyPluginAsyncTypebox<MemberRoutesOptions> = async (app,
     async (request) => members.restoreMember(request.user, request.params.subdomain, request.params.id),
   );
 
+  app.get(
+    `${base}/settings`,
+    {
+      schema: {
+        tags,
+        summary: "The instance's member settings as they stand: the deletion delay in days",
+        security: bearer,
+        params: InstanceParams,
+        response: { 200: Settings, 401: notSignedIn, 404: noInstance },
+      },
+      onRequest: app.authenticate,
+    },
+    async (request) => members.getSettings(request.user, request.params.subdomain),
+  );
+
   app.put(
     `${base}/settings`,
     {
