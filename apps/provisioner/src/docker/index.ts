@@ -17,7 +17,13 @@ export {
   type Labels,
   type ResourceRole,
 } from './labels.ts';
-export { assertInstanceId, instanceNames, InvalidInstanceIdError, type InstanceNames } from './names.ts';
+export {
+  assertInstanceId,
+  instanceNames,
+  InvalidInstanceIdError,
+  TENANT_BRIDGE_PREFIX,
+  type InstanceNames,
+} from './names.ts';
 export { ensureNetwork, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
 export { ensureVolume, removeVolume, type EnsuredVolume, type VolumeSpec } from './volumes.ts';
 export {
@@ -38,10 +44,12 @@ export {
 export { imageExists } from './images.ts';
 export { listManaged, type ManagedResources } from './managed.ts';
 export {
+  ALLOWED_CAPABILITIES,
   buildInstanceStackSpec,
   EDGE_SOCKET_DIR,
   InvalidStackInputError,
   STACK_ROLES,
+  type ContainerHardening,
   type ContainerResources,
   type HealthcheckInput,
   type InstanceStackInput,

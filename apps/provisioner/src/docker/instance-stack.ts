@@ -31,6 +31,7 @@ export interface EnsureInstanceStackOptions {
 export interface EnsuredInstanceStack {
   appHostPort: number;
   network: EnsuredNetwork;
+  egressNetwork: EnsuredNetwork;
   volumes: { library: EnsuredVolume; database: EnsuredVolume };
   containers: Record<StackRole, EnsuredContainer>;
   /** Any container made from another image or spec than asked; left running as it is, for reconcile to decide. */
@@ -55,6 +56,7 @@ export async function ensureInstanceStack(
     if (!(await imageExists(docker, ref))) throw new MissingImageError(ref);
   }
   const network = await ensureNetwork(docker, spec.network);
+  const egressNetwork = await ensureNetwork(docker, spec.egressNetwork);
   const volumes = {
     library: await ensureVolume(docker, spec.volumes.library),
     database: await ensureVolume(docker, spec.volumes.database),
@@ -69,6 +71,7 @@ export async function ensureInstanceStack(
   return {
     appHostPort: await publishedPort(docker, spec.names.app, spec.appPort),
     network,
+    egressNetwork,
     volumes,
     containers,
     drifted: STACK_ROLES.filter((r) => containers[r].drifted),
@@ -82,7 +85,7 @@ export interface RemovedInstanceStack {
 }
 
 /**
- * Removes everything carrying the instance's labels: containers, then the network (which refuses while a container
+ * Removes everything carrying the instance's labels: containers, then the networks (which refuse while a container
  * is attached), then the volumes unless `keepVolumes` (suspend and reprovision keep the data).
  */
 export async function removeInstanceStack(
