@@ -1,4 +1,11 @@
-export { dockerClient } from './client.ts';
+export { dockerClient, type DockerClientOptions } from './client.ts';
+export {
+  DOCKER_TLS_FILES,
+  InsecureDockerEndpointError,
+  InvalidDockerEndpointError,
+  parseDockerEndpoint,
+  type DockerEndpoint,
+} from './endpoint.ts';
 export { inspectEngine } from './engine.ts';
 export {
   ContainerNotHealthyError,
