@@ -163,7 +163,9 @@ test('a fork bomb in one instance stops at its pids limit; the other instance ke
     AttachStdout: false,
     AttachStderr: false,
   });
-  await bomb.start({ Detach: true });
+  // Detached: the Engine answers at once; the answer is still a stream, and left unread it holds its socket open.
+  const started = await bomb.start({ Detach: true });
+  started.destroy();
 
   let peak = 0;
   const misses: number[] = [];
