@@ -181,6 +181,45 @@ test('two instances are isolated: from inside instance A, B cannot be reached wh
   assert.doesNotMatch(toBDb.output, /ok/);
 });
 
+test('an instance made before db and cache moved to an internal network is brought to the hardened shape: the old network and its containers replaced, the data kept', async (t) => {
+  const instanceId = newInstanceId();
+  cleanupInstance(t, instanceId);
+  const spec = buildInstanceStackSpec(standinInput(instanceId));
+  // The old shape: one plain network (Docker's default bridge name) holding a db with data in its volume.
+  await docker.createNetwork({ Name: spec.names.network, Driver: 'bridge', Labels: spec.network.Labels });
+  await ensureVolume(docker, spec.volumes.database);
+  const old = await docker.createContainer({
+    name: spec.names.db,
+    Image: stack.images.busybox,
+    Cmd: ['sh', '-c', 'echo kept > /var/lib/postgresql/data/marker && exec sleep 600'],
+    Labels: spec.containers.db.Labels,
+    HostConfig: {
+      NetworkMode: spec.names.network,
+      Init: true,
+      Mounts: [{ Type: 'volume', Source: spec.names.databaseVolume, Target: '/var/lib/postgresql/data' }],
+    },
+  });
+  await old.start();
+  const oldNetworkId = (await docker.getNetwork(spec.names.network).inspect()).Id;
+  assert.equal((await execIn(spec.names.db, ['cat', '/var/lib/postgresql/data/marker'])).output.trim(), 'kept');
+
+  const up = await ensureInstanceStack(docker, spec, { healthTimeoutMs: 60_000 });
+  assert.deepEqual(up.network.drift, [
+    'internal false, expected true',
+    `bridge (default), expected ${spec.names.internalBridge}`,
+  ]);
+  const net = await docker.getNetwork(spec.names.network).inspect();
+  assert.notEqual(net.Id, oldNetworkId, 'replaced');
+  assert.equal(net.Internal, true);
+  assert.equal(net.Options?.['com.docker.network.bridge.name'], spec.names.internalBridge);
+  const db = await docker.getContainer(spec.names.db).inspect();
+  assert.notEqual(db.Id, old.id, 'the db was recreated from the spec');
+  assert.equal(db.HostConfig.ReadonlyRootfs, true);
+  assert.equal((await execIn(spec.names.db, ['cat', '/var/lib/postgresql/data/marker'])).output.trim(), 'kept');
+  const again = await ensureInstanceStack(docker, spec, { healthTimeoutMs: 60_000 });
+  assert.deepEqual([again.network.drift, again.egressNetwork.drift], [[], []], 'nothing to replace the second time');
+});
+
 test('removeInstanceStack leaves nothing labelled with the instance; keepVolumes keeps exactly the volumes; a second call is a no-op', async (t) => {
   const instanceId = newInstanceId();
   cleanupInstance(t, instanceId);

@@ -31,7 +31,7 @@ export {
   TENANT_BRIDGE_PREFIX,
   type InstanceNames,
 } from './names.ts';
-export { ensureNetwork, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
+export { ensureNetwork, networkDrift, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
 export { ensureVolume, removeVolume, type EnsuredVolume, type VolumeSpec } from './volumes.ts';
 export {
   containerSpecHash,

@@ -12,7 +12,7 @@ import {
 import { imageExists } from './images.ts';
 import { STACK_ROLES, type InstanceStackSpec, type StackRole } from './instance-stack-spec.ts';
 import { listManaged } from './managed.ts';
-import { ensureNetwork, removeNetwork, type EnsuredNetwork } from './networks.ts';
+import { ensureNetwork, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
 import { ensureVolume, removeVolume, type EnsuredVolume } from './volumes.ts';
 
 export class MissingImageError extends Error {
@@ -38,6 +38,23 @@ export interface EnsuredInstanceStack {
   drifted: StackRole[];
 }
 
+/**
+ * The network as the spec says, replacing one of ours made with other isolation settings: the instance's containers
+ * attached to it are removed first (the Engine refuses otherwise; they are recreated from the spec next, over the
+ * same volumes).
+ */
+async function ensureNetworkAsSpecified(docker: Docker, spec: InstanceStackSpec, network: NetworkSpec) {
+  const ensured = await ensureNetwork(docker, network);
+  if (!ensured.drift.length) return ensured;
+  const { containers } = await listManaged(docker, spec.instanceId);
+  for (const c of containers) {
+    if (c.NetworkSettings?.Networks?.[network.Name]) await removeContainer(docker, c.Id);
+  }
+  await removeNetwork(docker, ensured.network.Id);
+  const replaced = await ensureNetwork(docker, network);
+  return { ...replaced, drift: ensured.drift };
+}
+
 async function ensureStarted(docker: Docker, spec: InstanceStackSpec, role: StackRole): Promise<EnsuredContainer> {
   const ensured = await ensureContainer(docker, spec.containers[role]);
   await startContainer(docker, spec.containers[role].name);
@@ -55,8 +72,8 @@ export async function ensureInstanceStack(
     const ref = spec.containers[role].Image;
     if (!(await imageExists(docker, ref))) throw new MissingImageError(ref);
   }
-  const network = await ensureNetwork(docker, spec.network);
-  const egressNetwork = await ensureNetwork(docker, spec.egressNetwork);
+  const network = await ensureNetworkAsSpecified(docker, spec, spec.network);
+  const egressNetwork = await ensureNetworkAsSpecified(docker, spec, spec.egressNetwork);
   const volumes = {
     library: await ensureVolume(docker, spec.volumes.library),
     database: await ensureVolume(docker, spec.volumes.database),
