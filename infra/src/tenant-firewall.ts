@@ -9,7 +9,8 @@
 //   routed to private, link-local, loopback, shared and reserved ranges are refused, another instance's network
 //   among them (on top of Docker's own isolation chains); the rest (the public internet) goes on to Docker.
 // - Traffic to the host itself (the network's gateway address, any service listening on all interfaces, or an
-//   address such as 169.254.169.254 configured on the host) never passes FORWARD: it is refused in INPUT.
+//   address such as 169.254.169.254 configured on the host) never passes FORWARD: it is refused in INPUT, but for
+//   the edge's public ports (EDGE_PORTS).
 // Replies to connections made into the container (the edge through its published port) are established and pass.
 import { execFileSync } from 'node:child_process';
 
@@ -37,6 +38,13 @@ export const BLOCKED_RANGES: readonly string[] = [
 
 const REJECT = ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'];
 
+/**
+ * The edge's public ports. With the edge on the same machine, an app reaches its own instance's address (Immich
+ * fetching the OpenID discovery of https://<sub>.<domain>/photoplane) at the host's public address, so these stay
+ * open to tenants; anyone on the internet reaches them anyway.
+ */
+export const EDGE_PORTS: readonly number[] = [80, 443];
+
 /** The rules of both chains, as iptables argument lists (after `-A <chain>`). */
 export function tenantChainRules(): Record<typeof FORWARD_CHAIN | typeof INPUT_CHAIN, string[][]> {
   return {
@@ -46,7 +54,11 @@ export function tenantChainRules(): Record<typeof FORWARD_CHAIN | typeof INPUT_C
       ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
       ...BLOCKED_RANGES.map((range) => ['-d', range, ...REJECT]),
     ],
-    [INPUT_CHAIN]: [['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'], REJECT],
+    [INPUT_CHAIN]: [
+      ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
+      ['-p', 'tcp', '-m', 'multiport', '--dports', EDGE_PORTS.join(','), '-j', 'RETURN'],
+      REJECT,
+    ],
   };
 }
 

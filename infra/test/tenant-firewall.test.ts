@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import {
   BLOCKED_RANGES,
+  EDGE_PORTS,
   FORWARD_CHAIN,
   INPUT_CHAIN,
   TENANT_BRIDGE_WILDCARD,
@@ -28,7 +29,19 @@ test('the operator script creates both chains, refuses every blocked range, and 
   );
   assert.match(script, new RegExp(`-I INPUT 1 -i ppt\\+ -j ${INPUT_CHAIN}`));
   assert.equal(TENANT_BRIDGE_WILDCARD, 'ppt+');
-  // Replies to connections made into a container pass first; everything else to the host is refused.
+  // Replies to connections made into a container pass first, then the edge's public ports (an app on the edge's
+  // machine reaches its own instance's address there); everything else to the host is refused.
+  assert.deepEqual(tenantChainRules()[INPUT_CHAIN][1], [
+    '-p',
+    'tcp',
+    '-m',
+    'multiport',
+    '--dports',
+    EDGE_PORTS.join(','),
+    '-j',
+    'RETURN',
+  ]);
+  assert.deepEqual(EDGE_PORTS, [80, 443]);
   assert.deepEqual(tenantChainRules()[INPUT_CHAIN].at(-1), ['-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited']);
   const shellCheck = execFileSync('sh', ['-n'], { input: script, encoding: 'utf8' });
   assert.equal(shellCheck, '');
