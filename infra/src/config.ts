@@ -54,12 +54,23 @@ function nonEmpty(name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+/** The stack hands DOCKER_HOST to the worker, which refuses plain tcp:// (root for whoever reaches the port). */
+function dockerHostFrom(): string | undefined {
+  const host = nonEmpty('DOCKER_HOST');
+  if (host?.startsWith('tcp://') && !nonEmpty('DOCKER_CERT_PATH'))
+    throw new StackProblem(
+      `DOCKER_HOST ${host} is plain, unauthenticated HTTP: whoever reaches the port is root on that host`,
+      'use a unix:// socket, or a dockerd run with --tlsverify and DOCKER_CERT_PATH pointing at ca.pem, cert.pem, key.pem',
+    );
+  return host;
+}
+
 export function readStackConfig(): StackConfig {
   return {
     databaseUrl: nonEmpty('DATABASE_URL'),
     temporalAddress: nonEmpty('TEMPORAL_ADDRESS'),
     temporalCli: nonEmpty('TEMPORAL_CLI'),
-    dockerHost: nonEmpty('DOCKER_HOST'),
+    dockerHost: dockerHostFrom(),
     dataDir: path.resolve(nonEmpty('PHOTOPLANE_DATA_DIR') ?? path.join(repoRoot, '.data')),
     toolsDir: path.resolve(
       nonEmpty('PHOTOPLANE_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'photoplane', 'tools'),

@@ -3,7 +3,8 @@
 //
 // Our dockerd runs with --bridge=none (no default bridge: containers must join a network we create) and with
 // iptables ON: Docker's isolation chains are what keep two instances' networks apart; with --iptables=false
-// a container on one network reaches containers on another.
+// a container on one network reaches containers on another. On top of Docker's rules the stack installs the tenant
+// egress filter (tenant-firewall.ts) for the dockerd it starts; an engine it did not start is the operator's.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { findOnPath } from './go-tools.ts';
 import { say, timedFirstRunStep } from './log.ts';
 import { StackProblem } from './problem.ts';
 import { run, startProcess, waitFor } from './process.ts';
+import { installTenantFirewall } from './tenant-firewall.ts';
 
 export interface DockerEngine {
   /** For DOCKER_HOST and dockerode: unix:///path/to/socket or tcp://host:port. */
@@ -69,7 +71,11 @@ export async function ensureDocker(opts: {
   if (given) {
     try {
       await waitFor(`the Docker Engine at ${given}`, () => answers(given), { timeoutMs: 5000 });
-      say('docker', `using the Docker Engine at ${given} (not started by the stack)`);
+      say(
+        'docker',
+        `using the Docker Engine at ${given} (not started by the stack: its host firewall, including the tenant ` +
+          'egress filter of infra/src/tenant-firewall.ts, is yours to install)',
+      );
       return { host: given, started: false, client: () => dockerClient(given), stop: async () => undefined };
     } catch (e) {
       if (opts.dockerHost) throw e;
@@ -132,7 +138,23 @@ export async function startDockerd(opts: {
     timeoutMs: 60_000,
     exited: proc.exited,
   });
-  say('docker', `${opts.name} on ${host} (data root ${opts.dataRoot}${opts.iptables ? '' : ', iptables off'})`);
+  if (opts.iptables) {
+    try {
+      // After dockerd answers: it has created DOCKER-USER by then. Undone by the restore in stop().
+      installTenantFirewall();
+    } catch (e) {
+      await proc.stop();
+      if (rulesBefore !== undefined) restoreIptables(rulesBefore);
+      throw new StackProblem(
+        `could not install the tenant egress filter: ${(e as Error).message}`,
+        'tenant containers would reach the host and private networks; check that iptables works as root here',
+      );
+    }
+  }
+  say(
+    'docker',
+    `${opts.name} on ${host} (data root ${opts.dataRoot}${opts.iptables ? ', tenant egress filter installed' : ', iptables off'})`,
+  );
   return {
     host,
     started: true,

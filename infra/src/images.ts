@@ -133,7 +133,9 @@ export async function busyboxImageSpec(): Promise<ImageSpec> {
 
 /**
  * The photo-app stand-in (tests/photo-app-standin): a static Go binary that answers the part of Immich's API
- * Photoplane calls, with Immich's paths and payloads. It replaces Immich where its image cannot be pulled.
+ * Photoplane calls, with Immich's paths and payloads. It replaces Immich where its image cannot be pulled. Like
+ * Immich's image it has a shell (busybox here): the containment tests probe the network and try a fork bomb from
+ * inside the app container, as an attacker who got code running in the app would.
  */
 export async function photoAppStandinImageSpec(): Promise<ImageSpec> {
   const dir = path.join(repoRoot, 'tests', 'photo-app-standin');
@@ -155,12 +157,14 @@ export async function photoAppStandinImageSpec(): Promise<ImageSpec> {
     repository: 'photoplane-test/photo-app-standin',
     files: [
       { path: 'photo-app-standin', content: fs.readFileSync(binary), mode: 0o755 },
+      { path: 'bin/busybox', content: await busyboxBinary(), mode: 0o755 },
+      ...BUSYBOX_APPLETS.map((a) => ({ path: `bin/${a}`, linkTo: 'busybox' })),
       { path: 'data/.keep', content: Buffer.alloc(0) },
       { path: 'tmp/.keep', content: Buffer.alloc(0) },
     ],
     changes: [
       'ENTRYPOINT ["/photo-app-standin"]',
-      'ENV IMMICH_MEDIA_LOCATION=/data IMMICH_PORT=2283',
+      'ENV IMMICH_MEDIA_LOCATION=/data IMMICH_PORT=2283 PATH=/bin',
       'EXPOSE 2283',
       'LABEL photoplane.test-image=photo-app-standin',
     ],

@@ -1,5 +1,7 @@
 // The worker's configuration: the one place it reads the environment. Invalid values stop it at start-up.
+import fs from 'node:fs';
 import path from 'node:path';
+import { DOCKER_TLS_FILES, parseDockerEndpoint } from './docker/endpoint.ts';
 import { instanceUrlTemplateProblem } from './instance-url.ts';
 import { STACK_PROFILES, type ProfileImages, type StackProfileName } from './stack-profiles.ts';
 
@@ -9,6 +11,8 @@ export interface ProvisionerConfig {
   temporalNamespace: string;
   taskQueue: string;
   dockerHost: string;
+  /** DOCKER_CERT_PATH: ca.pem, cert.pem and key.pem for mutual TLS; a tcp:// DOCKER_HOST is refused without it. */
+  dockerCertPath: string | undefined;
   /** Name this worker's Docker host is registered under in the docker_host table. */
   dockerHostName: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -61,7 +65,15 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl))
     problems.push('DATABASE_URL must be a postgresql:// URL');
   const dockerHost = env.DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock';
-  if (!/^(unix|tcp):\/\//.test(dockerHost)) problems.push('DOCKER_HOST must start with unix:// or tcp://');
+  const dockerCertPath = env.DOCKER_CERT_PATH?.trim() || undefined;
+  try {
+    if (parseDockerEndpoint(dockerHost, dockerCertPath).kind === 'tcp-mtls') {
+      const missing = Object.values(DOCKER_TLS_FILES).filter((f) => !fs.existsSync(path.join(dockerCertPath!, f)));
+      if (missing.length) problems.push(`DOCKER_CERT_PATH (${dockerCertPath}) lacks ${missing.join(', ')}`);
+    }
+  } catch (e) {
+    problems.push(`DOCKER_HOST: ${(e as Error).message}`);
+  }
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as ProvisionerConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const secretKey = required('PHOTOPLANE_SECRET_KEY');
@@ -117,6 +129,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     temporalNamespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || 'photoplane-provisioner',
     dockerHost,
+    dockerCertPath,
     dockerHostName: env.PHOTOPLANE_DOCKER_HOST_NAME?.trim() || 'local',
     logLevel,
     secretKey,

@@ -2,7 +2,7 @@
 // buildInstanceStackSpec. `immich` is production (Immich's own images, health checks as in its compose file);
 // `standin` is for machines that cannot pull them (tests, offline demos): the project's Immich stand-in as the
 // app and a static busybox playing the database and cache ports.
-import type { InstanceStackInput } from './docker/index.ts';
+import type { ContainerHardening, InstanceStackInput } from './docker/index.ts';
 
 export type StackProfileName = 'immich' | 'standin';
 export const STACK_PROFILES: readonly StackProfileName[] = ['immich', 'standin'];
@@ -23,6 +23,12 @@ export interface ProfileImages {
 
 const MiB = 1024 * 1024;
 
+/**
+ * PostgreSQL's and Valkey's entrypoints start as root, chown their data folder and drop to their own user
+ * (gosu/setpriv): that, and nothing else, is what these capabilities are for.
+ */
+const DROPS_TO_OWN_USER = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
+
 function immich(images: ProfileImages): StackProfile {
   return {
     images: {
@@ -32,9 +38,20 @@ function immich(images: ProfileImages): StackProfile {
       cache: images.cache ?? 'docker.io/valkey/valkey:8-bookworm',
     },
     resources: {
-      app: { memoryBytes: 2048 * MiB, nanoCpus: 2e9 },
-      db: { memoryBytes: 1024 * MiB, nanoCpus: 1e9 },
-      cache: { memoryBytes: 256 * MiB, nanoCpus: 0.5e9 },
+      // Thumbnailing and video transcoding run many threads (each counts as a pid).
+      app: { memoryBytes: 2048 * MiB, nanoCpus: 2e9, pidsLimit: 2048 },
+      db: { memoryBytes: 1024 * MiB, nanoCpus: 1e9, pidsLimit: 512 },
+      cache: { memoryBytes: 256 * MiB, nanoCpus: 0.5e9, pidsLimit: 128 },
+    },
+    hardening: {
+      // Immich's server runs as root and owns what it writes, so it needs no capability. Its root stays writable:
+      // which paths it writes besides /tmp and the media folder has not been checked against the real image here
+      // (no registry is reachable), and a read-only root that breaks an upload is worse than none.
+      app: { capAdd: [], readOnlyRootfs: false, tmpfs: ['/tmp'] },
+      // As the postgres image documents for --read-only: the socket folder and /tmp are all it writes outside PGDATA.
+      db: { capAdd: DROPS_TO_OWN_USER, readOnlyRootfs: true, tmpfs: ['/var/run/postgresql', '/tmp'] },
+      // The cache is a cache: its /data (an anonymous volume otherwise) is a tmpfs, bounded by its memory limit.
+      cache: { capAdd: DROPS_TO_OWN_USER, readOnlyRootfs: true, tmpfs: ['/data', '/tmp'] },
     },
     healthchecks: {
       app: { test: ['CMD-SHELL', 'immich-healthcheck'], intervalMs: 10_000, startPeriodMs: 120_000 },
@@ -50,6 +67,9 @@ function httpdOn(port: number): string[] {
   return ['sh', '-c', `mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p ${port} -h /www`];
 }
 
+const STANDIN_APP: ContainerHardening = { capAdd: [], readOnlyRootfs: true, tmpfs: ['/tmp'] };
+const STANDIN_HTTPD: ContainerHardening = { capAdd: [], readOnlyRootfs: true, tmpfs: ['/www', '/tmp'] };
+
 function standin(images: ProfileImages): StackProfile {
   if (!images.app || !images.db || !images.cache) {
     throw new Error(
@@ -61,10 +81,12 @@ function standin(images: ProfileImages): StackProfile {
   return {
     images: { app: images.app, db: images.db, cache: images.cache },
     resources: {
-      app: { memoryBytes: 128 * MiB, nanoCpus: 0.5e9 },
-      db: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9 },
-      cache: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9 },
+      app: { memoryBytes: 128 * MiB, nanoCpus: 0.5e9, pidsLimit: 256 },
+      db: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9, pidsLimit: 64 },
+      cache: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9, pidsLimit: 64 },
     },
+    // Every stand-in runs as root on files it owns: no capability, read-only root; httpd's page goes to a tmpfs.
+    hardening: { app: STANDIN_APP, db: STANDIN_HTTPD, cache: STANDIN_HTTPD },
     healthchecks: {
       app: { test: ['CMD', '/photo-app-standin', '-healthcheck'], ...fast },
       db: { test: get(5432), ...fast },

@@ -83,7 +83,7 @@ async function registerDockerHost(config: ProvisionerConfig, logger: Logger): Pr
 /** The dependencies of every activity, built from configuration: used by main() and by the end-to-end tests. */
 export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
   const secrets = createSecrets(config.secretKey);
-  const docker = dockerClient(config.dockerHost);
+  const docker = dockerClient(config.dockerHost, { certPath: config.dockerCertPath });
   return {
     activities: createActivities({
       docker,

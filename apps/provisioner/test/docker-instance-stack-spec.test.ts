@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  ALLOWED_CAPABILITIES,
   buildInstanceStackSpec,
   containerSpecHash,
   EDGE_SOCKET_DIR,
@@ -9,8 +10,10 @@ import {
   InvalidStackInputError,
   LABELS,
   STACK_ROLES,
+  TENANT_BRIDGE_PREFIX,
   type InstanceStackInput,
 } from '../src/docker/index.ts';
+import { STACK_PROFILES, stackProfile } from '../src/stack-profiles.ts';
 
 const MiB = 1024 * 1024;
 
@@ -20,15 +23,20 @@ function input(overrides: Partial<InstanceStackInput> = {}): InstanceStackInput 
     subscriptionId: 'sub_123',
     images: { app: 'ghcr.io/immich-app/immich-server:v2.0.0', db: 'postgres:16', cache: 'valkey/valkey:8' },
     resources: {
-      app: { memoryBytes: 2048 * MiB, nanoCpus: 2e9 },
-      db: { memoryBytes: 512 * MiB, nanoCpus: 1e9 },
-      cache: { memoryBytes: 128 * MiB, nanoCpus: 0.25e9 },
+      app: { memoryBytes: 2048 * MiB, nanoCpus: 2e9, pidsLimit: 1024 },
+      db: { memoryBytes: 512 * MiB, nanoCpus: 1e9, pidsLimit: 256 },
+      cache: { memoryBytes: 128 * MiB, nanoCpus: 0.25e9, pidsLimit: 64 },
     },
     database: { password: 's3cret-from-the-vault' },
     healthchecks: {
       app: { test: ['CMD', 'immich-healthcheck'] },
       db: { test: ['CMD-SHELL', 'pg_isready'], intervalMs: 1000 },
       cache: { test: ['CMD', 'valkey-cli', 'ping'] },
+    },
+    hardening: {
+      app: { capAdd: [], readOnlyRootfs: true, tmpfs: ['/tmp'] },
+      db: { capAdd: ['CHOWN', 'SETUID', 'SETGID'], readOnlyRootfs: true, tmpfs: ['/var/run/postgresql', '/tmp'] },
+      cache: { capAdd: [], readOnlyRootfs: false, tmpfs: [] },
     },
     extraLabels: { 'photoplane.test-run': 'unit' },
     ...overrides,
@@ -61,13 +69,74 @@ describe('buildInstanceStackSpec', () => {
       assert.equal(hc.Init, true);
       assert.deepEqual(hc.RestartPolicy, { Name: 'unless-stopped' });
       assert.equal(hc.Privileged, false);
-      assert.equal(hc.NetworkMode, spec.names.network);
+      assert.equal(hc.PidsLimit, given.resources[role].pidsLimit, `${role} pids`);
+      assert.deepEqual(hc.SecurityOpt, ['no-new-privileges:true']);
       assert.deepEqual(c.NetworkingConfig?.EndpointsConfig?.[spec.names.network]?.Aliases, [role]);
       assert.deepEqual(c.Healthcheck?.Test, given.healthchecks[role].test);
     }
     assert.equal(spec.containers.db.Healthcheck?.Interval, 1000 * 1_000_000, 'durations are nanoseconds');
-    assert.deepEqual(spec.containers.db.HostConfig?.CapDrop, ['ALL']);
-    assert.deepEqual(spec.containers.cache.HostConfig?.CapDrop, ['ALL']);
+  });
+
+  test('every container drops all capabilities and gets back only what its image needs; roots are read-only where the image allows, with a tmpfs for what it writes', () => {
+    const given = input();
+    const spec = buildInstanceStackSpec(given);
+    for (const role of STACK_ROLES) {
+      const hc = spec.containers[role].HostConfig!;
+      assert.deepEqual(hc.CapDrop, ['ALL'], `${role} drops all`);
+      assert.deepEqual(hc.CapAdd, given.hardening[role].capAdd, `${role} adds back only its own`);
+      assert.equal(hc.ReadonlyRootfs, given.hardening[role].readOnlyRootfs, `${role} read-only root`);
+    }
+    assert.deepEqual(spec.containers.db.HostConfig?.Tmpfs, {
+      '/var/run/postgresql': 'rw,noexec,nosuid,nodev,size=64m',
+      '/tmp': 'rw,noexec,nosuid,nodev,size=64m',
+    });
+    assert.equal(spec.containers.cache.HostConfig?.Tmpfs, undefined, 'no tmpfs asked, none made');
+    for (const name of STACK_PROFILES) {
+      const profile = stackProfile(name, { app: 'a:1', db: 'd:1', cache: 'c:1' });
+      for (const role of STACK_ROLES) {
+        assert.ok(profile.resources[role].pidsLimit > 0, `${name} ${role} has a pids limit`);
+        for (const cap of profile.hardening[role].capAdd) assert.ok(ALLOWED_CAPABILITIES.includes(cap));
+      }
+      assert.doesNotThrow(() => buildInstanceStackSpec({ ...input(), ...profile }), name);
+    }
+    const standin = stackProfile('standin', { app: 'a:1', db: 'd:1', cache: 'c:1' });
+    for (const role of STACK_ROLES) {
+      assert.deepEqual(standin.hardening[role].capAdd, [], `stand-in ${role}: no capability at all`);
+      assert.equal(standin.hardening[role].readOnlyRootfs, true, `stand-in ${role}: read-only root`);
+    }
+  });
+
+  test('db and cache live on an internal network only; the app is on it too (alias) and alone on its egress network, which publishes its port', () => {
+    const spec = buildInstanceStackSpec(input());
+    assert.equal(spec.network.Internal, true);
+    assert.equal(spec.egressNetwork.Internal, false);
+    assert.equal(spec.egressNetwork.Name, spec.names.egressNetwork);
+    const bridges = [spec.network, spec.egressNetwork].map(
+      (n) => (n.Options as Record<string, string>)['com.docker.network.bridge.name'],
+    );
+    assert.deepEqual(bridges, [spec.names.internalBridge, spec.names.egressBridge]);
+    for (const b of bridges) {
+      assert.ok(b?.startsWith(TENANT_BRIDGE_PREFIX), `${b} has the firewall's prefix`);
+      assert.ok(b && b.length <= 15, `${b} fits a Linux interface name`);
+    }
+    assert.notEqual(bridges[0], bridges[1]);
+    assert.notEqual(
+      buildInstanceStackSpec(input({ instanceId: 'other' })).names.egressBridge,
+      spec.names.egressBridge,
+      'another instance gets another bridge',
+    );
+    for (const role of ['db', 'cache'] as const) {
+      assert.equal(spec.containers[role].HostConfig?.NetworkMode, spec.names.network);
+      assert.deepEqual(Object.keys(spec.containers[role].NetworkingConfig?.EndpointsConfig ?? {}), [
+        spec.names.network,
+      ]);
+    }
+    const app = spec.containers.app;
+    assert.equal(app.HostConfig?.NetworkMode, spec.names.egressNetwork, 'the port is published on the egress network');
+    assert.deepEqual(Object.keys(app.NetworkingConfig?.EndpointsConfig ?? {}).sort(), [
+      spec.names.egressNetwork,
+      spec.names.network,
+    ]);
   });
 
   test('names are deterministic and derived from the instance id', () => {
@@ -77,6 +146,9 @@ describe('buildInstanceStackSpec', () => {
     const id = '3f2c9a1e-7b7d-4a2e-9d3c-0c1f5b6a7e88';
     assert.deepEqual(a.names, {
       network: `pp-${id}-net`,
+      egressNetwork: `pp-${id}-egress`,
+      internalBridge: a.names.internalBridge,
+      egressBridge: a.names.egressBridge,
       db: `pp-${id}-db`,
       cache: `pp-${id}-cache`,
       app: `pp-${id}-app`,
@@ -98,6 +170,7 @@ describe('buildInstanceStackSpec', () => {
     );
     const all = [
       ['network', spec.network.Labels],
+      ['egress-network', spec.egressNetwork.Labels],
       ['library', spec.volumes.library.Labels],
       ['database', spec.volumes.database.Labels],
       ...STACK_ROLES.map((r) => [r, spec.containers[r].Labels] as const),
@@ -148,8 +221,17 @@ describe('buildInstanceStackSpec', () => {
   test('missing limits, passwords, health checks and bad ports are refused', () => {
     const base = input();
     const cases: Partial<InstanceStackInput>[] = [
-      { resources: { ...base.resources, cache: { memoryBytes: 0, nanoCpus: 1e9 } } },
-      { resources: { ...base.resources, app: { memoryBytes: 1e9, nanoCpus: 0.5 } } },
+      { resources: { ...base.resources, cache: { memoryBytes: 0, nanoCpus: 1e9, pidsLimit: 64 } } },
+      { resources: { ...base.resources, app: { memoryBytes: 1e9, nanoCpus: 0.5, pidsLimit: 64 } } },
+      { resources: { ...base.resources, db: { memoryBytes: 1e9, nanoCpus: 1e9, pidsLimit: 0 } } },
+      { resources: { ...base.resources, db: { memoryBytes: 1e9, nanoCpus: 1e9 } as never } },
+      { hardening: { ...base.hardening, app: undefined as never } },
+      { hardening: { ...base.hardening, app: { capAdd: ['SYS_ADMIN'], readOnlyRootfs: true, tmpfs: [] } } },
+      { hardening: { ...base.hardening, cache: { capAdd: ['NET_RAW'], readOnlyRootfs: true, tmpfs: [] } } },
+      { hardening: { ...base.hardening, db: { capAdd: ['ALL'], readOnlyRootfs: true, tmpfs: [] } } },
+      { hardening: { ...base.hardening, db: { capAdd: [], readOnlyRootfs: true, tmpfs: ['tmp'] } } },
+      { hardening: { ...base.hardening, db: { capAdd: [], readOnlyRootfs: true, tmpfs: ['/a/../etc'] } } },
+      { hardening: { ...base.hardening, db: { capAdd: [], readOnlyRootfs: true, tmpfs: ['/tmp:exec'] } } },
       { database: { password: '' } },
       { database: { password: 'line\nbreak' } },
       { healthchecks: { ...base.healthchecks, db: { test: ['NONE'] } } },

@@ -1,14 +1,10 @@
 // The docker/ layer against the real Docker Engine that `npm test` starts. The photo-app stand-in plays the app;
 // busybox httpd plays db and cache. Every resource carries the run's test label and is removed after each test.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { test, type TestContext } from 'node:test';
-import { testLabels, testStack } from '@photoplane/infra/testing';
+import { test } from 'node:test';
 import {
   buildInstanceStackSpec,
   ContainerNotHealthyError,
-  dockerClient,
   ensureContainer,
   ensureInstanceStack,
   ensureNetwork,
@@ -26,85 +22,17 @@ import {
   STACK_ROLES,
   waitHealthy,
   type ContainerSpec,
-  type InstanceStackInput,
 } from '../src/docker/index.ts';
-
-const stack = testStack();
-const docker = dockerClient(stack.dockerHost);
-const runLabels = testLabels(stack.runId);
-const MiB = 1024 * 1024;
-
-function newInstanceId(): string {
-  return `t${stack.runId}${randomBytes(3).toString('hex')}`;
-}
-
-/** busybox httpd serving a file, so that a plain GET answers 200 (httpd gives 404 without an index). */
-function httpdOn(port: number): string[] {
-  return ['sh', '-c', `mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p ${port} -h /www`];
-}
-
-function getOn(port: number): string[] {
-  return ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/`];
-}
-
-const fastChecks = { intervalMs: 300, timeoutMs: 2_000, retries: 3, startPeriodMs: 5_000 };
-
-function standinInput(instanceId: string): InstanceStackInput {
-  return {
-    instanceId,
-    subscriptionId: `sub-${instanceId}`,
-    images: { app: stack.images.photoAppStandin, db: stack.images.busybox, cache: stack.images.busybox },
-    resources: {
-      app: { memoryBytes: 128 * MiB, nanoCpus: 0.5e9 },
-      db: { memoryBytes: 64 * MiB, nanoCpus: 0.25e9 },
-      cache: { memoryBytes: 32 * MiB, nanoCpus: 0.2e9 },
-    },
-    database: { password: randomBytes(12).toString('hex') },
-    healthchecks: {
-      app: { test: ['CMD', '/photo-app-standin', '-healthcheck'], ...fastChecks },
-      db: { test: getOn(5432), ...fastChecks },
-      cache: { test: getOn(6379), ...fastChecks },
-    },
-    commands: { db: httpdOn(5432), cache: httpdOn(6379) },
-    extraLabels: runLabels,
-  };
-}
-
-/** Removes the instance's stack after the test, whether it passed or not. */
-function cleanupInstance(t: TestContext, instanceId: string): void {
-  t.after(async () => {
-    await removeInstanceStack(docker, instanceId);
-  });
-}
-
-interface ExecResult {
-  /** null: no answer within the bound (the command was still running). */
-  exitCode: number | null;
-  output: string;
-}
-
-/** Runs a command inside one of our containers, bounded, and returns its exit code and output. */
-async function execIn(container: string, cmd: string[], boundMs = 10_000): Promise<ExecResult> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  docker.modem.demuxStream(stream, out, out);
-  const ended = await Promise.race([
-    new Promise<boolean>((resolve, reject) => {
-      stream.on('end', () => resolve(true));
-      stream.on('error', reject);
-    }),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), boundMs).unref()),
-  ]);
-  if (!ended) {
-    stream.destroy();
-    return { exitCode: null, output: Buffer.concat(chunks).toString('utf8') };
-  }
-  const info = await exec.inspect();
-  return { exitCode: info.ExitCode ?? null, output: Buffer.concat(chunks).toString('utf8') };
-}
+import {
+  cleanupInstance,
+  docker,
+  execIn,
+  httpdOn,
+  newInstanceId,
+  runLabels,
+  stack,
+  standinInput,
+} from './docker-fixtures.ts';
 
 test('ensureInstanceStack brings up network, volumes, db, cache and app with labels, limits, Init, restart policy and health checks; the app answers on 127.0.0.1; a second call creates nothing', async (t) => {
   const instanceId = newInstanceId();
@@ -127,6 +55,11 @@ test('ensureInstanceStack brings up network, volumes, db, cache and app with lab
   const net = await docker.getNetwork(spec.names.network).inspect();
   ours(net.Labels, 'network');
   assert.equal(net.Driver, 'bridge');
+  assert.equal(net.Internal, true, 'db and cache sit on an internal network');
+  const egress = await docker.getNetwork(spec.names.egressNetwork).inspect();
+  ours(egress.Labels, 'egress-network');
+  assert.equal(egress.Internal, false);
+  assert.equal(egress.Options?.['com.docker.network.bridge.name'], spec.names.egressBridge);
   ours((await docker.getVolume(spec.names.libraryVolume).inspect()).Labels, 'library');
   ours((await docker.getVolume(spec.names.databaseVolume).inspect()).Labels, 'database');
 
@@ -138,13 +71,16 @@ test('ensureInstanceStack brings up network, volumes, db, cache and app with lab
     assert.equal(c.HostConfig.Init, true, `${role} Init`);
     assert.equal(c.HostConfig.RestartPolicy?.Name, 'unless-stopped');
     assert.equal(c.HostConfig.Privileged, false);
+    assert.equal(c.HostConfig.PidsLimit, given.resources[role].pidsLimit, `${role} pids limit`);
+    assert.deepEqual(c.HostConfig.CapDrop, ['ALL'], `${role} drops every capability`);
+    assert.equal(c.HostConfig.ReadonlyRootfs, true, `${role} read-only root`);
     assert.deepEqual(c.Config.Healthcheck?.Test, given.healthchecks[role].test);
     assert.equal(c.Config.Healthcheck?.Interval, 300 * 1_000_000);
     assert.equal(c.State.Health?.Status, 'healthy', `${role} is healthy`);
     assert.deepEqual(
-      Object.keys(c.NetworkSettings.Networks),
-      [spec.names.network],
-      `${role} is on its instance network only`,
+      Object.keys(c.NetworkSettings.Networks).sort(),
+      role === 'app' ? [spec.names.egressNetwork, spec.names.network].sort() : [spec.names.network],
+      `${role} is on its instance's networks only`,
     );
     const aliases = (c.NetworkSettings.Networks[spec.names.network]?.Aliases ?? []) as string[];
     assert.ok(aliases.includes(role), `${role} has the alias ${role}`);
@@ -178,6 +114,7 @@ test('ensureInstanceStack brings up network, volumes, db, cache and app with lab
   const second = await ensureInstanceStack(docker, spec, { healthTimeoutMs: 60_000 });
   assert.equal(second.network.created, false);
   assert.equal(second.network.network.Id, first.network.network.Id);
+  assert.equal(second.egressNetwork.created, false);
   assert.equal(second.volumes.library.created || second.volumes.database.created, false);
   for (const role of STACK_ROLES) {
     assert.equal(second.containers[role].created, false, `${role} not created again`);
@@ -191,7 +128,7 @@ test('ensureInstanceStack brings up network, volumes, db, cache and app with lab
   assert.equal(second.appHostPort, first.appHostPort);
   const managed = await listManaged(docker, instanceId);
   assert.equal(managed.containers.length, 3);
-  assert.equal(managed.networks.length, 1);
+  assert.equal(managed.networks.length, 2);
   assert.equal(managed.volumes.length, 2);
 });
 
@@ -244,6 +181,45 @@ test('two instances are isolated: from inside instance A, B cannot be reached wh
   assert.doesNotMatch(toBDb.output, /ok/);
 });
 
+test('an instance made before db and cache moved to an internal network is brought to the hardened shape: the old network and its containers replaced, the data kept', async (t) => {
+  const instanceId = newInstanceId();
+  cleanupInstance(t, instanceId);
+  const spec = buildInstanceStackSpec(standinInput(instanceId));
+  // The old shape: one plain network (Docker's default bridge name) holding a db with data in its volume.
+  await docker.createNetwork({ Name: spec.names.network, Driver: 'bridge', Labels: spec.network.Labels });
+  await ensureVolume(docker, spec.volumes.database);
+  const old = await docker.createContainer({
+    name: spec.names.db,
+    Image: stack.images.busybox,
+    Cmd: ['sh', '-c', 'echo kept > /var/lib/postgresql/data/marker && exec sleep 600'],
+    Labels: spec.containers.db.Labels,
+    HostConfig: {
+      NetworkMode: spec.names.network,
+      Init: true,
+      Mounts: [{ Type: 'volume', Source: spec.names.databaseVolume, Target: '/var/lib/postgresql/data' }],
+    },
+  });
+  await old.start();
+  const oldNetworkId = (await docker.getNetwork(spec.names.network).inspect()).Id;
+  assert.equal((await execIn(spec.names.db, ['cat', '/var/lib/postgresql/data/marker'])).output.trim(), 'kept');
+
+  const up = await ensureInstanceStack(docker, spec, { healthTimeoutMs: 60_000 });
+  assert.deepEqual(up.network.drift, [
+    'internal false, expected true',
+    `bridge (default), expected ${spec.names.internalBridge}`,
+  ]);
+  const net = await docker.getNetwork(spec.names.network).inspect();
+  assert.notEqual(net.Id, oldNetworkId, 'replaced');
+  assert.equal(net.Internal, true);
+  assert.equal(net.Options?.['com.docker.network.bridge.name'], spec.names.internalBridge);
+  const db = await docker.getContainer(spec.names.db).inspect();
+  assert.notEqual(db.Id, old.id, 'the db was recreated from the spec');
+  assert.equal(db.HostConfig.ReadonlyRootfs, true);
+  assert.equal((await execIn(spec.names.db, ['cat', '/var/lib/postgresql/data/marker'])).output.trim(), 'kept');
+  const again = await ensureInstanceStack(docker, spec, { healthTimeoutMs: 60_000 });
+  assert.deepEqual([again.network.drift, again.egressNetwork.drift], [[], []], 'nothing to replace the second time');
+});
+
 test('removeInstanceStack leaves nothing labelled with the instance; keepVolumes keeps exactly the volumes; a second call is a no-op', async (t) => {
   const instanceId = newInstanceId();
   cleanupInstance(t, instanceId);
@@ -252,7 +228,7 @@ test('removeInstanceStack leaves nothing labelled with the instance; keepVolumes
 
   const kept = await removeInstanceStack(docker, instanceId, { keepVolumes: true });
   assert.deepEqual(kept.containers.sort(), [spec.names.app, spec.names.cache, spec.names.db].sort());
-  assert.deepEqual(kept.networks, [spec.names.network]);
+  assert.deepEqual(kept.networks.sort(), [spec.names.egressNetwork, spec.names.network].sort());
   assert.deepEqual(kept.volumes, []);
   let left = await listManaged(docker, instanceId);
   assert.deepEqual(left.containers, []);

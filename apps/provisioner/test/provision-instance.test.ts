@@ -68,9 +68,19 @@ test('provisioning brings up an isolated, limited stack, makes the owner admin, 
     assert.equal(c.State, 'running');
     const info = await docker.getContainer(c.Id).inspect();
     assert.ok((info.HostConfig.Memory ?? 0) > 0, `${c.Names[0]} has a memory limit`);
+    assert.ok((info.HostConfig.PidsLimit ?? 0) > 0, `${c.Names[0]} has a pids limit`);
+    assert.deepEqual(info.HostConfig.CapDrop, ['ALL'], `${c.Names[0]} drops every capability`);
+    assert.equal(info.HostConfig.ReadonlyRootfs, true, `${c.Names[0]} has a read-only root (stand-in profile)`);
     assert.equal(info.Config.Labels['photoplane.instance'], instance.id);
   }
-  assert.equal(managed.networks.length, 1);
+  assert.deepEqual(
+    managed.networks.map((n) => [n.Labels?.['photoplane.role'], n.Internal]).sort(),
+    [
+      ['egress-network', false],
+      ['network', true],
+    ],
+    'an internal network for db and cache, an egress one for the app',
+  );
   assert.equal(managed.volumes.length, 2);
 
   const viaEdge = await getThroughEdge(`${instance.subdomain}.${stack.domain}`, '/api/server/ping');

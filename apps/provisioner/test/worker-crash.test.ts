@@ -113,7 +113,11 @@ test('a worker killed while the stack comes up is replaced and the workflow comp
 
   const managed = await listManaged(docker, instanceId);
   assert.equal(managed.containers.length, 3, 'exactly db, cache and app');
-  assert.equal(managed.networks.length, 1, 'exactly one network');
+  assert.deepEqual(
+    managed.networks.map((n) => n.Labels?.['photoplane.role']).sort(),
+    ['egress-network', 'network'],
+    'exactly the internal and the egress network',
+  );
   assert.equal(managed.volumes.length, 2, 'exactly the library and database volumes');
   assert.ok(managed.containers.every((c) => c.State === 'running'));
   const row = await prisma.instance.findUniqueOrThrow({ where: { id: instanceId } });

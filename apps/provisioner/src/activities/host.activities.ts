@@ -7,6 +7,7 @@ import {
   ContainerNotHealthyError,
   ensureContainer,
   ensureInstanceStack,
+  ensureNetwork,
   imageExists,
   inspectContainer,
   LABELS,
@@ -131,6 +132,8 @@ export function createHostActivities(deps: HostActivityDeps) {
       // Checked before anything is removed, so a missing image never costs the running container.
       if (!(await imageExists(docker, app.Image))) throw new MissingImageError(app.Image);
       return heartbeating(async () => {
+        // An instance made before the app had a network of its own gets it here (reconcile also replaces the rest).
+        await ensureNetwork(docker, spec.egressNetwork);
         const existing = await ensureContainer(docker, app);
         if (existing.drifted) {
           await removeContainer(docker, app.name);

@@ -83,11 +83,47 @@ function existingResult(found: Docker.ContainerInspectInfo, spec: ContainerSpec)
   return { container: found, created: false, drifted: drift.length > 0, drift };
 }
 
+/**
+ * Engine API 1.41 takes one network endpoint at create: the container is created on its NetworkMode network, and
+ * every other endpoint of the spec is connected before it starts (the spec hash covers them all).
+ */
+function splitEndpoints(spec: ContainerSpec): {
+  createSpec: ContainerSpec;
+  more: [string, Docker.EndpointSettings][];
+} {
+  const all = Object.entries(spec.NetworkingConfig?.EndpointsConfig ?? {});
+  const mode = spec.HostConfig?.NetworkMode;
+  const first = all.filter(([name]) => name === mode);
+  const more = all.filter(([name]) => name !== mode);
+  if (!more.length) return { createSpec: spec, more };
+  return {
+    createSpec: { ...spec, NetworkingConfig: { EndpointsConfig: Object.fromEntries(first) } },
+    more,
+  };
+}
+
+/** Connects the container to the spec's endpoints it lacks (a retry after a crash between create and connect). */
+async function connectMissing(docker: Docker, spec: ContainerSpec, found: Docker.ContainerInspectInfo) {
+  const { more } = splitEndpoints(spec);
+  const attached = found.NetworkSettings?.Networks ?? {};
+  let changed = false;
+  for (const [network, endpoint] of more) {
+    if (attached[network]) continue;
+    await docker.getNetwork(network).connect({ Container: spec.name, EndpointConfig: endpoint });
+    changed = true;
+  }
+  return changed ? await inspectContainer(docker, spec.name) : found;
+}
+
 export async function ensureContainer(docker: Docker, spec: ContainerSpec): Promise<EnsuredContainer> {
   const existing = await inspectContainer(docker, spec.name);
-  if (existing) return existingResult(existing, spec);
+  if (existing) {
+    const result = existingResult(existing, spec);
+    if (result.drifted) return result;
+    return { ...result, container: (await connectMissing(docker, spec, existing)) ?? existing };
+  }
   try {
-    await docker.createContainer(spec);
+    await docker.createContainer(splitEndpoints(spec).createSpec);
   } catch (e) {
     // Created by a concurrent attempt between our inspect and create: use it if it is ours.
     if (!isConflict(e)) throw e;
@@ -97,7 +133,9 @@ export async function ensureContainer(docker: Docker, spec: ContainerSpec): Prom
   }
   const created = await inspectContainer(docker, spec.name);
   if (!created) throw new Error(`container "${spec.name}" vanished right after it was created`);
-  return { container: assertOurs(created, spec), created: true, drifted: false, drift: [] };
+  const connected = await connectMissing(docker, spec, assertOurs(created, spec));
+  if (!connected) throw new Error(`container "${spec.name}" vanished right after it was created`);
+  return { container: connected, created: true, drifted: false, drift: [] };
 }
 
 /** Starts the container; false if it was already running (the Engine answers 304). */

@@ -1,4 +1,11 @@
-export { dockerClient } from './client.ts';
+export { dockerClient, type DockerClientOptions } from './client.ts';
+export {
+  DOCKER_TLS_FILES,
+  InsecureDockerEndpointError,
+  InvalidDockerEndpointError,
+  parseDockerEndpoint,
+  type DockerEndpoint,
+} from './endpoint.ts';
 export { inspectEngine } from './engine.ts';
 export {
   ContainerNotHealthyError,
@@ -17,8 +24,14 @@ export {
   type Labels,
   type ResourceRole,
 } from './labels.ts';
-export { assertInstanceId, instanceNames, InvalidInstanceIdError, type InstanceNames } from './names.ts';
-export { ensureNetwork, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
+export {
+  assertInstanceId,
+  instanceNames,
+  InvalidInstanceIdError,
+  TENANT_BRIDGE_PREFIX,
+  type InstanceNames,
+} from './names.ts';
+export { ensureNetwork, networkDrift, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
 export { ensureVolume, removeVolume, type EnsuredVolume, type VolumeSpec } from './volumes.ts';
 export {
   containerSpecHash,
@@ -38,10 +51,12 @@ export {
 export { imageExists } from './images.ts';
 export { listManaged, type ManagedResources } from './managed.ts';
 export {
+  ALLOWED_CAPABILITIES,
   buildInstanceStackSpec,
   EDGE_SOCKET_DIR,
   InvalidStackInputError,
   STACK_ROLES,
+  type ContainerHardening,
   type ContainerResources,
   type HealthcheckInput,
   type InstanceStackInput,

@@ -1,6 +1,7 @@
 // The pure half of an instance stack: from what the provisioner decided (images, limits, credentials) to the exact
-// Engine create options of the network, volumes and three containers. No I/O, so every rule about what an instance
-// looks like (limits, 127.0.0.1-only ports, labels, names) is unit-tested without Docker.
+// Engine create options of the networks, volumes and three containers. No I/O, so every rule about what an instance
+// looks like (limits, capabilities, read-only roots, networks, 127.0.0.1-only ports, labels, names) is unit-tested
+// without Docker.
 import type { ContainerSpec } from './containers.ts';
 import { withSpecHash } from './containers.ts';
 import { instanceLabels, type Labels } from './labels.ts';
@@ -15,7 +16,36 @@ export interface ContainerResources {
   memoryBytes: number;
   /** CPU in billionths of a CPU (1e9 = one CPU). */
   nanoCpus: number;
+  /** Most processes and threads the container may hold at once: a fork bomb stops here, not at the host's limit. */
+  pidsLimit: number;
 }
+
+/** What one image needs to run, and nothing more. */
+export interface ContainerHardening {
+  /** Capabilities added back after dropping all of them (only those in ALLOWED_CAPABILITIES). */
+  capAdd: string[];
+  /** Root filesystem read-only; what the image must write goes to `tmpfs` or a volume. */
+  readOnlyRootfs: boolean;
+  /** Absolute paths that get a small tmpfs (noexec, nosuid, nodev), counted against the container's memory. */
+  tmpfs: string[];
+}
+
+/**
+ * Capabilities an image may get back. The rest (NET_RAW, NET_ADMIN, SYS_ADMIN, SYS_PTRACE, MKNOD…) are what a
+ * container escape or an attack on its neighbours needs, and no photo-app component needs them.
+ */
+export const ALLOWED_CAPABILITIES: readonly string[] = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'NET_BIND_SERVICE',
+  'SETGID',
+  'SETUID',
+];
+
+const TMPFS_OPTIONS = 'rw,noexec,nosuid,nodev,size=64m';
 
 export interface HealthcheckInput {
   /** Docker's Test array: ['CMD', ...] or ['CMD-SHELL', '...']. */
@@ -34,6 +64,7 @@ export interface InstanceStackInput {
   /** Credentials of the instance's own database. The password comes from the caller (a stored secret), never from here. */
   database: { password: string; username?: string; name?: string };
   healthchecks: Record<StackRole, HealthcheckInput>;
+  hardening: Record<StackRole, ContainerHardening>;
   /** Extra env for the app (TZ, log level...); it cannot override the wiring below. */
   appEnv?: Record<string, string>;
   /** Cmd overrides, e.g. stand-in images in tests. */
@@ -56,7 +87,10 @@ export interface InstanceStackSpec {
   instanceId: string;
   names: InstanceNames;
   appPort: number;
+  /** Internal (no gateway, no route out): the app reaches db and cache here, and db and cache reach nothing else. */
   network: NetworkSpec;
+  /** The app's own network with a gateway: its published port and its outgoing traffic (filtered by the host). */
+  egressNetwork: NetworkSpec;
   volumes: { library: VolumeSpec; database: VolumeSpec };
   containers: Record<StackRole, ContainerSpec>;
 }
@@ -77,12 +111,6 @@ const POSTGRES_DATA_PATH = '/var/lib/postgresql/data';
 const DB_PORT = 5432;
 const CACHE_PORT = 6379;
 const DEFAULT_APP_PORT = 2283;
-
-/**
- * db and cache run with no capabilities but the few their images' entrypoints need to chown the data folder and
- * drop to their own user (postgres and valkey both start as root, then gosu/setpriv).
- */
-const DATA_SERVICE_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID'];
 
 const MS = 1_000_000; // Engine health-check durations are nanoseconds
 
@@ -119,6 +147,29 @@ function healthConfig(role: StackRole, h: HealthcheckInput): ContainerSpec['Heal
   };
 }
 
+function hardeningOf(role: StackRole, h: ContainerHardening | undefined): NonNullable<ContainerSpec['HostConfig']> {
+  if (!h) throw new InvalidStackInputError(`hardening.${role}`, 'is required');
+  for (const cap of h.capAdd) {
+    if (!ALLOWED_CAPABILITIES.includes(cap))
+      throw new InvalidStackInputError(
+        `hardening.${role}.capAdd`,
+        `may only hold ${ALLOWED_CAPABILITIES.join(', ')} (got ${JSON.stringify(cap)})`,
+      );
+  }
+  const tmpfs: Record<string, string> = {};
+  for (const p of h.tmpfs) {
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(p) || p.split('/').includes('..'))
+      throw new InvalidStackInputError(`hardening.${role}.tmpfs`, `must be absolute paths (got ${JSON.stringify(p)})`);
+    tmpfs[p] = TMPFS_OPTIONS;
+  }
+  return {
+    CapDrop: ['ALL'],
+    CapAdd: [...h.capAdd],
+    ReadonlyRootfs: h.readOnlyRootfs === true,
+    ...(h.tmpfs.length ? { Tmpfs: tmpfs } : {}),
+  };
+}
+
 function env(vars: Record<string, string | number>): string[] {
   return Object.entries(vars).map(([k, v]) => `${k}=${v}`);
 }
@@ -149,9 +200,20 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
   const network: NetworkSpec = {
     Name: names.network,
     Driver: 'bridge',
-    // Not Internal: an internal network cannot publish ports, and the app needs to reach out (e.g. map tiles).
-    Internal: false,
+    // No gateway and no route out: the database and cache have no business talking to anything but the app.
+    Internal: true,
+    Options: { 'com.docker.network.bridge.name': names.internalBridge },
     Labels: labels('network'),
+  };
+  const egressNetwork: NetworkSpec = {
+    Name: names.egressNetwork,
+    Driver: 'bridge',
+    // Not internal: the app's port is published here and it fetches what its admin points it at (map tiles, an
+    // OAuth issuer). The host's firewall keeps that traffic off the host, link-local and private ranges; the
+    // bridge name's prefix is what its rules match.
+    Internal: false,
+    Options: { 'com.docker.network.bridge.name': names.egressBridge },
+    Labels: labels('egress-network'),
   };
   const volumes = {
     library: { Name: names.libraryVolume, Driver: 'local', Labels: labels('library') },
@@ -162,7 +224,7 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
     role: StackRole,
     extra: Partial<ContainerSpec> & { HostConfig: NonNullable<ContainerSpec['HostConfig']> },
   ): ContainerSpec => {
-    const { memoryBytes, nanoCpus } = input.resources?.[role] ?? ({} as Partial<ContainerResources>);
+    const { memoryBytes, nanoCpus, pidsLimit } = input.resources?.[role] ?? ({} as Partial<ContainerResources>);
     const image = nonEmpty(`images.${role}`, input.images?.[role]);
     const health = input.healthchecks?.[role];
     if (!health) throw new InvalidStackInputError(`healthchecks.${role}`, 'is required');
@@ -177,22 +239,29 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
       Healthcheck: healthConfig(role, health),
       HostConfig: {
         ...extra.HostConfig,
+        ...hardeningOf(role, input.hardening?.[role]),
         Memory: memory,
         MemorySwap: memory, // no swap on top: the limit is the limit
         NanoCpus: positiveInt(`resources.${role}.nanoCpus`, nanoCpus),
+        PidsLimit: positiveInt(`resources.${role}.pidsLimit`, pidsLimit),
         // docker-init as PID 1 forwards SIGTERM and reaps zombies, so a stop is quick instead of a 10 s SIGKILL.
         Init: true,
         // Comes back after a crash or an Engine restart; a deliberate stop (suspend) stays stopped.
         RestartPolicy: { Name: 'unless-stopped' },
-        NetworkMode: names.network,
+        NetworkMode: role === 'app' ? names.egressNetwork : names.network,
         Privileged: false,
-        ReadonlyRootfs: false,
         SecurityOpt: ['no-new-privileges:true'],
         // One tenant's chatty logs must not fill the host's disk.
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       },
-      // The alias is what the app's DB_HOSTNAME/REDIS_HOSTNAME name; it resolves only inside this network.
-      NetworkingConfig: { EndpointsConfig: { [names.network]: { Aliases: [role] } } },
+      // The alias is what the app's DB_HOSTNAME/REDIS_HOSTNAME name; it resolves only inside this network. The app
+      // joins the internal network too (ensureContainer connects endpoints beyond NetworkMode after create).
+      NetworkingConfig: {
+        EndpointsConfig: {
+          ...(role === 'app' ? { [names.egressNetwork]: { Aliases: [role] } } : {}),
+          [names.network]: { Aliases: [role] },
+        },
+      },
     });
   };
 
@@ -206,15 +275,11 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
     StopTimeout: 30, // let PostgreSQL finish a checkpoint rather than be killed
     HostConfig: {
       Mounts: [{ Type: 'volume', Source: names.databaseVolume, Target: POSTGRES_DATA_PATH }],
-      CapDrop: ['ALL'],
-      CapAdd: DATA_SERVICE_CAPS,
       ShmSize: 128 * 1024 * 1024, // as Immich's compose file: PostgreSQL's parallel queries need more than 64 MiB
     },
   });
 
-  const cache = container('cache', {
-    HostConfig: { CapDrop: ['ALL'], CapAdd: DATA_SERVICE_CAPS },
-  });
+  const cache = container('cache', { HostConfig: {} });
 
   const edgeSocket = input.edgeSocketPath === undefined ? undefined : edgeSocketMount(input.edgeSocketPath);
   const appPortKey = `${appPort}/tcp`;
@@ -249,5 +314,13 @@ export function buildInstanceStackSpec(input: InstanceStackInput): InstanceStack
     },
   });
 
-  return { instanceId: input.instanceId, names, appPort, network, volumes, containers: { db, cache, app } };
+  return {
+    instanceId: input.instanceId,
+    names,
+    appPort,
+    network,
+    egressNetwork,
+    volumes,
+    containers: { db, cache, app },
+  };
 }

@@ -12,7 +12,7 @@ import {
 import { imageExists } from './images.ts';
 import { STACK_ROLES, type InstanceStackSpec, type StackRole } from './instance-stack-spec.ts';
 import { listManaged } from './managed.ts';
-import { ensureNetwork, removeNetwork, type EnsuredNetwork } from './networks.ts';
+import { ensureNetwork, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
 import { ensureVolume, removeVolume, type EnsuredVolume } from './volumes.ts';
 
 export class MissingImageError extends Error {
@@ -31,10 +31,28 @@ export interface EnsureInstanceStackOptions {
 export interface EnsuredInstanceStack {
   appHostPort: number;
   network: EnsuredNetwork;
+  egressNetwork: EnsuredNetwork;
   volumes: { library: EnsuredVolume; database: EnsuredVolume };
   containers: Record<StackRole, EnsuredContainer>;
   /** Any container made from another image or spec than asked; left running as it is, for reconcile to decide. */
   drifted: StackRole[];
+}
+
+/**
+ * The network as the spec says, replacing one of ours made with other isolation settings: the instance's containers
+ * attached to it are removed first (the Engine refuses otherwise; they are recreated from the spec next, over the
+ * same volumes).
+ */
+async function ensureNetworkAsSpecified(docker: Docker, spec: InstanceStackSpec, network: NetworkSpec) {
+  const ensured = await ensureNetwork(docker, network);
+  if (!ensured.drift.length) return ensured;
+  const { containers } = await listManaged(docker, spec.instanceId);
+  for (const c of containers) {
+    if (c.NetworkSettings?.Networks?.[network.Name]) await removeContainer(docker, c.Id);
+  }
+  await removeNetwork(docker, ensured.network.Id);
+  const replaced = await ensureNetwork(docker, network);
+  return { ...replaced, drift: ensured.drift };
 }
 
 async function ensureStarted(docker: Docker, spec: InstanceStackSpec, role: StackRole): Promise<EnsuredContainer> {
@@ -54,7 +72,8 @@ export async function ensureInstanceStack(
     const ref = spec.containers[role].Image;
     if (!(await imageExists(docker, ref))) throw new MissingImageError(ref);
   }
-  const network = await ensureNetwork(docker, spec.network);
+  const network = await ensureNetworkAsSpecified(docker, spec, spec.network);
+  const egressNetwork = await ensureNetworkAsSpecified(docker, spec, spec.egressNetwork);
   const volumes = {
     library: await ensureVolume(docker, spec.volumes.library),
     database: await ensureVolume(docker, spec.volumes.database),
@@ -69,6 +88,7 @@ export async function ensureInstanceStack(
   return {
     appHostPort: await publishedPort(docker, spec.names.app, spec.appPort),
     network,
+    egressNetwork,
     volumes,
     containers,
     drifted: STACK_ROLES.filter((r) => containers[r].drifted),
@@ -82,7 +102,7 @@ export interface RemovedInstanceStack {
 }
 
 /**
- * Removes everything carrying the instance's labels: containers, then the network (which refuses while a container
+ * Removes everything carrying the instance's labels: containers, then the networks (which refuse while a container
  * is attached), then the volumes unless `keepVolumes` (suspend and reprovision keep the data).
  */
 export async function removeInstanceStack(

@@ -9,7 +9,7 @@ export const LABELS = {
   specHash: 'photoplane.spec-hash',
 } as const;
 
-export type ResourceRole = 'db' | 'cache' | 'app' | 'network' | 'library' | 'database';
+export type ResourceRole = 'db' | 'cache' | 'app' | 'network' | 'egress-network' | 'library' | 'database';
 
 export type Labels = Record<string, string>;
 

@@ -10,6 +10,24 @@ export type NetworkSpec = Docker.NetworkCreateOptions & { Labels: Record<string,
 export interface EnsuredNetwork {
   network: Docker.NetworkInspectInfo;
   created: boolean;
+  /**
+   * An existing network of ours made with other isolation settings (say, before db and cache moved to an internal
+   * network): what differs. Left as it is; the caller decides (ensureInstanceStack replaces it).
+   */
+  drift: string[];
+}
+
+const BRIDGE_NAME = 'com.docker.network.bridge.name';
+
+/** The settings that decide what a network's containers can reach. */
+export function networkDrift(found: Docker.NetworkInspectInfo, spec: NetworkSpec): string[] {
+  const drift: string[] = [];
+  if (Boolean(found.Internal) !== Boolean(spec.Internal))
+    drift.push(`internal ${Boolean(found.Internal)}, expected ${Boolean(spec.Internal)}`);
+  const want = spec.Options?.[BRIDGE_NAME];
+  const have = found.Options?.[BRIDGE_NAME];
+  if (want !== undefined && have !== want) drift.push(`bridge ${have ?? '(default)'}, expected ${want}`);
+  return drift;
 }
 
 async function inspectNetwork(docker: Docker, name: string): Promise<Docker.NetworkInspectInfo | undefined> {
@@ -30,7 +48,10 @@ function assertOurs(found: Docker.NetworkInspectInfo, spec: NetworkSpec): Docker
 
 export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<EnsuredNetwork> {
   const existing = await inspectNetwork(docker, spec.Name);
-  if (existing) return { network: assertOurs(existing, spec), created: false };
+  if (existing) {
+    const network = assertOurs(existing, spec);
+    return { network, created: false, drift: networkDrift(network, spec) };
+  }
   try {
     // Without CheckDuplicate an old Engine happily makes a second network with the same name.
     await docker.createNetwork({ ...spec, CheckDuplicate: true });
@@ -39,11 +60,12 @@ export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<
     if (!isConflict(e)) throw e;
     const raced = await inspectNetwork(docker, spec.Name);
     if (!raced) throw e;
-    return { network: assertOurs(raced, spec), created: false };
+    const network = assertOurs(raced, spec);
+    return { network, created: false, drift: networkDrift(network, spec) };
   }
   const created = await inspectNetwork(docker, spec.Name);
   if (!created) throw new Error(`network "${spec.Name}" vanished right after it was created`);
-  return { network: assertOurs(created, spec), created: true };
+  return { network: assertOurs(created, spec), created: true, drift: [] };
 }
 
 /** Removes the network; true if it was there. Containers still attached make the Engine refuse (rethrown). */
