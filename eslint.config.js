@@ -106,6 +106,30 @@ export default tseslint.config(
     },
   },
   {
+    files: ['apps/portal/src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@photoplane/db',
+                '@prisma/*',
+                '@temporalio/*',
+                'nodemailer',
+                '**/repositories/*',
+                '**/services/*',
+              ],
+              message: 'The photoplane CLI is a client of the support API: no database, Temporal or portal services.',
+              allowTypeImports: false,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'infra/**/*.ts', 'apps/*/src/cli/**/*.ts'],
     rules: {
       'no-console': 'off',

@@ -20,6 +20,7 @@ import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { openBrowser, type BrowserSession } from './support/browser.ts';
 import { repoRoot, startServices, type Services } from './support/services.ts';
+import { totpCode, totpStep } from '../apps/portal/src/services/totp.ts';
 
 const stack = testStack();
 const FILE_LABEL = 'photoplane.test-file';
@@ -30,6 +31,8 @@ const docker = new Docker(
 const PROVISIONED_MS = 180_000;
 
 let db: CreatedDatabase;
+/** Shared by the portal and the bootstrap command, which seals the staff TOTP secret the portal opens. */
+const totpKey = randomBytes(32).toString('base64url');
 let services: Services | undefined;
 const browsers: BrowserSession[] = [];
 
@@ -40,6 +43,7 @@ before(async () => {
     TEMPORAL_TASK_QUEUE: `web-${stack.runId}-${randomBytes(2).toString('hex')}`,
     PHOTOPLANE_DOCKER_HOST_NAME: `w${stack.runId}${randomBytes(2).toString('hex')}`,
     PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId},${FILE_LABEL}=${fileLabel}`,
+    TOTP_ENCRYPTION_KEY: totpKey,
   });
 });
 
@@ -76,14 +80,14 @@ function linkIn(text: string, pathname: string): string {
   return link;
 }
 
-/** A support account, made the way `npm start` seeds one (its CLI prints the generated password once). */
-async function seedStaff(): Promise<{ email: string; password: string }> {
+/** The first superadmin, made the way `npm start` makes it (the bootstrap prints password and TOTP secret once). */
+async function seedStaff(): Promise<{ email: string; password: string; totpSecret: string }> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'apps/portal/src/cli/seed-support-account.ts'],
-    { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, PHOTOPLANE_STAFF_EMAIL: 'staff@photoplane.test' } },
+    ['--import', 'tsx', 'apps/portal/src/admin/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
+    { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, TOTP_ENCRYPTION_KEY: totpKey } },
   );
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string };
+  return JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string; totpSecret: string };
 }
 
 const fieldError = (page: Page, name: string) => page.locator(`#field-${name}-error`);
@@ -319,6 +323,11 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   const console_ = await browser('web-portal/staff');
   await console_.page.goto('/login?next=%2Fstaff');
   await signIn(console_, staff.email, staff.password);
+  // Staff sign in with a second factor (A6): the page asks for the code once the password was right.
+  await console_.page
+    .getByLabel('Code from your authenticator app')
+    .fill(totpCode(staff.totpSecret, totpStep(new Date())));
+  await console_.page.getByRole('button', { name: 'Sign in' }).click();
   await console_.page.waitForURL(/\/staff$/);
   await console_.page.getByLabel("Search tenants by subdomain or owner's e-mail").fill(subdomain);
   await console_.page.getByRole('button', { name: 'Search' }).click();

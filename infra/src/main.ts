@@ -78,6 +78,54 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string, portal
 }
 
 /** The master key for `npm start`, made once and kept in the data folder (tests make a throw-away one). */
+const LOCAL_SUPERADMIN = 'admin@photoplane.localhost';
+
+/**
+ * The local stack's first superadmin (SPEC A6), made by the bootstrap command at the first start only: it refuses once
+ * a superadmin exists, so later starts change no account. The password and TOTP secret it prints once are kept for
+ * this local stack in the data folder (0600), the way its database password is.
+ */
+async function bootstrapLocalSuperadmin(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): Promise<{ email: string; lines: string[] }> {
+  const file = path.join(dataDir, 'local-superadmin.json');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      ...tsx,
+      'apps/portal/src/admin/bootstrap-superadmin.ts',
+      '--if-none',
+      '--email',
+      LOCAL_SUPERADMIN,
+      '--name',
+      'Local superadmin',
+    ],
+    { cwd: repoRoot, env },
+  );
+  const made = JSON.parse(stdout.trim().split('\n').pop()!) as
+    { created: false } | { created: true; email: string; password: string; totpSecret: string; otpauthUri: string };
+  if (made.created) {
+    fs.writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
+    return {
+      email: made.email,
+      lines: [
+        `  superadmin       ${made.email}  password ${made.password}`,
+        `                   TOTP secret ${made.totpSecret} (made now by the bootstrap; kept in ${file}, 0600)`,
+      ],
+    };
+  }
+  const kept = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { email: string }) : null;
+  return {
+    email: kept?.email ?? LOCAL_SUPERADMIN,
+    lines: [
+      kept
+        ? `  superadmin       ${kept.email} (made at the first start; password and TOTP secret in ${file})`
+        : '  superadmin       exists already (made before); a superadmin adds staff with photoplane staff add',
+    ],
+  };
+}
+
 function localSecretKey(dataDir: string): string {
   const file = path.join(dataDir, 'secret-key');
   if (process.env.PHOTOPLANE_SECRET_KEY) return process.env.PHOTOPLANE_SECRET_KEY;
@@ -112,12 +160,7 @@ async function start(): Promise<void> {
     exited: portal.exited,
   });
 
-  // One support account (SPEC A1-A5), with a password generated at every start and stored argon2id only.
-  const seeded = await promisify(execFile)(process.execPath, [...tsx, 'apps/portal/src/cli/seed-support-account.ts'], {
-    cwd: repoRoot,
-    env,
-  });
-  const support = JSON.parse(seeded.stdout.trim().split('\n').pop()!) as { email: string; password: string };
+  const staff = await bootstrapLocalSuperadmin(env, config.dataDir);
   const firstRun = firstRunSummary();
   const lines = [
     '',
@@ -134,9 +177,10 @@ async function start(): Promise<void> {
     `  mail (SMTP)      ${stack.smtp.url}, messages in ${stack.smtp.mailDir}`,
     `  edge (Caddy)     ${stack.caddy.httpUrl} (instances at <subdomain>.${stack.domain}; admin ${stack.caddy.adminUrl})`,
     `  logs             ${stack.logDir} (portal.log and worker.log hold the JSON)`,
-    `  support account  ${support.email}  password ${support.password} (new at every start)`,
-    `  support CLI      DATABASE_URL='${databaseUrl}' TEMPORAL_ADDRESS=${stack.temporal.address} \\`,
-    `                   PHOTOPLANE_STAFF_EMAIL=${support.email} npm run photoplane -- tenants ls`,
+    ...staff.lines,
+    `  support CLI      npm run photoplane -- login --url ${portalUrl} --email ${staff.email}`,
+    `                   then e.g. npm run photoplane -- tenants ls (the code: any authenticator app with the`,
+    `                   TOTP secret, or oathtool --totp -b SECRET)`,
     ...(firstRun ? [`  first run        ${firstRun}`] : []),
     '',
   ];

@@ -67,8 +67,8 @@ export interface PortalConfig {
   /** The plan catalogue (SPEC P3), upserted into the plan table at start. */
   plans: CatalogPlan[];
   billing: BillingConfig;
-  /** PHOTOPLANE_STAFF_EMAIL: the staff account the `photoplane` CLI acts as when `--as` is not given (SPEC A1-A4). */
-  staffEmail: string | undefined;
+  /** How long a staff sign-in lasts at most (SPEC A6); refreshing does not extend it. */
+  staffSessionTtlSeconds: number;
 }
 
 export interface OidcConfig {
@@ -289,7 +289,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
       retentionDays: int('RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 3650),
       checkoutHoldMinutes: int('CHECKOUT_HOLD_MINUTES', 60, 30, 24 * 60),
     },
-    staffEmail: get('PHOTOPLANE_STAFF_EMAIL'),
+    staffSessionTtlSeconds: int('STAFF_SESSION_TTL_SECONDS', 8 * 60 * 60, 60, 7 * 24 * 60 * 60),
   };
   if (problems.length) throw new ConfigError(`invalid portal configuration:\n  - ${problems.join('\n  - ')}`);
   return config;

@@ -30,7 +30,7 @@ import { createStripeWebhookService } from './services/stripe-webhook.service.ts
 import { createSubscriptionService } from './services/subscription.service.ts';
 import { createSubscriptionWorkflows } from './services/subscription-workflows.ts';
 import { createInstanceOperations } from './services/instance-operations.ts';
-import { createSupportService } from './services/support.service.ts';
+import { createSupportService, STAFF_TOTP_PURPOSE } from './services/support.service.ts';
 import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts';
 import { createHmac } from 'node:crypto';
 import { createOidcProviders } from './oidc/instance-providers.ts';
@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     );
   // Members' TOTP secrets must be read back to check codes: encrypted, never stored in clear (U6).
   const secretBox = createSecretBox(config.totpEncryptionKey);
+  // Staff accounts' TOTP secrets (SPEC A6), under a key of their own derived from the same material.
+  const staffTotp = createSecretBox(config.totpEncryptionKey, STAFF_TOTP_PURPOSE);
   const repositories = createUnitOfWork(prisma);
   const passwords = createPasswordService();
   const mail = createMailService({
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
     members,
     passwords,
     operations: createInstanceOperations({ client: memberClient, taskQueue: config.temporalTaskQueue }),
+    staffTotp,
   });
   if (config.oidc.secretKeyGenerated)
     logger.warn('OIDC_SECRET_KEY is not set: using a random key, so photo-app sign-ins end when the portal restarts');
@@ -209,6 +212,7 @@ async function main(): Promise<void> {
         repositories,
         passwords,
         refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+        staff: { totp: staffTotp, sessionTtlSeconds: config.staffSessionTtlSeconds },
       }),
       members,
       support,

@@ -29,10 +29,14 @@ import { createOidcProviders, type OidcProviders } from '../src/oidc/instance-pr
 import { createSigningKeys } from '../src/oidc/signing-keys.ts';
 import { createOidcRepository } from '../src/repositories/oidc.repository.ts';
 import { createPhotoAppLogout, type PhotoAppLogout } from '../src/services/photo-app-logout.service.ts';
-import { createSupportService } from '../src/services/support.service.ts';
+import { createSupportService, STAFF_TOTP_PURPOSE } from '../src/services/support.service.ts';
+import { generateTotpSecret, totpCode, totpStep } from '../src/services/totp.ts';
 import { createSupportUnitOfWork } from '../src/repositories/support-unit-of-work.ts';
 
 export const GIB = 1024n ** 3n;
+export const TOTP_TEST_KEY = 'test-totp-key-that-is-at-least-32-characters';
+/** The box staff TOTP secrets are sealed in, as the harness's portal opens them. */
+export const staffTotpBox = createSecretBox(TOTP_TEST_KEY, STAFF_TOTP_PURPOSE);
 const OIDC_TEST_KEY = 'test-oidc-key-that-is-at-least-32-characters';
 export const INSTANCE_DOMAIN = 'photos.test';
 
@@ -62,6 +66,8 @@ export interface HarnessOptions {
   signIn?: { instanceUrlTemplate: string; domain: string; clientSecretKey: string };
   /** Also mount the support API (SPEC A5), starting instance workflows through `operations`. */
   support?: { operations: InstanceOperations };
+  /** How long a staff sign-in lasts (default 30 minutes). */
+  staffSessionTtlSeconds?: number;
 }
 
 /** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
@@ -90,7 +96,7 @@ export async function startHarness(
   const repositories = createUnitOfWork(prisma);
   const memberRepositories = createMemberUnitOfWork(prisma);
   const passwords = createPasswordService();
-  const secretBox = createSecretBox('test-totp-key-that-is-at-least-32-characters');
+  const secretBox = createSecretBox(TOTP_TEST_KEY);
   const mail: MailService = createMailService({
     transport: transport(),
     from: 'Photoplane <no-reply@portal.test>',
@@ -151,7 +157,12 @@ export async function startHarness(
         : {}),
       readiness: createReadinessService({}),
       accounts,
-      sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
+      sessions: createSessionService({
+        repositories,
+        passwords,
+        refreshTokenTtlSeconds: 3600,
+        staff: { totp: staffTotpBox, sessionTtlSeconds: options.staffSessionTtlSeconds ?? 1800 },
+      }),
       members,
       ...(options.support
         ? {
@@ -160,6 +171,7 @@ export async function startHarness(
               members,
               passwords,
               operations: options.support.operations,
+              staffTotp: staffTotpBox,
             }),
           }
         : {}),
@@ -211,26 +223,43 @@ export async function startHarness(
 let counter = 0;
 export const unique = (label: string) => `${label}${++counter}${Math.random().toString(36).slice(2, 6)}`;
 
-/** A verified portal account signed in through the real login route; returns its access token. */
+/** A code of the next 30-second step for a staff TOTP secret (each step is accepted once; the window allows +1). */
+export function nextTotpCode(secret: string, offsetSteps = 0): string {
+  return totpCode(secret, totpStep(new Date()) + offsetSteps);
+}
+
+/**
+ * A verified portal account signed in through the real login route; returns its access token. Staff accounts get a
+ * TOTP secret, as every staff account has (SPEC A6), and sign in with a code from it.
+ */
 export async function signedInAccount(h: Harness, role: 'customer' | 'support' | 'superadmin' = 'customer') {
   const email = `${unique('acct')}@example.com`;
   const password = `portal password ${email}`;
   const passwordHash = await createPasswordService().hashPassword(password);
+  const totpSecret = role === 'customer' ? null : generateTotpSecret();
   const account = await h.prisma.account.create({
-    data: { email, emailNormalized: email, name: `Owner ${email}`, role, passwordHash, emailVerifiedAt: new Date() },
+    data: {
+      email,
+      emailNormalized: email,
+      name: `Owner ${email}`,
+      role,
+      passwordHash,
+      emailVerifiedAt: new Date(),
+      totpSecretCipher: totpSecret ? staffTotpBox.seal(totpSecret) : null,
+    },
   });
   // A client address of its own, so a harness with a low sign-in limit can still make many accounts.
   const remoteAddress = `10.${(counter >> 16) & 255}.${(counter >> 8) & 255}.${counter & 255}`;
   const res = await h.app.inject({
     method: 'POST',
     url: '/v1/auth/login',
-    payload: { email, password },
+    payload: { email, password, ...(totpSecret ? { totpCode: nextTotpCode(totpSecret) } : {}) },
     remoteAddress,
   });
   assert.equal(res.statusCode, 200, res.body);
   const token = res.json<{ accessToken: string }>().accessToken;
   h.secrets.add(password).add(token);
-  return { account, token };
+  return { account, token, password, totpSecret };
 }
 
 /** An active instance of a subscription owned by a new customer account, on a plan of `planGib` GiB. */

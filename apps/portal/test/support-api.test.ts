@@ -148,8 +148,12 @@ test('suspend needs a reason; with one it starts the lifecycle workflow and the 
   assert.equal(event!.reason, 'abuse report #7');
   const byActor = await call(h, 'GET', `${S}/audit?actor=${support.account.email}`, support.token);
   assert.deepEqual(
-    byActor.json<{ events: { action: string }[] }>().events.map((e) => e.action),
-    ['tenant.suspend'],
+    byActor.json<{ events: { action: string; clientIp: string }[] }>().events.map((e) => [e.action, e.clientIp]),
+    [
+      ['audit.list', '127.0.0.1'],
+      ['tenant.suspend', '127.0.0.1'],
+    ],
+    'reads are audited too, each with the address it came from',
   );
   const future = new Date(Date.now() + 60_000).toISOString();
   const since = await call(h, 'GET', `${S}/audit?instance=${subdomain}&since=${future}`, support.token);
@@ -260,6 +264,7 @@ test("users: staff add, modify, reset and remove members with a reason, through 
     events.map((e) => [e.action, e.reason, e.actorLabel]),
     [
       ['member.create', 'onboarding', support.account.email],
+      ['member.show', null, support.account.email],
       ['member.update', 'promoted at the owner’s request', support.account.email],
       ['member.password_reset', 'locked out', support.account.email],
       ['member.delete', 'left the family', support.account.email],
@@ -324,11 +329,15 @@ test('logins and sessions: the history shows failures and successes; rm revokes 
   assert.equal((await call(h, 'GET', `${S}/tenants`, support.token)).statusCode, 401);
 
   const again = await signedInAccount(h, 'support');
-  const cleared = await call(h, 'DELETE', `${S}/logins`, again.token, { reason: 'GDPR request' });
+  const notSupport = await call(h, 'DELETE', `${S}/logins`, again.token, { reason: 'GDPR request' });
+  assert.equal(notSupport.statusCode, 403, 'clearing the history is superadmin-only');
+  assert.match(notSupport.json<{ detail: string }>().detail, /logins\.clear/);
+  const superadmin = await signedInAccount(h, 'superadmin');
+  const cleared = await call(h, 'DELETE', `${S}/logins`, superadmin.token, { reason: 'GDPR request' });
   assert.equal(cleared.statusCode, 200, cleared.body);
   assert.ok(cleared.json<{ deleted: number }>().deleted >= 2);
   assert.equal(await h.prisma.loginAttempt.count(), 0);
   const audit = await h.prisma.auditEvent.findFirstOrThrow({ where: { action: 'logins.clear' } });
   assert.equal(audit.reason, 'GDPR request');
-  assert.equal(audit.actorLabel, again.account.email);
+  assert.equal(audit.actorLabel, superadmin.account.email);
 });

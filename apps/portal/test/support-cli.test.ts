@@ -1,43 +1,81 @@
-// The `photoplane` CLI (SPEC A1-A4) as an operator runs it: a child process reading the portal's configuration from
-// the environment, against the real PostgreSQL and the real Temporal dev server (stub lifecycle workflows that record
-// the call). Asserts what the operator sees: table rows, CSV with semicolons, one-line errors and exit codes.
+// The `photoplane` CLI (SPEC A1-A6) as an operator runs it: a child process that signs in to the running portal
+// (`photoplane login`: e-mail, password, the authenticator's code) and calls the support API over HTTP; no database,
+// Temporal or portal secrets in its environment. The portal runs over the real PostgreSQL and starts real workflows on
+// the real Temporal dev server (stub lifecycle workflows that record the call). Asserts what the operator sees: table
+// rows, CSV with semicolons, one-line errors and exit codes (2 usage, 1 refused).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/shared';
-import { instanceOwnedBy, signedInAccount, startHarness, unique, type Harness } from './members-harness.ts';
+import {
+  call,
+  instanceOwnedBy,
+  nextTotpCode,
+  signedInAccount,
+  startHarness,
+  unique,
+  type Harness,
+} from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';
+import { createInstanceOperations } from '../src/services/instance-operations.ts';
 
 const BIN = fileURLToPath(new URL('../bin/photoplane.mjs', import.meta.url));
 
 let h: Harness;
 let worker: StaffTestWorker;
+let connection: Connection;
+let portalUrl: string;
 let staffEmail: string;
+/** The signed-in support operator's config folder (XDG_CONFIG_HOME). */
+let home: string;
+/** A signed-in superadmin's config folder. */
+let adminHome: string;
+const homes: string[] = [];
+
+function configHome(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'photoplane-cli-'));
+  homes.push(dir);
+  return dir;
+}
 
 before(async () => {
   worker = await startStaffTestWorker();
-  h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined });
-  staffEmail = (await signedInAccount(h, 'support')).account.email;
+  connection = await Connection.connect({ address: worker.temporalAddress });
+  const client = new Client({ connection, namespace: worker.namespace });
+  h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
+    support: { operations: createInstanceOperations({ client, taskQueue: worker.taskQueue }) },
+  });
+  await h.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = h.app.server.address();
+  assert.ok(address && typeof address === 'object');
+  portalUrl = `http://127.0.0.1:${address.port}`;
+  home = configHome();
+  staffEmail = (await cliLogin(home, 'support')).email;
+  adminHome = configHome();
+  await cliLogin(adminHome, 'superadmin');
 });
 
 after(async () => {
   await h?.close();
+  await connection?.close();
   await worker?.stop();
+  for (const dir of homes) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function photoplane(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
+function photoplane(args: string[], opts: { stdin?: string; home?: string } = {}) {
+  // Nothing of the portal's: no database, no Temporal, no secrets. Only where to keep the session.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    XDG_CONFIG_HOME: opts.home ?? home,
+    PHOTOPLANE_URL: portalUrl,
+  };
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        ...process.env,
-        DATABASE_URL: h.db.url,
-        TEMPORAL_TASK_QUEUE: worker.taskQueue,
-        SMTP_URL: `smtp://127.0.0.1:${h.smtpPort}`,
-        PHOTOPLANE_STAFF_EMAIL: staffEmail,
-        ...opts.env,
-      },
-    });
+    const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -47,6 +85,116 @@ function photoplane(args: string[], opts: { stdin?: string; env?: NodeJS.Process
     child.stdin.end(opts.stdin ?? '');
   });
 }
+
+/** A new staff account signed in with the CLI in `dir`: password on stdin, the code with --code. */
+async function cliLogin(dir: string, role: 'support' | 'superadmin') {
+  const account = await signedInAccount(h, role);
+  const login = await photoplane(
+    ['login', '--email', account.account.email, '--code', nextTotpCode(account.totpSecret!, 1)],
+    { stdin: `${account.password}\n`, home: dir },
+  );
+  assert.equal(login.code, 0, login.stderr);
+  return { email: account.account.email, account };
+}
+
+test('login: password and code; without the code refused with what to do; a customer is refused; the session file is 0600', async () => {
+  const account = await signedInAccount(h, 'superadmin');
+  const dir = configHome();
+  const noCode = await photoplane(['login', '--email', account.account.email], {
+    stdin: `${account.password}\n`,
+    home: dir,
+  });
+  assert.equal(noCode.code, 1, noCode.stderr);
+  assert.equal(
+    noCode.stderr,
+    'photoplane: this account signs in with a code from its authenticator app: add --code CODE\n',
+  );
+  const wrongCode = await photoplane(['login', '--email', account.account.email, '--code', '000000'], {
+    stdin: `${account.password}\n`,
+    home: dir,
+  });
+  assert.equal(wrongCode.code, 1);
+  assert.match(
+    wrongCode.stderr,
+    /^photoplane: refused: The code from the authenticator app is wrong .*\[totpCode\]\n$/,
+  );
+  assert.ok(!fs.existsSync(path.join(dir, 'photoplane', 'session.json')), 'nothing stored');
+
+  // Without a terminal, the code the portal asks for is the second line of standard input.
+  const ok = await photoplane(['login', '--email', account.account.email], {
+    stdin: `${account.password}\n${nextTotpCode(account.totpSecret!, 1)}\n`,
+    home: dir,
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, new RegExp(`^Signed in to ${portalUrl} as ${account.account.email} \\(superadmin\\)`));
+  const file = path.join(dir, 'photoplane', 'session.json');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+  assert.ok(!fs.readFileSync(file, 'utf8').includes(account.password), 'the password is never kept');
+  const who = await photoplane(['whoami'], { home: dir });
+  assert.equal(who.stdout, `${account.account.email} (superadmin) at ${portalUrl}\n`);
+
+  const customer = await signedInAccount(h);
+  const asCustomer = await photoplane(['login', '--email', customer.account.email], {
+    stdin: `${customer.password}\n`,
+    home: configHome(),
+  });
+  assert.equal(asCustomer.code, 1);
+  assert.match(asCustomer.stderr, /is not a staff account/);
+
+  const nobody = await photoplane(['tenants', 'ls'], { home: configHome() });
+  assert.equal(nobody.code, 1);
+  assert.match(nobody.stderr, /^photoplane: not signed in: .*photoplane login/);
+});
+
+test('a revoked or expired sign-in is refused with a clear message; logout revokes the session at the portal', async () => {
+  const dir = configHome();
+  const { account } = await cliLogin(dir, 'support');
+  assert.equal((await photoplane(['tenants', 'ls'], { home: dir })).code, 0);
+
+  // Revoked: a superadmin ends every sign-in of that staff account.
+  const superadmin = await signedInAccount(h, 'superadmin');
+  const reset = await call(h, 'POST', '/v1/support/auth/reset', superadmin.token, {
+    user: account.account.email,
+    reason: 'laptop lost',
+  });
+  assert.equal(reset.statusCode, 200, reset.body);
+  const revoked = await photoplane(['tenants', 'ls'], { home: dir });
+  assert.equal(revoked.code, 1);
+  assert.equal(
+    revoked.stderr,
+    'photoplane: not signed in: This sign-in has ended; sign in again: run photoplane login\n',
+  );
+
+  // Expired: past the staff session's lifetime, the refresh is refused and the stored session forgotten.
+  const dir2 = configHome();
+  const second = await cliLogin(dir2, 'support');
+  const file = path.join(dir2, 'photoplane', 'session.json');
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { accessExpiresAt: string };
+  fs.writeFileSync(file, JSON.stringify({ ...stored, accessExpiresAt: new Date(0).toISOString() }), { mode: 0o600 });
+  await h.prisma.session.updateMany({
+    where: { accountId: second.account.account.id },
+    data: { expiresAt: new Date(1000) },
+  });
+  const expired = await photoplane(['tenants', 'ls'], { home: dir2 });
+  assert.equal(expired.code, 1);
+  assert.equal(
+    expired.stderr,
+    'photoplane: not signed in: your sign-in has ended (expired or revoked); run photoplane login\n',
+  );
+  assert.ok(!fs.existsSync(file));
+
+  const dir3 = configHome();
+  const third = await cliLogin(dir3, 'support');
+  const out = await photoplane(['logout'], { home: dir3 });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(
+    await h.prisma.session.count({ where: { accountId: third.account.account.id, revokedAt: null } }),
+    1,
+    'only the harness sign-in is live: the CLI session was revoked at the portal',
+  );
+  assert.equal((await photoplane(['whoami'], { home: dir3 })).code, 1);
+});
 
 test('users add, ls (table and CSV with semicolons), mod, reset --yes; every change needs --reason', async () => {
   const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
@@ -122,7 +270,15 @@ test('users add, ls (table and CSV with semicolons), mod, reset --yes; every cha
   const onAdd = await photoplane(['users', 'add', 'x@example.com', '--instance', subdomain, '--disable-2fa']);
   assert.equal(onAdd.code, 2, 'a new member has nothing to turn off');
 
-  const events = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id }, orderBy: { at: 'asc' } });
+  const events = await h.prisma.auditEvent.findMany({
+    where: { instanceId: instance.id, reason: { not: null } },
+    orderBy: { at: 'asc' },
+  });
+  const reads = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id, reason: null } });
+  assert.ok(
+    reads.filter((e) => e.action === 'member.list').length >= 2 && reads.every((e) => e.actorLabel === staffEmail),
+    'users ls is audited like a change',
+  );
   assert.deepEqual(
     events.map((e) => [e.action, e.reason, e.actorLabel]),
     [
@@ -152,12 +308,6 @@ test('tenants ls and suspend start the workflow; rm by support is refused (exit 
 
   assert.equal((await photoplane(['tenants', 'explode', subdomain])).code, 2);
   assert.equal((await photoplane(['tenants', 'ls', '--bogus'])).code, 2);
-  const nobody = await photoplane(['tenants', 'ls'], { env: { PHOTOPLANE_STAFF_EMAIL: 'nobody@example.com' } });
-  assert.equal(nobody.code, 1);
-  const customer = await signedInAccount(h);
-  const asCustomer = await photoplane(['--as', customer.account.email, 'tenants', 'ls']);
-  assert.equal(asCustomer.code, 1);
-  assert.match(asCustomer.stderr, /Only support staff/);
 });
 
 test('logins ls shows client IP, user, realm, status, last login, failed at; -n limits; --tsv and --md', async () => {
@@ -231,7 +381,7 @@ test('passwd sets a password the member signs in with; auth add makes a working 
   });
   assert.ok(changed.statusCode < 300, changed.body);
 
-  const key = await photoplane([
+  const byAdmin = await photoplane([
     'auth',
     'add',
     email,
@@ -242,6 +392,12 @@ test('passwd sets a password the member signs in with; auth add makes a working 
     '--reason',
     'ticket 8',
   ]);
+  assert.equal(byAdmin.code, 1, 'minting a key that acts as a member is superadmin-only');
+  assert.match(byAdmin.stderr, /^photoplane: refused: .*member\.apiKey/);
+  const key = await photoplane(
+    ['auth', 'add', email, '--instance', subdomain, '-n', 'migration', '--reason', 'ticket 8'],
+    { home: adminHome },
+  );
   assert.equal(key.code, 0, key.stderr);
   const [, id, secret] = /API key (\S+) for \S+: (\S+)/.exec(key.stdout) ?? [];
   assert.ok(id && secret, key.stdout);
@@ -261,18 +417,11 @@ test('passwd sets a password the member signs in with; auth add makes a working 
 
   const noConfirm = await photoplane(['users', 'rm', email, '--instance', subdomain, '--now', '--reason', 'gdpr']);
   assert.equal(noConfirm.code, 2, 'immediate deletion needs the e-mail typed as confirmation');
-  const rm = await photoplane([
-    'users',
-    'rm',
-    email,
-    '--instance',
-    subdomain,
-    '--now',
-    '--confirm',
-    email,
-    '--reason',
-    'gdpr request',
-  ]);
+  const now = ['users', 'rm', email, '--instance', subdomain, '--now', '--confirm', email, '--reason', 'gdpr request'];
+  const bySupport = await photoplane(now);
+  assert.equal(bySupport.code, 1, 'an immediate purge is superadmin-only');
+  assert.match(bySupport.stderr, /^photoplane: refused: .*member\.purge/);
+  const rm = await photoplane(now, { home: adminHome });
   assert.equal(rm.code, 0, rm.stderr);
   assert.equal((await signIn(own)).statusCode, 401, 'sign-in is refused at once');
   const gone = await h.app.inject({
@@ -283,4 +432,86 @@ test('passwd sets a password the member signs in with; auth add makes a working 
   assert.equal(gone.statusCode, 401, 'and the key stops working');
   const row = await h.prisma.member.findFirstOrThrow({ where: { instanceId: instance.id, email } });
   assert.deepEqual([row.status, row.deletionImmediate], ['pending_deletion', true]);
+});
+
+test('staff add, ls, role, rm (superadmin only); the new account signs in with the password and code shown once; audit ls searches by actor', async () => {
+  const email = `${unique('staff')}@example.com`;
+  const bySupport = await photoplane(['staff', 'add', email, '--role', 'support', '--reason', 'new hire']);
+  assert.equal(bySupport.code, 1);
+  assert.match(bySupport.stderr, /^photoplane: refused: .*staff\.manage/);
+  assert.equal((await photoplane(['staff', 'add', email, '--reason', 'x'], { home: adminHome })).code, 2, 'no --role');
+
+  const add = await photoplane(['staff', 'add', email, '-n', 'New Hire', '-r', 'support', '--reason', 'new hire'], {
+    home: adminHome,
+  });
+  assert.equal(add.code, 0, add.stderr);
+  const password = /^Password\s+(\S+)$/m.exec(add.stdout)?.[1];
+  const secret = /^TOTP secret\s+([A-Z2-7]+)$/m.exec(add.stdout)?.[1];
+  assert.ok(password && secret, add.stdout);
+  h.secrets.add(password);
+  assert.match(add.stdout, /^TOTP URI\s+otpauth:\/\/totp\//m);
+  const customer = await signedInAccount(h);
+  const taken = await photoplane(
+    ['staff', 'add', customer.account.email, '--role', 'superadmin', '--reason', 'promote a customer'],
+    { home: adminHome },
+  );
+  assert.equal(taken.code, 1, 'no customer becomes staff by e-mail');
+  assert.match(taken.stderr, /\[email\]$/m);
+  assert.equal((await h.prisma.account.findUniqueOrThrow({ where: { id: customer.account.id } })).role, 'customer');
+
+  const newHome = configHome();
+  const login = await photoplane(['login', '--email', email, '--code', nextTotpCode(secret)], {
+    stdin: `${password}\n`,
+    home: newHome,
+  });
+  assert.equal(login.code, 0, login.stderr);
+
+  const ls = await photoplane(['staff', 'ls', '--csv'], { home: adminHome });
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.equal(ls.stdout.split('\n')[0], 'E-mail;Name;Role;Live Sessions;Created');
+  assert.match(ls.stdout, new RegExp(`^${email};New Hire;support;1;`, 'm'));
+
+  const role = await photoplane(['staff', 'role', email, 'superadmin', '--reason', 'team lead'], { home: adminHome });
+  assert.equal(role.code, 0, role.stderr);
+  assert.equal(role.stdout, `${email}: role superadmin\n`);
+  assert.equal((await photoplane(['staff', 'role', email, 'root', '--reason', 'x'], { home: adminHome })).code, 2);
+
+  const rm = await photoplane(['staff', 'rm', email, '--reason', 'left the company'], { home: adminHome });
+  assert.equal(rm.code, 0, rm.stderr);
+  const gone = await photoplane(['tenants', 'ls'], { home: newHome });
+  assert.equal(gone.code, 1, 'the removed account is signed out');
+  assert.match(gone.stderr, /^photoplane: not signed in/);
+
+  const audit = await photoplane(['audit', 'ls', '--actor', staffEmail, '-n', '500', '--tsv'], { home: adminHome });
+  assert.equal(audit.code, 0, audit.stderr);
+  const lines = audit.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines[0]!.split('\t'), ['At', 'Actor', 'Client IP', 'Action', 'Target', 'Instance', 'Reason']);
+  const actions = lines.slice(1).map((l) => l.split('\t'));
+  assert.ok(actions.length > 0 && actions.every((a) => a[1] === staffEmail && a[2] === '127.0.0.1'), audit.stdout);
+  assert.ok(
+    actions.some((a) => a[3] === 'support.denied' && a[4] === 'permission staff.manage'),
+    'the refusal too',
+  );
+  const future = await photoplane(['audit', 'ls', '--since', '2999-01-01', '--md'], { home: adminHome });
+  assert.equal(
+    future.stdout,
+    '| At | Actor | Client IP | Action | Target | Instance | Reason |\n|---|---|---|---|---|---|---|\n',
+  );
+  assert.equal((await photoplane(['audit', 'ls', '--since', 'yesterday'], { home: adminHome })).code, 2);
+});
+
+test('logins clear is superadmin-only; -c/-t/-m are the short forms of --csv/--tsv/--md', async () => {
+  const refused = await photoplane(['logins', 'clear', '--reason', 'tidy']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /logins\.clear/);
+  const csv = await photoplane(['logins', 'ls', '-c', '-n', '1']);
+  assert.equal(csv.stdout.split('\n')[0], 'Client IP;User;Realm;Status;Last Login;Failed At');
+  const tsv = await photoplane(['tenants', 'ls', '-t']);
+  assert.equal(tsv.stdout.split('\n')[0]!.split('\t')[0], 'Subdomain');
+  const md = await photoplane(['auth', 'ls', '-m']);
+  assert.match(md.stdout, /^\| ID \| Kind \|/);
+  assert.equal((await photoplane(['logins', 'ls', '-c', '-t'])).code, 2, 'one format at a time');
+  const cleared = await photoplane(['logins', 'clear', '--reason', 'tidy'], { home: adminHome });
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.match(cleared.stdout, /^cleared \d+ sign-in records\n$/);
 });

@@ -147,7 +147,11 @@ const memberResolvers: Record<Permission, Resolver<MemberActor>> = {
   'tenant.delete': none,
   'staff.manage': none,
   'staff.audit': none,
-  'staff.auth': none,
+  'credential.read': none,
+  'credential.revoke': none,
+  'logins.clear': none,
+  'member.purge': none,
+  'member.apiKey': none,
 };
 
 function readableAssets(port: AccessPort, actor: MemberActor, ids: Ids): Promise<Set<string>> {
@@ -186,7 +190,11 @@ const accountResolvers: Partial<Record<Permission, Resolver<AccountActor>>> = {
   'member.delete': (_port, _actor, ids) => everything(ids),
   'staff.manage': (_port, _actor, ids) => everything(ids),
   'staff.audit': (_port, _actor, ids) => everything(ids),
-  'staff.auth': (_port, _actor, ids) => everything(ids),
+  'credential.read': (_port, _actor, ids) => everything(ids),
+  'credential.revoke': (_port, _actor, ids) => everything(ids),
+  'logins.clear': (_port, _actor, ids) => everything(ids),
+  'member.purge': (_port, _actor, ids) => everything(ids),
+  'member.apiKey': (_port, _actor, ids) => everything(ids),
 };
 
 function resolve(port: AccessPort, actor: Actor, permission: Permission, ids: Ids): Promise<ReadonlySet<string>> {

@@ -12,6 +12,8 @@ import {
   permissionResources,
   permissions,
   sharedLinkActor,
+  staffPermissions,
+  type Permission,
 } from './permissions.ts';
 import { memberRoles } from './member.ts';
 import { isDomainError } from './errors.ts';
@@ -55,15 +57,17 @@ describe('permissions', () => {
 
   it('no instance role holds a portal (tenant or staff) permission', () => {
     for (const role of memberRoles) {
-      for (const permission of memberRolePermissions[role])
+      for (const permission of memberRolePermissions[role]) {
         assert.ok(!/^(tenant|staff)\./.test(permission), `${role} ${permission}`);
+        assert.ok(!(staffPermissions as readonly string[]).includes(permission), `${role} ${permission}`);
+      }
     }
   });
 
   it('staff never hold library permissions, customers hold only their own tenant permissions', () => {
     for (const role of ['customer', 'support', 'superadmin'] as const) {
       for (const permission of accountRolePermissions[role])
-        assert.ok(/^(tenant|member|staff)\./.test(permission), `${role} ${permission}`);
+        assert.ok(/^(tenant|member|staff|credential|logins)\./.test(permission), `${role} ${permission}`);
     }
     assert.deepEqual([...accountRolePermissions.customer].sort(), ['tenant.billing', 'tenant.read']);
     assert.equal(accountRolePermissions.support.has('tenant.delete'), false);
@@ -109,7 +113,7 @@ describe('permissions', () => {
   });
 
   it('the support area (tenants of others, audit log, sign-ins of anyone) belongs to staff roles and no one else', () => {
-    const staffOnly = ['tenant.support', 'staff.audit', 'staff.auth'] as const;
+    const staffOnly = ['tenant.support', 'staff.audit', 'credential.read', 'credential.revoke'] as const;
     const link = {
       id: 'l' as SharedLinkId,
       instanceId: 'i' as InstanceId,
@@ -138,5 +142,54 @@ describe('permissions', () => {
     );
     // Removing a tenant stays with superadmin; support suspends, resumes and reprovisions.
     assert.equal(hasPermission(accountActor('acc' as AccountId, 'support'), 'tenant.delete'), false);
+  });
+
+  it('least privilege (A6): support does everyday work; what cannot be undone or impersonates is superadmin-only', () => {
+    // The exact table, written out: a permission added to a role by accident fails here.
+    const expected: Record<'support' | 'superadmin', readonly Permission[]> = {
+      support: [
+        'credential.read',
+        'credential.revoke',
+        'member.create',
+        'member.delete',
+        'member.read',
+        'member.update',
+        'staff.audit',
+        'tenant.read',
+        'tenant.support',
+      ],
+      superadmin: [
+        'credential.read',
+        'credential.revoke',
+        'logins.clear',
+        'member.apiKey',
+        'member.create',
+        'member.delete',
+        'member.purge',
+        'member.read',
+        'member.update',
+        'staff.audit',
+        'staff.manage',
+        'tenant.delete',
+        'tenant.read',
+        'tenant.support',
+      ],
+    };
+    assert.deepEqual([...accountRolePermissions.support].sort(), expected.support);
+    assert.deepEqual([...accountRolePermissions.superadmin].sort(), expected.superadmin);
+    const superadminOnly = ['tenant.delete', 'member.purge', 'logins.clear', 'staff.manage', 'member.apiKey'] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...accountRoles), fc.constantFrom(...permissions), (role, permission) => {
+        const actor = accountActor('acc' as AccountId, role);
+        const granted = hasPermission(actor, permission);
+        // superadmin holds everything support holds, and support nothing superadmin-only.
+        if (role === 'support' && granted)
+          assert.ok(hasPermission(accountActor('a' as AccountId, 'superadmin'), permission));
+        if ((superadminOnly as readonly Permission[]).includes(permission))
+          assert.equal(granted, role === 'superadmin', `${role} ${permission}`);
+        if ((staffPermissions as readonly Permission[]).includes(permission) && role === 'customer')
+          assert.equal(granted, false, `customer ${permission}`);
+      }),
+    );
   });
 });

@@ -58,11 +58,20 @@ export const permissionResources = {
   'tenant.billing': 'instance',
   'tenant.support': 'instance',
   'tenant.delete': 'instance',
+  /** Staff accounts: add, list, remove, change role, and their sessions (SPEC A6). */
   'staff.manage': 'account',
   /** Read the audit log of staff actions (SPEC A5). */
   'staff.audit': 'account',
-  /** Sign-in administration across the fleet: login history, sessions and API keys of anyone (SPEC A2, A3). */
-  'staff.auth': 'session',
+  /** Read sign-in history, sessions and API keys across the fleet (SPEC A2, A3). */
+  'credential.read': 'session',
+  /** Revoke a member's or a customer's sessions and API keys (never a staff account's: that is staff.manage). */
+  'credential.revoke': 'session',
+  /** Clear the whole sign-in history (the evidence of an attack, so not for everyday support). */
+  'logins.clear': 'account',
+  /** Delete a member at once rather than after the instance's delay (irreversible). */
+  'member.purge': 'member',
+  /** Mint a personal API key for a member (acts as that member: an impersonation tool). */
+  'member.apiKey': 'member',
 } as const satisfies Record<string, Resource>;
 
 export type Permission = keyof typeof permissionResources;
@@ -115,35 +124,56 @@ export const memberRolePermissions: Readonly<Record<MemberRole, ReadonlySet<Perm
   guest: new Set(['profile.update', 'album.read', 'asset.read', 'asset.download', 'session.manage']),
 };
 
+/** What only the operator's staff may hold; no customer, member or link ever does (property-tested). */
+export const staffPermissions = [
+  'tenant.support',
+  'tenant.delete',
+  'staff.manage',
+  'staff.audit',
+  'credential.read',
+  'credential.revoke',
+  'logins.clear',
+  'member.purge',
+  'member.apiKey',
+] as const satisfies readonly Permission[];
+
 /**
- * Staff manage tenants and members (the CLI's users add/mod/rm) but hold no library permission: support
- * never browses a customer's photos through this model.
+ * Least privilege for staff (SPEC A6). `support` does the everyday work: reads everything, suspends, resumes and
+ * reprovisions, adds and changes members (on the owner's request), resets a member's password, revokes a member's
+ * or customer's sessions, turns a member's two-factor off, schedules a member's deletion. What cannot be undone or
+ * acts as someone else is `superadmin`'s alone: deleting tenants, purging members at once, clearing the sign-in
+ * history, managing staff accounts (their sessions included), minting API keys for members. Staff hold no library
+ * permission: support never browses a customer's photos through this model.
  */
+const supportPermissions = [
+  'tenant.read',
+  'tenant.support',
+  'member.read',
+  'member.create',
+  'member.update',
+  'member.delete',
+  'staff.audit',
+  'credential.read',
+  'credential.revoke',
+] as const satisfies readonly Permission[];
+
 export const accountRolePermissions: Readonly<Record<AccountRole, ReadonlySet<Permission>>> = {
   customer: new Set(['tenant.read', 'tenant.billing']),
-  support: new Set([
-    'tenant.read',
-    'tenant.support',
-    'member.read',
-    'member.create',
-    'member.update',
-    'member.delete',
-    'staff.audit',
-    'staff.auth',
-  ]),
+  support: new Set(supportPermissions),
   superadmin: new Set([
-    'tenant.read',
-    'tenant.support',
+    ...supportPermissions,
     'tenant.delete',
-    'member.read',
-    'member.create',
-    'member.update',
-    'member.delete',
+    'member.purge',
+    'logins.clear',
     'staff.manage',
-    'staff.audit',
-    'staff.auth',
+    'member.apiKey',
   ]),
 };
+
+/** Staff roles: the accounts the support area is for. */
+export function isStaffRole(role: AccountRole): boolean {
+  return role === 'support' || role === 'superadmin';
+}
 
 export interface MemberActor {
   readonly kind: 'member';

@@ -53,3 +53,11 @@ export function renderRecord(fields: [string, Cell][]): string {
   const width = Math.max(...fields.map(([k]) => k.length));
   return fields.map(([k, v]) => `${k.padEnd(width)}  ${text(v)}`).join('\n') + '\n';
 }
+
+const GIB = 1024n ** 3n;
+
+/** Bytes (a decimal string) as GiB: whole when exact, else two decimals. */
+export function gib(bytes: string): string {
+  const b = BigInt(bytes);
+  return b % GIB === 0n ? `${b / GIB} GiB` : `${(Number(b) / Number(GIB)).toFixed(2)} GiB`;
+}

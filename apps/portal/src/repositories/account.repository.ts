@@ -12,6 +12,9 @@ export interface AccountRecord {
   role: AccountRole;
   passwordHash: string;
   emailVerifiedAt: Date | null;
+  /** Staff only: the sealed TOTP secret, and the step of the last code accepted. */
+  totpSecretCipher: string | null;
+  totpLastUsedStep: number | null;
 }
 
 export interface NewAccount {
@@ -29,6 +32,8 @@ const columns = {
   role: true,
   passwordHash: true,
   emailVerifiedAt: true,
+  totpSecretCipher: true,
+  totpLastUsedStep: true,
 } as const;
 
 export function createAccountRepository(db: Db) {
@@ -50,6 +55,15 @@ export function createAccountRepository(db: Db) {
     /** Keeps the first verification time if the address was already proven. */
     async markEmailVerified(id: AccountId, at: Date): Promise<void> {
       await db.account.updateMany({ where: { id, emailVerifiedAt: null }, data: { emailVerifiedAt: at } });
+    },
+
+    /** Records `step` as the last TOTP code used; false if that step or a later one was already used (a replay). */
+    async useTotpStep(id: AccountId, step: number): Promise<boolean> {
+      const { count } = await db.account.updateMany({
+        where: { id, OR: [{ totpLastUsedStep: null }, { totpLastUsedStep: { lt: step } }] },
+        data: { totpLastUsedStep: step },
+      });
+      return count === 1;
     },
 
     async updatePasswordHash(id: AccountId, passwordHash: string): Promise<void> {

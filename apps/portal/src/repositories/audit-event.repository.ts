@@ -15,6 +15,8 @@ export interface AuditEvent {
   actorLabel?: string | null;
   /** Why: required of staff for every change they make (SPEC A5). */
   reason?: string | null;
+  /** Where the action came from (staff actions). */
+  clientIp?: string | null;
 }
 
 export function createAuditEventRepository(db: Db) {

@@ -5,6 +5,7 @@ import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createMemberRepository } from './member.repository.ts';
+import { createStaffRepository } from './staff.repository.ts';
 import { createSupportRepository } from './support.repository.ts';
 
 function createSupportRepositories(db: Db) {
@@ -13,6 +14,7 @@ function createSupportRepositories(db: Db) {
     auditEvents: createAuditEventRepository(db),
     members: createMemberRepository(db),
     support: createSupportRepository(db),
+    staff: createStaffRepository(db),
   };
 }
 

@@ -85,6 +85,7 @@ export interface StaffAuditQuery {
   /** The actor's account id or their e-mail at the time. */
   actor?: string | undefined;
   since?: Date | undefined;
+  until?: Date | undefined;
   limit: number;
 }
 
@@ -99,6 +100,7 @@ export interface AuditRecord {
   targetId: string | null;
   instanceId: string | null;
   reason: string | null;
+  clientIp: string | null;
   details: Prisma.JsonValue;
 }
 
@@ -238,7 +240,9 @@ export function createSupportRepository(db: Db) {
       return db.auditEvent.findMany({
         where: {
           ...(query.instanceId ? { instanceId: query.instanceId } : {}),
-          ...(query.since ? { at: { gte: query.since } } : {}),
+          ...(query.since || query.until
+            ? { at: { ...(query.since ? { gte: query.since } : {}), ...(query.until ? { lt: query.until } : {}) } }
+            : {}),
           ...(actor
             ? {
                 OR: [

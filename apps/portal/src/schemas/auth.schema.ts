@@ -33,7 +33,21 @@ export const SignUpBody = Type.Object(
 
 export const VerifyEmailBody = Type.Object({ token: LinkToken }, closed);
 
-export const LoginBody = Type.Object({ email: Email, password: CurrentPassword }, closed);
+export const LoginBody = Type.Object(
+  {
+    email: Email,
+    password: CurrentPassword,
+    totpCode: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 12,
+        description:
+          "Staff accounts: the 6-digit code from the authenticator app (401 naming `totpCode` when it's missing)",
+      }),
+    ),
+  },
+  closed,
+);
 
 export const RefreshBody = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 512, description: 'The refresh token last issued' }) },

@@ -89,6 +89,7 @@ export const AuditQuery = Type.Object(
     instance: Type.Optional(Type.String({ maxLength: 63, description: 'Subdomain (or id) of the instance' })),
     actor: Type.Optional(Type.String({ maxLength: 254, description: "The staff account's id or e-mail" })),
     since: Type.Optional(DateTime),
+    until: Type.Optional(DateTime),
     limit: Type.Optional(Limit),
   },
   closed,
@@ -106,6 +107,7 @@ export const AuditList = Type.Object({
       targetId: Nullable(Type.String()),
       instanceId: Nullable(Type.String()),
       reason: Nullable(Type.String()),
+      clientIp: Nullable(Type.String({ description: 'Where the action came from' })),
       details: Type.Unknown(),
     }),
   ),
@@ -232,3 +234,47 @@ export const CredentialsReset = Type.Object({
   sessions: Type.Integer(),
   apiKeys: Type.Integer(),
 });
+
+// ----- staff accounts (A6) ---------------------------------------------------------------------------------------
+const StaffRole = Type.Union([Type.Literal('support'), Type.Literal('superadmin')]);
+
+export const StaffParams = Type.Object(
+  { email: Type.String({ minLength: 1, maxLength: 254, description: "The staff account's e-mail" }) },
+  closed,
+);
+
+export const StaffView = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    name: Nullable(Type.String()),
+    role: Type.Union([Type.Literal('customer'), StaffRole]),
+    createdAt: DateTime,
+    liveSessions: Type.Integer({ description: 'Sign-ins not yet ended' }),
+  },
+  closed,
+);
+export const StaffList = Type.Object({ staff: Type.Array(StaffView) }, closed);
+
+export const NewStaffBody = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 254 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    role: StaffRole,
+    reason: Reason,
+  },
+  closed,
+);
+
+export const NewStaff = Type.Object(
+  {
+    staff: StaffView,
+    password: Type.String({ description: 'Shown once' }),
+    totpSecret: Type.String({ description: 'Base32 TOTP secret for the authenticator app; shown once' }),
+    otpauthUri: Type.String({ description: 'The same secret as an otpauth:// URI (QR code); shown once' }),
+  },
+  closed,
+);
+
+export const StaffRoleBody = Type.Object({ role: StaffRole, reason: Reason }, closed);
+export const StaffRemoved = Type.Object({ email: Type.String() }, closed);

@@ -60,6 +60,8 @@ export interface AdminPrincipal {
   accountId: AccountId;
   /** Why a member of staff makes this change (SPEC A5); required of staff for every change, recorded in the audit. */
   reason?: string | undefined;
+  /** Where the request came from, for the audit row (SPEC A5). */
+  clientIp?: string | undefined;
 }
 
 export interface MemberView {
@@ -234,6 +236,7 @@ export function createMemberService({
       instanceId: authorized.instance.id,
       at: now(),
       reason: staffReason(principal, authorized),
+      clientIp: principal.clientIp ?? null,
       details: { actorLabel: authorized.label, ...details },
     });
   }
@@ -547,6 +550,7 @@ export function createMemberService({
           actorId: principal.accountId,
           actorLabel: authorized.label,
           reason: staffReason(principal, authorized),
+          clientIp: principal.clientIp ?? null,
           action: 'instance.settings',
           targetType: 'instance',
           targetId: authorized.instance.id,

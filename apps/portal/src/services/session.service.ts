@@ -2,15 +2,22 @@
 // per-request check that a sign-in has not been revoked. Access tokens are signed by the auth plugin; this
 // service deals in sessions and refresh tokens, which live in the database.
 import { randomUUID } from 'node:crypto';
-import { DomainError, normaliseEmail, type AccountId, type SessionId } from '@photoplane/tenant-model';
+import { DomainError, isStaffRole, normaliseEmail, type AccountId, type SessionId } from '@photoplane/tenant-model';
 import type { UnitOfWork } from '../repositories/unit-of-work.ts';
 import type { PasswordService } from './password.service.ts';
+import type { SecretBox } from './secret-box.ts';
 import { createSecretToken, hashSecretToken } from './secret-token.ts';
+import { matchTotpStep } from './totp.ts';
 
 export interface SessionServiceDeps {
   repositories: UnitOfWork;
   passwords: PasswordService;
   refreshTokenTtlSeconds: number;
+  /**
+   * Staff (SPEC A6): their TOTP secrets' box, and how long a staff sign-in lasts at most. Staff sign-ins are not
+   * extended by refreshing: after this long the CLI or the console signs in again, with a new code.
+   */
+  staff?: { totp: SecretBox; sessionTtlSeconds: number };
   now?: () => Date;
 }
 
@@ -24,8 +31,13 @@ export interface SignedIn {
 export interface LogInInput {
   email: string;
   password: string;
+  /** The authenticator's code; required of staff accounts. */
+  totpCode?: string | undefined;
   clientIp: string;
 }
+
+/** Staff sessions are 8 hours unless configured. */
+export const DEFAULT_STAFF_SESSION_TTL_SECONDS = 8 * 60 * 60;
 
 // One message for unknown address, wrong password and unverified address: which one it was is the secret.
 const wrongCredentials = () =>
@@ -39,12 +51,38 @@ export function createSessionService({
   repositories,
   passwords,
   refreshTokenTtlSeconds,
+  staff,
   now = () => new Date(),
 }: SessionServiceDeps) {
   const expiryFrom = (at: Date) => new Date(at.getTime() + refreshTokenTtlSeconds * 1000);
+  const staffTtl = staff?.sessionTtlSeconds ?? DEFAULT_STAFF_SESSION_TTL_SECONDS;
+
+  /**
+   * The second factor of a staff sign-in whose password was right. No code: 401 naming the field `totpCode`, so a
+   * client knows to ask for one (and nothing is recorded: the password is not the secret any more at this point).
+   * A wrong or replayed code is a failed attempt.
+   */
+  async function checkStaffCode(
+    account: { id: AccountId; totpSecretCipher: string | null },
+    totpCode: string | undefined,
+    at: Date,
+  ): Promise<boolean> {
+    if (!staff || !account.totpSecretCipher)
+      throw new DomainError(
+        'unauthenticated',
+        'This staff account has no two-factor authentication set up; ask a superadmin.',
+      );
+    if (!totpCode)
+      throw new DomainError('unauthenticated', 'Staff accounts sign in with a code from their authenticator app.', {
+        field: 'totpCode',
+        twoFactorRequired: true,
+      });
+    const step = matchTotpStep(staff.totp.open(account.totpSecretCipher), totpCode.trim(), at);
+    return step !== null && (await repositories.accounts.useTotpStep(account.id, step));
+  }
 
   return {
-    async logIn({ email, password, clientIp }: LogInInput): Promise<SignedIn> {
+    async logIn({ email, password, totpCode, clientIp }: LogInInput): Promise<SignedIn> {
       const tried = email.trim();
       const account = await repositories.accounts.findByEmail(normaliseEmail(email));
       let ok = false;
@@ -61,8 +99,21 @@ export function createSessionService({
         });
         throw wrongCredentials();
       }
+      const isStaff = isStaffRole(account.role);
+      if (isStaff && !(await checkStaffCode(account, totpCode, at))) {
+        await repositories.loginAttempts.record({
+          clientIp,
+          email: tried,
+          accountId: account.id,
+          status: 'failed',
+          at,
+        });
+        throw new DomainError('unauthenticated', 'The code from the authenticator app is wrong or was already used.', {
+          field: 'totpCode',
+        });
+      }
       const { token, hash } = createSecretToken();
-      const refreshTokenExpiresAt = expiryFrom(at);
+      const refreshTokenExpiresAt = isStaff ? new Date(at.getTime() + staffTtl * 1000) : expiryFrom(at);
       const sessionId = await repositories.transaction(async (repos) => {
         const id = await repos.sessions.create(
           {
@@ -117,7 +168,9 @@ export function createSessionService({
           return { kind: 'reused' as const };
         }
         const next = createSecretToken();
-        const expiresAt = expiryFrom(at);
+        // A staff sign-in ends when it ends: refreshing does not extend it.
+        const owner = await repos.accounts.findById(session.accountId);
+        const expiresAt = owner && isStaffRole(owner.role) ? session.expiresAt : expiryFrom(at);
         const sessionId = await repos.sessions.create(
           {
             accountId: session.accountId,

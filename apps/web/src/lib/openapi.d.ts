@@ -255,6 +255,8 @@ export interface paths {
                          */
                         email: string;
                         password: string;
+                        /** @description Staff accounts: the 6-digit code from the authenticator app (401 naming `totpCode` when it's missing) */
+                        totpCode?: string;
                     };
                 };
             };
@@ -3490,7 +3492,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Staff actions, newest first (who, what, when, why); filter by instance, actor and time */
+        /**
+         * Staff actions, newest first (who, what, when, why); filter by instance, actor and time
+         * @description Needs the permission `staff.audit`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -3499,6 +3504,7 @@ export interface paths {
                     /** @description The staff account's id or e-mail */
                     actor?: string;
                     since?: string;
+                    until?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -3525,6 +3531,7 @@ export interface paths {
                                 targetId: string | null;
                                 instanceId: string | null;
                                 reason: string | null;
+                                clientIp: string | null;
                                 details: unknown;
                             }[];
                         };
@@ -3583,7 +3590,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Instances with owner, plan and state; search by subdomain or owner's e-mail, filter by state */
+        /**
+         * Instances with owner, plan and state; search by subdomain or owner's e-mail, filter by state
+         * @description Needs the permission `tenant.read`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -3667,7 +3677,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Usage report: per instance, plan bytes, allocated, used and members */
+        /**
+         * Usage report: per instance, plan bytes, allocated, used and members
+         * @description Needs the permission `tenant.read`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -3751,7 +3764,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One instance: owner, plan, subscription and instance state, host, provisioning step, usage */
+        /**
+         * One instance: owner, plan, subscription and instance state, host, provisioning step, usage
+         * @description Needs the permission `tenant.read`.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -3849,7 +3865,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Start the deprovision workflow: containers and volumes removed (superadmin only) */
+        /**
+         * Start the deprovision workflow: containers and volumes removed (superadmin only)
+         * @description Needs the permission `tenant.delete`.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -3944,7 +3963,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start the suspend workflow */
+        /**
+         * Start the suspend workflow
+         * @description Needs the permission `tenant.support`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4040,7 +4062,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start the resume workflow */
+        /**
+         * Start the resume workflow
+         * @description Needs the permission `tenant.support`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4136,7 +4161,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start the reprovision workflow */
+        /**
+         * Start the reprovision workflow
+         * @description Needs the permission `tenant.support`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4230,7 +4258,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The instance's members, optionally filtered by name or e-mail */
+        /**
+         * The instance's members, optionally filtered by name or e-mail
+         * @description Needs the permission `member.read`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -4320,7 +4351,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Add a member by invitation or with a random password shown once */
+        /**
+         * Add a member by invitation or with a random password shown once
+         * @description Needs the permission `member.create`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4457,7 +4491,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One member, by id or e-mail */
+        /**
+         * One member, by id or e-mail
+         * @description Needs the permission `member.read`.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -4546,7 +4583,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a member after the instance's delay, or at once with `immediate` and the e-mail as `confirm` */
+        /**
+         * Delete a member after the instance's delay, or at once with `immediate` and the e-mail as `confirm`
+         * @description Needs the permission `member.delete`.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -4654,7 +4694,10 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change name, role, quota, storage label or no-login */
+        /**
+         * Change name, role, quota, storage label or no-login
+         * @description Needs the permission `member.update`.
+         */
         patch: {
             parameters: {
                 query?: never;
@@ -4782,7 +4825,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new random password, shown once; the member must change it at the next sign-in */
+        /**
+         * A new random password, shown once; the member must change it at the next sign-in
+         * @description Needs the permission `member.update`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4907,7 +4953,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Turns the member's two-factor authentication off (lost authenticator); they may enrol again */
+        /**
+         * Turns the member's two-factor authentication off (lost authenticator); they may enrol again
+         * @description Needs the permission `member.update`.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -4986,7 +5035,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Set a password staff chose (passwd); other sign-ins end, to be changed at the next sign-in */
+        /**
+         * Set a password staff chose (passwd); other sign-ins end, to be changed at the next sign-in
+         * @description Needs the permission `member.update`.
+         */
         put: {
             parameters: {
                 query?: never;
@@ -5104,7 +5156,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sign-in attempts by client, user and realm: status, last login, last failure */
+        /**
+         * Sign-in attempts by client, user and realm: status, last login, last failure
+         * @description Needs the permission `credential.read`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -5167,7 +5222,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Clear the login history */
+        /**
+         * Clear the login history
+         * @description Needs the permission `logins.clear`.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -5236,7 +5294,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sessions (portal and instances) and API keys; live ones unless `all` */
+        /**
+         * Sessions (portal and instances) and API keys; live ones unless `all`
+         * @description Needs the permission `credential.read`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -5303,7 +5364,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** A member's API key; the secret is shown once */
+        /**
+         * A member's API key; the secret is shown once
+         * @description Needs the permission `member.apiKey`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5409,7 +5473,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke every session and API key of one user (an account, or a member with `instance`) */
+        /**
+         * Revoke every session and API key of one user (an account, or a member with `instance`)
+         * @description Needs the permission `credential.revoke`.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5494,7 +5561,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One session or API key */
+        /**
+         * One session or API key
+         * @description Needs the permission `credential.read`.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -5566,7 +5636,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Revoke one session or API key */
+        /**
+         * Revoke one session or API key
+         * @description Needs the permission `credential.revoke`.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -5648,6 +5721,369 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/support/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Staff accounts with their role and live sign-ins
+         * @description Needs the permission `staff.manage`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            staff: {
+                                id: string;
+                                email: string;
+                                name: string | null;
+                                role: "customer" | ("support" | "superadmin");
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @description Sign-ins not yet ended */
+                                liveSessions: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a staff account: password and two-factor secret generated and shown once
+         * @description Needs the permission `staff.manage`. The e-mail must not belong to any account: no customer is made staff.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        email: string;
+                        name?: string;
+                        role: "support" | "superadmin";
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            staff: {
+                                id: string;
+                                email: string;
+                                name: string | null;
+                                role: "customer" | ("support" | "superadmin");
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @description Sign-ins not yet ended */
+                                liveSessions: number;
+                            };
+                            /** @description Shown once */
+                            password: string;
+                            /** @description Base32 TOTP secret for the authenticator app; shown once */
+                            totpSecret: string;
+                            /** @description The same secret as an otpauth:// URI (QR code); shown once */
+                            otpauthUri: string;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not possible in the current state, or another operation is running */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/staff/{email}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a staff account's role (the last superadmin stays)
+         * @description Needs the permission `staff.manage`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The staff account's e-mail */
+                    email: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        role: "support" | "superadmin";
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            email: string;
+                            name: string | null;
+                            role: "customer" | ("support" | "superadmin");
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description Sign-ins not yet ended */
+                            liveSessions: number;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance, member or credential */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not possible in the current state, or another operation is running */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/staff/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a staff account and end its sign-ins (not your own, not the last superadmin)
+         * @description Needs the permission `staff.manage`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The staff account's e-mail */
+                    email: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance, member or credential */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not possible in the current state, or another operation is running */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/web/session": {
         parameters: {
             query?: never;
@@ -5707,6 +6143,8 @@ export interface paths {
                          */
                         email: string;
                         password: string;
+                        /** @description Staff accounts: the 6-digit code from the authenticator app (401 naming `totpCode` when it's missing) */
+                        totpCode?: string;
                     };
                 };
             };

@@ -101,7 +101,12 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
     },
     async (request) =>
       tokenPair(
-        await sessions.logIn({ email: request.body.email, password: request.body.password, clientIp: request.ip }),
+        await sessions.logIn({
+          email: request.body.email,
+          password: request.body.password,
+          totpCode: request.body.totpCode,
+          clientIp: request.ip,
+        }),
       ),
   );
 

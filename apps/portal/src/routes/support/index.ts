@@ -1,7 +1,7 @@
-// The support API (SPEC A5): what the `photoplane` CLI does (A1-A4), over HTTP, for accounts with the role support or
-// superadmin, signed in with the portal's access token. Anyone else gets 403 for the whole area. Thin: each handler
-// passes validated input to one support service call, which checks the role's permission, requires the reason of a
-// change and writes the audit row with it.
+// The support API (SPEC A5, A6): what the `photoplane` CLI does (A1-A4, staff accounts), over HTTP, for accounts with
+// the role support or superadmin, signed in with the portal's access token. Each route names its permission; the gate
+// (gate.ts) refuses anyone else with 403 naming it, audited. Thin: each handler passes validated input to one support
+// service call, which re-checks the permission, requires the reason of a change and writes the audit row.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NoContent, problem } from '../../schemas/auth.schema.ts';
 import { MemberView } from '../../schemas/member.schema.ts';
@@ -17,6 +17,8 @@ import {
   LoginList,
   NewApiKey,
   NewApiKeyBody,
+  NewStaff,
+  NewStaffBody,
   NewUserBody,
   OperationStarted,
   ReasonBody,
@@ -24,6 +26,11 @@ import {
   ResetCredentialsBody,
   SearchQuery,
   SetPasswordBody,
+  StaffList,
+  StaffParams,
+  StaffRemoved,
+  StaffRoleBody,
+  StaffView,
   TenantDetail,
   TenantList,
   TenantListQuery,
@@ -36,6 +43,7 @@ import {
   UserWithPassword,
 } from '../../schemas/support.schema.ts';
 import type { SupportService } from '../../services/support.service.ts';
+import { createSupportGate, permissionNote, staffOf } from './gate.ts';
 
 export interface SupportRoutesOptions {
   support: SupportService;
@@ -52,7 +60,7 @@ const notFound = problem('No such instance, member or credential');
 const conflict = problem('Not possible in the current state, or another operation is running');
 
 const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (app, { support }) => {
-  const auth = { onRequest: app.authenticate };
+  const gate = createSupportGate(app, support);
   const noStore = { 'cache-control': 'no-store' };
 
   // ----- audit ---------------------------------------------------------------------------------------------------
@@ -62,16 +70,21 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: ['support'],
         summary: 'Staff actions, newest first (who, what, when, why); filter by instance, actor and time',
+        description: permissionNote('staff.audit'),
         security,
         querystring: AuditQuery,
         response: { 200: AuditList, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('staff.audit'),
     },
     async (request) => {
-      const { since, ...query } = request.query;
+      const { since, until, ...query } = request.query;
       return {
-        events: await support.listAudit(request.user, { ...query, ...(since ? { since: new Date(since) } : {}) }),
+        events: await support.listAudit(staffOf(request), {
+          ...query,
+          ...(since ? { since: new Date(since) } : {}),
+          ...(until ? { until: new Date(until) } : {}),
+        }),
       };
     },
   );
@@ -84,13 +97,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags,
         summary: "Instances with owner, plan and state; search by subdomain or owner's e-mail, filter by state",
+        description: permissionNote('tenant.read'),
         security,
         querystring: TenantListQuery,
         response: { 200: TenantList, ...common },
       },
-      ...auth,
+      ...gate('tenant.read'),
     },
-    async (request) => ({ tenants: await support.listTenants(request.user, request.query) }),
+    async (request) => ({ tenants: await support.listTenants(staffOf(request), request.query) }),
   );
 
   app.get(
@@ -99,13 +113,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags,
         summary: 'Usage report: per instance, plan bytes, allocated, used and members',
+        description: permissionNote('tenant.read'),
         security,
         querystring: TenantListQuery,
         response: { 200: UsageReport, ...common },
       },
-      ...auth,
+      ...gate('tenant.read'),
     },
-    async (request) => ({ instances: await support.usageReport(request.user, request.query) }),
+    async (request) => ({ instances: await support.usageReport(staffOf(request), request.query) }),
   );
 
   app.get(
@@ -114,13 +129,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags,
         summary: 'One instance: owner, plan, subscription and instance state, host, provisioning step, usage',
+        description: permissionNote('tenant.read'),
         security,
         params: TenantParams,
         response: { 200: TenantDetail, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('tenant.read'),
     },
-    async (request) => support.showTenant(request.user, request.params.subdomain),
+    async (request) => support.showTenant(staffOf(request), request.params.subdomain),
   );
 
   for (const operation of ['suspend', 'resume', 'reprovision'] as const) {
@@ -130,17 +146,20 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
         schema: {
           tags,
           summary: `Start the ${operation} workflow`,
+          description: permissionNote('tenant.support'),
           security,
           params: TenantParams,
           body: ReasonBody,
           response: { 202: OperationStarted, ...common, 404: notFound, 409: conflict },
         },
-        ...auth,
+        ...gate('tenant.support'),
       },
       async (request, reply) =>
         reply
           .code(202)
-          .send(await support.operateTenant(request.user, request.params.subdomain, operation, request.body.reason)),
+          .send(
+            await support.operateTenant(staffOf(request), request.params.subdomain, operation, request.body.reason),
+          ),
     );
   }
 
@@ -150,17 +169,20 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags,
         summary: 'Start the deprovision workflow: containers and volumes removed (superadmin only)',
+        description: permissionNote('tenant.delete'),
         security,
         params: TenantParams,
         body: ReasonBody,
         response: { 202: OperationStarted, ...common, 404: notFound, 409: conflict },
       },
-      ...auth,
+      ...gate('tenant.delete'),
     },
     async (request, reply) =>
       reply
         .code(202)
-        .send(await support.operateTenant(request.user, request.params.subdomain, 'deprovision', request.body.reason)),
+        .send(
+          await support.operateTenant(staffOf(request), request.params.subdomain, 'deprovision', request.body.reason),
+        ),
   );
 
   // ----- users = members of an instance (A1) -------------------------------------------------------------------
@@ -172,15 +194,16 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: "The instance's members, optionally filtered by name or e-mail",
+        description: permissionNote('member.read'),
         security,
         params: TenantParams,
         querystring: UserSearchQuery,
         response: { 200: UserList, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('member.read'),
     },
     async (request) => ({
-      users: await support.listUsers(request.user, request.params.subdomain, request.query.search),
+      users: await support.listUsers(staffOf(request), request.params.subdomain, request.query.search),
     }),
   );
 
@@ -190,18 +213,19 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: 'Add a member by invitation or with a random password shown once',
+        description: permissionNote('member.create'),
         security,
         params: TenantParams,
         body: NewUserBody,
         response: { 201: UserWithPassword, ...common, 404: notFound, 409: conflict, 422: problem('Over the plan') },
       },
-      ...auth,
+      ...gate('member.create'),
     },
     async (request, reply) =>
       reply
         .code(201)
         .headers(noStore)
-        .send(await support.addUser(request.user, request.params.subdomain, request.body)),
+        .send(await support.addUser(staffOf(request), request.params.subdomain, request.body)),
   );
 
   app.get(
@@ -210,13 +234,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: 'One member, by id or e-mail',
+        description: permissionNote('member.read'),
         security,
         params: UserParams,
         response: { 200: MemberView, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('member.read'),
     },
-    async (request) => support.showUser(request.user, request.params.subdomain, request.params.user),
+    async (request) => support.showUser(staffOf(request), request.params.subdomain, request.params.user),
   );
 
   app.patch(
@@ -225,14 +250,15 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: 'Change name, role, quota, storage label or no-login',
+        description: permissionNote('member.update'),
         security,
         params: UserParams,
         body: UserPatchBody,
         response: { 200: MemberView, ...common, 404: notFound, 409: conflict, 422: problem('Over the plan') },
       },
-      ...auth,
+      ...gate('member.update'),
     },
-    async (request) => support.modUser(request.user, request.params.subdomain, request.params.user, request.body),
+    async (request) => support.modUser(staffOf(request), request.params.subdomain, request.params.user, request.body),
   );
 
   app.delete(
@@ -241,14 +267,16 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: "Delete a member after the instance's delay, or at once with `immediate` and the e-mail as `confirm`",
+        description: permissionNote('member.delete'),
         security,
         params: UserParams,
         body: RemoveUserBody,
         response: { 200: MemberView, ...common, 404: notFound, 409: conflict },
       },
-      ...auth,
+      ...gate('member.delete'),
     },
-    async (request) => support.removeUser(request.user, request.params.subdomain, request.params.user, request.body),
+    async (request) =>
+      support.removeUser(staffOf(request), request.params.subdomain, request.params.user, request.body),
   );
 
   app.post(
@@ -257,18 +285,19 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: 'A new random password, shown once; the member must change it at the next sign-in',
+        description: permissionNote('member.update'),
         security,
         params: UserParams,
         body: ReasonBody,
         response: { 200: UserWithPassword, ...common, 404: notFound, 409: conflict },
       },
-      ...auth,
+      ...gate('member.update'),
     },
     async (request, reply) =>
       reply
         .headers(noStore)
         .send(
-          await support.resetUser(request.user, request.params.subdomain, request.params.user, request.body.reason),
+          await support.resetUser(staffOf(request), request.params.subdomain, request.params.user, request.body.reason),
         ),
   );
 
@@ -278,16 +307,17 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: "Turns the member's two-factor authentication off (lost authenticator); they may enrol again",
+        description: permissionNote('member.update'),
         security,
         params: UserParams,
         body: ReasonBody,
         response: { 204: NoContent, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('member.update'),
     },
     async (request, reply) => {
       await support.disableUserTwoFactor(
-        request.user,
+        staffOf(request),
         request.params.subdomain,
         request.params.user,
         request.body.reason,
@@ -302,16 +332,17 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: userTags,
         summary: 'Set a password staff chose (passwd); other sign-ins end, to be changed at the next sign-in',
+        description: permissionNote('member.update'),
         security,
         params: UserParams,
         body: SetPasswordBody,
         response: { 200: MemberView, ...common, 404: notFound, 409: conflict },
       },
-      ...auth,
+      ...gate('member.update'),
     },
     async (request) =>
       support.setUserPassword(
-        request.user,
+        staffOf(request),
         request.params.subdomain,
         request.params.user,
         request.body.password,
@@ -327,13 +358,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: 'Sign-in attempts by client, user and realm: status, last login, last failure',
+        description: permissionNote('credential.read'),
         security,
         querystring: SearchQuery,
         response: { 200: LoginList, ...common },
       },
-      ...auth,
+      ...gate('credential.read'),
     },
-    async (request) => ({ logins: await support.listLogins(request.user, request.query) }),
+    async (request) => ({ logins: await support.listLogins(staffOf(request), request.query) }),
   );
 
   app.delete(
@@ -342,13 +374,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: 'Clear the login history',
+        description: permissionNote('logins.clear'),
         security,
         body: ReasonBody,
         response: { 200: Cleared, ...common },
       },
-      ...auth,
+      ...gate('logins.clear'),
     },
-    async (request) => support.clearLogins(request.user, request.body.reason),
+    async (request) => support.clearLogins(staffOf(request), request.body.reason),
   );
 
   app.get(
@@ -357,13 +390,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: 'Sessions (portal and instances) and API keys; live ones unless `all`',
+        description: permissionNote('credential.read'),
         security,
         querystring: CredentialQuery,
         response: { 200: CredentialList, ...common },
       },
-      ...auth,
+      ...gate('credential.read'),
     },
-    async (request) => ({ credentials: await support.listCredentials(request.user, request.query) }),
+    async (request) => ({ credentials: await support.listCredentials(staffOf(request), request.query) }),
   );
 
   app.post(
@@ -372,17 +406,18 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: "A member's API key; the secret is shown once",
+        description: permissionNote('member.apiKey'),
         security,
         body: NewApiKeyBody,
         response: { 201: NewApiKey, ...common, 404: notFound, 409: conflict },
       },
-      ...auth,
+      ...gate('member.apiKey'),
     },
     async (request, reply) =>
       reply
         .code(201)
         .headers(noStore)
-        .send(await support.addApiKey(request.user, request.body)),
+        .send(await support.addApiKey(staffOf(request), request.body)),
   );
 
   app.post(
@@ -391,13 +426,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: 'Revoke every session and API key of one user (an account, or a member with `instance`)',
+        description: permissionNote('credential.revoke'),
         security,
         body: ResetCredentialsBody,
         response: { 200: CredentialsReset, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('credential.revoke'),
     },
-    async (request) => support.resetCredentials(request.user, request.body),
+    async (request) => support.resetCredentials(staffOf(request), request.body),
   );
 
   app.get(
@@ -406,13 +442,14 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: 'One session or API key',
+        description: permissionNote('credential.read'),
         security,
         params: CredentialParams,
         response: { 200: Credential, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('credential.read'),
     },
-    async (request) => support.showCredential(request.user, request.params.id),
+    async (request) => support.showCredential(staffOf(request), request.params.id),
   );
 
   app.delete(
@@ -421,14 +458,87 @@ const supportRoutes: FastifyPluginAsyncTypebox<SupportRoutesOptions> = async (ap
       schema: {
         tags: authTags,
         summary: 'Revoke one session or API key',
+        description: permissionNote('credential.revoke'),
         security,
         params: CredentialParams,
         body: ReasonBody,
         response: { 200: Credential, ...common, 404: notFound },
       },
-      ...auth,
+      ...gate('credential.revoke'),
     },
-    async (request) => support.revokeCredential(request.user, request.params.id, request.body.reason),
+    async (request) => support.revokeCredential(staffOf(request), request.params.id, request.body.reason),
+  );
+
+  // ----- staff accounts (A6, superadmin) -----------------------------------------------------------------------
+  const staffTags = ['support: staff'];
+  app.get(
+    `${base}/staff`,
+    {
+      schema: {
+        tags: staffTags,
+        summary: 'Staff accounts with their role and live sign-ins',
+        description: permissionNote('staff.manage'),
+        security,
+        response: { 200: StaffList, ...common },
+      },
+      ...gate('staff.manage'),
+    },
+    async (request) => ({ staff: await support.listStaff(staffOf(request)) }),
+  );
+
+  app.post(
+    `${base}/staff`,
+    {
+      schema: {
+        tags: staffTags,
+        summary: 'Add a staff account: password and two-factor secret generated and shown once',
+        description: `${permissionNote('staff.manage')} The e-mail must not belong to any account: no customer is made staff.`,
+        security,
+        body: NewStaffBody,
+        response: { 201: NewStaff, ...common, 409: conflict },
+      },
+      ...gate('staff.manage'),
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .headers(noStore)
+        .send(await support.addStaff(staffOf(request), request.body)),
+  );
+
+  app.put(
+    `${base}/staff/:email/role`,
+    {
+      schema: {
+        tags: staffTags,
+        summary: "Change a staff account's role (the last superadmin stays)",
+        description: permissionNote('staff.manage'),
+        security,
+        params: StaffParams,
+        body: StaffRoleBody,
+        response: { 200: StaffView, ...common, 404: notFound, 409: conflict },
+      },
+      ...gate('staff.manage'),
+    },
+    async (request) =>
+      support.setStaffRole(staffOf(request), request.params.email, request.body.role, request.body.reason),
+  );
+
+  app.delete(
+    `${base}/staff/:email`,
+    {
+      schema: {
+        tags: staffTags,
+        summary: 'Remove a staff account and end its sign-ins (not your own, not the last superadmin)',
+        description: permissionNote('staff.manage'),
+        security,
+        params: StaffParams,
+        body: ReasonBody,
+        response: { 200: StaffRemoved, ...common, 404: notFound, 409: conflict },
+      },
+      ...gate('staff.manage'),
+    },
+    async (request) => support.removeStaff(staffOf(request), request.params.email, request.body.reason),
   );
 };
 

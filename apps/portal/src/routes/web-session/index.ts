@@ -83,7 +83,12 @@ const webSessionRoutes: FastifyPluginAsyncTypebox<WebSessionRoutesOptions> = asy
     async (request, reply) =>
       started(
         reply,
-        await sessions.logIn({ email: request.body.email, password: request.body.password, clientIp: request.ip }),
+        await sessions.logIn({
+          email: request.body.email,
+          password: request.body.password,
+          totpCode: request.body.totpCode,
+          clientIp: request.ip,
+        }),
       ),
   );
 

@@ -1,0 +1,103 @@
+// `tenants ls|show|usage|suspend|resume|reprovision|rm` (SPEC A4).
+import { formatFlags, formatOf, limitFlag, limitOf, needReason, parse, reasonFlag, UsageError } from '../args.ts';
+import type { Command } from '../context.ts';
+import { gib, renderRecord, renderTable, when } from '../format.ts';
+
+export const tenants: Command = async (ctx, command, args) => {
+  const { io } = ctx;
+  switch (command ?? '') {
+    case 'ls':
+    case 'usage': {
+      const { values, positionals } = parse(
+        args,
+        { ...formatFlags, state: { type: 'string' }, ...limitFlag },
+        { min: 0, max: 1, names: 'SEARCH' },
+      );
+      const format = formatOf(values);
+      const query = { search: positionals[0], state: values.state, limit: limitOf(values.limit) ?? 100 };
+      const api = await ctx.api();
+      if (command === 'ls') {
+        const rows = await api.listTenants(query);
+        io.out(
+          renderTable(
+            ['Subdomain', 'State', 'Subscription', 'Plan', 'Owner', 'Host', 'Step', 'Members', 'Created'],
+            rows.map((t) => [
+              t.subdomain,
+              t.state,
+              t.subscriptionState,
+              t.plan,
+              t.owner,
+              t.host,
+              t.provisioningStep,
+              t.members,
+              when(t.createdAt),
+            ]),
+            format,
+          ),
+        );
+      } else {
+        const rows = await api.usageReport(query);
+        io.out(
+          renderTable(
+            ['Subdomain', 'State', 'Members', 'Plan', 'Allocated', 'Used', 'Used %'],
+            rows.map((u) => [
+              u.subdomain,
+              u.state,
+              u.members,
+              gib(u.planBytes),
+              gib(u.allocatedBytes),
+              gib(u.usedBytes),
+              u.usedPercent,
+            ]),
+            format,
+          ),
+        );
+      }
+      return;
+    }
+    case 'show': {
+      const { positionals } = parse(args, {}, { min: 1, max: 1, names: 'SUBDOMAIN' });
+      const t = await (await ctx.api()).showTenant(positionals[0]!);
+      io.out(
+        renderRecord([
+          ['Subdomain', t.subdomain],
+          ['Instance', t.instanceId],
+          ['Owner', t.ownerName ? `${t.ownerName} <${t.owner}>` : t.owner],
+          ['Plan', `${t.plan} (${gib(t.planBytes)})`],
+          [
+            'Subscription',
+            `${t.subscriptionState}${t.currentPeriodEnd ? `, period ends ${when(t.currentPeriodEnd)}` : ''}`,
+          ],
+          ['Instance state', t.state],
+          ['Host', t.host ?? '(not placed)'],
+          ['Provisioning step', t.provisioningStep],
+          ['Last error', t.lastError],
+          ['Members', t.members],
+          [
+            'Usage',
+            `${gib(t.usage.usedBytes)} used, ${gib(t.usage.allocatedBytes)} allocated of ${gib(t.usage.planBytes)} (${t.usage.usedPercent} %)`,
+          ],
+          ['Created', when(t.createdAt)],
+        ]),
+      );
+      return;
+    }
+    case 'suspend':
+    case 'resume':
+    case 'reprovision':
+    case 'rm': {
+      const { values, positionals } = parse(args, { ...reasonFlag }, { min: 1, max: 1, names: 'SUBDOMAIN' });
+      const reason = needReason(values);
+      const operation = command === 'rm' ? 'deprovision' : (command as 'suspend' | 'resume' | 'reprovision');
+      const started = await (await ctx.api()).operateTenant(positionals[0]!, operation, reason);
+      io.out(`${started.subdomain}: ${operation} started (workflow ${started.workflowId}; was ${started.state})\n`);
+      return;
+    }
+    default:
+      throw new UsageError(
+        command
+          ? `unknown command: tenants ${command}`
+          : 'missing command: tenants ls|show|suspend|resume|reprovision|rm|usage',
+      );
+  }
+};
