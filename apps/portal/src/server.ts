@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   // Members' TOTP secrets must be read back to check codes: encrypted, never stored in clear (U6).
   const secretBox = createSecretBox(config.totpEncryptionKey);
   const repositories = createUnitOfWork(prisma);
-  const passwords = createPasswordService();
+  const passwords = createPasswordService(config.passwordHashing);
   const mail = createMailService({
     transport: nodemailer.createTransport(config.smtpUrl),
     from: config.mailFrom,
@@ -240,7 +240,13 @@ async function main(): Promise<void> {
       audience: config.jwtAudience,
       ttlSeconds: config.accessTokenTtlSeconds,
     },
-    loginRateLimit: { max: config.loginAttemptsPerMinute, timeWindowMs: 60_000 },
+    loginRateLimit: {
+      max: config.loginAttemptsPerMinute,
+      perAddressMax: config.loginAttemptsPerAddressPerMinute,
+      accountDelayMs: config.loginAccountDelayMs,
+      timeWindowMs: 60_000,
+    },
+    publicRateLimit: { max: config.unauthenticatedRequestsPerMinute, timeWindowMs: 60_000 },
     web: {
       distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
       secureCookies: secureCookiesFor(config.publicUrl),
