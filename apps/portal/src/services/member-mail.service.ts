@@ -2,6 +2,7 @@
 // as mail.service.ts: in the background, failures logged without the link, `flush()` for shutdown and tests.
 import type { Transporter } from 'nodemailer';
 import type { MailLogger } from './mail.service.ts';
+import { mailText } from './mail-text.ts';
 
 export interface MemberMailServiceOptions {
   transport: Pick<Transporter, 'sendMail' | 'close'>;
@@ -35,9 +36,10 @@ export function createMemberMailService({ transport, from, instanceUrl, log }: M
           to: input.to,
           subject: `You are invited to ${input.subdomain}'s photo library`,
           text: [
-            `Hello ${input.name},`,
+            // Both names are chosen by users: made inert and short (mail-text.ts).
+            `Hello ${mailText(input.name)},`,
             '',
-            `${input.invitedBy} has created an account for you on their photo library at ${instanceUrl(input.subdomain)}.`,
+            `${mailText(input.invitedBy)} has created an account for you on their photo library at ${instanceUrl(input.subdomain)}.`,
             'Open this link to choose your password:',
             link,
             '',
