@@ -8,8 +8,7 @@
 // loop is not also busy generating load; RSS is the whole process's (portal and load generator).
 //
 // Run: npm run bench -- bench/password-flood.bench.ts   (BENCH_SECONDS=5, BENCH_FLOOD=1000 by default)
-import { randomBytes } from 'node:crypto';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase } from '@photoplane/db/testing';
 import autocannon from 'autocannon';
@@ -40,36 +39,35 @@ async function healthz(url: string) {
   return { p99: result.latency.p99, rps: result.requests.average };
 }
 
-/** In the worker: keeps `flood` sign-in requests in flight until told to stop; posts the answers by status. */
-async function floodWorker(url: string, count: number): Promise<void> {
-  let done = false;
-  parentPort!.once('message', () => (done = true));
-  const statuses: Record<string, number> = {};
-  const one = async (): Promise<void> => {
-    while (!done) {
-      const res = await fetch(`${url}/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          email: `nobody-${randomBytes(6).toString('hex')}@example.com`,
-          password: randomBytes(18).toString('base64url'),
-        }),
-      }).catch(() => null);
-      const key = res ? String(res.status) : 'error';
-      statuses[key] = (statuses[key] ?? 0) + 1;
-      await res?.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: count }, one));
-  parentPort!.postMessage(statuses);
+// The worker's code, plain JavaScript (a worker thread gets no TypeScript loader on Node 20): keeps `count` sign-in
+// requests in flight until told to stop, then posts the answers by status.
+const FLOOD_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { randomBytes } = require('node:crypto');
+let done = false;
+parentPort.once('message', () => (done = true));
+const statuses = {};
+async function one() {
+  while (!done) {
+    const res = await fetch(workerData.url + '/v1/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: 'nobody-' + randomBytes(6).toString('hex') + '@example.com',
+        password: randomBytes(18).toString('base64url'),
+      }),
+    }).catch(() => null);
+    const key = res ? String(res.status) : 'error';
+    statuses[key] = (statuses[key] || 0) + 1;
+    if (res) await res.arrayBuffer();
+  }
 }
+Promise.all(Array.from({ length: workerData.count }, one)).then(() => parentPort.postMessage(statuses));
+`;
 
 /** Runs the flood in a worker thread until `until` resolves; the answers by status. */
 async function keepFlooding(url: string, until: Promise<unknown>): Promise<Record<string, number>> {
-  const worker = new Worker(new URL(import.meta.url), {
-    workerData: { url, count: flood },
-    execArgv: ['--import', 'tsx'], // the worker loads this .ts file itself
-  });
+  const worker = new Worker(FLOOD_WORKER, { eval: true, workerData: { url, count: flood } });
   const statuses = new Promise<Record<string, number>>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
@@ -162,5 +160,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) await main();
-else await floodWorker((workerData as { url: string }).url, (workerData as { count: number }).count);
+await main();
