@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
 import memberAuthPlugin from './plugins/member-auth.ts';
@@ -92,10 +92,29 @@ export interface AppOptions {
   /** Proxies whose X-Forwarded-For names the client (see PortalConfig.trustProxy); none by default. */
   trustProxy?: string[];
   accessTokens?: AccessTokenOptions;
-  /** Defaults to 10 sign-in attempts per client IP and per e-mail address a minute. */
+  /** Defaults to 10 sign-in attempts per (client address, account) a minute; see plugins/login-throttle.ts. */
   loginRateLimit?: LoginRateLimit;
+  /**
+   * Requests per window to each unauthenticated route that changes or checks something (sign-up, e-mail
+   * verification, password reset, registration, sign-in, refresh), per client address. None when absent (tests
+   * that make many requests from one address); the server always sets it (UNAUTHENTICATED_REQUESTS_PER_MINUTE).
+   */
+  publicRateLimit?: { max: number; timeWindowMs: number };
   /** The web portal (SPEC W1): its cookie session and, when `distDir` is given, the built app served at `/`. */
   web?: { distDir?: string; secureCookies: boolean; domain: string };
+}
+
+/**
+ * A route anyone may call that does work: not a plain read (GET/HEAD/OPTIONS), no `security` in its schema (so no
+ * bearer token or API key is needed). Left out: Stripe's webhook (Stripe's servers, checked by signature, retried
+ * by Stripe when refused) and the instances' OpenID provider endpoints (`/photoplane/*`: the photo app's server
+ * calls its token endpoint; browsers reach the sign-in forms, which are limited).
+ */
+function isPublicAction(route: RouteOptions): boolean {
+  const methods = [route.method].flat();
+  if (methods.every((m) => m === 'GET' || m === 'HEAD' || m === 'OPTIONS')) return false;
+  if (route.url.endsWith('*') || route.url === '/v1/stripe/webhook') return false;
+  return !(route.schema as { security?: unknown } | undefined)?.security;
 }
 
 export const REDACTED_PATHS = [
@@ -140,7 +159,14 @@ export async function buildApp(opts: AppOptions) {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  // Only where a route asks for it (the login throttle); nothing is limited by default.
+  // Added before the rate-limit plugin so that its own onRoute hook, which runs after this one, sees the config.
+  if (opts.publicRateLimit) {
+    const { max, timeWindowMs } = opts.publicRateLimit;
+    app.addHook('onRoute', (route) => {
+      if (isPublicAction(route)) route.config = { ...route.config, rateLimit: { max, timeWindow: timeWindowMs } };
+    });
+  }
+  // Only where a route asks for it (the public routes above, the sign-in throttles); nothing else is limited.
   await app.register(rateLimit, { global: false });
 
   app.addSchema(Problem);

@@ -44,8 +44,16 @@ export interface PortalConfig {
   jwtAudience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
-  /** Sign-in attempts allowed per client IP and, separately, per e-mail address within one minute. */
+  /** Sign-in attempts allowed per (client address, account) within one minute; past it, per account, tries wait. */
   loginAttemptsPerMinute: number;
+  /** Sign-in attempts allowed per client address within one minute, whatever the accounts. */
+  loginAttemptsPerAddressPerMinute: number;
+  /** How long each sign-in try on an account waits once the account had loginAttemptsPerMinute tries this minute. */
+  loginAccountDelayMs: number;
+  /** Requests per minute per client address to each unauthenticated route (sign-up, reset, verify, refresh …). */
+  unauthenticatedRequestsPerMinute: number;
+  /** Password hashes (argon2id, 19 MiB each) running at once, and how many may wait before 503. */
+  passwordHashing: { concurrency: number; maxWaiting: number };
   /** smtp:// or smtps:// URL of the mail relay, credentials included if it needs them. */
   smtpUrl: string;
   /** The From header of every e-mail the portal sends. */
@@ -267,6 +275,13 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 10, 24 * 60 * 60),
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 60 * 60, 60, 365 * 24 * 60 * 60),
     loginAttemptsPerMinute: int('LOGIN_ATTEMPTS_PER_MINUTE', 10, 1, 10_000),
+    loginAttemptsPerAddressPerMinute: int('LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE', 30, 1, 100_000),
+    loginAccountDelayMs: int('LOGIN_ACCOUNT_DELAY_MS', 1000, 0, 30_000),
+    unauthenticatedRequestsPerMinute: int('UNAUTHENTICATED_REQUESTS_PER_MINUTE', 30, 1, 100_000),
+    passwordHashing: {
+      concurrency: int('PASSWORD_HASHING_CONCURRENCY', 4, 1, 256),
+      maxWaiting: int('PASSWORD_HASHING_QUEUE', 64, 0, 100_000),
+    },
     smtpUrl,
     mailFrom: required(
       'MAIL_FROM',

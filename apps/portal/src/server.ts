@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   // Staff accounts' TOTP secrets (SPEC A6), under a key of their own derived from the same material.
   const staffTotp = createSecretBox(config.totpEncryptionKey, STAFF_TOTP_PURPOSE);
   const repositories = createUnitOfWork(prisma);
-  const passwords = createPasswordService();
+  const passwords = createPasswordService(config.passwordHashing);
   const mail = createMailService({
     transport: nodemailer.createTransport(config.smtpUrl),
     from: config.mailFrom,
@@ -256,7 +256,13 @@ async function main(): Promise<void> {
       audience: config.jwtAudience,
       ttlSeconds: config.accessTokenTtlSeconds,
     },
-    loginRateLimit: { max: config.loginAttemptsPerMinute, timeWindowMs: 60_000 },
+    loginRateLimit: {
+      max: config.loginAttemptsPerMinute,
+      perAddressMax: config.loginAttemptsPerAddressPerMinute,
+      accountDelayMs: config.loginAccountDelayMs,
+      timeWindowMs: 60_000,
+    },
+    publicRateLimit: { max: config.unauthenticatedRequestsPerMinute, timeWindowMs: 60_000 },
     web: {
       distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
       secureCookies: secureCookiesFor(config.publicUrl),

@@ -21,6 +21,8 @@ const ISSUER = 'photoplane-test';
 const AUDIENCE = 'photoplane-portal';
 const ACCESS_TTL = 900;
 const LOGIN_LIMIT = 5;
+const ACCOUNT_DELAY_MS = 400;
+const PUBLIC_LIMIT = 20;
 const PUBLIC_URL = 'http://portal.test';
 
 interface TokenPair {
@@ -69,7 +71,8 @@ before(async () => {
     },
     loggerInstance: logger,
     accessTokens: { secret: JWT_SECRET, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: ACCESS_TTL },
-    loginRateLimit: { max: LOGIN_LIMIT, timeWindowMs: 60_000 },
+    loginRateLimit: { max: LOGIN_LIMIT, accountDelayMs: ACCOUNT_DELAY_MS, timeWindowMs: 60_000 },
+    publicRateLimit: { max: PUBLIC_LIMIT, timeWindowMs: 60_000 },
     trustProxy: [EDGE_IP],
   });
   await app.ready();
@@ -390,29 +393,70 @@ test('password reset: the same answer for unknown addresses, a link that works o
   await logIn(email, newPassword);
 });
 
-test('sign-in is throttled per client IP and per e-mail address with 429, and throttled tries are recorded', async () => {
+test('sign-in is throttled per client address (all accounts) with 429, and throttled tries are recorded', async () => {
   const ip = freshIp();
-  for (let i = 0; i < LOGIN_LIMIT; i++)
+  for (let i = 0; i < 3 * LOGIN_LIMIT; i++)
     assertProblem(await post('/v1/auth/login', { email: freshEmail('spray'), password: 'guess guess guess' }, ip), 401);
   const blockedIp = await post('/v1/auth/login', { email: freshEmail('spray'), password: 'guess guess guess' }, ip);
   assertProblem(blockedIp, 429);
   assert.ok(Number(blockedIp.headers['retry-after']) > 0, 'Retry-After says when to come back');
+  const byIp = await prisma.loginAttempt.groupBy({ by: ['status'], where: { clientIp: ip }, _count: true });
+  assert.deepEqual(Object.fromEntries(byIp.map((g) => [g.status, g._count])), {
+    failed: 3 * LOGIN_LIMIT,
+    throttled: 1,
+  });
+});
 
+test('lock-out attempts on an account do not stop its owner signing in from another address; they only delay', async () => {
   const target = freshEmail('target');
   const password = await createVerifiedAccount(target);
+  // One attacker address guessing the account: refused after the limit, even with the right password.
+  const attacker = freshIp();
   for (let i = 0; i < LOGIN_LIMIT; i++)
-    assertProblem(await post('/v1/auth/login', { email: target, password: 'wrong wrong wrong' }), 401);
-  // Even the right password from a new address is refused now: the limit is on the account's address.
-  const blockedEmail = await post('/v1/auth/login', { email: target.toUpperCase(), password });
-  assertProblem(blockedEmail, 429);
+    assertProblem(await post('/v1/auth/login', { email: target, password: `wrong guess ${i}` }, attacker), 401);
+  const blocked = await post('/v1/auth/login', { email: target.toUpperCase(), password }, attacker);
+  assertProblem(blocked, 429);
+  assert.ok(Number(blocked.headers['retry-after']) > 0);
+  // Many more addresses guessing it: past the account's limit each try is delayed, none is refused.
+  for (let i = 0; i < LOGIN_LIMIT; i++) {
+    const started = Date.now();
+    assertProblem(await post('/v1/auth/login', { email: target, password: `spread guess ${i}` }), 401);
+    assert.ok(Date.now() - started >= ACCOUNT_DELAY_MS, 'a try past the account limit waits');
+  }
 
-  const byIp = await prisma.loginAttempt.groupBy({ by: ['status'], where: { clientIp: ip }, _count: true });
-  assert.deepEqual(Object.fromEntries(byIp.map((g) => [g.status, g._count])), { failed: LOGIN_LIMIT, throttled: 1 });
+  // The owner, from their own address, still gets in with the right password (after the same delay).
+  const started = Date.now();
+  const owner = await post('/v1/auth/login', { email: target, password });
+  assert.equal(owner.statusCode, 200, owner.body);
+  assert.ok(Date.now() - started >= ACCOUNT_DELAY_MS, "the owner's sign-in was delayed, not refused");
+  secrets.add(owner.json<TokenPair>().refreshToken);
+
   const onTarget = await prisma.loginAttempt.findMany({ where: { email: { equals: target, mode: 'insensitive' } } });
-  assert.equal(onTarget.filter((a) => a.status === 'failed').length, LOGIN_LIMIT);
-  const throttled = onTarget.filter((a) => a.status === 'throttled');
-  assert.equal(throttled.length, 1);
-  assert.ok(throttled[0]!.accountId, 'the throttled try names the account it was aimed at');
+  const count = (status: string) => onTarget.filter((a) => a.status === status).length;
+  assert.deepEqual([count('failed'), count('throttled'), count('succeeded')], [2 * LOGIN_LIMIT, 1, 1]);
+  assert.ok(onTarget.find((a) => a.status === 'throttled')!.accountId, 'the throttled try names its account');
+});
+
+test('unauthenticated routes are rate-limited per client address: 429 problem+json with Retry-After', async () => {
+  const ip = freshIp();
+  for (let i = 0; i < PUBLIC_LIMIT; i++) {
+    const res = await post('/v1/auth/password-reset/request', { email: freshEmail('nobody') }, ip);
+    assert.equal(res.statusCode, 202, res.body);
+  }
+  const limited = await post('/v1/auth/password-reset/request', { email: freshEmail('nobody') }, ip);
+  assertProblem(limited, 429);
+  assert.ok(Number(limited.headers['retry-after']) > 0);
+  assert.equal((await post('/v1/auth/password-reset/request', { email: freshEmail('nobody') })).statusCode, 202);
+
+  // Refresh too: guessing refresh tokens from one address stops at the limit.
+  for (let i = 0; i < PUBLIC_LIMIT; i++)
+    assertProblem(await post('/v1/auth/refresh', { refreshToken: `guess-${i}-${'x'.repeat(40)}` }, ip), 401);
+  assertProblem(await post('/v1/auth/refresh', { refreshToken: `guess-last-${'x'.repeat(40)}` }, ip), 429);
+  // Sign-up is one of them; the budget is per route, so sign-up from this address still works once.
+  assert.equal(
+    (await post('/v1/auth/signup', { email: freshEmail('later'), password: 'a fine long password' }, ip)).statusCode,
+    202,
+  );
 });
 
 test('bodies are validated: unknown fields and weak passwords are refused naming the field', async () => {

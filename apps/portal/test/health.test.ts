@@ -1,5 +1,5 @@
 // The portal against the real PostgreSQL and the real Temporal dev server: liveness, readiness, and readiness
-// failing with a body that names the database when the database goes away.
+// failing with a body that names the database when the database goes away (its error text only on loopback).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
@@ -57,6 +57,14 @@ test('GET /readyz answers 503 naming the database when the database is gone, and
   assert.equal(res.status, 503);
   assert.equal(body.status, 'unavailable');
   assert.equal(body.checks.database?.status, 'down');
-  assert.match(body.checks.database?.error ?? '', /\S/, 'the failing check says why');
+  assert.match(body.checks.database?.error ?? '', /\S/, 'the failing check says why (to a loopback caller)');
   assert.equal(body.checks.temporal?.status, 'up');
+
+  // From anywhere else, anonymous: which dependency is down, but not the driver's error text.
+  const outside = await app.inject({ method: 'GET', url: '/readyz', remoteAddress: '203.0.113.9' });
+  assert.equal(outside.statusCode, 503);
+  const seen = outside.json<{ status: string; checks: Record<string, { status: string; error?: string }> }>();
+  assert.equal(seen.checks.database?.status, 'down');
+  assert.equal(seen.checks.database?.error, undefined, 'no error text outside loopback');
+  assert.ok(!outside.body.includes(body.checks.database.error!), 'the reason is nowhere in the body');
 });

@@ -197,7 +197,7 @@ export async function startHarness(
       audience: 'photoplane-portal',
       ttlSeconds: 900,
     },
-    loginRateLimit: { max: options.loginAttemptsPerMinute ?? 1000, timeWindowMs: 60_000 },
+    loginRateLimit: { max: options.loginAttemptsPerMinute ?? 1000, accountDelayMs: 200, timeWindowMs: 60_000 },
   });
   await app.ready();
   return {

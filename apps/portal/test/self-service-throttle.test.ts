@@ -1,5 +1,6 @@
-// Member sign-in at the instance realm is throttled like the portal's (per client IP, and per instance and e-mail
-// address), every refused try recorded as `throttled`; over the real PostgreSQL with a low limit.
+// Member sign-in at the instance realm is throttled like the portal's (per client address, per (address, instance
+// and e-mail), and per member only by a delay), every refused try recorded as `throttled`; over the real PostgreSQL
+// with a low limit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, instanceOwnedBy, startHarness, unique, type Harness } from './members-harness.ts';
@@ -36,7 +37,7 @@ async function memberOf(instance: Awaited<ReturnType<typeof instanceOwnedBy>>, e
   return res.json<{ member: { id: string }; password: string }>();
 }
 
-test('guessing one member from many clients: 429 with Retry-After after the limit, recorded as throttled', async () => {
+test('guessing one member: 429 from the guessing address, only a delay elsewhere; the member still signs in', async () => {
   const a = await instanceOwnedBy(h);
   const b = await instanceOwnedBy(h);
   const email = `${unique('target')}@example.com`;
@@ -44,20 +45,28 @@ test('guessing one member from many clients: 429 with Retry-After after the limi
   const onB = await memberOf(b, email);
 
   for (let i = 0; i < LIMIT; i++) {
-    const res = await attempt(a.subdomain, email, `wrong guess number ${i}`, `198.51.100.${i + 1}`);
+    const res = await attempt(a.subdomain, email, `wrong guess number ${i}`, '198.51.100.1');
     assert.equal(res.statusCode, 401, res.body);
   }
-  const blocked = await attempt(a.subdomain, email.toUpperCase(), onA.password, '198.51.100.99');
-  assert.equal(blocked.statusCode, 429, 'even the right password waits');
+  const blocked = await attempt(a.subdomain, email.toUpperCase(), onA.password, '198.51.100.1');
+  assert.equal(blocked.statusCode, 429, 'the guessing address waits, even with the right password');
   assert.equal(blocked.headers['content-type'], 'application/problem+json; charset=utf-8');
   assert.ok(Number(blocked.headers['retry-after']) > 0);
+  for (let i = 0; i < LIMIT; i++) {
+    const res = await attempt(a.subdomain, email, `spread guess ${i}`, `198.51.100.${i + 10}`);
+    assert.equal(res.statusCode, 401, 'other addresses are delayed, not refused');
+  }
+  const owner = await attempt(a.subdomain, email, onA.password, '198.51.100.99');
+  assert.equal(owner.statusCode, 200, owner.body);
+  h.secrets.add(owner.json<{ accessToken: string }>().accessToken);
 
   const recorded = await h.prisma.loginAttempt.findMany({ where: { email: { in: [email, email.toUpperCase()] } } });
   assert.deepEqual(
     recorded.map((r) => [r.realm, r.status, r.instanceId, r.memberId]).sort(),
     [
-      ...Array.from({ length: LIMIT }, () => ['instance', 'failed', a.instance.id, onA.member.id]),
+      ...Array.from({ length: 2 * LIMIT }, () => ['instance', 'failed', a.instance.id, onA.member.id]),
       ['instance', 'throttled', a.instance.id, onA.member.id],
+      ['instance', 'succeeded', a.instance.id, onA.member.id],
     ].sort(),
   );
 
@@ -66,10 +75,10 @@ test('guessing one member from many clients: 429 with Retry-After after the limi
   assert.equal(elsewhere.statusCode, 200, elsewhere.body);
 });
 
-test('one client guessing many members: 429 after the limit from that IP; other clients are unaffected', async () => {
+test('one client guessing many members: 429 after its address limit (3 × the per-account one); other clients are unaffected', async () => {
   const instance = await instanceOwnedBy(h);
   const ip = '192.0.2.10';
-  for (let i = 0; i < LIMIT; i++) {
+  for (let i = 0; i < 3 * LIMIT; i++) {
     const res = await attempt(instance.subdomain, `${unique('spray')}@example.com`, 'guess guess guess', ip);
     assert.equal(res.statusCode, 401);
   }

@@ -108,7 +108,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const reconcileEveryMinutes = Number(env.PHOTOPLANE_RECONCILE_EVERY_MINUTES?.trim() || '5');
   if (!Number.isInteger(reconcileEveryMinutes) || reconcileEveryMinutes < 1 || reconcileEveryMinutes > 1440)
     problems.push('PHOTOPLANE_RECONCILE_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
-  const usageSyncEveryMinutes = Number(env.PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES?.trim() || '15');
+  const usageSyncEveryMinutes = Number(env.PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES?.trim() || '2');
   if (!Number.isInteger(usageSyncEveryMinutes) || usageSyncEveryMinutes < 1 || usageSyncEveryMinutes > 1440)
     problems.push('PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
   const smtpUrl = env.SMTP_URL?.trim() || 'smtp://127.0.0.1:1025';

@@ -1,6 +1,7 @@
 // Usage sync (SPEC M4, M8) against a provisioned stand-in instance: a member's upload in the photo app reaches the
-// database, and the unlimited member's effective limit in the photo app shrinks by what the other member stored.
-// A plan change (SPEC P6) moves the same limits at once through refreshInstanceQuotasWorkflow.
+// database, and the headroom (plan minus usage) is re-split among the members who may grow, so two unlimited
+// members uploading at once between syncs never store more than the plan (tenancy rules). A plan change (SPEC P6)
+// moves the same limits at once through refreshInstanceQuotasWorkflow.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -37,6 +38,23 @@ async function instanceWithApp() {
     baseUrl,
     admin,
   };
+}
+
+/** One photo of `bytes` random bytes uploaded the way Immich's clients do; the app's answer status. */
+async function upload(baseUrl: string, accessToken: string, bytes: number): Promise<number> {
+  const form = new FormData();
+  form.set('deviceAssetId', `test-${randomBytes(6).toString('hex')}`);
+  form.set('deviceId', 'photoplane-test');
+  form.set('fileCreatedAt', new Date().toISOString());
+  form.set('fileModifiedAt', new Date().toISOString());
+  form.set('assetData', new Blob([randomBytes(bytes)], { type: 'image/jpeg' }), 'photo.jpg');
+  const res = await fetch(`${baseUrl}/api/assets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}` },
+    body: form,
+  });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** A member as the member-sync workflow leaves it: a photo-app user and an active row with the same quota. */
@@ -95,8 +113,10 @@ test("a member's upload is copied into the database and shrinks the unlimited me
     assert.ok(report.instances >= 1);
     const finite = await prisma.member.findUniqueOrThrow({ where: { id: members.finite.id } });
     assert.equal(finite.usageBytes, MiB, "the upload's size reached the database");
+    // The headroom is split among the three who may grow (owner, finite, unlimited): the finite member's room
+    // (99 MiB) is below an equal share, so the owner and the unlimited member split the rest.
     const unlimitedUser = (await admin.listUsers()).find((u) => u.id === members.unlimited.userId);
-    assert.equal(unlimitedUser?.quotaBytes, planBytes - MiB, 'the unlimited member may use what the plan has left');
+    assert.equal(unlimitedUser?.quotaBytes, (planBytes - 100n * MiB) / 2n, 'half of what is left');
     assert.ok(report.membersUpdated >= 1 && report.limitsPushed >= 1);
 
     // Nothing moved since: a second run changes nothing.
@@ -138,8 +158,9 @@ test("a plan change pushes the members' new limits to the photo app at once; a s
     const result = await refresh('1');
     assert.equal(result.outcome, 'refreshed');
     assert.equal(result.limitsPushed, 2, 'the owner and the unlimited member draw on the plan');
-    assert.equal(await quotaOf(ownerUserId), 100n * GiB, 'the owner may use the new plan');
-    assert.equal(await quotaOf(unlimited.userId), 100n * GiB, 'so may the unlimited member');
+    // 100 GiB free: the finite member's 20 GiB is below an equal share; the two unlimited members split the rest.
+    assert.equal(await quotaOf(ownerUserId), 40n * GiB, 'the owner may use half of what the finite quota leaves');
+    assert.equal(await quotaOf(unlimited.userId), 40n * GiB, 'so may the unlimited member');
     assert.equal(await quotaOf(finite.userId), 20n * GiB, 'a finite quota that fits is kept');
 
     // Suspended: nothing to push to; the refresh says so instead of failing (resume and the schedule catch up).
@@ -216,5 +237,73 @@ test("roll-up cannot be escaped from the photo app's admin screens: a raised quo
     assert.deepEqual([again.quotasReasserted, again.usersRefused, again.usersAdopted], [0, 0, 0]);
     for (const action of ['photo_app.quota_reasserted', 'photo_app.user_refused', 'photo_app.user_adopted'])
       assert.equal((await audits(action)).length, 1, action);
+  });
+});
+
+test('two unlimited members uploading at once between syncs never store more than the plan', async () => {
+  await withWorkers(async () => {
+    const { id, subscriptionId, baseUrl, admin } = await instanceWithApp();
+    const planBytes = 8n * MiB;
+    const tiny = await prisma.plan.upsert({
+      where: { id: 'tiny' },
+      update: {},
+      create: { id: 'tiny', name: 'Tiny', storageBytes: planBytes, stripePriceId: 'price_tiny', priceCents: 100 },
+    });
+    await prisma.subscription.update({ where: { id: subscriptionId }, data: { planId: tiny.id } });
+    const alice = await syncedMember(id, admin, 'alice', null);
+    const bob = await syncedMember(id, admin, 'bob', null);
+    const sync = async () => {
+      const report = await execute<undefined, UsageSyncReport>(
+        workflowNames.syncUsage,
+        `usage-sync-${randomBytes(4).toString('hex')}`,
+        undefined,
+      );
+      assert.deepEqual(report.failed, []);
+    };
+    await sync();
+
+    const config = await admin.getConfig();
+    await admin.updateConfig({ ...config, passwordLogin: { ...config.passwordLogin, enabled: true } });
+    const tokens = await Promise.all(
+      [alice, bob].map(
+        async (m) => (await photoApp(baseUrl).login({ email: m.email, password: m.password })).accessToken,
+      ),
+    );
+    const stored = async () => {
+      const users = await admin.listUsers();
+      return users.reduce((total, u) => total + (u.usageBytes ?? 0n), 0n);
+    };
+    const quotas = async () => (await admin.listUsers()).reduce((total, u) => total + (u.quotaBytes ?? planBytes), 0n);
+
+    // Each member tries to store the whole plan, 8 uploads at a time each, both at once; then a sync re-splits
+    // what is left, and again. Under "plan minus the others' usage" each could fill the plan: 16 MiB stored.
+    const photo = Number(MiB / 4n);
+    let accepted = 0;
+    let refused = 0;
+    for (let round = 0; round < 3; round++) {
+      assert.ok((await quotas()) <= planBytes, 'the limits the photo app holds add up to at most the plan');
+      const statuses = await Promise.all(
+        tokens.flatMap((token) =>
+          Array.from({ length: 4 }, async () => {
+            const results: number[] = [];
+            for (let i = 0; i < 8; i++) results.push(await upload(baseUrl, token, photo));
+            return results;
+          }),
+        ),
+      );
+      for (const status of statuses.flat()) {
+        if (status === 201) accepted++;
+        else if (status === 400) refused++;
+        else assert.fail(`unexpected upload status ${status}`);
+      }
+      const total = await stored();
+      assert.ok(total <= planBytes, `stored ${total} bytes of a ${planBytes}-byte plan after round ${round + 1}`);
+      await sync();
+    }
+    assert.ok(refused > 0, 'uploads were refused at the limits');
+    // Each sync hands out what is left, so the members get close to the plan, just never past it.
+    assert.ok(BigInt(accepted * photo) > planBytes / 2n, `only ${accepted} uploads accepted`);
+    const dbUsage = await prisma.member.aggregate({ where: { instanceId: id }, _sum: { usageBytes: true } });
+    assert.equal(dbUsage._sum.usageBytes, await stored(), 'the sync copied what the photo app stores');
   });
 });

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  checkAcceptsMembers,
   instanceEvents,
   instanceServesTraffic,
   instanceStates,
@@ -86,5 +87,18 @@ describe('instance states', () => {
         }
       }),
     );
+  });
+});
+
+describe('holds: members only on an active instance', () => {
+  it('every state but active refuses new members (and so invitations), naming the state', () => {
+    for (const state of instanceStates) {
+      const check = checkAcceptsMembers(state);
+      assert.equal(check.ok, state === 'active', state);
+      if (!check.ok) {
+        assert.ok(isDomainError(check.error, 'illegal_transition'));
+        assert.equal(check.error.details.state, state);
+      }
+    }
   });
 });

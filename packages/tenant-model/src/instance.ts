@@ -1,3 +1,4 @@
+import { allowed, DomainError, refused, type Check } from './errors.ts';
 import type { InstanceId, SubscriptionId } from './ids.ts';
 import { nextState, isTerminal, eventsAllowedIn, type TransitionTable } from './state-machine.ts';
 import type { Subdomain } from './subdomain.ts';
@@ -85,4 +86,19 @@ export function instanceEventsAllowed(state: InstanceState): InstanceEvent[] {
  */
 export function instanceServesTraffic(state: InstanceState): boolean {
   return state === 'active';
+}
+
+/**
+ * Holds (issue 13, item 6): an instance takes new members, and so sends invitation e-mails from the operator's mail
+ * domain, only while it is active, i.e. paid for and running. A verified account that never pays, or an instance
+ * suspended for non-payment or by staff, cannot use the operator's mail to reach strangers.
+ */
+export function checkAcceptsMembers(state: InstanceState): Check {
+  if (state === 'active') return allowed;
+  return refused(
+    new DomainError('illegal_transition', 'Members can be added once the instance is active (paid and running).', {
+      field: 'subdomain',
+      state,
+    }),
+  );
 }

@@ -7,6 +7,7 @@ import {
   checkAllocation,
   checkPlanChange,
   effectiveLimit,
+  effectiveLimits,
   mayUpload,
   usageStats,
   usedBytes,
@@ -47,14 +48,34 @@ describe('quota roll-up: examples', () => {
     assert.equal(checkAllocation(plan, [m(1, 100n, 0n)], { memberId: id(2), quotaBytes: null }).ok, true);
   });
 
-  it("an unlimited member's effective limit is the plan minus everybody else's usage, never negative", () => {
-    assert.equal(effectiveLimit(plan, [m(1, null, 10n), m(2, 50n, 30n), m(3, null, 5n)], id(1)), 65n);
-    assert.equal(effectiveLimit(plan, [m(1, null, 0n), m(2, 50n, 130n)], id(1)), 0n);
+  it('the headroom (plan minus all usage) is split in equal shares among the members who may grow', () => {
+    // 55 bytes of headroom, three members with room: 18 each (the byte a floor division leaves stays free).
+    const members = [m(1, null, 10n), m(2, 50n, 30n), m(3, null, 5n)];
+    assert.deepEqual([...effectiveLimits(plan, members).values()], [28n, 48n, 23n]);
+    assert.equal(effectiveLimit(plan, members, id(1)), 28n);
+    assert.equal(effectiveLimit(plan, [m(1, null, 0n), m(2, 50n, 130n)], id(1)), 0n, 'never negative');
   });
 
-  it('a finite quota is a ceiling capped by what the instance has left, not a reservation', () => {
+  it('a finite member whose room is below an equal share gets its room; the rest goes to the others', () => {
     assert.equal(effectiveLimit(plan, [m(1, 40n, 0n), m(2, null, 20n)], id(1)), 40n);
-    assert.equal(effectiveLimit(plan, [m(1, 40n, 0n), m(2, null, 90n)], id(1)), 10n);
+    assert.equal(effectiveLimit(plan, [m(1, 40n, 0n), m(2, null, 20n)], id(2)), 60n);
+    assert.equal(effectiveLimit(plan, [m(1, 40n, 0n), m(2, null, 90n)], id(1)), 5n);
+  });
+
+  it('two unlimited members cannot both fill the plan between syncs: each may grow by half the headroom', () => {
+    const members = [m(1, null, 0n), m(2, null, 0n)];
+    assert.equal(effectiveLimit(plan, members, id(1)) + effectiveLimit(plan, members, id(2)), plan);
+    assert.equal(effectiveLimit(plan, members, id(1)), 50n);
+  });
+
+  it('invited, disabled and pending-deletion members get no share; their usage still counts', () => {
+    const members: QuotaMember[] = [
+      { ...m(1, null, 10n), status: 'invited' },
+      { ...m(2, null, 20n), status: 'disabled' },
+      { ...m(3, 50n, 30n), status: 'pending_deletion' },
+      m(4, null, 0n),
+    ];
+    assert.deepEqual([...effectiveLimits(plan, members).values()], [10n, 20n, 30n, 40n]);
   });
 
   it('M4: an upload is refused at the member quota and at the instance limit, saying which', () => {
@@ -62,8 +83,10 @@ describe('quota roll-up: examples', () => {
     assert.equal(mayUpload(plan, members, id(1), 5n).ok, true);
     const overQuota = refusal(mayUpload(plan, members, id(1), 6n));
     assert.deepEqual([overQuota.details.limit, overQuota.details.bytesAvailable], ['member', 5n]);
-    const overPlan = refusal(mayUpload(plan, members, id(2), 16n));
-    assert.deepEqual([overPlan.details.limit, overPlan.details.bytesAvailable], ['instance', 15n]);
+    // 15 bytes of headroom: m1's room (5) is below an equal share, so m2 may grow by the other 10.
+    assert.equal(mayUpload(plan, members, id(2), 10n).ok, true);
+    const overPlan = refusal(mayUpload(plan, members, id(2), 11n));
+    assert.deepEqual([overPlan.details.limit, overPlan.details.bytesAvailable], ['instance', 10n]);
   });
 
   it('an unknown member is refused with the same not-found as every other member lookup', () => {
@@ -100,8 +123,8 @@ describe('quota roll-up: examples', () => {
     assert.deepEqual(
       stats.members.map((s) => [s.memberId, s.quotaBasisPoints, s.effectiveLimitBytes]),
       [
-        ['m1', 2500, 40n],
-        ['m2', null, 90n],
+        ['m1', 2500, 38n],
+        ['m2', null, 61n],
       ],
     );
     assert.deepEqual(
@@ -141,7 +164,9 @@ type Op =
   | { kind: 'setQuota'; who: number; quota: bigint | null }
   | { kind: 'upload'; who: number; bytes: bigint }
   | { kind: 'free'; who: number; bytes: bigint }
-  | { kind: 'plan'; bytes: bigint };
+  | { kind: 'plan'; bytes: bigint }
+  | { kind: 'status'; who: number; status: 'active' | 'disabled' | 'invited' }
+  | { kind: 'sync' };
 
 const quotaArb = fc.option(fc.bigInt({ min: 1n, max: 400n }), { nil: null, freq: 3 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -157,14 +182,28 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   fc.record({ kind: fc.constant('free' as const), who: fc.nat(), bytes: fc.bigInt({ min: 0n, max: 200n }) }),
   fc.record({ kind: fc.constant('plan' as const), bytes: fc.bigInt({ min: 1n, max: 1200n }) }),
+  fc.record({
+    kind: fc.constant('status' as const),
+    who: fc.nat(),
+    status: fc.constantFrom('active' as const, 'disabled' as const, 'invited' as const),
+  }),
+  fc.record({ kind: fc.constant('sync' as const) }),
 );
 
+const sumOf = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n);
+
 describe('quota roll-up: properties', () => {
-  it('no sequence of accepted allocations, uploads and plan changes lets the instance exceed its plan or a member exceed its effective limit', () => {
+  it('for any sequence of uploads between syncs, the instance stays within its plan (the photo app enforces the limits last pushed)', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 1n, max: 1000n }), fc.array(opArb, { maxLength: 60 }), (initialPlan, ops) => {
+      fc.property(fc.bigInt({ min: 1n, max: 1000n }), fc.array(opArb, { maxLength: 80 }), (initialPlan, ops) => {
         let plan = initialPlan;
         let members: QuotaMember[] = [];
+        // What the photo app holds: the limits pushed at the last re-split. Uploads are checked against these
+        // only; usage syncs, member changes and plan changes re-split (as the provisioner does).
+        let pushed = new Map<MemberId, bigint>();
+        const resplit = () => {
+          pushed = new Map(effectiveLimits(plan, members));
+        };
         const pick = (n: number) => members[n % members.length]!;
         for (const op of ops) {
           if (op.kind === 'add') {
@@ -173,29 +212,25 @@ describe('quota roll-up: properties', () => {
             // The refusal must be exactly the allocation rule, no stricter.
             const fits = op.quota === null || allocatedBytes(members) + op.quota <= plan;
             assert.equal(check.ok, fits);
-            if (check.ok) members = [...members, { id: next, quotaBytes: op.quota, usageBytes: 0n }];
+            if (check.ok) members = [...members, { id: next, quotaBytes: op.quota, usageBytes: 0n, status: 'active' }];
+            resplit();
           } else if (op.kind === 'setQuota' && members.length > 0) {
             const target = pick(op.who);
             const check = checkAllocation(plan, members, { memberId: target.id, quotaBytes: op.quota });
             const others = allocatedBytes(members.filter((x) => x !== target));
             assert.equal(check.ok, op.quota === null || others + op.quota <= plan);
             if (check.ok) members = members.map((x) => (x === target ? { ...x, quotaBytes: op.quota } : x));
+            resplit();
+          } else if (op.kind === 'status' && members.length > 0) {
+            const target = pick(op.who);
+            members = members.map((x) => (x === target ? { ...x, status: op.status } : x));
+            resplit();
           } else if (op.kind === 'upload' && members.length > 0) {
             const target = pick(op.who);
-            const check = mayUpload(plan, members, target.id, op.bytes);
-            const withinQuota = target.quotaBytes === null || target.usageBytes + op.bytes <= target.quotaBytes;
-            const withinPlan = usedBytes(members) + op.bytes <= plan;
-            assert.equal(check.ok, withinQuota && withinPlan, 'refused exactly when quota or plan would be exceeded');
-            if (check.ok) {
+            const limit = pushed.get(target.id)!;
+            const canUpload = target.status === 'active' && target.usageBytes + op.bytes <= limit;
+            if (canUpload) {
               members = members.map((x) => (x === target ? { ...x, usageBytes: x.usageBytes + op.bytes } : x));
-              const after = members.find((x) => x.id === target.id)!;
-              assert.ok(
-                after.usageBytes <= effectiveLimit(plan, members, target.id),
-                'member within its effective limit',
-              );
-            } else {
-              const available = refusal(check).details.bytesAvailable;
-              assert.ok(typeof available === 'bigint' && available < op.bytes);
             }
           } else if (op.kind === 'free' && members.length > 0) {
             const target = pick(op.who);
@@ -203,12 +238,45 @@ describe('quota roll-up: properties', () => {
             members = members.map((x) => (x === target ? { ...x, usageBytes: x.usageBytes - freed } : x));
           } else if (op.kind === 'plan') {
             const check = checkPlanChange(op.bytes, members);
-            if (check.ok) plan = op.bytes;
+            if (check.ok) {
+              plan = op.bytes;
+              resplit();
+            }
+          } else if (op.kind === 'sync') {
+            resplit();
           }
           assert.ok(usedBytes(members) <= plan, 'instance total within plan');
           assert.ok(allocatedBytes(members) <= plan, 'finite quotas within plan');
+          assert.ok(sumOf(pushed.values()) <= plan, 'the limits the photo app holds add up to at most the plan');
         }
       }),
+    );
+  });
+
+  it('an upload the model accepts is one within the effective limit; a refusal names what is still available', () => {
+    const membersArb = fc.uniqueArray(
+      fc.record({ n: fc.nat(50), quotaBytes: quotaArb, usageBytes: fc.bigInt({ min: 0n, max: 100n }) }),
+      { selector: (x) => x.n, minLength: 1, maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(
+        membersArb,
+        fc.bigInt({ min: 800n, max: 2000n }),
+        fc.bigInt({ min: 0n, max: 2000n }),
+        (raw, plan, bytes) => {
+          const members = raw.map((x) => m(x.n, x.quotaBytes, x.usageBytes));
+          for (const member of members) {
+            const limit = effectiveLimit(plan, members, member.id);
+            const check = mayUpload(plan, members, member.id, bytes);
+            assert.equal(check.ok, member.usageBytes + bytes <= limit);
+            if (!check.ok)
+              assert.equal(
+                check.error.details.bytesAvailable,
+                limit > member.usageBytes ? limit - member.usageBytes : 0n,
+              );
+          }
+        },
+      ),
     );
   });
 
@@ -233,18 +301,35 @@ describe('quota roll-up: properties', () => {
     );
   });
 
-  it("in any state within the plan, an unlimited member's effective limit equals the plan minus the others' usage", () => {
+  it('in any state within the plan: limits add up to at most S, nobody below their usage, finite members within quota, and the headroom is fully handed out when an unlimited member may grow', () => {
     const membersArb = fc.uniqueArray(
-      fc.record({ n: fc.nat(50), quotaBytes: quotaArb, usageBytes: fc.bigInt({ min: 0n, max: 100n }) }),
+      fc.record({
+        n: fc.nat(50),
+        quotaBytes: quotaArb,
+        usageBytes: fc.bigInt({ min: 0n, max: 100n }),
+        status: fc.constantFrom('active' as const, 'active' as const, 'disabled' as const, 'invited' as const),
+      }),
       { selector: (x) => x.n, minLength: 1, maxLength: 8 },
     );
     fc.assert(
       fc.property(membersArb, fc.bigInt({ min: 800n, max: 2000n }), (raw, plan) => {
-        const members = raw.map((x) => m(x.n, x.quotaBytes, x.usageBytes));
+        const members = raw.map((x) => ({ ...m(x.n, x.quotaBytes, x.usageBytes), status: x.status }));
+        const limits = effectiveLimits(plan, members);
+        assert.ok(sumOf(limits.values()) <= plan);
         for (const member of members) {
-          const limit = effectiveLimit(plan, members, member.id);
-          const room = plan - (usedBytes(members) - member.usageBytes);
-          assert.equal(limit, member.quotaBytes === null || member.quotaBytes > room ? room : member.quotaBytes);
+          const limit = limits.get(member.id)!;
+          assert.equal(limit, effectiveLimit(plan, members, member.id));
+          if (member.quotaBytes === null || member.quotaBytes >= member.usageBytes)
+            assert.ok(limit >= member.usageBytes);
+          if (member.quotaBytes !== null) assert.ok(limit <= member.quotaBytes);
+          if (member.status !== 'active') assert.ok(limit <= member.usageBytes, 'no share for who cannot upload');
+        }
+        const growers = members.filter((x) => x.status === 'active' && x.quotaBytes === null).length;
+        if (growers > 0) {
+          const active = members.filter((x) => x.status === 'active').length;
+          // A member over its own quota has a limit below its usage: count what it holds instead.
+          const held = members.map((x) => (limits.get(x.id)! > x.usageBytes ? limits.get(x.id)! : x.usageBytes));
+          assert.ok(sumOf(held) > plan - BigInt(active), 'only rounding is left unallocated');
         }
       }),
     );

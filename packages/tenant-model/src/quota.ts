@@ -7,12 +7,22 @@ import type { MemberStatus } from './member.ts';
  *
  * Two invariants:
  *   1. allocation: the sum of finite quotas never exceeds S;
- *   2. storage: the instance's total usage never exceeds S.
+ *   2. storage: the instance's total usage never exceeds S, at any moment, also between usage syncs.
  *
- * A finite quota is a ceiling, not a reservation: members with unlimited quota may use space that finite
- * members have not filled yet (the SPEC defines their limit as S minus everybody else's usage). Therefore a
- * finite member's effective limit is min(quota, S - others' usage); otherwise a finite member could upload
- * "within quota" and push the instance past S.
+ * The photo app enforces each member's effective limit on upload, and only learns new limits when the control
+ * plane pushes them (usage sync, member change, plan change). For 2 to hold between pushes, the limits pushed
+ * must never add up to more than S: each member's effective limit is their usage plus a share of the headroom
+ * (S minus everybody's usage), and the shares add up to at most the headroom. Were an unlimited member's limit
+ * "S minus the others' usage", two unlimited members could each fill the whole headroom before the next sync.
+ *
+ * The headroom is split in equal shares among the members who may still grow (max-min fair, "water filling"):
+ * active members whose finite quota leaves room, and every active unlimited member. A finite member whose room
+ * is smaller than an equal share gets exactly its room and the rest is split again among the others. Equal
+ * rather than proportional: an unlimited member has no number to weigh by, weighing by past usage would starve
+ * a new member and reward whoever filled the instance first, and equal shares cannot be gamed by uploading
+ * more. Invited, disabled and pending-deletion members cannot upload, so they get no share (their limit is their
+ * usage); their files and quotas still count. A share is recomputed whenever usage, a quota, a member or the
+ * plan changes, so an active uploader's share grows at every sync as the others stay idle.
  *
  * Members with status 'deleted' are purged and count for nothing. Members pending deletion still hold both
  * their files and their quota, because restoring them must not overcommit the plan.
@@ -99,21 +109,76 @@ export function checkAllocation(
   );
 }
 
-function limits(planBytes: bigint, totalUsage: bigint, member: QuotaMember) {
-  const othersUsage = totalUsage - member.usageBytes;
-  const instanceRoom = atLeastZero(planBytes - othersUsage);
-  const limit = member.quotaBytes === null || member.quotaBytes > instanceRoom ? instanceRoom : member.quotaBytes;
-  return { limit, boundBy: limit === member.quotaBytes ? ('member' as const) : ('instance' as const) };
+interface Limit {
+  readonly limit: bigint;
+  readonly boundBy: 'member' | 'instance';
 }
 
-/** The most this member may hold right now, never negative. Recompute whenever usage or quotas change. */
+/** Whether this member may store more: it can upload (active) and its own quota leaves room. */
+function roomToGrow(member: QuotaMember): bigint | null | undefined {
+  if ((member.status ?? 'active') !== 'active') return undefined;
+  if (member.quotaBytes === null) return null;
+  return member.quotaBytes > member.usageBytes ? member.quotaBytes - member.usageBytes : undefined;
+}
+
+/**
+ * Every live member's effective limit: usage plus an equal share of the headroom, each share capped by the
+ * member's remaining quota (water filling). The limits of all live members add up to at most
+ * max(S, total usage): at most S whenever the instance is within its plan. Shares are whole bytes; the few bytes
+ * a floor division leaves over stay unallocated.
+ */
+function splitHeadroom(planBytes: bigint, current: readonly QuotaMember[]): Map<MemberId, Limit> {
+  let headroom = atLeastZero(planBytes - usedBytes(current));
+  const result = new Map<MemberId, Limit>();
+  let growing: { member: QuotaMember; room: bigint | null }[] = [];
+  for (const member of current) {
+    const room = roomToGrow(member);
+    if (room === undefined) {
+      // Over or at its own quota, or unable to upload: it keeps what it has and no more.
+      const limit =
+        member.quotaBytes !== null && member.quotaBytes < member.usageBytes ? member.quotaBytes : member.usageBytes;
+      result.set(member.id, { limit, boundBy: member.quotaBytes === limit ? 'member' : 'instance' });
+    } else {
+      growing.push({ member, room });
+    }
+  }
+  // Members whose room is within an equal share take just their room; the rest is split again among the others.
+  for (;;) {
+    if (growing.length === 0) return result;
+    const share = headroom / BigInt(growing.length);
+    const capped = growing.filter((g) => g.room !== null && g.room <= share);
+    if (capped.length === 0) {
+      for (const { member } of growing)
+        result.set(member.id, { limit: member.usageBytes + share, boundBy: 'instance' });
+      return result;
+    }
+    for (const { member, room } of capped) {
+      headroom -= room!;
+      result.set(member.id, { limit: member.quotaBytes!, boundBy: 'member' });
+    }
+    growing = growing.filter((g) => !capped.includes(g));
+  }
+}
+
+function limitOf(planBytes: bigint, current: readonly QuotaMember[], member: QuotaMember): Limit {
+  return splitHeadroom(planBytes, current).get(member.id)!;
+}
+
+/** The most this member may hold until the next re-split, never negative. Recompute whenever usage or quotas change. */
 export function effectiveLimit(planBytes: bigint, members: readonly QuotaMember[], memberId: MemberId): bigint {
   requirePlanBytes(planBytes);
   const current = live(members);
-  return limits(planBytes, usedBytes(current), find(current, memberId)).limit;
+  return limitOf(planBytes, current, find(current, memberId)).limit;
 }
 
-/** SPEC M4: an upload is refused at the member's effective limit, which also keeps the instance within S. */
+/** All live members' effective limits at once (one split), keyed by member id. */
+export function effectiveLimits(planBytes: bigint, members: readonly QuotaMember[]): ReadonlyMap<MemberId, bigint> {
+  requirePlanBytes(planBytes);
+  const split = splitHeadroom(planBytes, live(members));
+  return new Map([...split].map(([id, { limit }]) => [id, limit]));
+}
+
+/** SPEC M4: an upload is refused at the member's effective limit (its share until the next re-split). */
 export function mayUpload(
   planBytes: bigint,
   members: readonly QuotaMember[],
@@ -124,7 +189,7 @@ export function mayUpload(
   if (bytes < 0n) throw validationError('bytes', 'An upload cannot have a negative size.');
   const current = live(members);
   const member = find(current, memberId);
-  const { limit, boundBy } = limits(planBytes, usedBytes(current), member);
+  const { limit, boundBy } = limitOf(planBytes, current, member);
   if (member.usageBytes + bytes <= limit) return allowed;
   const message =
     boundBy === 'member'
@@ -193,12 +258,13 @@ export function usageStats(planBytes: bigint, members: readonly QuotaMember[]): 
   const current = live(members);
   const used = usedBytes(current);
   const allocated = allocatedBytes(current);
+  const split = splitHeadroom(planBytes, current);
   return {
     members: current.map((member) => ({
       memberId: member.id,
       usageBytes: member.usageBytes,
       quotaBytes: member.quotaBytes,
-      effectiveLimitBytes: limits(planBytes, used, member).limit,
+      effectiveLimitBytes: split.get(member.id)!.limit,
       quotaBasisPoints: member.quotaBytes === null ? null : basisPoints(member.usageBytes, member.quotaBytes),
     })),
     planBytes,

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '@photoplane/tenant-model';
 import fp from 'fastify-plugin';
+import { HashingBusyError } from '../services/hashing-queue.ts';
 import { problemFromDomainError } from './domain-errors.ts';
 
 export interface ProblemBody {
@@ -79,6 +80,11 @@ export default fp(
         const problem = problemFromDomainError(error);
         if (problem.status >= 500) request.log.error({ err: error }, 'domain error mapped to a server error');
         return sendProblem(reply, request, problem);
+      }
+      if (error instanceof HashingBusyError) {
+        // Load shedding, not a fault: say when to come back instead of a generic 500.
+        reply.header('retry-after', String(error.retryAfterSeconds));
+        return sendProblem(reply, request, { status: 503, detail: error.message });
       }
       const status = ('statusCode' in error ? error.statusCode : undefined) ?? 500;
       if (status >= 500) {

@@ -3,6 +3,7 @@
 // link, `flush()` for shutdown and tests. Links carry their token in the fragment, out of every server's logs.
 import type { Transporter } from 'nodemailer';
 import type { MailLogger } from './mail.service.ts';
+import { mailText } from './mail-text.ts';
 
 export interface MemberMailServiceOptions {
   transport: Pick<Transporter, 'sendMail' | 'close'>;
@@ -42,9 +43,10 @@ export function createMemberMailService({ transport, from, instanceUrl, log }: M
         to: input.to,
         subject: `You are invited to ${input.subdomain}'s photo library`,
         text: [
-          `Hello ${input.name},`,
+          // Both names are chosen by users: made inert and short (mail-text.ts).
+          `Hello ${mailText(input.name)},`,
           '',
-          `${input.invitedBy} has created an account for you on their photo library at ${instanceUrl(input.subdomain)}.`,
+          `${mailText(input.invitedBy)} has created an account for you on their photo library at ${instanceUrl(input.subdomain)}.`,
           'Open this link to choose your password:',
           `${instanceUrl(input.subdomain)}/photoplane/register#token=${input.token}`,
           '',
@@ -59,7 +61,7 @@ export function createMemberMailService({ transport, from, instanceUrl, log }: M
         to: input.to,
         subject: `Reset your password for ${input.subdomain}'s photo library`,
         text: [
-          `Hello ${input.name},`,
+          `Hello ${mailText(input.name)},`,
           '',
           `Open this link to choose a new password for the photo library at ${instanceUrl(input.subdomain)}:`,
           `${instanceUrl(input.subdomain)}/photoplane/reset#token=${input.token}`,

@@ -8,6 +8,7 @@ import {
   accountActor,
   changeMemberRole,
   checkAccess,
+  checkAcceptsMembers,
   checkAllocation,
   createInvitation,
   createMember,
@@ -31,6 +32,7 @@ import {
   type AccountId,
   type Actor,
   type InstanceId,
+  type InstanceState,
   type InvitationId,
   type Member,
   type MemberId,
@@ -304,6 +306,8 @@ export function createMemberService({
       const authorized = await authorizeInstance(principal, subdomain);
       await requireOnInstance(authorized, 'member.create');
       const { instance } = authorized;
+      const open = checkAcceptsMembers(instance.state as InstanceState);
+      if (!open.ok) throw open.error;
       const id = randomUUID() as MemberId;
       const member = createMember({
         id,

@@ -2,6 +2,7 @@
 // a library default changing under us cannot weaken stored hashes.
 import { hash, verify, type Options } from '@node-rs/argon2';
 import { validationError } from '@photoplane/tenant-model';
+import { createHashingQueue, type HashingLimits } from './hashing-queue.ts';
 
 export const MIN_PASSWORD_LENGTH = 12;
 // Long enough for any passphrase or manager-generated secret, short enough that hashing stays cheap to refuse.
@@ -23,27 +24,35 @@ export function assertPasswordPolicy(password: string, field = 'password'): void
     throw validationError(field, `The password must be at most ${MAX_PASSWORD_LENGTH} characters.`, 'maxLength');
 }
 
-export function createPasswordService() {
+/** Every hash and verify goes through one bounded queue (hashing-queue.ts), so load cannot exhaust memory. */
+export function createPasswordService(limits?: HashingLimits) {
+  const queue = createHashingQueue(limits);
   // A real hash of a random secret: verifying against it costs what verifying a real account costs, so an
   // unknown e-mail cannot be told from a wrong password by timing.
   let dummyHash: Promise<string> | undefined;
 
   return {
-    hashPassword: (password: string): Promise<string> => hash(password, ARGON2),
+    hashPassword: (password: string): Promise<string> => queue.run(() => hash(password, ARGON2)),
 
     async verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-      try {
-        return await verify(passwordHash, password);
-      } catch {
-        // A malformed stored hash must fail the sign-in, not crash it.
-        return false;
-      }
+      return queue.run(async () => {
+        try {
+          return await verify(passwordHash, password);
+        } catch {
+          // A malformed stored hash must fail the sign-in, not crash it.
+          return false;
+        }
+      });
     },
 
     async verifyAgainstDummy(password: string): Promise<void> {
       dummyHash ??= hash(crypto.randomUUID(), ARGON2);
-      await verify(await dummyHash, password).catch(() => false);
+      const against = await dummyHash;
+      await queue.run(() => verify(against, password).catch(() => false));
     },
+
+    /** Hashes running and waiting right now (for the benchmark and diagnostics). */
+    hashingStats: () => queue.stats(),
   };
 }
 

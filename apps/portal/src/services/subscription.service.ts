@@ -4,6 +4,7 @@ import { DomainError, usageStats, type AccountId } from '@photoplane/tenant-mode
 import type { UnitOfWork } from '../repositories/unit-of-work.ts';
 import { callStripe, type Stripe } from './stripe-client.ts';
 import { PLAN_CHANGE_REFUSED, PLAN_CHANGED } from './stripe-webhook.service.ts';
+import { customerFacingReason } from './customer-reason.ts';
 
 export interface SubscriptionServiceDeps {
   repositories: UnitOfWork;
@@ -72,7 +73,8 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
           url: deps.instanceUrl?.(s.instance.subdomain) ?? `https://${s.instance.subdomain}.${deps.domain}`,
           state: s.instance.state,
           provisioningStep: s.instance.provisioningStep,
-          lastError: s.instance.lastError,
+          // The raw text is for staff (log tails, hosts); the customer gets the step that failed.
+          lastError: customerFacingReason(s.instance.lastError),
         },
         storage: {
           planBytes: stats.planBytes.toString(),

@@ -1,11 +1,12 @@
 // Activities that make an instance's photo app follow its member table (SPEC M2-M7). The database is the source
 // of truth: each activity reads the rows afresh and converges, so retries and repeated signals are harmless.
-// Quotas sent to the app are effective limits (tenancy rules): a member's own quota capped by what the plan has
-// left after everybody else's usage, so the instance as a whole never stores more than its plan.
+// Quotas sent to the app are effective limits (tenancy rules): usage plus an equal share of the plan's headroom, so
+// the limits the app holds never add up to more than the plan, also between two syncs. Each re-split reads the
+// usage afresh first and pushes the limits that go down before those that go up.
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '@photoplane/db';
 import {
-  effectiveLimit,
+  effectiveLimits,
   isDueForPurge,
   type Member,
   type MemberId,
@@ -95,26 +96,66 @@ export function createMemberActivities(deps: MemberActivityDeps) {
         photoAppQuotaBytes: true,
       },
     });
-    const quotaMembers = members.map((m) => ({ ...m, id: m.id as MemberId }));
-    const planBytes = instance.subscription.plan.storageBytes;
-    return {
-      members,
-      limitOf: (memberId: string) => effectiveLimit(planBytes, quotaMembers, memberId as MemberId),
-    };
+    const limits = effectiveLimits(
+      instance.subscription.plan.storageBytes,
+      members.map((m) => ({ ...m, id: m.id as MemberId })),
+    );
+    return { members, limitOf: (memberId: string) => limits.get(memberId as MemberId) ?? 0n };
   }
 
-  /** Everybody's effective limit moves when one quota or usage changes: bring the other users in line too. */
-  async function refreshQuotas(app: PhotoApp, instanceId: string, users: PhotoAppUser[], except?: string) {
-    const { members, limitOf } = await quotaContext(instanceId);
+  /**
+   * Copies what the photo app counts against each user's quota (its users' quota usage, trash included) into the
+   * member rows: the usage every split starts from. A member whose user is not in the list keeps its last usage.
+   */
+  async function copyUsage(instanceId: string, users: PhotoAppUser[]): Promise<number> {
+    const members = await prisma.member.findMany({
+      where: { instanceId, photoAppUserId: { not: null } },
+      select: { id: true, photoAppUserId: true, usageBytes: true },
+    });
+    let updated = 0;
     for (const member of members) {
-      if (member.id === except || !member.photoAppUserId) continue;
+      const bytes = users.find((u) => u.id === member.photoAppUserId)?.usageBytes;
+      if (bytes === undefined || bytes === null || bytes === member.usageBytes) continue;
+      await prisma.member.update({ where: { id: member.id }, data: { usageBytes: bytes } });
+      updated++;
+    }
+    return updated;
+  }
+
+  /**
+   * Everybody's effective limit moves when one quota or usage changes: re-split from the usage in `users` and bring
+   * the users in line. Limits that go down are pushed before those that go up, so the limits the app holds never
+   * add up to more than the plan while the pushes are under way. Returns how many limits were written.
+   */
+  async function refreshQuotas(
+    app: PhotoApp,
+    instanceId: string,
+    users: PhotoAppUser[],
+    options: { except?: string; onlyDecreases?: boolean } = {},
+  ): Promise<{ membersUpdated: number; limitsPushed: number }> {
+    const membersUpdated = await copyUsage(instanceId, users);
+    const { members, limitOf } = await quotaContext(instanceId);
+    const changes: { member: (typeof members)[number]; user: PhotoAppUser; limit: bigint; down: boolean }[] = [];
+    for (const member of members) {
+      if (member.id === options.except || !member.photoAppUserId) continue;
       if (member.status !== 'active' && member.status !== 'disabled') continue;
       const user = users.find((u) => u.id === member.photoAppUserId);
       if (!user || user.status !== 'active') continue;
       const limit = limitOf(member.id);
-      if (user.quotaBytes !== limit) await app.updateUser(user.id, { quotaBytes: limit });
-      await recordPushedLimit(member, limit);
+      changes.push({ member, user, limit, down: user.quotaBytes === null || limit < user.quotaBytes });
     }
+    let limitsPushed = 0;
+    for (const down of [true, false]) {
+      if (!down && options.onlyDecreases) break;
+      for (const { member, user, limit } of changes.filter((c) => c.down === down)) {
+        if (user.quotaBytes !== limit) {
+          await app.updateUser(user.id, { quotaBytes: limit });
+          limitsPushed++;
+        }
+        await recordPushedLimit(member, limit);
+      }
+    }
+    return { membersUpdated, limitsPushed };
   }
 
   /** What the photo app holds now, so a value found there later that differs was set there, not by us. */
@@ -212,29 +253,15 @@ export function createMemberActivities(deps: MemberActivityDeps) {
 
   /**
    * Copies each member's usage from the photo app into the database (the source of M8's stats and of the
-   * roll-up), then pushes the effective limits that moved: an unlimited member's limit shrinks as others upload.
+   * roll-up), then re-splits the headroom and pushes the effective limits that moved. One read of the app's users
+   * (usage and quota of each) per instance; a second only when a user had to be adopted or refused.
    */
   async function syncUsage(instanceId: string): Promise<InstanceUsageSync> {
     const app = await adminApp(instanceId);
-    const corrections = await correctEscapes(app, instanceId, await app.listUsers({ includeDeleted: false }));
-    const usage = await app.usage();
-    const byUser = new Map(usage.users.map((u) => [u.userId, u.usageBytes]));
-    const members = await prisma.member.findMany({
-      where: { instanceId, photoAppUserId: { not: null } },
-      select: { id: true, photoAppUserId: true, usageBytes: true },
-    });
-    let membersUpdated = 0;
-    for (const member of members) {
-      const bytes = byUser.get(member.photoAppUserId!) ?? 0n;
-      if (bytes === member.usageBytes) continue;
-      await prisma.member.update({ where: { id: member.id }, data: { usageBytes: bytes } });
-      membersUpdated++;
-    }
-    const users = await app.listUsers({ includeDeleted: false });
-    const before = new Map(users.map((u) => [u.id, u.quotaBytes]));
-    await refreshQuotas(app, instanceId, users);
-    const after = await app.listUsers({ includeDeleted: false });
-    const limitsPushed = after.filter((u) => before.get(u.id) !== u.quotaBytes).length;
+    let users = await app.listUsers({ includeDeleted: false });
+    const corrections = await correctEscapes(app, instanceId, users);
+    if (corrections.usersAdopted + corrections.usersRefused > 0) users = await app.listUsers({ includeDeleted: false });
+    const { membersUpdated, limitsPushed } = await refreshQuotas(app, instanceId, users);
     return { membersUpdated, limitsPushed, ...corrections };
   }
 
@@ -310,6 +337,8 @@ export function createMemberActivities(deps: MemberActivityDeps) {
         return 'soft-deleted';
       }
 
+      // Others' limits that go down are lowered before this member's can go up (a new member takes a share).
+      await refreshQuotas(app, input.instanceId, users, { except: member.id, onlyDecreases: true });
       const { limitOf } = await quotaContext(input.instanceId);
       const limit = limitOf(member.id);
       let outcome: MemberSyncOutcome = 'skipped';
@@ -348,7 +377,7 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       if (quotaBefore === limit || patch.quotaBytes !== undefined) await recordPushedLimit(member, limit);
       // SPEC M5: existing files move to the new label only when the storage migration job runs.
       if (labelChanged) await app.runStorageMigration();
-      await refreshQuotas(app, input.instanceId, await app.listUsers({ includeDeleted: true }), member.id);
+      await refreshQuotas(app, input.instanceId, await app.listUsers({ includeDeleted: true }), { except: member.id });
       return outcome;
     },
 

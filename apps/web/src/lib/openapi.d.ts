@@ -46,7 +46,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database and Temporal answer */
+        /** Readiness: the database and Temporal answer (error text only from loopback or for staff) */
         get: {
             parameters: {
                 query?: never;

@@ -22,7 +22,7 @@ import {
   renderSignIn,
   SIGN_IN_CSS,
 } from '../../oidc/pages.ts';
-import type { LoginRateLimit } from '../../plugins/login-throttle.ts';
+import { createSignInLimiter, type LoginRateLimit } from '../../plugins/login-throttle.ts';
 import type { InvitationService } from '../../services/invitation.service.ts';
 import type { MemberAccountService } from '../../services/member-account.service.ts';
 import type { MemberAuthService, PasswordChecked } from '../../services/member-auth.service.ts';
@@ -66,31 +66,20 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  const loginLimiters = [
-    app.createRateLimit({
-      max: opts.loginRateLimit.max,
-      timeWindow: opts.loginRateLimit.timeWindowMs,
-      keyGenerator: (r) => `oidc-login-ip:${r.ip}`,
-    }),
-    app.createRateLimit({
-      max: opts.loginRateLimit.max,
-      timeWindow: opts.loginRateLimit.timeWindowMs,
-      keyGenerator: (r) =>
-        `oidc-login-email:${r.hostname.toLowerCase()}:${normaliseEmail(formValue(r.body, 'email', 320))}`,
-    }),
-  ];
+  // Per address, per (address, account) and, only delaying, per account: see plugins/login-throttle.ts.
+  const loginLimiter = createSignInLimiter(app, opts.loginRateLimit, {
+    address: (r) => `oidc-login-ip:${r.ip}`,
+    account: (r) => `oidc-login-email:${r.hostname.toLowerCase()}:${normaliseEmail(formValue(r.body, 'email', 320))}`,
+  });
   const codeLimiter = app.createRateLimit({
     max: opts.loginRateLimit.max,
     timeWindow: opts.loginRateLimit.timeWindowMs,
     keyGenerator: (r) => `oidc-code:${readProof(r)?.memberId ?? r.ip}`,
   });
 
-  async function throttled(request: FastifyRequest, limiters: typeof loginLimiters): Promise<number | null> {
-    for (const check of limiters) {
-      const result = await check(request);
-      if (!result.isAllowed && result.isExceeded) return result.ttlInSeconds;
-    }
-    return null;
+  async function codeThrottled(request: FastifyRequest): Promise<number | null> {
+    const result = await codeLimiter(request);
+    return !result.isAllowed && result.isExceeded ? result.ttlInSeconds : null;
   }
 
   function sign(proof: Proof): string {
@@ -230,7 +219,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
           status,
           renderSignIn({ subdomain: instance.subdomain, action: action(uid, 'password'), forgotUrl, email, error }),
         );
-      const wait = await throttled(request, loginLimiters);
+      const wait = await loginLimiter(request);
       if (wait !== null) {
         await memberAuth.recordThrottledLogin({ subdomain: instance.subdomain, email, clientIp: request.ip });
         reply.header('retry-after', String(wait));
@@ -279,7 +268,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
           status,
           renderCode({ subdomain: instance.subdomain, action: action(uid, 'code'), proof: sign(proof), error }),
         );
-      const wait = await throttled(request, [codeLimiter]);
+      const wait = await codeThrottled(request);
       if (wait !== null) {
         reply.header('retry-after', String(wait));
         return codePage(429, `Too many tries; try again in ${wait} seconds.`);

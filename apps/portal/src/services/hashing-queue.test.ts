@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createHashingQueue, HashingBusyError } from './hashing-queue.ts';
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+test('at most `concurrency` tasks run at once, `maxWaiting` wait, and one more is refused at once', async () => {
+  const queue = createHashingQueue({ concurrency: 2, maxWaiting: 3 });
+  const g = gate();
+  let running = 0;
+  let most = 0;
+  const task = async () => {
+    running++;
+    most = Math.max(most, running);
+    await g.opened;
+    running--;
+    return 'done';
+  };
+  const accepted = Array.from({ length: 5 }, () => queue.run(task));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(queue.stats(), { running: 2, waiting: 3 });
+  await assert.rejects(queue.run(task), (e: unknown) => e instanceof HashingBusyError && e.statusCode === 503);
+  g.open();
+  assert.deepEqual(await Promise.all(accepted), ['done', 'done', 'done', 'done', 'done']);
+  assert.equal(most, 2);
+  assert.deepEqual(queue.stats(), { running: 0, waiting: 0 }, 'every slot is given back');
+});
+
+test('a failing task gives its slot back', async () => {
+  const queue = createHashingQueue({ concurrency: 1, maxWaiting: 0 });
+  await assert.rejects(
+    queue.run(() => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
+  assert.equal(await queue.run(() => Promise.resolve(7)), 7);
+});
