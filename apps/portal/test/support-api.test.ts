@@ -15,11 +15,19 @@ let worker: StaffTestWorker;
 let connection: Connection;
 
 before(async () => {
-  worker = await startStaffTestWorker();
+  worker = await startStaffTestWorker({ prisma: () => h.prisma });
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined }, undefined, {
-    support: { operations: createInstanceOperations({ client, taskQueue: worker.taskQueue }) },
+    support: {
+      operations: createInstanceOperations({
+        client,
+        taskQueue: worker.taskQueue,
+        timers: { graceMs: 60_000, retentionMs: 60_000 },
+        subscriptionOf: async (instanceId) =>
+          (await h.prisma.instance.findUnique({ where: { id: instanceId } }))?.subscriptionId ?? null,
+      }),
+    },
   });
 });
 

@@ -16,7 +16,7 @@ let worker: StaffTestWorker;
 let staffEmail: string;
 
 before(async () => {
-  worker = await startStaffTestWorker();
+  worker = await startStaffTestWorker({ prisma: () => h.prisma });
   h = await startHarness({ syncMember: async () => undefined });
   staffEmail = (await signedInAccount(h, 'support')).account.email;
 });

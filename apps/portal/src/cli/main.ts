@@ -10,6 +10,7 @@ import { ConfigError, readPortalConfig } from '../config.ts';
 import { createMemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
 import { createSupportUnitOfWork } from '../repositories/support-unit-of-work.ts';
 import { createInstanceOperations } from '../services/instance-operations.ts';
+import { createInstanceRepository } from '../repositories/instance.repository.ts';
 import { createMemberMailService } from '../services/member-mail.service.ts';
 import { createMemberSync } from '../services/member-workflows.ts';
 import { createMemberService } from '../services/member.service.ts';
@@ -40,6 +41,8 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function main(argv: string[]): Promise<number> {
   let prisma: PrismaClient | undefined;
@@ -76,7 +79,12 @@ export async function main(argv: string[]): Promise<number> {
       repositories,
       members,
       passwords,
-      operations: createInstanceOperations({ client, taskQueue: config.temporalTaskQueue }),
+      operations: createInstanceOperations({
+        client,
+        taskQueue: config.temporalTaskQueue,
+        timers: { graceMs: config.billing.graceDays * DAY_MS, retentionMs: config.billing.retentionDays * DAY_MS },
+        subscriptionOf: (instanceId) => createInstanceRepository(prisma!).findSubscriptionId(instanceId),
+      }),
     });
     const staffEmail = as ?? config.staffEmail;
     const staff = async () => {

@@ -2,7 +2,12 @@
 // task queue of its own, so the support API and the CLI start real workflows whose calls the tests can read.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { PrismaClient } from '@photoplane/db';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import {
+  createSubscriptionActivities,
+  type SubscriptionActivities,
+} from '../../../provisioner/src/activities/subscription.activities.ts';
 import type { StaffOperationCall } from './staff-test-workflows.ts';
 
 export type { StaffOperationCall };
@@ -17,7 +22,11 @@ export interface StaffTestWorker {
   stop(): Promise<void>;
 }
 
-export async function startStaffTestWorker(): Promise<StaffTestWorker> {
+/**
+ * `prisma`: the test's database, read when the subscription workflow's activities run (the harness that owns it may
+ * be started after the worker).
+ */
+export async function startStaffTestWorker(opts: { prisma: () => PrismaClient }): Promise<StaffTestWorker> {
   const temporalAddress = process.env.TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('TEMPORAL_ADDRESS is not set: run the tests through `npm test`');
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
@@ -30,6 +39,13 @@ export async function startStaffTestWorker(): Promise<StaffTestWorker> {
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./staff-test-workflows.ts', import.meta.url)),
     activities: {
+      // The subscription workflow's own activities, over the test's database.
+      loadSubscription: (input: { subscriptionId: string }) =>
+        createSubscriptionActivities({ prisma: opts.prisma() }).loadSubscription(input),
+      recordSubscriptionState: (input: Parameters<SubscriptionActivities['recordSubscriptionState']>[0]) =>
+        createSubscriptionActivities({ prisma: opts.prisma() }).recordSubscriptionState(input),
+      recordStaffHold: (input: Parameters<SubscriptionActivities['recordStaffHold']>[0]) =>
+        createSubscriptionActivities({ prisma: opts.prisma() }).recordStaffHold(input),
       recordStaffOperation: async (call: StaffOperationCall) => {
         calls.push(call);
       },
