@@ -95,17 +95,19 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
     stripeSubscription({ id: stripeSubscriptionId, customer: stripeCustomerId, subscriptionId, priceId, periodEnd });
   const starterPrice = (await prisma.plan.findUniqueOrThrow({ where: { id: 'starter' } })).stripePriceId;
   const familyPrice = (await prisma.plan.findUniqueOrThrow({ where: { id: 'family' } })).stripePriceId;
+  // As at Stripe: the subscription exists before its Checkout Session completes, paid.
+  await deliver('customer.subscription.created', subscriptionOn(starterPrice));
   await deliver('checkout.session.completed', {
     id: `cs_test_${randomBytes(6).toString('hex')}`,
     object: 'checkout.session',
     mode: 'subscription',
     status: 'complete',
+    payment_status: 'paid',
     client_reference_id: subscriptionId,
     metadata: { subscriptionId, subdomain },
     customer: stripeCustomerId,
     subscription: stripeSubscriptionId,
   });
-  await deliver('customer.subscription.created', subscriptionOn(starterPrice));
 
   // V1: the subscription workflow provisions the instance for real; the customer watches it become active.
   const view = () => api<SubscriptionView>('GET', '/v1/subscription', { token: access }).then((r) => r.body);
@@ -139,7 +141,6 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   assert.equal(await myQuota(), BigInt(starter.storageBytes), 'the owner may store what the plan holds');
 
   // P6: an upgrade to the family plan; the owner's limit in the photo app follows without waiting for a sync.
-  await new Promise((r) => setTimeout(r, 1000)); // Stripe's `created` has one-second resolution
   await deliver('customer.subscription.updated', subscriptionOn(familyPrice));
   await waitFor('the plan change in the subscription view', view, (v) => v.plan.id === 'family');
   await waitFor('the new limit in the photo app', myQuota, (q) => q === BigInt(family.storageBytes), 60_000);

@@ -97,8 +97,12 @@ export function customerKit(services: Services, stack: TestStack, webhookSecret 
     );
   }
 
-  /** Delivers an event the way Stripe does: JSON body, Stripe-Signature over it with the endpoint's secret. */
-  async function deliver(type: string, object: object) {
+  /**
+   * Delivers an event the way Stripe does: JSON body, Stripe-Signature over it with the endpoint's secret. The
+   * object (a checkout session or subscription) becomes what the portal reads back from "Stripe" from now on.
+   */
+  async function deliver(type: string, object: { id: string; [field: string]: unknown }) {
+    if (!type.startsWith('invoice.')) services.stripe?.put(object);
     const payload = JSON.stringify({
       id: `evt_${randomBytes(8).toString('hex')}`,
       object: 'event',
@@ -186,16 +190,7 @@ export function customerKit(services: Services, stack: TestStack, webhookSecret 
     const { stripeCustomerId } = await prisma.subscription.findUniqueOrThrow({ where: { id: subscriptionId } });
     const { stripePriceId } = await prisma.plan.findUniqueOrThrow({ where: { id: planId } });
     const stripeSubscriptionId = `sub_${randomBytes(6).toString('hex')}`;
-    await deliver('checkout.session.completed', {
-      id: `cs_test_${randomBytes(6).toString('hex')}`,
-      object: 'checkout.session',
-      mode: 'subscription',
-      status: 'complete',
-      client_reference_id: subscriptionId,
-      metadata: { subscriptionId, subdomain },
-      customer: stripeCustomerId,
-      subscription: stripeSubscriptionId,
-    });
+    // As at Stripe: the subscription exists before its Checkout Session completes, paid.
     await deliver(
       'customer.subscription.created',
       stripeSubscription({
@@ -205,6 +200,17 @@ export function customerKit(services: Services, stack: TestStack, webhookSecret 
         priceId: stripePriceId,
       }),
     );
+    await deliver('checkout.session.completed', {
+      id: `cs_test_${randomBytes(6).toString('hex')}`,
+      object: 'checkout.session',
+      mode: 'subscription',
+      status: 'complete',
+      payment_status: 'paid',
+      client_reference_id: subscriptionId,
+      metadata: { subscriptionId, subdomain },
+      customer: stripeCustomerId,
+      subscription: stripeSubscriptionId,
+    });
     const active = await waitFor(
       'an active instance',
       () => api<SubscriptionView>('GET', '/v1/subscription', { token: access }).then((r) => r.body),

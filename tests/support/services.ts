@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import { startStripeProxy, type StripeProxy } from '@photoplane/infra/stripe-proxy';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
@@ -17,6 +18,11 @@ export async function freePort(): Promise<number> {
 
 export interface Services {
   portalUrl: string;
+  /**
+   * The portal's Stripe: a proxy in front of the stack's stripe-mock that answers the objects a test puts (the
+   * portal re-reads every object a webhook names, and stripe-mock keeps none) and records every call.
+   */
+  stripe: StripeProxy | undefined;
   /** Everything the processes printed, for failure messages. */
   output(): string;
   /** SIGTERM to each process, in start order; their exit codes. */
@@ -48,18 +54,26 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
   };
   const port = await freePort();
   const portalUrl = `http://127.0.0.1:${port}`;
+  const stripeApiUrl = env.STRIPE_API_URL ?? process.env.STRIPE_API_URL;
+  const stripe = stripeApiUrl ? await startStripeProxy(stripeApiUrl) : undefined;
   const services: Services = {
     portalUrl,
+    stripe,
     output: () => output,
     stopAll: async () => {
       const codes: (number | null)[] = [];
       for (const child of children) codes.push(await stopProcess(child));
+      await stripe?.close();
       return codes;
     },
   };
   // The worker's instance routes send <host>/photoplane* to this portal.
   start('apps/provisioner/src/worker.ts', { PORTAL_UPSTREAM: `127.0.0.1:${port}` });
-  start('apps/portal/src/server.ts', { PORT: String(port), HOST: '127.0.0.1' });
+  start('apps/portal/src/server.ts', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ...(stripe ? { STRIPE_API_URL: stripe.url } : {}),
+  });
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {

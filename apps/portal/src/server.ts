@@ -27,6 +27,11 @@ import { createSecretBox } from './services/secret-box.ts';
 import { createSessionService } from './services/session.service.ts';
 import { createStripeClient } from './services/stripe-client.ts';
 import { createStripeWebhookService } from './services/stripe-webhook.service.ts';
+import { createBillingOutboxHandlers } from './services/billing-outbox.ts';
+import { createOutboxDispatcher } from './services/outbox-dispatcher.ts';
+import { createStripeObjects } from './services/stripe-objects.ts';
+import { createStripeSync } from './services/stripe-sync.service.ts';
+import { createOutboxQueue } from './repositories/outbox.repository.ts';
 import { createSubscriptionService } from './services/subscription.service.ts';
 import { createSubscriptionWorkflows } from './services/subscription-workflows.ts';
 import { createInstanceOperations } from './services/instance-operations.ts';
@@ -96,11 +101,16 @@ async function main(): Promise<void> {
   };
   void syncPlans();
   const DAY_MS = 24 * 60 * 60 * 1000;
+  const subscriptionTimers = {
+    graceMs: config.billing.graceDays * DAY_MS,
+    retentionMs: config.billing.retentionDays * DAY_MS,
+  };
   const workflows = createSubscriptionWorkflows({
     client: new Client({ connection: temporal, namespace: config.temporalNamespace }),
     taskQueue: config.temporalTaskQueue,
-    timers: { graceMs: config.billing.graceDays * DAY_MS, retentionMs: config.billing.retentionDays * DAY_MS },
+    timers: subscriptionTimers,
   });
+  const instances = createInstanceRepository(prisma);
   // Instance members (SPEC M1-M8): invitations through the same relay, the photo app synced through Temporal.
   const memberRepositories = createMemberUnitOfWork(prisma);
   const memberClient = new Client({ connection: temporal, namespace: config.temporalNamespace });
@@ -136,7 +146,12 @@ async function main(): Promise<void> {
     repositories: createSupportUnitOfWork(prisma),
     members,
     passwords,
-    operations: createInstanceOperations({ client: memberClient, taskQueue: config.temporalTaskQueue }),
+    operations: createInstanceOperations({
+      client: memberClient,
+      taskQueue: config.temporalTaskQueue,
+      timers: subscriptionTimers,
+      subscriptionOf: (instanceId) => instances.findSubscriptionId(instanceId),
+    }),
     staffTotp,
   });
   if (config.oidc.secretKeyGenerated)
@@ -175,6 +190,23 @@ async function main(): Promise<void> {
         webhookSecret: config.stripe.webhookSecret,
       })
     : undefined;
+  // Effects on Stripe and Temporal after their transaction committed (issue 13): Stripe's objects re-read and
+  // applied, signals to the subscription workflows, prices put back, quota refreshes.
+  const outbox = createOutboxDispatcher({
+    queue: createOutboxQueue(prisma),
+    handlers: createBillingOutboxHandlers({
+      sync: createStripeSync({
+        repositories,
+        plans,
+        objects: createStripeObjects(stripe, testCheckout?.objects),
+      }),
+      stripe,
+      workflows,
+      quotas: createInstanceQuotaSync({ client: memberClient, taskQueue: config.temporalTaskQueue }),
+    }),
+    log: logger,
+  });
+  outbox.start();
   const app = await buildApp({
     services: {
       ...(testCheckout ? { testCheckout } : {}),
@@ -199,15 +231,12 @@ async function main(): Promise<void> {
       }),
       webhooks: createStripeWebhookService({
         repositories,
-        plans,
         stripe,
         webhookSecret: config.stripe.webhookSecret,
-        workflows,
-        quotas: createInstanceQuotaSync({ client: memberClient, taskQueue: config.temporalTaskQueue }),
-        log: logger,
+        queued: () => outbox.nudge(),
       }),
       accounts,
-      edge: createEdgeService({ instances: createInstanceRepository(prisma), domain: config.domain }),
+      edge: createEdgeService({ instances, domain: config.domain }),
       sessions: createSessionService({
         repositories,
         passwords,
@@ -273,6 +302,7 @@ async function main(): Promise<void> {
     clearInterval(oidcHousekeeping);
     await photoAppLogout.stop();
     await app.close();
+    await outbox.stop();
     await mail.close();
     await memberMail.close();
     await temporal.close();

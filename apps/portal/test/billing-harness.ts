@@ -23,6 +23,14 @@ import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSessionService } from '../src/services/session.service.ts';
 import { createStripeClient, type Stripe } from '../src/services/stripe-client.ts';
 import { createStripeWebhookService } from '../src/services/stripe-webhook.service.ts';
+import { createBillingOutboxHandlers } from '../src/services/billing-outbox.ts';
+import { createOutboxDispatcher, type OutboxDispatcher } from '../src/services/outbox-dispatcher.ts';
+import { createStripeObjects } from '../src/services/stripe-objects.ts';
+import { createStripeSync } from '../src/services/stripe-sync.service.ts';
+import { createOutboxQueue } from '../src/repositories/outbox.repository.ts';
+import { startStripeProxy, type StripeProxy } from '@photoplane/infra/stripe-proxy';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { createInstanceOperations, type InstanceOperations } from '../src/services/instance-operations.ts';
 import { createSubscriptionService } from '../src/services/subscription.service.ts';
 import { createSubscriptionWorkflows } from '../src/services/subscription-workflows.ts';
 import { createInstanceQuotaSync } from '../src/services/member-workflows.ts';
@@ -63,6 +71,13 @@ export interface Harness {
   app: App;
   prisma: PrismaClient;
   stripe: Stripe;
+  /** What the portal reads as Stripe's current objects, and every call it made to Stripe. */
+  stripeProxy: StripeProxy;
+  /** The portal's way to Temporal (the worker has its own): cut it to play a Temporal outage. */
+  temporalLink: TcpProxy;
+  outbox: OutboxDispatcher;
+  /** What support's suspend and resume call (a staff hold on the subscription workflow). */
+  operations: InstanceOperations;
   webhookSecret: string;
   worker: SubscriptionTestWorker;
   temporal: Client;
@@ -85,19 +100,47 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     publicUrl: PUBLIC_URL,
     log: { error: () => undefined },
   });
-  const stripe = createStripeClient({
-    secretKey: need('STRIPE_SECRET_KEY'),
-    apiUrl: need('STRIPE_API_URL'),
-  });
+  const stripeProxy = await startStripeProxy(need('STRIPE_API_URL'));
+  const stripe = createStripeClient({ secretKey: need('STRIPE_SECRET_KEY'), apiUrl: stripeProxy.url });
   const webhookSecret = need('STRIPE_WEBHOOK_SECRET');
   const temporalAddress = need('TEMPORAL_ADDRESS');
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const worker = await startSubscriptionTestWorker({ prisma, temporalAddress, namespace });
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace });
+  const temporalLink = await startTcpProxy(temporalAddress);
+  const portalConnection = await Connection.connect({ address: temporalLink.address, connectTimeout: 2_000 });
+  const portalTemporal = new Client({ connection: portalConnection, namespace });
 
   const plans = createPlanService({ repositories, plans: TEST_PLANS });
   await plans.syncPlans();
+  const outbox = createOutboxDispatcher({
+    queue: createOutboxQueue(prisma),
+    handlers: createBillingOutboxHandlers({
+      sync: createStripeSync({ repositories, plans, objects: createStripeObjects(stripe) }),
+      stripe,
+      workflows: createSubscriptionWorkflows({
+        client: portalTemporal,
+        taskQueue: worker.taskQueue,
+        timers: opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 },
+        callTimeoutMs: 3_000,
+      }),
+      quotas: createInstanceQuotaSync({ client: portalTemporal, taskQueue: worker.taskQueue }),
+    }),
+    log: { warn: () => undefined, error: () => undefined },
+    pollMs: 100,
+    backoffMs: 100,
+    maxBackoffMs: 1_000,
+    leaseMs: 30_000,
+  });
+  outbox.start();
+  const operations = createInstanceOperations({
+    client: temporal,
+    taskQueue: worker.taskQueue,
+    timers: opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 },
+    subscriptionOf: async (instanceId) =>
+      (await prisma.instance.findUnique({ where: { id: instanceId } }))?.subscriptionId ?? null,
+  });
   const app = await buildApp({
     services: {
       readiness: createReadinessService({}),
@@ -113,19 +156,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         ...(opts.now ? { now: opts.now } : {}),
       }),
       subscriptions: createSubscriptionService({ repositories, stripe, publicUrl: PUBLIC_URL, domain: DOMAIN }),
-      webhooks: createStripeWebhookService({
-        repositories,
-        plans,
-        stripe,
-        webhookSecret,
-        workflows: createSubscriptionWorkflows({
-          client: temporal,
-          taskQueue: worker.taskQueue,
-          timers: opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 },
-        }),
-        quotas: createInstanceQuotaSync({ client: temporal, taskQueue: worker.taskQueue }),
-        log: { error: () => undefined },
-      }),
+      webhooks: createStripeWebhookService({ repositories, stripe, webhookSecret, queued: () => outbox.nudge() }),
     },
     accessTokens: {
       secret: 'billing-test-secret-that-is-at-least-32-chars',
@@ -166,12 +197,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     app,
     prisma,
     stripe,
+    stripeProxy,
+    temporalLink,
+    outbox,
+    operations,
     webhookSecret,
     worker,
     temporal,
     customer,
     async close() {
       await app.close();
+      await outbox.stop();
+      await portalConnection.close();
+      await temporalLink.close();
+      await stripeProxy.close();
       await mail.close();
       await smtp.close();
       await worker.stop();

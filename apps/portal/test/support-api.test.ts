@@ -8,18 +8,17 @@ import { instanceLifecycleWorkflowId, provisionInstanceWorkflowId } from '@photo
 import { Client, Connection } from '@temporalio/client';
 import { call, instanceOwnedBy, signedInAccount, startHarness, unique, type Harness } from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';
-import { createInstanceOperations } from '../src/services/instance-operations.ts';
 
 let h: Harness;
 let worker: StaffTestWorker;
 let connection: Connection;
 
 before(async () => {
-  worker = await startStaffTestWorker();
+  worker = await startStaffTestWorker({ prisma: () => h.prisma });
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: createInstanceOperations({ client, taskQueue: worker.taskQueue }) },
+    support: { operations: worker.operations(client) },
   });
 });
 

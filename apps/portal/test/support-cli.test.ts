@@ -22,7 +22,6 @@ import {
   type Harness,
 } from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';
-import { createInstanceOperations } from '../src/services/instance-operations.ts';
 
 const BIN = fileURLToPath(new URL('../bin/photoplane.mjs', import.meta.url));
 
@@ -44,11 +43,11 @@ function configHome(): string {
 }
 
 before(async () => {
-  worker = await startStaffTestWorker();
+  worker = await startStaffTestWorker({ prisma: () => h.prisma });
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: createInstanceOperations({ client, taskQueue: worker.taskQueue }) },
+    support: { operations: worker.operations(client) },
   });
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   const address = h.app.server.address();

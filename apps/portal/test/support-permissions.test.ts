@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { accountRolePermissions, permissions, type Permission } from '@photoplane/tenant-model';
 import { createPasswordService } from '../src/services/password.service.ts';
-import { createInstanceOperations } from '../src/services/instance-operations.ts';
 import { call, instanceOwnedBy, signedInAccount, startHarness, unique, type Harness } from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';
 
@@ -27,11 +26,11 @@ let connection: Connection;
 let routes: Route[];
 
 before(async () => {
-  worker = await startStaffTestWorker();
+  worker = await startStaffTestWorker({ prisma: () => h.prisma });
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: createInstanceOperations({ client, taskQueue: worker.taskQueue }) },
+    support: { operations: worker.operations(client) },
   });
   const doc = h.app.swagger() as {
     paths: Record<string, Record<string, { description?: string; requestBody?: unknown }>>;

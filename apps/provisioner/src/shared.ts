@@ -199,26 +199,34 @@ export const SUBSCRIPTION_EVENT_SIGNAL = 'stripeEvent';
 export const SUBSCRIPTION_STATE_QUERY = 'state';
 
 /**
- * What a Stripe event tells the workflow, independent of the state the workflow is in (it decides what the fact
- * means there): `subscription_active` is a new or un-cancelled subscription, `cancel_scheduled` a cancellation at
- * period end, `subscription_deleted` Stripe's end of the subscription.
+ * What Stripe's objects say now (re-read by the portal after each event, issue 13), independent of the state the
+ * workflow is in (it decides what the fact means there): `paid` a live subscription whose checkout was paid,
+ * `unpaid` a renewal that failed, `cancel_scheduled` a live one that ends at `periodEndsAt`, `ended` one Stripe has
+ * ended. A checkout that is not paid, or a first invoice that failed, is no fact at all: it never provisions.
  */
-export type SubscriptionFact =
-  | 'checkout_completed'
-  | 'subscription_active'
-  | 'payment_succeeded'
-  | 'payment_failed'
-  | 'cancel_scheduled'
-  | 'subscription_deleted';
+export type SubscriptionFact = 'paid' | 'unpaid' | 'cancel_scheduled' | 'ended';
 
 export interface SubscriptionSignal {
-  /** The Stripe event id: a signal delivered twice (webhook retried after a lost commit) is applied once. */
+  /** The outbox message's id: a signal the dispatcher sends twice (a lost acknowledgement) is applied once. */
   eventId: string;
   fact: SubscriptionFact;
-  /** event.created, ISO 8601. */
+  /** When the portal read this from Stripe, ISO 8601. */
   occurredAt: string;
   /** For cancellations: when the paid period ends, ISO 8601; the instance keeps running until then. */
   periodEndsAt?: string | null;
+}
+
+/** Support's suspend and resume (A4): a hold the subscription workflow keeps until staff lift it. */
+export const STAFF_HOLD_SIGNAL = 'staffHold';
+
+export interface StaffHoldSignal {
+  /** Unique per request; a repeat is dropped. */
+  requestId: string;
+  /** true: keep the instance stopped whatever billing says; false: lift the hold (billing decides again). */
+  hold: boolean;
+  /** The staff account and reason, for the workflow's audit row (the support API writes its own too). */
+  actorId: string | null;
+  reason: string | null;
 }
 
 export interface SubscriptionTimers {
@@ -245,6 +253,9 @@ export interface SubscriptionWorkflowCarry {
   retentionEndsAt: number | null;
   recentEventIds: string[];
   pending: SubscriptionSignal[];
+  /** Absent in carries from before staff holds existed. */
+  staffHold?: boolean;
+  pendingHolds?: StaffHoldSignal[];
 }
 
 export interface SubscriptionWorkflowInput {
@@ -265,6 +276,8 @@ export interface SubscriptionWorkflowStatus {
   eventsHandled: number;
   /** The last instance operation that failed, until one succeeds. */
   instanceError: string | null;
+  /** Support holds the instance stopped. */
+  staffHold: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

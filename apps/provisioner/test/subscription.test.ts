@@ -1,5 +1,5 @@
 // The subscription workflow (SPEC P5-P8) on the real Temporal dev server with its real activities on the real
-// PostgreSQL: signals as the portal's webhook sends them, timers shortened to seconds, and stub instance workflows
+// PostgreSQL: signals as the portal's outbox sends them, timers shortened to seconds, and stub instance workflows
 // (test/fixtures) that record which operation the subscription asked for.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -112,7 +112,7 @@ const query = (id: string) =>
 
 test('payment failed → past due → grace timer → suspended → paid → active again, with suspend and resume', async () => {
   const { subscriptionId, instanceId } = await openSubscription();
-  await signal(subscriptionId, 'checkout_completed');
+  await signal(subscriptionId, 'paid');
   await stateBecomes(subscriptionId, 'active');
   await waitFor(
     'provisioning',
@@ -121,12 +121,12 @@ test('payment failed → past due → grace timer → suspended → paid → act
   );
 
   const failedAt = Date.now();
-  await signal(subscriptionId, 'payment_failed');
+  await signal(subscriptionId, 'unpaid');
   const pastDue = await stateBecomes(subscriptionId, 'past_due');
   assert.ok(pastDue.graceEndsAt, 'the customer sees when the grace period ends');
   assert.ok(Math.abs(pastDue.graceEndsAt.getTime() - (failedAt + TIMERS.graceMs)) < 1500);
   // A second failed retry inside the grace period does not restart it.
-  await signal(subscriptionId, 'payment_failed');
+  await signal(subscriptionId, 'unpaid');
   assert.deepEqual(worker.callsFor(instanceId), ['provision'], 'still running while past due');
 
   const suspended = await stateBecomes(subscriptionId, 'suspended', 10_000);
@@ -138,7 +138,7 @@ test('payment failed → past due → grace timer → suspended → paid → act
     (c) => c.at(-1) === 'suspend',
   );
 
-  await signal(subscriptionId, 'payment_succeeded');
+  await signal(subscriptionId, 'paid');
   await stateBecomes(subscriptionId, 'active');
   await waitFor(
     'resume',
@@ -158,11 +158,21 @@ test('payment failed → past due → grace timer → suspended → paid → act
   );
 });
 
-test('paid again within the grace period: back to active, never suspended', async () => {
+test('ended before it was ever paid provisions nothing; paid again within the grace period: never suspended', async () => {
   const { subscriptionId, instanceId } = await openSubscription();
-  await signal(subscriptionId, 'payment_failed'); // also proves checkout completed
+  await signal(subscriptionId, 'ended');
+  await waitFor(
+    'the signal handled',
+    () => query(subscriptionId),
+    (q) => q.eventsHandled === 1,
+  );
+  assert.equal((await rowOf(subscriptionId)).state, 'incomplete');
+  assert.deepEqual(worker.callsFor(instanceId), [], 'no instance for a subscription never paid');
+
+  // Stripe's past_due is a renewal that failed: the subscription was paid once, even if that was not read.
+  await signal(subscriptionId, 'unpaid');
   await stateBecomes(subscriptionId, 'past_due');
-  await signal(subscriptionId, 'payment_succeeded');
+  await signal(subscriptionId, 'paid');
   await stateBecomes(subscriptionId, 'active');
   await new Promise((r) => setTimeout(r, TIMERS.graceMs + 1000));
   assert.equal((await rowOf(subscriptionId)).state, 'active');
@@ -171,7 +181,7 @@ test('paid again within the grace period: back to active, never suspended', asyn
 
 test('cancelled → retained at period end → retention timer → deprovisioned and ended', async () => {
   const { subscriptionId, instanceId } = await openSubscription();
-  await signal(subscriptionId, 'checkout_completed');
+  await signal(subscriptionId, 'paid');
   await stateBecomes(subscriptionId, 'active');
   await waitFor(
     'provisioning',
@@ -179,7 +189,7 @@ test('cancelled → retained at period end → retention timer → deprovisioned
     (c) => c.length === 1,
   );
   const periodEndsAt = new Date(Date.now() + 1500).toISOString();
-  await signal(subscriptionId, 'subscription_deleted', { periodEndsAt });
+  await signal(subscriptionId, 'ended', { periodEndsAt });
   await stateBecomes(subscriptionId, 'cancelled');
   assert.deepEqual(worker.callsFor(instanceId), ['provision'], 'running until the paid period ends');
 
@@ -204,15 +214,15 @@ test('cancelled → retained at period end → retention timer → deprovisioned
 
 test('reactivated before the retention ends: resumed, never deprovisioned', async () => {
   const { subscriptionId, instanceId } = await openSubscription();
-  await signal(subscriptionId, 'checkout_completed');
+  await signal(subscriptionId, 'paid');
   await waitFor(
     'provisioning',
     async () => worker.callsFor(instanceId),
     (c) => c.length === 1,
   );
-  await signal(subscriptionId, 'subscription_deleted', { periodEndsAt: new Date().toISOString() });
+  await signal(subscriptionId, 'ended', { periodEndsAt: new Date().toISOString() });
   await stateBecomes(subscriptionId, 'retained');
-  await signal(subscriptionId, 'subscription_active');
+  await signal(subscriptionId, 'paid');
   await stateBecomes(subscriptionId, 'active');
   await new Promise((r) => setTimeout(r, TIMERS.retentionMs + 1000));
   assert.equal((await rowOf(subscriptionId)).state, 'active');
@@ -223,9 +233,10 @@ test('reactivated before the retention ends: resumed, never deprovisioned', asyn
 test('a signal delivered twice is applied once, and state survives continueAsNew', async () => {
   const { subscriptionId } = await openSubscription();
   const input = { maxEventsPerRun: 2 };
-  const first = await signal(subscriptionId, 'checkout_completed', {}, input);
-  await signal(subscriptionId, 'payment_failed', { eventId: 'evt_dup' }, input);
-  await signal(subscriptionId, 'payment_failed', { eventId: 'evt_dup' }, input);
+  const first = await signal(subscriptionId, 'paid', {}, input);
+  await stateBecomes(subscriptionId, 'active');
+  await signal(subscriptionId, 'unpaid', { eventId: 'evt_dup' }, input);
+  await signal(subscriptionId, 'unpaid', { eventId: 'evt_dup' }, input);
   await stateBecomes(subscriptionId, 'past_due');
   const pastDue = await rowOf(subscriptionId);
   // A new run: the first one continued as new after two events.
@@ -234,7 +245,7 @@ test('a signal delivered twice is applied once, and state survives continueAsNew
     () => client.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).describe(),
     (d) => d.runId !== first.signaledRunId,
   );
-  await signal(subscriptionId, 'payment_failed', { eventId: 'evt_dup' }, input);
+  await signal(subscriptionId, 'unpaid', { eventId: 'evt_dup' }, input);
   const status = await query(subscriptionId);
   assert.equal(status.state, 'past_due');
   assert.equal(status.graceEndsAt, pastDue.graceEndsAt?.toISOString(), 'the grace deadline is carried over');

@@ -22,15 +22,19 @@ export interface EventTargetRow {
   state: SubscriptionState;
   stripeCustomerId: string | null;
   stripeSubscriptionId: string | null;
-  lastStripeEventAt: Date | null;
+  stripeCheckoutSessionId: string | null;
+  /** The billing fact last handed to the workflow (stripe-facts.ts billingKey). */
+  stripeBilling: string | null;
   instanceId: string | null;
 }
 
 export interface StripeFacts {
   stripeCustomerId?: string;
   stripeSubscriptionId?: string;
+  stripeCheckoutSessionId?: string;
   currentPeriodEnd?: Date | null;
-  lastStripeEventAt?: Date;
+  stripeBilling?: string | null;
+  stripeSyncedAt?: Date;
 }
 
 export interface SubscriptionDetails {
@@ -180,18 +184,30 @@ export function createSubscriptionRepository(db: Db) {
     },
 
     /**
-     * Locks the row until the caller's transaction ends: webhook deliveries for one subscription are applied one
-     * after the other, so the newest-event check and the signal order cannot interleave.
+     * The row as a Stripe sync starts from; with `lock`, locked until the caller's transaction ends (the sync's
+     * writes, never a remote call, run under it).
      */
-    async lockForEvent(subscriptionId: string): Promise<EventTargetRow | null> {
+    async findForSync(subscriptionId: string, { lock = false } = {}): Promise<EventTargetRow | null> {
       if (!UUID.test(subscriptionId)) return null;
-      const rows = await db.$queryRaw<EventTargetRow[]>`
-        SELECT s.id, s."accountId", s."planId", s.state::text AS state, s."stripeCustomerId",
-               s."stripeSubscriptionId", s."lastStripeEventAt", i.id AS "instanceId"
-        FROM subscription s LEFT JOIN instance i ON i."subscriptionId" = s.id
-        WHERE s.id = ${subscriptionId}::uuid
-        FOR UPDATE OF s`;
+      const rows = lock
+        ? await db.$queryRaw<EventTargetRow[]>`
+            SELECT s.id, s."accountId", s."planId", s.state::text AS state, s."stripeCustomerId",
+                   s."stripeSubscriptionId", s."stripeCheckoutSessionId", s."stripeBilling", i.id AS "instanceId"
+            FROM subscription s LEFT JOIN instance i ON i."subscriptionId" = s.id
+            WHERE s.id = ${subscriptionId}::uuid
+            FOR UPDATE OF s`
+        : await db.$queryRaw<EventTargetRow[]>`
+            SELECT s.id, s."accountId", s."planId", s.state::text AS state, s."stripeCustomerId",
+                   s."stripeSubscriptionId", s."stripeCheckoutSessionId", s."stripeBilling", i.id AS "instanceId"
+            FROM subscription s LEFT JOIN instance i ON i."subscriptionId" = s.id
+            WHERE s.id = ${subscriptionId}::uuid`;
       return rows[0] ?? null;
+    },
+
+    /** Our subscription's id, if the string is one (a reference read from an event may be anything). */
+    async exists(subscriptionId: string): Promise<boolean> {
+      if (!UUID.test(subscriptionId)) return false;
+      return (await db.subscription.count({ where: { id: subscriptionId } })) === 1;
     },
 
     async findIdByStripeSubscription(stripeSubscriptionId: string): Promise<string | null> {

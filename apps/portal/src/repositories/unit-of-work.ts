@@ -6,6 +6,7 @@ import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createLoginAttemptRepository } from './login-attempt.repository.ts';
+import { createOutboxRepository } from './outbox.repository.ts';
 import { createPlanRepository } from './plan.repository.ts';
 import { createSessionRepository } from './session.repository.ts';
 import { createSubscriptionRepository } from './subscription.repository.ts';
@@ -21,6 +22,7 @@ function createRepositories(db: Db) {
     plans: createPlanRepository(db),
     subscriptions: createSubscriptionRepository(db),
     webhookEvents: createWebhookEventRepository(db),
+    outbox: createOutboxRepository(db),
   };
 }
 

@@ -113,12 +113,7 @@ export const WebhookHeaders = Type.Object({ 'stripe-signature': Type.Optional(Ty
 export const WebhookReceived = Type.Object(
   {
     received: Type.Literal(true),
-    outcome: Type.Union([
-      Type.Literal('applied'),
-      Type.Literal('duplicate'),
-      Type.Literal('stale'),
-      Type.Literal('ignored'),
-    ]),
+    outcome: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('ignored')]),
   },
   closed,
 );

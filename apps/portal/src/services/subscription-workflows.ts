@@ -1,5 +1,7 @@
 // How the portal reaches the subscription workflows (DESIGN: one workflow per subscription, fed by signals):
-// signalWithStart starts `subscription-<id>` on its first event and only signals it afterwards.
+// signalWithStart starts `subscription-<id>` on its first event and only signals it afterwards. Sent by the outbox
+// dispatcher (billing-outbox.ts); a call has a deadline, so an unreachable Temporal fails it and the message is
+// retried later instead of holding its lease.
 import {
   SUBSCRIPTION_EVENT_SIGNAL,
   subscriptionWorkflowId,
@@ -18,17 +20,22 @@ export function createSubscriptionWorkflows(deps: {
   client: Client;
   taskQueue: string;
   timers: SubscriptionTimers;
+  /** Deadline of one call (default 10 s). */
+  callTimeoutMs?: number;
 }): SubscriptionWorkflows {
+  const timeoutMs = deps.callTimeoutMs ?? 10_000;
   return {
     async signal(subscriptionId, signal) {
       const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
-      await deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
-        taskQueue: deps.taskQueue,
-        workflowId: subscriptionWorkflowId(subscriptionId),
-        args: [input],
-        signal: SUBSCRIPTION_EVENT_SIGNAL,
-        signalArgs: [signal],
-      });
+      await deps.client.withDeadline(Date.now() + timeoutMs, () =>
+        deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
+          taskQueue: deps.taskQueue,
+          workflowId: subscriptionWorkflowId(subscriptionId),
+          args: [input],
+          signal: SUBSCRIPTION_EVENT_SIGNAL,
+          signalArgs: [signal],
+        }),
+      );
     },
   };
 }

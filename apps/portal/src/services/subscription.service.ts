@@ -3,8 +3,8 @@
 import { DomainError, usageStats, type AccountId } from '@photoplane/tenant-model';
 import type { UnitOfWork } from '../repositories/unit-of-work.ts';
 import { callStripe, type Stripe } from './stripe-client.ts';
-import { PLAN_CHANGE_REFUSED, PLAN_CHANGED } from './stripe-webhook.service.ts';
 import { customerFacingReason } from './customer-reason.ts';
+import { PLAN_CHANGE_REFUSED, PLAN_CHANGED } from './stripe-sync.service.ts';
 
 export interface SubscriptionServiceDeps {
   repositories: UnitOfWork;

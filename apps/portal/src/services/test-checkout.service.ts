@@ -58,10 +58,19 @@ export function createTestCheckoutService(deps: TestCheckoutServiceDeps) {
     return record;
   }
 
-  /** Sends each event, signed, in order; stops at the first the endpoint refuses (a bug here, not the customer's). */
+  // The objects this page "made at Stripe": stripe-mock holds no state, and the webhook re-reads every object it is
+  // told about (Stripe's truth), so the portal reads these through `objects` (server.ts). Kept in this process only.
+  const made = new Map<string, object>();
+
+  /**
+   * Sends each event, signed, in order; stops at the first the endpoint refuses (a bug here, not the customer's).
+   * Each event's object becomes the object as "Stripe" has it from then on.
+   */
   async function send(deliver: DeliverWebhook, events: { type: string; object: object }[]): Promise<string[]> {
     const created = Math.floor(now().getTime() / 1000);
     for (const { type, object } of events) {
+      const objectId = (object as { id?: unknown }).id;
+      if (typeof objectId === 'string' && !objectId.startsWith('in_')) made.set(objectId, object);
       const payload = JSON.stringify({
         id: id('evt'),
         object: 'event',
@@ -127,6 +136,12 @@ export function createTestCheckoutService(deps: TestCheckoutServiceDeps) {
   }
 
   return {
+    /** What the webhook reads back for this page's sessions and subscriptions (undefined: not one of them). */
+    objects: {
+      checkoutSession: async (sessionId: string): Promise<object | undefined> => made.get(sessionId),
+      subscription: async (subscriptionId: string): Promise<object | undefined> => made.get(subscriptionId),
+    },
+
     async getCheckout(accountId: AccountId, subscriptionId: string) {
       const s = await own(accountId, subscriptionId);
       return {

@@ -2,12 +2,21 @@
 // task queue of its own, so the support API and the CLI start real workflows whose calls the tests can read.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { PrismaClient } from '@photoplane/db';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createInstanceOperations, type InstanceOperations } from '../../src/services/instance-operations.ts';
+import {
+  createSubscriptionActivities,
+  type SubscriptionActivities,
+} from '../../../provisioner/src/activities/subscription.activities.ts';
 import type { StaffOperationCall } from './staff-test-workflows.ts';
 
 export type { StaffOperationCall };
 
 export interface StaffTestWorker {
+  /** The portal's instance operations, starting this worker's workflows over the test's database. */
+  operations(client: Client): InstanceOperations;
   taskQueue: string;
   temporalAddress: string;
   namespace: string;
@@ -17,7 +26,11 @@ export interface StaffTestWorker {
   stop(): Promise<void>;
 }
 
-export async function startStaffTestWorker(): Promise<StaffTestWorker> {
+/**
+ * `prisma`: the test's database, read when the subscription workflow's activities run (the harness that owns it may
+ * be started after the worker).
+ */
+export async function startStaffTestWorker(opts: { prisma: () => PrismaClient }): Promise<StaffTestWorker> {
   const temporalAddress = process.env.TEMPORAL_ADDRESS;
   if (!temporalAddress) throw new Error('TEMPORAL_ADDRESS is not set: run the tests through `npm test`');
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
@@ -30,6 +43,13 @@ export async function startStaffTestWorker(): Promise<StaffTestWorker> {
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./staff-test-workflows.ts', import.meta.url)),
     activities: {
+      // The subscription workflow's own activities, over the test's database.
+      loadSubscription: (input: { subscriptionId: string }) =>
+        createSubscriptionActivities({ prisma: opts.prisma() }).loadSubscription(input),
+      recordSubscriptionState: (input: Parameters<SubscriptionActivities['recordSubscriptionState']>[0]) =>
+        createSubscriptionActivities({ prisma: opts.prisma() }).recordSubscriptionState(input),
+      recordStaffHold: (input: Parameters<SubscriptionActivities['recordStaffHold']>[0]) =>
+        createSubscriptionActivities({ prisma: opts.prisma() }).recordStaffHold(input),
       recordStaffOperation: async (call: StaffOperationCall) => {
         calls.push(call);
       },
@@ -37,6 +57,14 @@ export async function startStaffTestWorker(): Promise<StaffTestWorker> {
   });
   const running = worker.run();
   return {
+    operations: (client) =>
+      createInstanceOperations({
+        client,
+        taskQueue,
+        timers: { graceMs: 60_000, retentionMs: 60_000 },
+        subscriptionOf: async (instanceId) =>
+          (await opts.prisma().instance.findUnique({ where: { id: instanceId } }))?.subscriptionId ?? null,
+      }),
     taskQueue,
     temporalAddress,
     namespace,

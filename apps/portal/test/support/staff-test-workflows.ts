@@ -1,8 +1,11 @@
 // A workflow bundle for the support tests: in place of the provisioner's lifecycle workflows (tested with Docker in
 // apps/provisioner/test/lifecycle-instance.test.ts) stubs with the same names that report each call through the
 // `recordStaffOperation` activity, and a member sync that only records. What is under test is which workflow support
-// starts, under which id, with which input.
+// starts, under which id, with which input. Suspend and resume reach them through the real subscription workflow,
+// which owns the instance's lifecycle (a staff hold is a signal to it).
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+
+export { subscriptionWorkflow } from '../../../provisioner/src/workflows/subscription.workflow.ts';
 
 export interface StaffOperationCall {
   workflow: string;

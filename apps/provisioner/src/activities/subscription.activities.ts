@@ -18,6 +18,15 @@ export interface SubscriptionSnapshot {
   state: SubscriptionState;
   instance: { id: string; state: string } | null;
   owner: { email: string; name: string };
+  staffHold: boolean;
+}
+
+export interface RecordStaffHoldInput {
+  subscriptionId: string;
+  hold: boolean;
+  actorId: string | null;
+  reason: string | null;
+  requestId: string;
 }
 
 export interface RecordSubscriptionStateInput {
@@ -38,6 +47,7 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
         where: { id: input.subscriptionId },
         select: {
           state: true,
+          staffHoldSince: true,
           instance: { select: { id: true, state: true } },
           account: { select: { email: true, name: true } },
         },
@@ -45,9 +55,40 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
       return {
         state: row.state,
         instance: row.instance,
+        staffHold: row.staffHoldSince !== null,
         // The photo app needs a display name; the address's local part is what the customer would recognise.
         owner: { email: row.account.email, name: row.account.name ?? row.account.email.split('@')[0]! },
       };
+    },
+
+    /** Sets or lifts support's hold, with an audit row; a repeat (the same state already there) writes nothing. */
+    async recordStaffHold(input: RecordStaffHoldInput): Promise<{ changed: boolean }> {
+      return prisma.$transaction(async (tx) => {
+        const { count } = await tx.subscription.updateMany({
+          where: { id: input.subscriptionId, staffHoldSince: input.hold ? null : { not: null } },
+          data: { staffHoldSince: input.hold ? new Date() : null },
+        });
+        if (count === 0) return { changed: false };
+        const row = await tx.subscription.findUniqueOrThrow({
+          where: { id: input.subscriptionId },
+          select: { state: true, instance: { select: { id: true } } },
+        });
+        await tx.auditEvent.create({
+          data: {
+            actorType: input.actorId ? 'account' : 'system',
+            actorId: input.actorId,
+            actorLabel: 'subscription workflow',
+            action: input.hold ? 'subscription.staff_hold' : 'subscription.staff_hold_lifted',
+            targetType: 'subscription',
+            targetId: input.subscriptionId,
+            // On the subscription, not in the instance's log: there support's own row (who, why) is the record.
+            instanceId: null,
+            reason: input.reason,
+            details: { requestId: input.requestId, instanceId: row.instance?.id ?? null, subscriptionState: row.state },
+          },
+        });
+        return { changed: true };
+      });
     },
 
     /**

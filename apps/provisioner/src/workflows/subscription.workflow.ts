@@ -28,9 +28,11 @@ import type { SubscriptionActivities } from '../activities/subscription.activiti
 import {
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
+  STAFF_HOLD_SIGNAL,
   SUBSCRIPTION_EVENT_SIGNAL,
   SUBSCRIPTION_STATE_QUERY,
   workflowNames,
+  type StaffHoldSignal,
   type SubscriptionInstanceCondition,
   type SubscriptionSignal,
   type SubscriptionWorkflowInput,
@@ -45,6 +47,7 @@ const db = proxyActivities<SubscriptionActivities>({
 
 export const stripeEventSignal = defineSignal<[SubscriptionSignal]>(SUBSCRIPTION_EVENT_SIGNAL);
 export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowStatus>(SUBSCRIPTION_STATE_QUERY);
+export const staffHoldSignal = defineSignal<[StaffHoldSignal]>(STAFF_HOLD_SIGNAL);
 
 const RECENT_EVENT_IDS = 200;
 const DEFAULT_MAX_EVENTS_PER_RUN = 200;
@@ -88,11 +91,18 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   const inbox: SubscriptionSignal[] = [...(carry?.pending ?? [])];
   const recentEventIds: string[] = [...(carry?.recentEventIds ?? [])];
-  // The webhook signals inside its database transaction, so a commit that fails after the signal went out makes
-  // Stripe redeliver and the portal signal again: the event id makes the second copy a no-op.
+  // The portal's outbox sends each signal at least once (a lost acknowledgement makes it send again): the message id
+  // makes the second copy a no-op.
   setHandler(stripeEventSignal, (signal) => {
     if (recentEventIds.includes(signal.eventId) || inbox.some((s) => s.eventId === signal.eventId)) return;
     inbox.push(signal);
+  });
+  // Support's suspend and resume (A4): the workflow owns the instance's lifecycle, so staff do not stop it behind
+  // the subscription's back (a later invoice.paid would start it again); the hold stays until staff lift it.
+  const holds: StaffHoldSignal[] = [...(carry?.pendingHolds ?? [])];
+  setHandler(staffHoldSignal, (signal) => {
+    if (recentEventIds.includes(signal.requestId) || holds.some((s) => s.requestId === signal.requestId)) return;
+    holds.push(signal);
   });
 
   // Until the first run has read the row, the query answers with the state every subscription starts in.
@@ -101,6 +111,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   let graceEndsAt = carry?.graceEndsAt ?? null;
   let periodEndsAt = carry?.periodEndsAt ?? null;
   let retentionEndsAt = carry?.retentionEndsAt ?? null;
+  let staffHold = carry?.staffHold ?? false;
   let eventsHandled = 0;
   let instanceError: string | null = null;
   let instanceRetryAt: number | null = null;
@@ -113,6 +124,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     retentionEndsAt: iso(retentionEndsAt),
     eventsHandled,
     instanceError,
+    staffHold,
   });
   setHandler(subscriptionStateQuery, status);
 
@@ -122,6 +134,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   if (!carry) {
     state = snapshot.state;
     instance = conditionOf(snapshot.instance?.state);
+    staffHold = snapshot.staffHold;
   }
 
   /** Applies one transition if the table allows it here; anything else is a late or repeated fact, ignored. */
@@ -151,39 +164,43 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     retentionEndsAt = nextRetention;
   }
 
-  /** Any billing fact about a subscription proves its checkout completed, even if that event is still on its way. */
-  async function activateIfIncomplete(): Promise<void> {
-    if (state === 'incomplete') await apply('checkout_completed');
-  }
-
+  /**
+   * What Stripe's current objects mean in this state. The portal sends a fact only when it changed, in the order it
+   * read them, so the newest fact is the last one applied. A first payment that failed or is still pending is no
+   * fact at all (the portal sends nothing), so `incomplete` never moves on unpaid; `unpaid` is Stripe's past_due,
+   * which only a subscription that was paid once reaches (its paid fact may simply not have been read in between).
+   */
   async function handle(signal: SubscriptionSignal): Promise<void> {
     recentEventIds.push(signal.eventId);
     if (recentEventIds.length > RECENT_EVENT_IDS) recentEventIds.splice(0, recentEventIds.length - RECENT_EVENT_IDS);
     const periodEnd = signal.periodEndsAt ? Date.parse(signal.periodEndsAt) : null;
     switch (signal.fact) {
-      case 'checkout_completed':
-        return activateIfIncomplete();
-      case 'subscription_active':
-        // A subscription that is (again) live: new, or a cancellation withdrawn, or a new one for a retained instance.
+      case 'paid':
+        if (state === 'incomplete') return apply('checkout_completed');
+        // A cancellation withdrawn, or a retained instance bought again.
         if (state === 'cancelled' || state === 'retained') return apply('reactivated');
-        return activateIfIncomplete();
-      case 'payment_succeeded':
-        await activateIfIncomplete();
-        return apply('payment_succeeded');
-      case 'payment_failed':
-        await activateIfIncomplete();
-        return apply('payment_failed');
+        if (state === 'past_due' || state === 'suspended') return apply('payment_succeeded');
+        return;
+      case 'unpaid':
+        if (state === 'incomplete') await apply('checkout_completed');
+        if (state === 'active' || state === 'past_due') return apply('payment_failed');
+        return;
       case 'cancel_scheduled':
-        await activateIfIncomplete();
+        if (state === 'incomplete') await apply('checkout_completed');
+        if (state === 'retained') await apply('reactivated');
+        if (state === 'cancelled') {
+          periodEndsAt = periodEnd ?? periodEndsAt;
+          return;
+        }
         return apply('cancel_requested', periodEnd);
-      case 'subscription_deleted':
-        await activateIfIncomplete();
+      case 'ended':
+        if (state === 'incomplete') return;
         if (state === 'cancelled') {
           // Stripe ended it: the paid period is over now (or at the end it names, if later).
           periodEndsAt = periodEnd ?? Date.now();
           return;
         }
-        return apply('cancel_requested', periodEnd);
+        return apply('cancel_requested', periodEnd ?? Date.now());
     }
   }
 
@@ -208,15 +225,35 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return candidates.length ? Math.min(...candidates) : null;
   }
 
+  async function hold(signal: StaffHoldSignal): Promise<void> {
+    recentEventIds.push(signal.requestId);
+    if (signal.hold === staffHold) return;
+    await db.recordStaffHold({
+      subscriptionId,
+      hold: signal.hold,
+      actorId: signal.actorId,
+      reason: signal.reason,
+      requestId: signal.requestId,
+    });
+    staffHold = signal.hold;
+  }
+
+  /** What the instance should be: the subscription state's wish, kept stopped while staff hold it. */
+  function desired() {
+    const wish = desiredInstanceFor(state);
+    return staffHold && wish === 'running' ? 'stopped' : wish;
+  }
+
   /** The one instance operation that brings the instance closer to what the state wants, if any. */
   function neededOperation(): InstanceOp | null {
     if (!snapshot.instance) return null;
-    switch (desiredInstanceFor(state)) {
+    switch (desired()) {
       case 'none':
         return null;
       case 'running':
         return instance === 'none' ? 'provision' : instance === 'stopped' ? 'resume' : null;
       case 'stopped':
+        // Staff may also hold an instance of a subscription that never ran (nothing to stop then).
         return instance === 'running' ? 'suspend' : null;
       case 'removed':
         // A never-provisioned instance has nothing to remove.
@@ -266,6 +303,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   }
 
   for (;;) {
+    const held = holds.shift();
+    if (held) {
+      await hold(held);
+      eventsHandled += 1;
+      continue;
+    }
     const signal = inbox.shift();
     if (signal) {
       await handle(signal);
@@ -291,11 +334,22 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (eventsHandled >= maxEvents || workflowInfo().continueAsNewSuggested) {
       return continueAsNew<typeof subscriptionWorkflow>({
         ...input,
-        carry: { state, instance, graceEndsAt, periodEndsAt, retentionEndsAt, recentEventIds, pending: inbox },
+        carry: {
+          state,
+          instance,
+          graceEndsAt,
+          periodEndsAt,
+          retentionEndsAt,
+          recentEventIds,
+          pending: inbox,
+          staffHold,
+          pendingHolds: holds,
+        },
       });
     }
     const deadline = nextDeadline();
-    if (deadline === null) await condition(() => inbox.length > 0);
-    else if (deadline > Date.now()) await condition(() => inbox.length > 0, deadline - Date.now());
+    const woken = () => inbox.length > 0 || holds.length > 0;
+    if (deadline === null) await condition(woken);
+    else if (deadline > Date.now()) await condition(woken, deadline - Date.now());
   }
 }

@@ -970,7 +970,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe event deliveries (signed)
-         * @description Each event is applied once; a redelivery answers 200 with outcome "duplicate", an event older than one already applied "stale", an event about nothing of ours "ignored".
+         * @description Each event is a notification: accepted once (the subscription is then re-read from Stripe and applied in the background), a redelivery answers 200 with outcome "duplicate", an event about nothing of ours "ignored".
          */
         post: {
             parameters: {
@@ -992,7 +992,7 @@ export interface paths {
                         "application/json": {
                             /** @enum {boolean} */
                             received: true;
-                            outcome: "applied" | "duplicate" | "stale" | "ignored";
+                            outcome: "accepted" | "duplicate" | "ignored";
                         };
                     };
                 };

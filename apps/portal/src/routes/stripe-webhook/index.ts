@@ -19,8 +19,9 @@ const stripeWebhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: StripeWebhookSe
         tags: ['billing'],
         summary: 'Stripe event deliveries (signed)',
         description:
-          'Each event is applied once; a redelivery answers 200 with outcome "duplicate", an event older than one ' +
-          'already applied "stale", an event about nothing of ours "ignored".',
+          'Each event is a notification: accepted once (the subscription is then re-read from Stripe and applied ' +
+          'in the background), a redelivery answers 200 with outcome "duplicate", an event about nothing of ours ' +
+          '"ignored".',
         headers: WebhookHeaders,
         response: { 200: WebhookReceived, 400: problem('Missing or wrong signature: nothing was changed') },
       },
