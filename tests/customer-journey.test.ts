@@ -4,6 +4,7 @@
 // instance on the Docker Engine that answers through Caddy; the owner signs in to its photo app through Photoplane;
 // an upgrade reaches the photo app's limits at once; a cancellation (retention 0 days) removes it again.
 import assert from 'node:assert/strict';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
@@ -113,6 +114,30 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
     return v.state === 'active' && v.instance?.state === 'active';
   });
   assert.equal(active.instance?.url, `http://${subdomain}.${stack.domain}:${stack.caddy.httpPort}`);
+
+  // Issue 15: the operator sees it without reading logs. The worker's metrics count exactly one provisioning run
+  // (this worker process is the test's own) and time its steps; the portal's count the instance as active with the
+  // plan it bought.
+  const worker = parsePrometheusTextFormat(await (await fetch(services!.workerMetricsUrl)).text());
+  const series = (name: string) => worker.find((f) => f.name === name)?.metrics ?? [];
+  const ofType = (name: string, label: string, type: string) => series(name).filter((m) => m.labels?.[label] === type);
+  assert.deepEqual(
+    ofType('temporal_workflow_completed_total', 'workflow_type', 'provisionInstanceWorkflow').map((m) => m.value),
+    ['1'],
+    `the worker's metrics:\n${worker.map((f) => f.name).join('\n')}`,
+  );
+  assert.ok(
+    ofType('temporal_activity_execution_latency', 'activity_type', 'ensureInstanceContainers').length > 0 ||
+      series('temporal_activity_execution_latency').length > 0,
+    'activity (saga step) latencies are exported',
+  );
+  const portal = parsePrometheusTextFormat(await (await fetch(`${services!.portalUrl}/metrics`)).text());
+  const portalSample = (name: string, labels: Record<string, string>) =>
+    portal
+      .find((f) => f.name === name)
+      ?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+  assert.equal(portalSample('photoplane_instances', { state: 'active' }), '1');
+  assert.equal(portalSample('photoplane_instance_plan_bytes', { instance: subdomain }), starter.storageBytes);
 
   // V6: the subdomain answers through Caddy.
   const host = `${subdomain}.${stack.domain}`;

@@ -17,6 +17,8 @@ export async function freePort(): Promise<number> {
 
 export interface Services {
   portalUrl: string;
+  /** The worker's Prometheus metrics (the Temporal SDK's), at WORKER_METRICS_ADDRESS. */
+  workerMetricsUrl: string;
   /** Everything the processes printed, for failure messages. */
   output(): string;
   /** SIGTERM to each process, in start order; their exit codes. */
@@ -48,8 +50,10 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
   };
   const port = await freePort();
   const portalUrl = `http://127.0.0.1:${port}`;
+  const metricsAddress = `127.0.0.1:${await freePort()}`;
   const services: Services = {
     portalUrl,
+    workerMetricsUrl: `http://${metricsAddress}/metrics`,
     output: () => output,
     stopAll: async () => {
       const codes: (number | null)[] = [];
@@ -58,7 +62,10 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
     },
   };
   // The worker's instance routes send <host>/photoplane* to this portal.
-  start('apps/provisioner/src/worker.ts', { PORTAL_UPSTREAM: `127.0.0.1:${port}` });
+  start('apps/provisioner/src/worker.ts', {
+    PORTAL_UPSTREAM: `127.0.0.1:${port}`,
+    WORKER_METRICS_ADDRESS: metricsAddress,
+  });
   start('apps/portal/src/server.ts', { PORT: String(port), HOST: '127.0.0.1' });
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -39,6 +39,8 @@ export interface WebhookResult {
   eventId: string;
   type: string;
   outcome: WebhookOutcome;
+  /** When Stripe created the event (for the webhook lag metric). */
+  createdAt: Date;
 }
 
 export const PLAN_CHANGED = 'subscription.plan_changed';
@@ -309,7 +311,7 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
           log.error({ err, instanceId, eventId: event.id }, 'could not start the quota refresh after a plan change');
         }
       }
-      return { eventId: event.id, type: event.type, outcome };
+      return { eventId: event.id, type: event.type, outcome, createdAt: new Date(event.created * 1000) };
     },
   };
 }
