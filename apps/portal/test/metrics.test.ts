@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { execFile } from 'node:child_process';
 import { METRICS_TOKEN, startHarness, type Harness } from './billing-harness.ts';
+import { parseSamples, sampleValue, type PromSample } from './support/prometheus-text.ts';
 
 const GIB = 1024 ** 3;
 let h: Harness;
@@ -19,22 +20,26 @@ after(async () => {
   await h?.close();
 });
 
-async function scrape() {
+/** Prometheus's own linter on the exposition: `promtool check metrics` reads it on stdin. */
+function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
+  const promtool = process.env.PHOTOPLANE_TEST_PROMTOOL;
+  assert.ok(promtool, 'PHOTOPLANE_TEST_PROMTOOL is not set: run the tests through `npm test`, which builds promtool');
+  return new Promise((resolve) => {
+    const child = execFile(promtool, ['check', 'metrics'], (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, output: stdout + stderr }),
+    );
+    child.stdin!.end(text);
+  });
+}
+
+async function scrape(): Promise<PromSample[]> {
   const res = await h.app.inject({ method: 'GET', url: '/metrics' });
   assert.equal(res.statusCode, 200, res.body);
   assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-  return parsePrometheusTextFormat(res.body);
+  return parseSamples(res.body);
 }
 
-type Families = Awaited<ReturnType<typeof scrape>>;
-
-/** A counter's or gauge's value (or a histogram's count) for exactly these labels; 0 when the series is absent. */
-function sample(families: Families, name: string, labels: Record<string, string>): number {
-  const family = families.find((f) => f.name === name);
-  const match = family?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
-  if (!match) return 0;
-  return Number(match.count ?? match.value);
-}
+const sample = sampleValue;
 
 function event(type: string) {
   return {
@@ -59,6 +64,12 @@ function deliver(payload: string, signature: string) {
   });
 }
 
+test("the exposition passes Prometheus's own linter", async () => {
+  const res = await h.app.inject({ method: 'GET', url: '/metrics' });
+  const checked = await promtoolCheck(res.body);
+  assert.equal(checked.code, 0, checked.output);
+});
+
 test('requests and webhook deliveries move the counters by exactly what happened', async () => {
   const before = await scrape();
   for (let i = 0; i < 3; i++) assert.equal((await h.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
@@ -73,7 +84,7 @@ test('requests and webhook deliveries move the counters by exactly what happened
   const after = await scrape();
   const delta = (name: string, labels: Record<string, string>) =>
     sample(after, name, labels) - sample(before, name, labels);
-  const http = 'photoplane_http_request_duration_seconds';
+  const http = 'photoplane_http_request_duration_seconds_count';
   assert.equal(delta(http, { method: 'GET', route: '/healthz', status_code: '200' }), 3);
   assert.equal(delta(http, { method: 'GET', route: 'unmatched', status_code: '404' }), 1);
   assert.equal(delta(http, { method: 'POST', route: '/v1/stripe/webhook', status_code: '200' }), 2);
@@ -83,11 +94,9 @@ test('requests and webhook deliveries move the counters by exactly what happened
   assert.equal(delta(webhooks, { type: 'customer.created', outcome: 'duplicate' }), 1);
   assert.equal(delta(webhooks, { type: 'unknown', outcome: 'rejected' }), 1);
   // Both verified deliveries were 30 s after Stripe made the event: into the lag histogram, above the 15 s bucket.
-  assert.equal(delta('photoplane_stripe_webhook_lag_seconds', {}), 2);
-  const lag = after.find((f) => f.name === 'photoplane_stripe_webhook_lag_seconds')!.metrics[0]!;
-  const lagBefore = before.find((f) => f.name === 'photoplane_stripe_webhook_lag_seconds')?.metrics[0];
-  assert.equal(Number(lag.buckets!['15']) - Number(lagBefore?.buckets?.['15'] ?? 0), 0);
-  assert.equal(Number(lag.buckets!['60']) - Number(lagBefore?.buckets?.['60'] ?? 0), 2);
+  assert.equal(delta('photoplane_stripe_webhook_lag_seconds_count', {}), 2);
+  assert.equal(delta('photoplane_stripe_webhook_lag_seconds_bucket', { le: '15' }), 0);
+  assert.equal(delta('photoplane_stripe_webhook_lag_seconds_bucket', { le: '60' }), 2);
 });
 
 test('the gauges say what the database holds: instances by state, usage against the plan, host load', async () => {
@@ -121,15 +130,15 @@ test('the gauges say what the database holds: instances by state, usage against 
     });
   }
 
-  const families = await scrape();
+  const samples = await scrape();
   const active = await h.prisma.instance.count({ where: { state: 'active' } });
-  assert.equal(sample(families, 'photoplane_instances', { state: 'active' }), active);
-  assert.equal(sample(families, 'photoplane_instance_used_bytes', { instance: subdomain }), 5 * GIB);
-  assert.equal(sample(families, 'photoplane_instance_plan_bytes', { instance: subdomain }), 100 * GIB);
-  assert.equal(sample(families, 'photoplane_docker_host_instances', { host: host.name }), 1);
-  assert.equal(sample(families, 'photoplane_docker_host_capacity', { host: host.name }), 7);
+  assert.equal(sample(samples, 'photoplane_instances', { state: 'active' }), active);
+  assert.equal(sample(samples, 'photoplane_instance_used_bytes', { instance: subdomain }), 5 * GIB);
+  assert.equal(sample(samples, 'photoplane_instance_plan_bytes', { instance: subdomain }), 100 * GIB);
+  assert.equal(sample(samples, 'photoplane_docker_host_instances', { host: host.name }), 1);
+  assert.equal(sample(samples, 'photoplane_docker_host_capacity', { host: host.name }), 7);
   // Node's own figures come along.
-  assert.ok(families.some((f) => f.name === 'photoplane_portal_process_resident_memory_bytes'));
+  assert.ok(samples.some((f) => f.name === 'photoplane_portal_process_resident_memory_bytes'));
 });
 
 test('/metrics is not readable from outside without the token', async () => {

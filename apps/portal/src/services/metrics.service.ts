@@ -37,69 +37,71 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
     registers: [registry],
   });
 
-  // Read at scrape time: one failed query leaves its gauge empty for that scrape instead of failing the scrape.
-  const scrape = (name: string, read: () => Promise<void>) => async () => {
+  // Read at scrape time, once per scrape for every gauge (prom-client collects the metrics concurrently, so each
+  // gauge awaits the same snapshot). A failed query leaves its gauges empty for that scrape, nothing else.
+  const read = async <T>(what: string, query: () => Promise<T>): Promise<T | null> => {
     try {
-      await read();
+      return await query();
     } catch (err) {
-      log.error({ err, metric: name }, 'could not read a metric from the database');
+      log.error({ err, metric: what }, 'could not read a metric from the database');
+      return null;
     }
   };
+  const readFleet = async () => {
+    const [states, usage, hosts] = await Promise.all([
+      read('photoplane_instances', () => fleet.instancesByState()),
+      read('photoplane_instance_used_bytes', () => fleet.instanceUsage()),
+      read('photoplane_docker_host_instances', () => fleet.hostLoad()),
+    ]);
+    return { states, usage, hosts };
+  };
+  let current: ReturnType<typeof readFleet> | undefined;
+  const snapshot = () => current ?? readFleet();
 
-  const instances = new Gauge({
-    name: 'photoplane_instances',
-    help: 'Instances by state',
-    labelNames: ['state'] as const,
-    registers: [registry],
-    collect: scrape('photoplane_instances', async () => {
-      const rows = await fleet.instancesByState();
-      instances.reset();
-      for (const r of rows) instances.set({ state: r.state }, r.count);
-    }),
-  });
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    label: L,
+    fill: (s: Awaited<ReturnType<typeof readFleet>>, set: (value: string, n: number) => void) => void,
+  ) => {
+    const g: Gauge<L> = new Gauge({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        const s = await snapshot();
+        g.reset();
+        fill(s, (value, n) => g.set({ [label]: value } as Record<L, string>, n));
+      },
+    });
+    return g;
+  };
 
-  const usedBytes = new Gauge({
-    name: 'photoplane_instance_used_bytes',
-    help: "Bytes an instance's members store (active and suspended instances)",
-    labelNames: ['instance'] as const,
-    registers: [registry],
+  gauge('photoplane_instances', 'Instances by state', 'state', (s, set) => {
+    for (const r of s.states ?? []) set(r.state, r.count);
   });
-  const planBytes = new Gauge({
-    name: 'photoplane_instance_plan_bytes',
-    help: "Bytes an instance's plan allows",
-    labelNames: ['instance'] as const,
-    registers: [registry],
-    collect: scrape('photoplane_instance_plan_bytes', async () => {
-      const rows = await fleet.instanceUsage();
-      usedBytes.reset();
-      planBytes.reset();
-      for (const r of rows) {
-        usedBytes.set({ instance: r.subdomain }, Number(r.usedBytes));
-        planBytes.set({ instance: r.subdomain }, Number(r.planBytes));
-      }
-    }),
+  gauge(
+    'photoplane_instance_used_bytes',
+    "Bytes an instance's members store (active and suspended instances)",
+    'instance',
+    (s, set) => {
+      for (const r of s.usage ?? []) set(r.subdomain, Number(r.usedBytes));
+    },
+  );
+  gauge('photoplane_instance_plan_bytes', "Bytes an instance's plan allows", 'instance', (s, set) => {
+    for (const r of s.usage ?? []) set(r.subdomain, Number(r.planBytes));
   });
-
-  const hostInstances = new Gauge({
-    name: 'photoplane_docker_host_instances',
-    help: 'Instances placed on a Docker host (from placement until they are gone)',
-    labelNames: ['host'] as const,
-    registers: [registry],
-  });
-  const hostCapacity = new Gauge({
-    name: 'photoplane_docker_host_capacity',
-    help: 'How many instances a Docker host takes',
-    labelNames: ['host'] as const,
-    registers: [registry],
-    collect: scrape('photoplane_docker_host_capacity', async () => {
-      const rows = await fleet.hostLoad();
-      hostInstances.reset();
-      hostCapacity.reset();
-      for (const r of rows) {
-        hostInstances.set({ host: r.name }, r.instances);
-        hostCapacity.set({ host: r.name }, r.capacity);
-      }
-    }),
+  gauge(
+    'photoplane_docker_host_instances',
+    'Instances placed on a Docker host (from placement until they are gone)',
+    'host',
+    (s, set) => {
+      for (const r of s.hosts ?? []) set(r.name, r.instances);
+    },
+  );
+  gauge('photoplane_docker_host_capacity', 'How many instances a Docker host takes', 'host', (s, set) => {
+    for (const r of s.hosts ?? []) set(r.name, r.capacity);
   });
 
   return {
@@ -118,9 +120,14 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
       if (event.createdAt) webhookLag.observe(Math.max(0, (at.getTime() - event.createdAt.getTime()) / 1000));
     },
 
-    /** The text exposition format, every metric collected now. */
+    /** The text exposition format, every metric collected now (the database read once for all gauges). */
     async render(): Promise<string> {
-      return registry.metrics();
+      current = readFleet();
+      try {
+        return await registry.metrics();
+      } finally {
+        current = undefined;
+      }
     },
   };
 }
