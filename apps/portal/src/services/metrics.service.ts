@@ -14,6 +14,10 @@ export interface PortalMetricsDeps {
 export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'photoplane_portal_' });
+  // prom-client names these three gauges like counters, which Prometheus's linter refuses; the same figures are
+  // exported by type without the suffix (photoplane_portal_nodejs_active_handles{type} and so on).
+  for (const misnamed of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+    registry.removeSingleMetric(`photoplane_portal_nodejs_${misnamed}`);
 
   const httpDuration = new Histogram({
     name: 'photoplane_http_request_duration_seconds',
