@@ -13,6 +13,7 @@ import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
 import Docker from 'dockerode';
 import { edgeClient, signInToPhotoApp } from './support/edge-client.ts';
 import { customerKit, stripeSubscription, type SubscriptionView } from './support/customer.ts';
+import { parseSamples, sampleValue } from '../apps/portal/test/support/prometheus-text.ts';
 import { startServices, type Services } from './support/services.ts';
 
 const stack = testStack();
@@ -115,6 +116,28 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
     return v.state === 'active' && v.instance?.state === 'active';
   });
   assert.equal(active.instance?.url, `http://${subdomain}.${stack.domain}:${stack.caddy.httpPort}`);
+
+  // Issue 15: the operator sees it without reading logs. The worker's metrics count exactly one provisioning run
+  // (this worker process is the test's own; the run ends just after the instance turns active, with the ready mail)
+  // and time its steps; the portal's count the instance as active with the plan it bought.
+  const provisioned = { workflow_type: 'provisionInstanceWorkflow' };
+  const worker = await waitFor(
+    "the provisioning run in the worker's metrics",
+    async () => parseSamples(await (await fetch(services!.workerMetricsUrl)).text()),
+    (samples) => sampleValue(samples, 'temporal_workflow_completed_total', provisioned) > 0,
+  );
+  assert.equal(sampleValue(worker, 'temporal_workflow_completed_total', provisioned), 1);
+  assert.equal(sampleValue(worker, 'temporal_workflow_failed_total', provisioned), 0);
+  assert.ok(
+    worker.some((s) => s.name === 'temporal_activity_execution_latency_count' && s.labels.activity_type),
+    'each saga step (activity) is timed by type',
+  );
+  const portal = parseSamples(await (await fetch(`${services!.portalUrl}/metrics`)).text());
+  assert.equal(sampleValue(portal, 'photoplane_instances', { state: 'active' }), 1);
+  assert.equal(
+    sampleValue(portal, 'photoplane_instance_plan_bytes', { instance: subdomain }),
+    Number(starter.storageBytes),
+  );
 
   // V6: the subdomain answers through Caddy.
   const host = `${subdomain}.${stack.domain}`;

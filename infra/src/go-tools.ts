@@ -16,6 +16,11 @@ export interface GoTool {
 export const TEMPORAL_CLI: GoTool = { name: 'temporal', module: 'github.com/temporalio/cli/cmd/temporal@v1.5.1' };
 export const STRIPE_MOCK: GoTool = { name: 'stripe-mock', module: 'github.com/stripe/stripe-mock@v0.203.0' };
 export const CADDY: GoTool = { name: 'caddy', module: 'github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9' };
+/** Prometheus's own checker, for the alert rules and dashboard queries in infra/monitoring (tests only). */
+export const PROMTOOL: GoTool = {
+  name: 'promtool',
+  module: 'github.com/prometheus/prometheus/cmd/promtool@v0.316.0',
+};
 
 export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {

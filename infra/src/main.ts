@@ -11,7 +11,7 @@ import { CADDY_SERVER_ID } from './caddy.ts';
 import { ensureChromium } from './chromium.ts';
 import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
-import { findGo } from './go-tools.ts';
+import { ensureGoTool, findGo, PROMTOOL } from './go-tools.ts';
 import { firstRunSummary, say } from './log.ts';
 import { describeFailure } from './problem.ts';
 import { serviceEcho } from './service-logs.ts';
@@ -228,6 +228,8 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
   say('tests', `run id ${runId}`);
   // The web portal's browser tests drive Debian's chromium through playwright-core (no browser download).
   const chromium = await ensureChromium(process.env.PHOTOPLANE_TEST_CHROMIUM);
+  // The monitoring rules and dashboard are checked by Prometheus's promtool, built once like the other Go tools.
+  const promtool = await ensureGoTool(PROMTOOL, config.toolsDir);
   const firstRun = firstRunSummary();
   if (firstRun) say('stack', `first-run steps: ${firstRun}`);
   // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
@@ -241,6 +243,7 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
     PHOTOPLANE_TEST_IMAGE_BUSYBOX: stack.images.busybox,
     PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
     PHOTOPLANE_TEST_CHROMIUM: chromium,
+    PHOTOPLANE_TEST_PROMTOOL: promtool,
     ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface Services {
    * portal re-reads every object a webhook names, and stripe-mock keeps none) and records every call.
    */
   stripe: StripeProxy | undefined;
+  /** The worker's Prometheus metrics (the Temporal SDK's), at WORKER_METRICS_ADDRESS. */
+  workerMetricsUrl: string;
   /** Everything the processes printed, for failure messages. */
   output(): string;
   /** SIGTERM to each process, in start order; their exit codes. */
@@ -56,8 +58,10 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
   const portalUrl = `http://127.0.0.1:${port}`;
   const stripeApiUrl = env.STRIPE_API_URL ?? process.env.STRIPE_API_URL;
   const stripe = stripeApiUrl ? await startStripeProxy(stripeApiUrl) : undefined;
+  const metricsAddress = `127.0.0.1:${await freePort()}`;
   const services: Services = {
     portalUrl,
+    workerMetricsUrl: `http://${metricsAddress}/metrics`,
     stripe,
     output: () => output,
     stopAll: async () => {
@@ -68,7 +72,10 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
     },
   };
   // The worker's instance routes send <host>/photoplane* to this portal.
-  start('apps/provisioner/src/worker.ts', { PORTAL_UPSTREAM: `127.0.0.1:${port}` });
+  start('apps/provisioner/src/worker.ts', {
+    PORTAL_UPSTREAM: `127.0.0.1:${port}`,
+    WORKER_METRICS_ADDRESS: metricsAddress,
+  });
   start('apps/portal/src/server.ts', {
     PORT: String(port),
     HOST: '127.0.0.1',

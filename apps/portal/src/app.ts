@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyServerOptions, type RouteO
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
 import memberAuthPlugin from './plugins/member-auth.ts';
+import metricsPlugin from './plugins/metrics.ts';
 import type { LoginRateLimit } from './plugins/login-throttle.ts';
 import authRoutes from './routes/auth/index.ts';
 import billingRoutes from './routes/billing/index.ts';
@@ -26,6 +27,7 @@ import type { AccountService } from './services/account.service.ts';
 import type { CheckoutService } from './services/checkout.service.ts';
 import type { EdgeService } from './services/edge.service.ts';
 import type { InvitationService } from './services/invitation.service.ts';
+import type { PortalMetrics } from './services/metrics.service.ts';
 import type { MemberPasswordResetService } from './services/member-password-reset.service.ts';
 import type { MemberAccountService } from './services/member-account.service.ts';
 import type { MemberAuthService } from './services/member-auth.service.ts';
@@ -73,6 +75,8 @@ export interface Services {
   };
   /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
   support?: SupportService;
+  /** Prometheus metrics at `/metrics` and the request timing hook (issue 15). */
+  metrics?: { metrics: PortalMetrics; token: string | undefined };
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
   testCheckout?: TestCheckoutService;
 }
@@ -172,6 +176,8 @@ export async function buildApp(opts: AppOptions) {
   app.addSchema(Problem);
   app.decorate('services', opts.services);
   await app.register(errorHandler);
+  // Before every route, so that each one is timed.
+  if (opts.services.metrics) await app.register(metricsPlugin, opts.services.metrics);
 
   const { accounts, sessions } = opts.services;
   if (accounts && sessions) {
@@ -194,7 +200,7 @@ export async function buildApp(opts: AppOptions) {
       throw new Error('buildApp: the billing routes need the auth routes (accounts, sessions)');
     await app.register(billingRoutes, { plans, checkout, subscriptions });
   }
-  if (webhooks) await app.register(stripeWebhookRoutes, { webhooks });
+  if (webhooks) await app.register(stripeWebhookRoutes, { webhooks, metrics: opts.services.metrics?.metrics });
   if (opts.services.edge) await app.register(edgeRoutes, { edge: opts.services.edge });
   const { members, invitations, memberAuth } = opts.services;
   if (members && invitations && memberAuth) {

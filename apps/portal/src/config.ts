@@ -24,6 +24,11 @@ export interface PortalConfig {
    * address; empty: the peer's address is the client's.
    */
   trustProxy: string[];
+  /**
+   * METRICS_TOKEN: the bearer token a Prometheus that is not on this machine scrapes `/metrics` with; without it only
+   * a direct (not proxied) loopback request may read them.
+   */
+  metricsToken: string | undefined;
   /** NODE_ENV=production: every secret and public address must then be given explicitly. */
   production: boolean;
   /** HS256 key for access tokens, at least 32 characters. */
@@ -256,6 +261,10 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     .filter(Boolean);
   for (const entry of trustProxy) if (!isProxyAddress(entry)) problems.push(`TRUST_PROXY: "${entry}" ${PROXY_HINT}`);
 
+  const metricsToken = get('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 32)
+    problems.push(`METRICS_TOKEN must be at least 32 characters, got ${metricsToken.length}`);
+
   const config: PortalConfig = {
     host: get('HOST') ?? '127.0.0.1',
     port,
@@ -265,6 +274,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     logLevel,
     bodyLimit: int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     trustProxy,
+    metricsToken,
     production,
     jwtSecret,
     jwtSecretGenerated: jwtSecretGiven === undefined,

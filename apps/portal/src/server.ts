@@ -8,7 +8,9 @@ import { buildApp, REDACTED_PATHS } from './app.ts';
 import { ConfigError, readPortalConfig } from './config.ts';
 import { createUnitOfWork } from './repositories/unit-of-work.ts';
 import { createMemberUnitOfWork } from './repositories/member-unit-of-work.ts';
+import { createFleetMetricsRepository } from './repositories/fleet-metrics.repository.ts';
 import { createAccountService } from './services/account.service.ts';
+import { createPortalMetrics } from './services/metrics.service.ts';
 import { createMemberPasswordResetService } from './services/member-password-reset.service.ts';
 import { createCheckoutService } from './services/checkout.service.ts';
 import { createInvitationService } from './services/invitation.service.ts';
@@ -236,6 +238,10 @@ async function main(): Promise<void> {
         queued: () => outbox.nudge(),
       }),
       accounts,
+      metrics: {
+        metrics: createPortalMetrics({ fleet: createFleetMetricsRepository(prisma), log: logger }),
+        token: config.metricsToken,
+      },
       edge: createEdgeService({ instances, domain: config.domain }),
       sessions: createSessionService({
         repositories,

@@ -13,10 +13,12 @@ import {
 import { startSmtpInbox } from './support/smtp-inbox.ts';
 import { buildApp, type App } from '../src/app.ts';
 import { readPlans, type CatalogPlan } from '../src/config.ts';
+import { createFleetMetricsRepository } from '../src/repositories/fleet-metrics.repository.ts';
 import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
 import { createAccountService } from '../src/services/account.service.ts';
 import { createCheckoutService } from '../src/services/checkout.service.ts';
 import { createMailService, type MailService } from '../src/services/mail.service.ts';
+import { createPortalMetrics } from '../src/services/metrics.service.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
 import { createPlanService } from '../src/services/plan.service.ts';
 import { createReadinessService } from '../src/services/readiness.service.ts';
@@ -36,6 +38,8 @@ import { createSubscriptionWorkflows } from '../src/services/subscription-workfl
 import { createInstanceQuotaSync } from '../src/services/member-workflows.ts';
 
 const PUBLIC_URL = 'http://portal.test';
+/** The bearer a Prometheus elsewhere would scrape `/metrics` with. */
+export const METRICS_TOKEN = 'metrics-token-for-the-billing-tests-0123456789';
 export const DOMAIN = 'photos.test';
 const GIB = 1024n ** 3n;
 
@@ -156,6 +160,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         ...(opts.now ? { now: opts.now } : {}),
       }),
       subscriptions: createSubscriptionService({ repositories, stripe, publicUrl: PUBLIC_URL, domain: DOMAIN }),
+      metrics: {
+        metrics: createPortalMetrics({ fleet: createFleetMetricsRepository(prisma), log: { error: () => undefined } }),
+        token: METRICS_TOKEN,
+      },
       webhooks: createStripeWebhookService({ repositories, stripe, webhookSecret, queued: () => outbox.nudge() }),
     },
     accessTokens: {

@@ -37,6 +37,8 @@ export interface ProvisionerConfig {
    * which dials it instead of resolving instance hosts (no DNS for *.localhost inside containers).
    */
   edgeSocket: string | undefined;
+  /** WORKER_METRICS_ADDRESS: where the worker serves the Temporal SDK's Prometheus metrics; none when unset. */
+  metricsAddress: string | undefined;
   /** How often the reconcile schedule compares this host's instances with Docker (SPEC V4). */
   reconcileEveryMinutes: number;
   /** How often every instance's usage is copied from its photo app (SPEC M4, M8). */
@@ -122,6 +124,9 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
       );
     else resourceLabels[key] = value;
   }
+  const metricsAddress = env.WORKER_METRICS_ADDRESS?.trim() || undefined;
+  if (metricsAddress && !/^[\w.:[\]-]+:\d{1,5}$/.test(metricsAddress))
+    problems.push('WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464');
   if (problems.length) throw new ConfigError(`invalid provisioner configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     databaseUrl,
@@ -141,6 +146,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     instanceUrlTemplate,
     portalUpstream,
     edgeSocket,
+    metricsAddress,
     resourceLabels,
     reconcileEveryMinutes,
     usageSyncEveryMinutes,

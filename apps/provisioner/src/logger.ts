@@ -24,8 +24,12 @@ const temporalToPino: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'er
 
 let installed = false;
 
-/** Routes the Temporal SDK's logs through pino. The runtime can be installed once per process. */
-export function installTemporalLogger(logger: Logger): void {
+/**
+ * Routes the Temporal SDK's logs through pino and, given `metricsAddress` (host:port), serves the SDK's own metrics
+ * there at `/metrics` in Prometheus's format (issue 15): workflow and activity executions, failures and latencies by
+ * type, which are the provisioning saga's steps. The runtime can be installed once per process.
+ */
+export function installTemporalLogger(logger: Logger, opts: { metricsAddress?: string | undefined } = {}): void {
   if (installed) return;
   installed = true;
   const level: LogLevel = logger.level === 'trace' ? 'TRACE' : logger.level === 'debug' ? 'DEBUG' : 'INFO';
@@ -33,5 +37,15 @@ export function installTemporalLogger(logger: Logger): void {
     logger: new DefaultLogger(level, (entry) => {
       logger[temporalToPino[entry.level]]({ ...entry.meta, source: 'temporal' }, entry.message);
     }),
+    ...(opts.metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              metricPrefix: 'temporal_',
+              prometheus: { bindAddress: opts.metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true },
+            },
+          },
+        }
+      : {}),
   });
 }

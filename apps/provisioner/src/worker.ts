@@ -185,7 +185,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(config.logLevel);
-  installTemporalLogger(logger);
+  installTemporalLogger(logger, { metricsAddress: config.metricsAddress });
+  if (config.metricsAddress) logger.info({ address: config.metricsAddress }, 'worker metrics at /metrics');
   const prisma = createPrismaClient(config.databaseUrl);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const deps = buildDeps(config, prisma);

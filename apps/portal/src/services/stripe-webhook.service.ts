@@ -26,6 +26,8 @@ export interface WebhookResult {
   eventId: string;
   type: string;
   outcome: WebhookOutcome;
+  /** When Stripe created the event (for the webhook lag metric). */
+  createdAt: Date;
 }
 
 const SIGNATURE_FIELD = 'headers.stripe-signature';
@@ -97,7 +99,7 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
         return 'accepted';
       });
       if (outcome === 'accepted') deps.queued?.();
-      return { eventId: event.id, type: event.type, outcome };
+      return { eventId: event.id, type: event.type, outcome, createdAt: new Date(event.created * 1000) };
     },
   };
 }

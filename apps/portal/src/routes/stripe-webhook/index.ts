@@ -3,12 +3,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { problem } from '../../schemas/auth.schema.ts';
 import { WebhookHeaders, WebhookReceived } from '../../schemas/billing.schema.ts';
+import { isDomainError } from '@photoplane/tenant-model';
+import type { PortalMetrics } from '../../services/metrics.service.ts';
 import type { StripeWebhookService } from '../../services/stripe-webhook.service.ts';
 
-const stripeWebhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: StripeWebhookService }> = async (
-  app,
-  { webhooks },
-) => {
+const stripeWebhookRoutes: FastifyPluginAsyncTypebox<{
+  webhooks: StripeWebhookService;
+  metrics?: PortalMetrics | undefined;
+}> = async (app, { webhooks, metrics }) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
@@ -28,7 +30,14 @@ const stripeWebhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: StripeWebhookSe
     },
     async (request) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const result = await webhooks.handleWebhook(body, request.headers['stripe-signature']);
+      let result: Awaited<ReturnType<StripeWebhookService['handleWebhook']>>;
+      try {
+        result = await webhooks.handleWebhook(body, request.headers['stripe-signature']);
+      } catch (e) {
+        if (isDomainError(e, 'validation')) metrics?.observeWebhook({ type: 'unknown', outcome: 'rejected' });
+        throw e;
+      }
+      metrics?.observeWebhook(result);
       request.log.info(result, 'stripe webhook');
       return { received: true as const, outcome: result.outcome };
     },

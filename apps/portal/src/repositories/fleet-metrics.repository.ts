@@ -1,0 +1,51 @@
+// What `/metrics` reads from the database at each scrape (issue 15): instances by state, each live instance's
+// stored bytes against its plan, and each Docker host's capacity against the instances placed on it. Three
+// aggregate queries, whatever the size of the fleet.
+import type { Db } from './db.ts';
+
+export interface InstanceUsageRow {
+  subdomain: string;
+  state: string;
+  usedBytes: bigint;
+  planBytes: bigint;
+}
+
+export interface HostLoadRow {
+  name: string;
+  capacity: number;
+  instances: number;
+}
+
+export function createFleetMetricsRepository(db: Db) {
+  return {
+    async instancesByState(): Promise<{ state: string; count: number }[]> {
+      const rows = await db.instance.groupBy({ by: ['state'], _count: { _all: true } });
+      return rows.map((r) => ({ state: r.state, count: r._count._all }));
+    },
+
+    /** Instances holding data (active or suspended): what their members store, and what the plan allows. */
+    async instanceUsage(): Promise<InstanceUsageRow[]> {
+      return db.$queryRaw<InstanceUsageRow[]>`
+        SELECT i."subdomain", i."state"::text AS "state",
+               COALESCE(SUM(m."usageBytes"), 0)::bigint AS "usedBytes", p."storageBytes" AS "planBytes"
+        FROM "instance" i
+        JOIN "subscription" s ON s."id" = i."subscriptionId"
+        JOIN "plan" p ON p."id" = s."planId"
+        LEFT JOIN "member" m ON m."instanceId" = i."id" AND m."status" <> 'deleted'
+        WHERE i."state" IN ('active', 'suspended')
+        GROUP BY i."subdomain", i."state", p."storageBytes"`;
+    },
+
+    /** Instances count against a host's capacity from placement until they are gone. */
+    async hostLoad(): Promise<HostLoadRow[]> {
+      const rows = await db.$queryRaw<{ name: string; capacity: number; instances: bigint }[]>`
+        SELECT h."name", h."capacity", COUNT(i."id") AS "instances"
+        FROM "docker_host" h
+        LEFT JOIN "instance" i ON i."dockerHostId" = h."id" AND i."state" NOT IN ('deprovisioned', 'failed')
+        GROUP BY h."name", h."capacity"`;
+      return rows.map((r) => ({ name: r.name, capacity: r.capacity, instances: Number(r.instances) }));
+    },
+  };
+}
+
+export type FleetMetricsRepository = ReturnType<typeof createFleetMetricsRepository>;
