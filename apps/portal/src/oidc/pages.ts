@@ -64,6 +64,27 @@ export function field(input: {
 ${input.error ? `<p class="field-error" id="${errorId}">${esc(input.error)}</p>` : ''}`;
 }
 
+/** A mailed link's token (moved into the form by register.js) and a password chosen twice. */
+function tokenAndPassword(input: { token?: string; error?: string; field?: string }, prefix: '' | 'New '): string {
+  const errorOf = (name: string) => (input.field === name ? input.error : undefined);
+  return `<input type="hidden" name="token" id="token" value="${esc(input.token ?? '')}">
+${field({
+  name: 'password',
+  label: `${prefix}${prefix ? 'password' : 'Password'} (at least 12 characters)`,
+  type: 'password',
+  autocomplete: 'new-password',
+  error: errorOf('password'),
+  extra: 'minlength="12" autofocus',
+})}
+${field({
+  name: 'confirmPassword',
+  label: `${prefix}${prefix ? 'password' : 'Password'} again`,
+  type: 'password',
+  autocomplete: 'new-password',
+  error: errorOf('confirmPassword'),
+})}`;
+}
+
 export function renderSignIn(input: {
   subdomain: string;
   action: string;
@@ -157,22 +178,7 @@ export function renderRegister(input: {
 <p>You were invited to this photo library. Choose the password you will sign in with.</p>
 ${input.field === 'token' || !input.field ? errorBox(input.error) : ''}
 <form method="post" action="${esc(input.action)}">
-<input type="hidden" name="token" id="token" value="${esc(input.token ?? '')}">
-${field({
-  name: 'password',
-  label: 'Password (at least 12 characters)',
-  type: 'password',
-  autocomplete: 'new-password',
-  error: input.field === 'password' ? input.error : undefined,
-  extra: 'minlength="12" autofocus',
-})}
-${field({
-  name: 'confirmPassword',
-  label: 'Password again',
-  type: 'password',
-  autocomplete: 'new-password',
-  error: input.field === 'confirmPassword' ? input.error : undefined,
-})}
+${tokenAndPassword(input, '')}
 <button type="submit">Create account</button>
 </form>`,
   });
@@ -306,22 +312,7 @@ export function renderResetPassword(input: {
 ${input.field === 'token' || !input.field ? errorBox(input.error) : ''}
 ${input.field === 'token' ? `<p><a href="${esc(input.forgotUrl)}">Ask for a new link</a></p>` : ''}
 <form method="post" action="${esc(input.action)}">
-<input type="hidden" name="token" id="token" value="${esc(input.token ?? '')}">
-${field({
-  name: 'password',
-  label: 'New password (at least 12 characters)',
-  type: 'password',
-  autocomplete: 'new-password',
-  error: input.field === 'password' ? input.error : undefined,
-  extra: 'minlength="12" autofocus',
-})}
-${field({
-  name: 'confirmPassword',
-  label: 'New password again',
-  type: 'password',
-  autocomplete: 'new-password',
-  error: input.field === 'confirmPassword' ? input.error : undefined,
-})}
+${tokenAndPassword(input, 'New ')}
 <button type="submit">Save the new password</button>
 </form>`,
   });
