@@ -149,13 +149,15 @@ test('a member added with a password is created in the photo app; edits follow (
   assert.equal(after?.name, 'Alice Renamed');
   assert.equal(after?.storageLabel, 'alice2');
 
-  // Unlimited (0 GiB) becomes the plan minus everybody else's usage in the app.
+  // Unlimited (0 GiB) members share the headroom (README "Quota roll-up between syncs"): the plan less everybody's
+  // usage, less the room finite members can still grow into (Alice: 7 GiB quota, 3 GiB used), split equally between
+  // the unlimited owner and this member, so the limits never add up to more than the plan.
   const unlimited = await addMember({ quotaGiB: 0 });
   await prisma.member.update({ where: { id }, data: { usageBytes: 3n * GIB } });
   await call(h, 'PATCH', `${members()}/${unlimited.id}`, ownerToken, { name: 'Unlimited' });
   await synced(unlimited.id);
   const plan = 1024n ** 4n;
-  assert.equal((await appUser(unlimited.email))?.quotaBytes, plan - 3n * GIB);
+  assert.equal((await appUser(unlimited.email))?.quotaBytes, (plan - 3n * GIB - 4n * GIB) / 2n);
 });
 
 test('an invited member gets a photo-app user when they register', async () => {
