@@ -79,13 +79,13 @@ const passwordResetPages: FastifyPluginAsync<PasswordResetPagesOptions> = async 
       const seconds = await wait(request);
       if (seconds !== null) {
         reply.header('retry-after', String(seconds));
-        throw new PageError(`Too many requests; try again in ${seconds} seconds.`);
+        throw new PageError(`Too many requests; try again in ${seconds} seconds.`, undefined, 429);
       }
       await passwordResets.resetPassword({ subdomain: instance.subdomain, token, password });
     } catch (e) {
       if (!(e instanceof PageError) && !(e instanceof DomainError)) throw e;
       const field = e instanceof PageError ? e.field : e.details?.field;
-      const status = field === 'token' ? 410 : reply.getHeader('retry-after') ? 429 : 400;
+      const status = (e instanceof PageError ? e.status : undefined) ?? (field === 'token' ? 410 : 400);
       return page(
         reply,
         status,

@@ -10,6 +10,8 @@ export class PageError extends Error {
   constructor(
     message: string,
     readonly field?: string,
+    /** The page's status when it is not the form's usual 400 (429 for a throttled form). */
+    readonly status?: number,
   ) {
     super(message);
   }
