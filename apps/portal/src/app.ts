@@ -3,9 +3,16 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type RouteOptions,
+} from 'fastify';
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
+import { HashingBusyError } from './services/hashing-queue.ts';
 import memberAuthPlugin from './plugins/member-auth.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import type { LoginRateLimit } from './plugins/login-throttle.ts';
@@ -85,6 +92,18 @@ declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
   }
+  interface FastifyContextConfig {
+    /**
+     * A server-rendered form page (the instance's sign-in pages): a refusal by a rate limiter (429) or by the
+     * hashing queue (503) is answered by this page, with Retry-After, instead of problem+json (error-handler.ts).
+     */
+    formPage?: (request: FastifyRequest, reply: FastifyReply, status: number, message: string) => unknown;
+    /**
+     * Needs a signed-in session cookie (the member's account pages): not an unauthenticated route, so the public
+     * limiter leaves it alone; guesses at secrets there have their own per-member limit.
+     */
+    signedIn?: boolean;
+  }
 }
 
 export interface AppOptions {
@@ -104,6 +123,11 @@ export interface AppOptions {
    * that make many requests from one address); the server always sets it (UNAUTHENTICATED_REQUESTS_PER_MINUTE).
    */
   publicRateLimit?: { max: number; timeWindowMs: number };
+  /**
+   * The password hashing queue: while it is full, unauthenticated requests that act are refused with 503 before
+   * their body is read or the database asked (the hash they would queue for would be refused anyway).
+   */
+  hashing?: { full(): boolean };
   /** The web portal (SPEC W1): its cookie session and, when `distDir` is given, the built app served at `/`. */
   web?: { distDir?: string; secureCookies: boolean; domain: string };
 }
@@ -115,6 +139,7 @@ export interface AppOptions {
  * calls its token endpoint; browsers reach the sign-in forms, which are limited).
  */
 function isPublicAction(route: RouteOptions): boolean {
+  if (route.config?.signedIn) return false;
   const methods = [route.method].flat();
   if (methods.every((m) => m === 'GET' || m === 'HEAD' || m === 'OPTIONS')) return false;
   if (route.url.endsWith('*') || route.url === '/v1/stripe/webhook') return false;
@@ -168,6 +193,15 @@ export async function buildApp(opts: AppOptions) {
     const { max, timeWindowMs } = opts.publicRateLimit;
     app.addHook('onRoute', (route) => {
       if (isPublicAction(route)) route.config = { ...route.config, rateLimit: { max, timeWindow: timeWindowMs } };
+    });
+  }
+  if (opts.hashing) {
+    const { hashing } = opts;
+    const shed = async () => {
+      if (hashing.full()) throw new HashingBusyError();
+    };
+    app.addHook('onRoute', (route) => {
+      if (isPublicAction(route)) route.onRequest = [...[route.onRequest ?? []].flat(), shed];
     });
   }
   // Only where a route asks for it (the public routes above, the sign-in throttles); nothing else is limited.

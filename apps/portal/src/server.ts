@@ -298,6 +298,7 @@ async function main(): Promise<void> {
       timeWindowMs: 60_000,
     },
     publicRateLimit: { max: config.unauthenticatedRequestsPerMinute, timeWindowMs: 60_000 },
+    hashing: { full: () => passwords.hashingFull() },
     web: {
       distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
       secureCookies: secureCookiesFor(config.publicUrl),

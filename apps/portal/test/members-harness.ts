@@ -68,6 +68,8 @@ export interface HarnessOptions {
   support?: { operations: InstanceOperations };
   /** How long a staff sign-in lasts (default 30 minutes). */
   staffSessionTtlSeconds?: number;
+  /** The app's public limiter (UNAUTHENTICATED_REQUESTS_PER_MINUTE); off by default, as tests share one address. */
+  publicRequestsPerMinute?: number;
 }
 
 /** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
@@ -198,6 +200,9 @@ export async function startHarness(
       ttlSeconds: 900,
     },
     loginRateLimit: { max: options.loginAttemptsPerMinute ?? 1000, accountDelayMs: 200, timeWindowMs: 60_000 },
+    ...(options.publicRequestsPerMinute
+      ? { publicRateLimit: { max: options.publicRequestsPerMinute, timeWindowMs: 60_000 } }
+      : {}),
   });
   await app.ready();
   return {

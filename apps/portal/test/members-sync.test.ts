@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { createMemberActivities } from '@photoplane/provisioner/activities';
 import {
   MEMBER_PURGE_SCHEDULE_ID,
   memberSyncWorkflowId,
@@ -16,6 +15,7 @@ import { createWorker } from '@photoplane/provisioner/worker';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   client,
+  controlActivities,
   photoApp,
   prisma,
   provisionedInstance,
@@ -49,7 +49,9 @@ before(async () => {
     connection,
     namespace: stack.temporalNamespace,
     taskQueue: memberQueue,
-    activities: createMemberActivities({ prisma, secrets, photoApp }),
+    // The whole control queue's activities, as the worker registers them: the settings workflow the portal starts on a
+    // change of the deletion delay needs applyInstanceSettingsToPhotoApp next to the member activities.
+    activities: controlActivities(),
   });
   running = worker.run();
   await ensureMemberPurgeSchedule({ client, taskQueue: memberQueue });

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { createPrismaClient } from '@photoplane/db';
+import { createFleetMetricsRepository } from '../src/repositories/fleet-metrics.repository.ts';
 import { createPortalMetrics } from '../src/services/metrics.service.ts';
 
 const run = promisify(execFile);
@@ -54,13 +56,10 @@ test('every dashboard query parses as PromQL (as recording rules, through promto
 });
 
 test('every photoplane_* metric the rules and the dashboard name is one the portal exports', async () => {
-  const metrics = createPortalMetrics({
-    // Never read: only the metric names are listed, nothing is collected.
-    fleet: new Proxy({} as Parameters<typeof createPortalMetrics>[0]['fleet'], {
-      get: () => () => Promise.reject(new Error('not collected in this test')),
-    }),
-    log: { error: () => undefined },
-  });
+  // The real repository over a client that never connects: only the metric names are listed, nothing is collected
+  // (Prisma opens a connection at the first query).
+  const prisma = createPrismaClient('postgresql://photoplane@127.0.0.1:1/unused');
+  const metrics = createPortalMetrics({ fleet: createFleetMetricsRepository(prisma), log: { error: () => undefined } });
   const exported = new Set<string>();
   for (const m of metrics.registry.getMetricsAsArray()) {
     const { name, type } = m as unknown as { name: string; type: string };
@@ -71,4 +70,5 @@ test('every photoplane_* metric the rules and the dashboard name is one the port
   const named = new Set(text.match(/photoplane_[a-z_]+/g) ?? []);
   assert.ok(named.size >= 8);
   for (const name of named) assert.ok(exported.has(name), `${name} is named in infra/monitoring but not exported`);
+  await prisma.$disconnect();
 });

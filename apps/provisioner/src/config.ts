@@ -41,8 +41,13 @@ export interface ProvisionerConfig {
   metricsAddress: string | undefined;
   /** How often the reconcile schedule compares this host's instances with Docker (SPEC V4). */
   reconcileEveryMinutes: number;
-  /** How often every instance's usage is copied from its photo app (SPEC M4, M8). */
+  /** How often every instance's usage is copied from its photo app (SPEC M4, M8); the storage watchdog runs with it. */
   usageSyncEveryMinutes: number;
+  /**
+   * PHOTOPLANE_STORAGE_GRACE_PERCENT: an instance whose volumes hold more than its plan plus this share is held
+   * stopped by the storage watchdog (issue 13); default 10.
+   */
+  storageGracePercent: number;
   /** Outgoing mail (the owner's "ready" e-mail). */
   smtpUrl: string;
   mailFrom: string;
@@ -113,6 +118,9 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const usageSyncEveryMinutes = Number(env.PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES?.trim() || '2');
   if (!Number.isInteger(usageSyncEveryMinutes) || usageSyncEveryMinutes < 1 || usageSyncEveryMinutes > 1440)
     problems.push('PHOTOPLANE_USAGE_SYNC_EVERY_MINUTES must be a whole number of minutes from 1 to 1440');
+  const storageGracePercent = Number(env.PHOTOPLANE_STORAGE_GRACE_PERCENT?.trim() || '10');
+  if (!Number.isInteger(storageGracePercent) || storageGracePercent < 0 || storageGracePercent > 1000)
+    problems.push('PHOTOPLANE_STORAGE_GRACE_PERCENT must be a whole percentage from 0 to 1000');
   const smtpUrl = env.SMTP_URL?.trim() || 'smtp://127.0.0.1:1025';
   if (!/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
   const resourceLabels: Record<string, string> = {};
@@ -150,6 +158,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     resourceLabels,
     reconcileEveryMinutes,
     usageSyncEveryMinutes,
+    storageGracePercent,
     smtpUrl,
     mailFrom: env.MAIL_FROM?.trim() || `Photoplane <noreply@${domain}>`,
   };

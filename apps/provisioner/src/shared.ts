@@ -216,8 +216,17 @@ export interface SubscriptionSignal {
   periodEndsAt?: string | null;
 }
 
-/** Support's suspend and resume (A4): a hold the subscription workflow keeps until staff lift it. */
+/**
+ * A hold the subscription workflow keeps whatever billing says: support's suspend and resume (A4), and the storage
+ * watchdog's (issue 13).
+ */
 export const STAFF_HOLD_SIGNAL = 'staffHold';
+
+/**
+ * `staff`: support's suspend (hold) and resume (lift); a staff lift lifts the storage hold too. `storage`: the
+ * watchdog found the instance's volumes over the plan's hard limit (hold), or a plan that fits them again (lift).
+ */
+export type HoldKind = 'staff' | 'storage';
 
 export interface StaffHoldSignal {
   /** Unique per request; a repeat is dropped. */
@@ -227,6 +236,38 @@ export interface StaffHoldSignal {
   /** The staff account and reason, for the workflow's audit row (the support API writes its own too). */
   actorId: string | null;
   reason: string | null;
+  /** Absent: `staff` (signals from before the watchdog). */
+  kind?: HoldKind;
+  /** Storage holds: what the watchdog measured and the hard limit it compared with (bytes, decimal strings). */
+  measuredBytes?: string;
+  limitBytes?: string;
+}
+
+/**
+ * Support's reprovision and rm (A4, issue 13): operations on the instance are the subscription workflow's to run, so
+ * they are signals to it, queued behind whatever it is doing to the instance, never a second workflow beside it.
+ */
+export const STAFF_OPERATION_SIGNAL = 'staffOperation';
+
+export interface StaffOperationSignal {
+  /** Unique per request; a repeat is dropped. */
+  requestId: string;
+  operation: 'reprovision' | 'deprovision';
+  actorId: string | null;
+  reason: string | null;
+}
+
+/** Storage watchdog: one instance's volumes as Docker measured them, against its plan's hard limit. */
+export interface StorageVerdict {
+  instanceId: string;
+  subscriptionId: string;
+  /** Library plus database volume, bytes (decimal string). */
+  measuredBytes: string;
+  /** Plan storage plus the configured grace, bytes (decimal string). */
+  limitBytes: string;
+  over: boolean;
+  /** Whether the subscription carries a storage hold right now. */
+  held: boolean;
 }
 
 export interface SubscriptionTimers {
@@ -256,6 +297,10 @@ export interface SubscriptionWorkflowCarry {
   /** Absent in carries from before staff holds existed. */
   staffHold?: boolean;
   pendingHolds?: StaffHoldSignal[];
+  /** Absent in carries from before the storage watchdog. */
+  storageHold?: boolean;
+  /** Absent in carries from before staff operations went through this workflow. */
+  pendingStaffOperations?: StaffOperationSignal[];
 }
 
 export interface SubscriptionWorkflowInput {
@@ -278,6 +323,8 @@ export interface SubscriptionWorkflowStatus {
   instanceError: string | null;
   /** Support holds the instance stopped. */
   staffHold: boolean;
+  /** The storage watchdog holds the instance stopped (over its plan's hard limit). */
+  storageHold: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -342,6 +389,10 @@ export interface InstanceUsageSync {
 export interface UsageSyncReport extends InstanceUsageSync {
   instances: number;
   failed: { instanceId: string; error: string }[];
+  /** Storage watchdog: instances measured, held for being over their hard limit, and released by a plan that fits. */
+  storageMeasured: number;
+  storageHeld: string[];
+  storageReleased: string[];
 }
 
 export const USAGE_SYNC_SCHEDULE_ID = 'usage-sync';
@@ -368,6 +419,9 @@ export interface RefreshInstanceQuotasResult {
   limitsPushed: number;
   passes: number;
   error?: string;
+  /** The storage watchdog's look afterwards (issue 13): `released` when the new plan fits a held instance. */
+  storage?: 'within' | 'held' | 'released' | 'still-over' | 'failed';
+  storageError?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

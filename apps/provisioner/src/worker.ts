@@ -99,6 +99,7 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       }),
       photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
       mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
+      storageGracePercent: config.storageGracePercent,
     }),
     hostActivities: createHostActivities({
       docker,

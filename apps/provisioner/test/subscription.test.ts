@@ -222,6 +222,13 @@ test('reactivated before the retention ends: resumed, never deprovisioned', asyn
   );
   await signal(subscriptionId, 'ended', { periodEndsAt: new Date().toISOString() });
   await stateBecomes(subscriptionId, 'retained');
+  // The row says retained a moment before the workflow stops the instance: a payment in between would find it still
+  // running (nothing to resume), so wait for the stop.
+  await waitFor(
+    'suspend',
+    async () => worker.callsFor(instanceId),
+    (c) => c.at(-1) === 'suspend',
+  );
   await signal(subscriptionId, 'paid');
   await stateBecomes(subscriptionId, 'active');
   await new Promise((r) => setTimeout(r, TIMERS.retentionMs + 1000));

@@ -1,7 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BYTES_PER_GIB, bytesToGib, findPlanByPrice, gibToBytes, parsePlan, parsePlans } from './plan.ts';
+import {
+  BYTES_PER_GIB,
+  bytesToGib,
+  findPlanByPrice,
+  gibToBytes,
+  parsePlan,
+  parsePlans,
+  storageHardLimit,
+  storageOverLimit,
+} from './plan.ts';
 import { isDomainError } from './errors.ts';
 
 const valid = { id: 'family', name: 'Family', storageGib: 500, stripePriceId: 'price_1MoBy5LkdIwHu7ixZhnattbh' };
@@ -64,5 +73,28 @@ describe('plans', () => {
     const plans = parsePlans([valid, { id: 'solo', name: 'Solo', storageGib: 100, stripePriceId: 'price_solo' }]);
     assert.equal(findPlanByPrice(plans, 'price_solo')?.id, 'solo');
     assert.equal(findPlanByPrice(plans, 'price_unknown'), undefined);
+  });
+});
+
+describe('storage hard limit (watchdog)', () => {
+  it('is the plan plus the grace, rounded down, and refuses odd graces', () => {
+    assert.equal(storageHardLimit(1000n, 10), 1100n);
+    assert.equal(storageHardLimit(999n, 10), 1098n);
+    assert.equal(storageHardLimit(BYTES_PER_GIB, 0), BYTES_PER_GIB);
+    assert.throws(() => storageHardLimit(1000n, -1), RangeError);
+    assert.throws(() => storageHardLimit(1000n, 2.5), RangeError);
+  });
+
+  it('holds only above the limit, and after a staff lift only on growth beyond what staff accepted', () => {
+    assert.equal(storageOverLimit(1100n, 1100n), false);
+    assert.equal(storageOverLimit(1101n, 1100n), true);
+    assert.equal(storageOverLimit(1500n, 1100n, 1500n), false, 'what staff accepted');
+    assert.equal(storageOverLimit(1400n, 1100n, 1500n), false, 'the owner deleting');
+    assert.equal(storageOverLimit(1501n, 1100n, 1500n), true, 'growing again');
+    fc.assert(
+      fc.property(fc.bigInt(0n, 2n ** 50n), fc.bigInt(0n, 2n ** 50n), (measured, limit) => {
+        assert.equal(storageOverLimit(measured, limit), measured > limit);
+      }),
+    );
   });
 });

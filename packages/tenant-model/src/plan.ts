@@ -89,3 +89,23 @@ export function parsePlans(input: unknown): Plan[] {
 export function findPlanByPrice(plans: readonly Plan[], stripePriceId: string): Plan | undefined {
   return plans.find((plan) => plan.stripePriceId === stripePriceId);
 }
+
+/**
+ * The storage watchdog's hard limit (issue 13): the plan's storage plus a grace in percent (whole bytes, rounded
+ * down), so the photo app's own overhead (thumbnails, its database) does not stop an instance that is within its plan.
+ */
+export function storageHardLimit(planBytes: bigint, gracePercent: number): bigint {
+  if (!Number.isInteger(gracePercent) || gracePercent < 0 || gracePercent > 1000) {
+    throw new RangeError(`grace must be a whole percentage from 0 to 1000, not ${gracePercent}`);
+  }
+  return (planBytes * BigInt(100 + gracePercent)) / 100n;
+}
+
+/**
+ * Whether measured storage is over the hard limit. `tolerated`: the size staff accepted when they lifted a storage
+ * hold (so the owner can delete); only growth beyond it counts until the instance is back under its limit.
+ */
+export function storageOverLimit(measured: bigint, limit: bigint, tolerated: bigint | null = null): boolean {
+  if (measured <= limit) return false;
+  return tolerated === null || measured > tolerated;
+}

@@ -836,6 +836,16 @@ export interface paths {
                                 freeBytes: string;
                                 usedPercent: number;
                             };
+                            /** @description Holds billing events do not lift: support's suspend, and the storage watchdog's (over the plan) */
+                            holds: {
+                                staffSince: string | null;
+                                storage: {
+                                    /** Format: date-time */
+                                    since: string;
+                                    measuredBytes: string | null;
+                                    limitBytes: string | null;
+                                } | null;
+                            };
                         };
                     };
                 };

@@ -69,6 +69,20 @@ function validationErrors(error: FastifyError): { field: string; message: string
 export default fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      // A form page answers refusals as a page (one limiter for pages and JSON routes alike: the public limiter and
+      // the per-member guess limit count once, and only the answer's format follows the route).
+      const formPage = request.routeOptions.config?.formPage;
+      if (formPage) {
+        if (error instanceof HashingBusyError) {
+          reply.header('retry-after', String(error.retryAfterSeconds));
+          return formPage(request, reply, 503, `${error.message}`);
+        }
+        if ('statusCode' in error && error.statusCode === 429) {
+          const seconds = Number(reply.getHeader('retry-after')) || 60;
+          if (!reply.hasHeader('retry-after')) reply.header('retry-after', String(seconds));
+          return formPage(request, reply, 429, `Too many requests; try again in ${seconds} seconds.`);
+        }
+      }
       if ('validation' in error && error.validation) {
         return sendProblem(reply, request, {
           status: 400,

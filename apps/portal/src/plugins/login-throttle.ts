@@ -27,7 +27,7 @@ export interface LoginRateLimit {
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-class TooManyAttemptsError extends Error {
+export class TooManyAttemptsError extends Error {
   override name = 'TooManyAttemptsError';
   readonly statusCode = 429;
 }

@@ -60,6 +60,8 @@ export interface SubscriptionViewRecord extends SubscriptionDetails {
   members: QuotaMember[];
   /** The newest of the given audit actions about this subscription (the last word on a plan change). */
   lastWord: { action: string; at: Date; details: unknown } | null;
+  /** The storage watchdog's hold (issue 13): since when, what it measured and the hard limit. */
+  storageHold: { since: Date; measuredBytes: bigint | null; limitBytes: bigint | null } | null;
 }
 
 interface SubscriptionViewRow {
@@ -85,6 +87,9 @@ interface SubscriptionViewRow {
   lastAction: string | null;
   lastAt: Date | null;
   lastDetails: unknown;
+  storageHoldSince: Date | null;
+  storageHoldBytes: bigint | null;
+  storageHoldLimitBytes: bigint | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -242,6 +247,7 @@ export function createSubscriptionRepository(db: Db) {
       const rows = await db.$queryRaw<SubscriptionViewRow[]>`
         SELECT s."id", s."state"::text AS "state", s."createdAt", s."currentPeriodEnd", s."graceEndsAt",
                s."retentionEndsAt", s."stripeCustomerId",
+               s."storageHoldSince", s."storageHoldBytes", s."storageHoldLimitBytes",
                p."id" AS "planId", p."name" AS "planName", p."storageBytes", p."priceCents", p."currency",
                i."id" AS "instanceId", i."subdomain", i."state"::text AS "instanceState", i."provisioningStep",
                i."lastError", m."members",
@@ -298,6 +304,9 @@ export function createSubscriptionRepository(db: Db) {
           status: m.status,
         })),
         lastWord: r.lastAction && r.lastAt ? { action: r.lastAction, at: r.lastAt, details: r.lastDetails } : null,
+        storageHold: r.storageHoldSince
+          ? { since: r.storageHoldSince, measuredBytes: r.storageHoldBytes, limitBytes: r.storageHoldLimitBytes }
+          : null,
       };
     },
 

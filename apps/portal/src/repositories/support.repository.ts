@@ -23,6 +23,9 @@ export interface TenantRecord {
   planBytes: bigint;
   owner: { accountId: string; email: string; name: string | null };
   membersCount: number;
+  /** Support's hold and the storage watchdog's (issue 13): billing events lift neither. */
+  staffHoldSince: Date | null;
+  storageHold: { since: Date; measuredBytes: bigint | null; limitBytes: bigint | null } | null;
 }
 
 export interface TenantQuery {
@@ -47,6 +50,10 @@ const tenantSelect = {
       id: true,
       state: true,
       currentPeriodEnd: true,
+      staffHoldSince: true,
+      storageHoldSince: true,
+      storageHoldBytes: true,
+      storageHoldLimitBytes: true,
       plan: { select: { id: true, name: true, storageBytes: true } },
       account: { select: { id: true, email: true, name: true } },
     },
@@ -77,6 +84,14 @@ function toTenant(row: TenantRow): TenantRecord {
     planBytes: subscription.plan.storageBytes,
     owner: { accountId: subscription.account.id, email: subscription.account.email, name: subscription.account.name },
     membersCount: row._count.members,
+    staffHoldSince: subscription.staffHoldSince,
+    storageHold: subscription.storageHoldSince
+      ? {
+          since: subscription.storageHoldSince,
+          measuredBytes: subscription.storageHoldBytes,
+          limitBytes: subscription.storageHoldLimitBytes,
+        }
+      : null,
   };
 }
 

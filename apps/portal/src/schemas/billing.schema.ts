@@ -99,6 +99,16 @@ export const SubscriptionView = Type.Object(
         { ...closed, description: 'The last plan change was refused: this much must be freed first' },
       ),
     ),
+    storageHold: Nullable(
+      Type.Object(
+        { since: Instant, measuredBytes: Nullable(Bytes), limitBytes: Nullable(Bytes) },
+        {
+          ...closed,
+          description:
+            "The instance is stopped: its storage measured more than the plan's hard limit. A plan that fits starts it again.",
+        },
+      ),
+    ),
   },
   closed,
 );

@@ -75,6 +75,13 @@ export const TenantDetail = Type.Object({
   appHostPort: Nullable(Type.Integer()),
   lastError: Nullable(Type.String()),
   usage: TenantUsage,
+  holds: Type.Object(
+    {
+      staffSince: Nullable(DateTime),
+      storage: Nullable(Type.Object({ since: DateTime, measuredBytes: Nullable(Bytes), limitBytes: Nullable(Bytes) })),
+    },
+    { description: "Holds billing events do not lift: support's suspend, and the storage watchdog's (over the plan)" },
+  ),
 });
 
 export const OperationStarted = Type.Object({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createHashingQueue, HashingBusyError } from './hashing-queue.ts';
+import { createHashingQueue, defaultHashingConcurrency, HashingBusyError } from './hashing-queue.ts';
 
 function gate() {
   let open!: () => void;
@@ -37,4 +37,24 @@ test('a failing task gives its slot back', async () => {
     /boom/,
   );
   assert.equal(await queue.run(() => Promise.resolve(7)), 7);
+});
+
+test('full() says a call would be refused right now; it clears as soon as a slot frees', async () => {
+  const queue = createHashingQueue({ concurrency: 1, maxWaiting: 1 });
+  const g = gate();
+  assert.equal(queue.full(), false);
+  const first = queue.run(() => g.opened);
+  assert.equal(queue.full(), false, 'one may still wait');
+  const second = queue.run(() => Promise.resolve());
+  assert.equal(queue.full(), true);
+  await assert.rejects(queue.run(() => Promise.resolve()), HashingBusyError);
+  g.open();
+  await Promise.all([first, second]);
+  assert.equal(queue.full(), false);
+});
+
+test('hashing leaves the event loop a core: one fewer than the machine has, at least one', () => {
+  assert.equal(defaultHashingConcurrency(1), 1);
+  assert.equal(defaultHashingConcurrency(2), 1);
+  assert.equal(defaultHashingConcurrency(8), 7);
 });

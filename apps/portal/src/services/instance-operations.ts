@@ -1,24 +1,25 @@
-// How support operates an instance (SPEC V3, A4). Suspend and resume are a hold the subscription workflow keeps
-// (issue 13): that workflow owns the instance's lifecycle, so a staff suspension is not undone by the next
-// invoice.paid; it lasts until staff resume, and resuming lifts the hold only (an instance stopped for non-payment
-// stays stopped). Deprovision starts the instance's lifecycle workflow, whose id Temporal refuses twice while one
-// runs; reprovision re-runs the provisioning saga under the provisioning id, as the provisioner does.
+// How support operates an instance (SPEC V3, A4). Every operation is a signal to the subscription workflow, which
+// owns the instance's lifecycle (issue 13). Suspend and resume are a hold it keeps, so a staff suspension is not
+// undone by the next invoice.paid; it lasts until staff resume, and resuming lifts the hold only (an instance stopped
+// for non-payment stays stopped; a storage hold is lifted too). Reprovision and rm are queued behind whatever the
+// workflow is doing to the instance, so two operations never work on the same containers; the workflow then knows
+// what the instance became (a later payment does not try to resume a removed instance).
 import { randomUUID } from 'node:crypto';
 import {
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
   STAFF_HOLD_SIGNAL,
+  STAFF_OPERATION_SIGNAL,
   subscriptionWorkflowId,
   subscriptionWorkflowName,
-  workflowNames,
   type InstanceOperation,
-  type InstanceOperationInput,
   type StaffHoldSignal,
+  type StaffOperationSignal,
   type SubscriptionTimers,
   type SubscriptionWorkflowInput,
 } from '@photoplane/provisioner/shared';
 import { DomainError } from '@photoplane/tenant-model';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 
 export interface StartedOperation {
   workflowId: string;
@@ -26,64 +27,51 @@ export interface StartedOperation {
 }
 
 export interface InstanceOperations {
-  /** Resolves once Temporal has accepted the workflow or the hold; the instance's state shows its progress. */
+  /** Resolves once Temporal has accepted the signal; the instance's state shows its progress. */
   start(operation: InstanceOperation, instanceId: string): Promise<StartedOperation>;
 }
 
 export interface InstanceOperationsDeps {
   client: Client;
   taskQueue: string;
-  /** The subscription workflow's timers, for a hold that starts it (a subscription whose workflow has ended). */
+  /** The subscription workflow's timers, for a signal that starts it (a subscription whose workflow has ended). */
   timers: SubscriptionTimers;
   subscriptionOf(instanceId: string): Promise<string | null>;
 }
 
-const workflowOf: Record<'deprovision' | 'reprovision', { name: string; id: (instanceId: string) => string }> = {
-  deprovision: { name: workflowNames.deprovisionInstance, id: instanceLifecycleWorkflowId },
-  reprovision: { name: workflowNames.reprovisionInstance, id: provisionInstanceWorkflowId },
+/** Where each operation's work runs (the id support's answer names), started by the subscription workflow. */
+const workOf: Record<InstanceOperation, (instanceId: string) => string> = {
+  suspend: instanceLifecycleWorkflowId,
+  resume: instanceLifecycleWorkflowId,
+  deprovision: instanceLifecycleWorkflowId,
+  reprovision: provisionInstanceWorkflowId,
 };
 
 export function createInstanceOperations(deps: InstanceOperationsDeps): InstanceOperations {
-  async function hold(instanceId: string, held: boolean): Promise<StartedOperation> {
-    const subscriptionId = await deps.subscriptionOf(instanceId);
-    if (!subscriptionId) throw new DomainError('not_found', 'This instance has no subscription.');
-    const signal: StaffHoldSignal = { requestId: `staff/${randomUUID()}`, hold: held, actorId: null, reason: null };
-    const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
-    const handle = await deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
-      taskQueue: deps.taskQueue,
-      workflowId: subscriptionWorkflowId(subscriptionId),
-      args: [input],
-      signal: STAFF_HOLD_SIGNAL,
-      signalArgs: [signal],
-    });
-    // The work itself runs under the instance's lifecycle id, started by the subscription workflow.
-    return { workflowId: instanceLifecycleWorkflowId(instanceId), runId: handle.signaledRunId };
-  }
-
   return {
     async start(operation, instanceId) {
-      if (operation === 'suspend' || operation === 'resume') return hold(instanceId, operation === 'suspend');
-      const { name, id } = workflowOf[operation];
-      const input: InstanceOperationInput = { instanceId };
-      try {
-        const handle = await deps.client.workflow.start(name, {
-          taskQueue: deps.taskQueue,
-          workflowId: id(instanceId),
-          args: [input],
-        });
-        return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
-      } catch (e) {
-        if (e instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new DomainError(
-            'conflict',
-            'Another operation is still running on this instance; try again when it ends.',
-            {
-              field: 'subdomain',
-            },
-          );
-        }
-        throw e;
-      }
+      const subscriptionId = await deps.subscriptionOf(instanceId);
+      if (!subscriptionId) throw new DomainError('not_found', 'This instance has no subscription.');
+      const requestId = `staff/${randomUUID()}`;
+      const signal =
+        operation === 'suspend' || operation === 'resume'
+          ? {
+              name: STAFF_HOLD_SIGNAL,
+              args: { requestId, hold: operation === 'suspend', actorId: null, reason: null } satisfies StaffHoldSignal,
+            }
+          : {
+              name: STAFF_OPERATION_SIGNAL,
+              args: { requestId, operation, actorId: null, reason: null } satisfies StaffOperationSignal,
+            };
+      const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
+      const handle = await deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
+        taskQueue: deps.taskQueue,
+        workflowId: subscriptionWorkflowId(subscriptionId),
+        args: [input],
+        signal: signal.name,
+        signalArgs: [signal.args],
+      });
+      return { workflowId: workOf[operation](instanceId), runId: handle.signaledRunId };
     },
   };
 }

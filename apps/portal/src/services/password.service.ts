@@ -53,6 +53,8 @@ export function createPasswordService(limits?: HashingLimits) {
 
     /** Hashes running and waiting right now (for the benchmark and diagnostics). */
     hashingStats: () => queue.stats(),
+    /** True while a hash would be refused at once (the queue is full). */
+    hashingFull: () => queue.full(),
   };
 }
 

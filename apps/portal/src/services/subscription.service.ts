@@ -39,6 +39,8 @@ export interface SubscriptionView {
     bytesToFree: string | null;
     at: string;
   } | null;
+  /** Set while the instance is stopped for storing more than the plan's hard limit (issue 13). */
+  storageHold: { since: string; measuredBytes: string | null; limitBytes: string | null } | null;
 }
 
 const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
@@ -91,6 +93,11 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
                 at: lastWord.at.toISOString(),
               }
             : null,
+        storageHold: s.storageHold && {
+          since: s.storageHold.since.toISOString(),
+          measuredBytes: s.storageHold.measuredBytes?.toString() ?? null,
+          limitBytes: s.storageHold.limitBytes?.toString() ?? null,
+        },
       };
     },
 

@@ -10,8 +10,10 @@ import {
   ensureNetwork,
   imageExists,
   inspectContainer,
+  instanceNames,
   LABELS,
   listManaged,
+  measureVolumes,
   MissingImageError,
   publishedPort,
   removeContainer,
@@ -110,6 +112,20 @@ export function createHostActivities(deps: HostActivityDeps) {
     async removeInstanceStack(input: { instanceId: string; keepVolumes: boolean }): Promise<{ removed: number }> {
       const removed = await removeInstanceStack(docker, input.instanceId, { keepVolumes: input.keepVolumes });
       return { removed: removed.containers.length + removed.networks.length + removed.volumes.length };
+    },
+
+    /**
+     * Storage watchdog (issue 13): what the instance's library and database volumes hold on this host's disk, as
+     * the Engine measures it: whatever wrote the files, the photo app's own accounting or code running in it.
+     */
+    async measureInstanceStorage(input: { instanceId: string }): Promise<{ bytes: string }> {
+      const names = instanceNames(input.instanceId);
+      const sizes = await heartbeating(() => measureVolumes(docker, [names.libraryVolume, names.databaseVolume]));
+      return {
+        bytes: Object.values(sizes)
+          .reduce((a, b) => a + b, 0n)
+          .toString(),
+      };
     },
 
     /**

@@ -2,13 +2,16 @@ import { createDockerHostActivities, type DockerHostActivityDeps } from './docke
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
 import { createMemberActivities } from './member.activities.ts';
+import { createStorageActivities, type StorageActivityDeps } from './storage.activities.ts';
 import { createSubscriptionActivities } from './subscription.activities.ts';
 
 export { createHostActivities, type HostActivities, type HostActivityDeps } from './host.activities.ts';
 export type { InstanceActivities } from './instance.activities.ts';
 export type { BegunOperation, InstanceToReconcile, LifecycleActivities } from './lifecycle.activities.ts';
 
-export type ActivityDeps = DockerHostActivityDeps & InstanceActivityDeps;
+export type ActivityDeps = DockerHostActivityDeps &
+  InstanceActivityDeps &
+  Pick<StorageActivityDeps, 'storageGracePercent'>;
 
 /**
  * The activities of the general task queue (workflows run there too), built from injected dependencies. Docker
@@ -21,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLifecycleActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createMemberActivities(deps),
+    ...createStorageActivities(deps),
   };
 }
 
@@ -29,3 +33,4 @@ export type { SubscriptionActivities, SubscriptionActivityDeps } from './subscri
 export { createSubscriptionActivities };
 export type { MemberActivities, MemberActivityDeps } from './member.activities.ts';
 export { createMemberActivities };
+export type { StorageActivities, StorageCheckTarget } from './storage.activities.ts';

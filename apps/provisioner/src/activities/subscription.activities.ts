@@ -8,6 +8,7 @@ import {
   type SubscriptionEvent,
   type SubscriptionState,
 } from '@photoplane/tenant-model';
+import type { HoldKind } from '../shared.ts';
 import { withPermanentErrors } from './errors.ts';
 
 export interface SubscriptionActivityDeps {
@@ -19,6 +20,7 @@ export interface SubscriptionSnapshot {
   instance: { id: string; state: string } | null;
   owner: { email: string; name: string };
   staffHold: boolean;
+  storageHold: boolean;
 }
 
 export interface RecordStaffHoldInput {
@@ -27,6 +29,15 @@ export interface RecordStaffHoldInput {
   actorId: string | null;
   reason: string | null;
   requestId: string;
+  /** Absent: staff. */
+  kind?: HoldKind;
+  measuredBytes?: string;
+  limitBytes?: string;
+  /**
+   * Storage lifts: true when the plan now fits (the measurement is forgotten); false when staff lifted it, which
+   * keeps the measured size as what is tolerated until the instance is back under its limit.
+   */
+  fits?: boolean;
 }
 
 export interface RecordSubscriptionStateInput {
@@ -41,6 +52,53 @@ export interface RecordSubscriptionStateInput {
 const toDate = (iso: string | null) => (iso === null ? null : new Date(iso));
 
 export function createSubscriptionActivities({ prisma }: SubscriptionActivityDeps) {
+  /**
+   * The storage watchdog's hold (issue 13), with an audit row in the instance's log (no other row records it): set
+   * with what was measured, lifted by a plan that fits or by staff.
+   */
+  async function recordStorageHold(input: RecordStaffHoldInput): Promise<{ changed: boolean }> {
+    return prisma.$transaction(async (tx) => {
+      const bytes = (v: string | undefined) => (v === undefined ? null : BigInt(v));
+      const { count } = await tx.subscription.updateMany({
+        where: { id: input.subscriptionId, storageHoldSince: input.hold ? null : { not: null } },
+        data: input.hold
+          ? {
+              storageHoldSince: new Date(),
+              storageHoldBytes: bytes(input.measuredBytes),
+              storageHoldLimitBytes: bytes(input.limitBytes),
+            }
+          : input.fits
+            ? { storageHoldSince: null, storageHoldBytes: null, storageHoldLimitBytes: null }
+            : { storageHoldSince: null },
+      });
+      if (count === 0) return { changed: false };
+      const row = await tx.subscription.findUniqueOrThrow({
+        where: { id: input.subscriptionId },
+        select: { state: true, instance: { select: { id: true } } },
+      });
+      await tx.auditEvent.create({
+        data: {
+          actorType: input.actorId ? 'account' : 'system',
+          actorId: input.actorId,
+          actorLabel: input.actorId ? 'subscription workflow' : 'storage watchdog',
+          action: input.hold ? 'subscription.storage_hold' : 'subscription.storage_hold_lifted',
+          targetType: 'subscription',
+          targetId: input.subscriptionId,
+          instanceId: row.instance?.id ?? null,
+          reason: input.reason,
+          details: {
+            requestId: input.requestId,
+            measuredBytes: input.measuredBytes ?? null,
+            limitBytes: input.limitBytes ?? null,
+            liftedBy: input.hold ? null : input.fits ? 'plan' : 'staff',
+            subscriptionState: row.state,
+          },
+        },
+      });
+      return { changed: true };
+    });
+  }
+
   return withPermanentErrors({
     async loadSubscription(input: { subscriptionId: string }): Promise<SubscriptionSnapshot> {
       const row = await prisma.subscription.findUniqueOrThrow({
@@ -48,6 +106,7 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
         select: {
           state: true,
           staffHoldSince: true,
+          storageHoldSince: true,
           instance: { select: { id: true, state: true } },
           account: { select: { email: true, name: true } },
         },
@@ -56,6 +115,7 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
         state: row.state,
         instance: row.instance,
         staffHold: row.staffHoldSince !== null,
+        storageHold: row.storageHoldSince !== null,
         // The photo app needs a display name; the address's local part is what the customer would recognise.
         owner: { email: row.account.email, name: row.account.name ?? row.account.email.split('@')[0]! },
       };
@@ -63,6 +123,7 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
 
     /** Sets or lifts support's hold, with an audit row; a repeat (the same state already there) writes nothing. */
     async recordStaffHold(input: RecordStaffHoldInput): Promise<{ changed: boolean }> {
+      if (input.kind === 'storage') return recordStorageHold(input);
       return prisma.$transaction(async (tx) => {
         const { count } = await tx.subscription.updateMany({
           where: { id: input.subscriptionId, staffHoldSince: input.hold ? null : { not: null } },

@@ -32,7 +32,7 @@ export {
   type InstanceNames,
 } from './names.ts';
 export { ensureNetwork, networkDrift, removeNetwork, type EnsuredNetwork, type NetworkSpec } from './networks.ts';
-export { ensureVolume, removeVolume, type EnsuredVolume, type VolumeSpec } from './volumes.ts';
+export { ensureVolume, measureVolumes, removeVolume, type EnsuredVolume, type VolumeSpec } from './volumes.ts';
 export {
   containerSpecHash,
   ensureContainer,

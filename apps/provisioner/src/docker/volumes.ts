@@ -48,3 +48,41 @@ export async function removeVolume(docker: Docker, name: string): Promise<boolea
     throw e;
   }
 }
+
+/**
+ * What the named volumes hold on disk, in bytes, as the Engine measures them (`GET /system/df`, the volumes' UsageData:
+ * it walks each volume's directory, whatever wrote the files). A volume that is not there counts 0; a size the Engine
+ * could not compute (-1) is an error, never taken as 0. Engines from API 1.42 on can be asked for volumes only; older
+ * ones measure images and containers too, which is slower but gives the same answer.
+ */
+export async function measureVolumes(docker: Docker, names: readonly string[]): Promise<Record<string, bigint>> {
+  const version = await docker.version();
+  const [major, minor] = (version.ApiVersion ?? '1.0').split('.').map(Number);
+  const volumesOnly = (major ?? 1) > 1 || (minor ?? 0) >= 42;
+  // dockerode's df() passes no query parameters: dial the endpoint through its modem.
+  const df = await new Promise<{
+    Volumes?: { Name: string; UsageData?: { Size: number; RefCount: number } | null }[] | null;
+  }>((resolve, reject) =>
+    docker.modem.dial(
+      {
+        path: '/system/df?',
+        method: 'GET',
+        options: volumesOnly ? { type: 'volume' } : {},
+        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+      },
+      (err, data) => (err ? reject(err) : resolve(data as never)),
+    ),
+  );
+  const sizes: Record<string, bigint> = {};
+  for (const name of names) {
+    const found = df.Volumes?.find((v) => v.Name === name);
+    if (!found) {
+      sizes[name] = 0n;
+      continue;
+    }
+    const size = found.UsageData?.Size;
+    if (typeof size !== 'number' || size < 0) throw new Error(`the Docker engine could not measure volume "${name}"`);
+    sizes[name] = BigInt(size);
+  }
+  return sizes;
+}

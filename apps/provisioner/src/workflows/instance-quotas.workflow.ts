@@ -1,8 +1,11 @@
 // Brings one instance's effective limits in the photo app in line with its plan right after a plan change (SPEC P6),
 // instead of at the next usage-sync run. Started by the portal with signalWithStart once the change is committed; a
-// change arriving while a pass runs is signalled and causes one more pass, so the last plan always wins.
+// change arriving while a pass runs is signalled and causes one more pass, so the last plan always wins. Then the
+// storage watchdog looks at the instance again: an upgrade that makes it fit releases a storage hold at once.
 import { ActivityFailure, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/member.activities.ts';
+import type { StorageActivities } from '../activities/storage.activities.ts';
+import { checkInstanceStorage } from './storage-watchdog.ts';
 import { QUOTAS_CHANGED_SIGNAL, type RefreshInstanceQuotasInput, type RefreshInstanceQuotasResult } from '../shared.ts';
 
 const quotasChanged = defineSignal(QUOTAS_CHANGED_SIGNAL);
@@ -13,6 +16,8 @@ const { refreshInstanceQuotas } = proxyActivities<MemberActivities>({
   // which pushes the same limits, is the safety net, so giving up loses nothing.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+
+const { storageCheckTarget } = proxyActivities<StorageActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function refreshInstanceQuotasWorkflow(
   input: RefreshInstanceQuotasInput,
@@ -40,6 +45,14 @@ export async function refreshInstanceQuotasWorkflow(
       result.outcome = 'failed';
       result.error = e.cause?.message ?? e.message;
     }
+  }
+  try {
+    const target = await storageCheckTarget(input);
+    if (target) result.storage = await checkInstanceStorage(target);
+  } catch (e) {
+    // The usage-sync schedule checks again.
+    result.storage = 'failed';
+    result.storageError = e instanceof ActivityFailure ? (e.cause?.message ?? e.message) : (e as Error).message;
   }
   return result;
 }

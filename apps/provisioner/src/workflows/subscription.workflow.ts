@@ -24,15 +24,18 @@ import {
   type SubscriptionEvent,
   type SubscriptionState,
 } from '@photoplane/tenant-model';
+import type { StorageActivities } from '../activities/storage.activities.ts';
 import type { SubscriptionActivities } from '../activities/subscription.activities.ts';
 import {
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
   STAFF_HOLD_SIGNAL,
+  STAFF_OPERATION_SIGNAL,
   SUBSCRIPTION_EVENT_SIGNAL,
   SUBSCRIPTION_STATE_QUERY,
   workflowNames,
   type StaffHoldSignal,
+  type StaffOperationSignal,
   type SubscriptionInstanceCondition,
   type SubscriptionSignal,
   type SubscriptionWorkflowInput,
@@ -45,9 +48,15 @@ const db = proxyActivities<SubscriptionActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+const mail = proxyActivities<StorageActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
+});
+
 export const stripeEventSignal = defineSignal<[SubscriptionSignal]>(SUBSCRIPTION_EVENT_SIGNAL);
 export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowStatus>(SUBSCRIPTION_STATE_QUERY);
 export const staffHoldSignal = defineSignal<[StaffHoldSignal]>(STAFF_HOLD_SIGNAL);
+export const staffOperationSignal = defineSignal<[StaffOperationSignal]>(STAFF_OPERATION_SIGNAL);
 
 const RECENT_EVENT_IDS = 200;
 const DEFAULT_MAX_EVENTS_PER_RUN = 200;
@@ -104,6 +113,17 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (recentEventIds.includes(signal.requestId) || holds.some((s) => s.requestId === signal.requestId)) return;
     holds.push(signal);
   });
+  // Support's reprovision and rm: run here, after whatever this workflow is doing to the instance, so two operations
+  // never meet on the same containers and the workflow knows what the instance became.
+  const staffOperations: StaffOperationSignal[] = [...(carry?.pendingStaffOperations ?? [])];
+  // Set on arrival: one waiting for its retry time does not keep waking the loop.
+  let staffOperationArrived = false;
+  setHandler(staffOperationSignal, (signal) => {
+    if (recentEventIds.includes(signal.requestId) || staffOperations.some((s) => s.requestId === signal.requestId))
+      return;
+    staffOperations.push(signal);
+    staffOperationArrived = true;
+  });
 
   // Until the first run has read the row, the query answers with the state every subscription starts in.
   let state: SubscriptionState = carry?.state ?? 'incomplete';
@@ -112,6 +132,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   let periodEndsAt = carry?.periodEndsAt ?? null;
   let retentionEndsAt = carry?.retentionEndsAt ?? null;
   let staffHold = carry?.staffHold ?? false;
+  let storageHold = carry?.storageHold ?? false;
   let eventsHandled = 0;
   let instanceError: string | null = null;
   let instanceRetryAt: number | null = null;
@@ -125,6 +146,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     eventsHandled,
     instanceError,
     staffHold,
+    storageHold,
   });
   setHandler(subscriptionStateQuery, status);
 
@@ -135,6 +157,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     state = snapshot.state;
     instance = conditionOf(snapshot.instance?.state);
     staffHold = snapshot.staffHold;
+    storageHold = snapshot.storageHold;
   }
 
   /** Applies one transition if the table allows it here; anything else is a late or repeated fact, ignored. */
@@ -225,23 +248,46 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return candidates.length ? Math.min(...candidates) : null;
   }
 
+  /**
+   * Support's hold and the storage watchdog's are kept apart: each is lifted by its own kind, except that staff
+   * resuming an instance lifts both (staff decide; the watchdog holds it again only if it grows further).
+   */
   async function hold(signal: StaffHoldSignal): Promise<void> {
     recentEventIds.push(signal.requestId);
+    const base = { subscriptionId, actorId: signal.actorId, reason: signal.reason, requestId: signal.requestId };
+    if (signal.kind === 'storage') {
+      if (signal.hold === storageHold) return;
+      await db.recordStaffHold({
+        ...base,
+        hold: signal.hold,
+        kind: 'storage',
+        measuredBytes: signal.measuredBytes,
+        limitBytes: signal.limitBytes,
+        fits: !signal.hold,
+      });
+      storageHold = signal.hold;
+      if (signal.hold && signal.measuredBytes && signal.limitBytes) {
+        await mail.notifyStorageHold({
+          subscriptionId,
+          measuredBytes: signal.measuredBytes,
+          limitBytes: signal.limitBytes,
+        });
+      }
+      return;
+    }
+    if (!signal.hold && storageHold) {
+      await db.recordStaffHold({ ...base, hold: false, kind: 'storage', fits: false });
+      storageHold = false;
+    }
     if (signal.hold === staffHold) return;
-    await db.recordStaffHold({
-      subscriptionId,
-      hold: signal.hold,
-      actorId: signal.actorId,
-      reason: signal.reason,
-      requestId: signal.requestId,
-    });
+    await db.recordStaffHold({ ...base, hold: signal.hold });
     staffHold = signal.hold;
   }
 
-  /** What the instance should be: the subscription state's wish, kept stopped while staff hold it. */
+  /** What the instance should be: the subscription state's wish, kept stopped while staff or the watchdog hold it. */
   function desired() {
     const wish = desiredInstanceFor(state);
-    return staffHold && wish === 'running' ? 'stopped' : wish;
+    return (staffHold || storageHold) && wish === 'running' ? 'stopped' : wish;
   }
 
   /** The one instance operation that brings the instance closer to what the state wants, if any. */
@@ -261,15 +307,23 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     }
   }
 
-  async function operate(op: InstanceOp, instanceId: string): Promise<void> {
-    const target: Record<InstanceOp, SubscriptionInstanceCondition> = {
+  async function operate(op: InstanceOp | 'reprovision', instanceId: string): Promise<boolean> {
+    const target: Record<InstanceOp | 'reprovision', SubscriptionInstanceCondition> = {
       provision: 'running',
       suspend: 'stopped',
       resume: 'running',
       deprovision: 'removed',
+      reprovision: 'running',
     };
     try {
-      if (op === 'provision') {
+      if (op === 'reprovision') {
+        // Support's rebuild of a failed or misbehaving instance: the same id as provisioning, as the saga's.
+        await executeChild(workflowNames.reprovisionInstance, {
+          workflowId: provisionInstanceWorkflowId(instanceId),
+          args: [{ instanceId }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      } else if (op === 'provision') {
         await executeChild(workflowNames.provisionInstance, {
           workflowId: provisionInstanceWorkflowId(instanceId),
           args: [{ instanceId, owner: snapshot.owner }],
@@ -292,6 +346,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       }
       instance = target[op];
       instanceError = null;
+      return true;
     } catch (err) {
       instanceError = `${op}: ${describe(err)}`;
       log.warn('instance operation failed', { subscriptionId, instanceId, op, error: instanceError });
@@ -299,13 +354,34 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       // It could not start (support is running an operation on it right now): it is retried as it was.
       if (err instanceof ChildWorkflowFailure) instance = 'failed';
       instanceRetryAt = Date.now() + retryMs;
+      return err instanceof ChildWorkflowFailure;
     }
+  }
+
+  /**
+   * Support's reprovision or rm. It ran (done or failed) → handled; it could not start (an operation started
+   * elsewhere still runs on the instance) → kept first in line and tried again after the retry delay.
+   */
+  async function staffOperation(signal: StaffOperationSignal): Promise<void> {
+    if (!snapshot.instance) {
+      log.warn('staff operation on a subscription without an instance', { subscriptionId, ...signal });
+      recentEventIds.push(signal.requestId);
+      return;
+    }
+    if (await operate(signal.operation, snapshot.instance.id)) recentEventIds.push(signal.requestId);
+    else staffOperations.unshift(signal);
   }
 
   for (;;) {
     const held = holds.shift();
     if (held) {
       await hold(held);
+      eventsHandled += 1;
+      continue;
+    }
+    if (staffOperations.length && (instanceRetryAt === null || Date.now() >= instanceRetryAt)) {
+      instanceRetryAt = null;
+      await staffOperation(staffOperations.shift()!);
       eventsHandled += 1;
       continue;
     }
@@ -344,11 +420,14 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
           pending: inbox,
           staffHold,
           pendingHolds: holds,
+          storageHold,
+          pendingStaffOperations: staffOperations,
         },
       });
     }
     const deadline = nextDeadline();
-    const woken = () => inbox.length > 0 || holds.length > 0;
+    staffOperationArrived = false;
+    const woken = () => inbox.length > 0 || holds.length > 0 || staffOperationArrived;
     if (deadline === null) await condition(woken);
     else if (deadline > Date.now()) await condition(woken, deadline - Date.now());
   }

@@ -1,11 +1,14 @@
 // Usage sync (SPEC M4, M8): on a Temporal Schedule, every instance's per-member usage is read from its photo app
 // into the database and the effective limits that moved are pushed back; users and quotas made in the photo app's own
-// admin screens are put right (audited). One instance failing does not stop the rest.
+// admin screens are put right (audited). One instance failing does not stop the rest. The storage watchdog (issue 13)
+// runs in the same pass: every instance's volumes measured on its host against its plan's hard limit.
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
-import type { MemberActivities } from '../activities/index.ts';
+import type { MemberActivities, StorageActivities } from '../activities/index.ts';
 import type { UsageSyncReport } from '../shared.ts';
+import { checkInstanceStorage } from './storage-watchdog.ts';
 
 const { listInstancesForUsageSync } = proxyActivities<MemberActivities>({ startToCloseTimeout: '1 minute' });
+const { listInstancesForStorageCheck } = proxyActivities<StorageActivities>({ startToCloseTimeout: '1 minute' });
 const { syncInstanceUsage } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
@@ -20,6 +23,9 @@ export async function syncUsageWorkflow(): Promise<UsageSyncReport> {
     usersAdopted: 0,
     usersRefused: 0,
     failed: [],
+    storageMeasured: 0,
+    storageHeld: [],
+    storageReleased: [],
   };
   for (const instanceId of await listInstancesForUsageSync()) {
     report.instances++;
@@ -33,6 +39,18 @@ export async function syncUsageWorkflow(): Promise<UsageSyncReport> {
     } catch (e) {
       if (!(e instanceof ActivityFailure)) throw e;
       report.failed.push({ instanceId, error: e.cause?.message ?? e.message });
+    }
+  }
+  for (const target of await listInstancesForStorageCheck()) {
+    try {
+      const outcome = await checkInstanceStorage(target);
+      report.storageMeasured++;
+      if (outcome === 'held') report.storageHeld.push(target.instanceId);
+      if (outcome === 'released') report.storageReleased.push(target.instanceId);
+    } catch (e) {
+      // An activity that gave up, or a subscription workflow that is not running to take the signal.
+      const error = e instanceof ActivityFailure ? (e.cause?.message ?? e.message) : (e as Error).message;
+      report.failed.push({ instanceId: target.instanceId, error: `storage: ${error}` });
     }
   }
   return report;

@@ -862,6 +862,12 @@ export interface paths {
                                 /** Format: date-time */
                                 at: string;
                             } | null;
+                            storageHold: {
+                                /** Format: date-time */
+                                since: string;
+                                measuredBytes: string | null;
+                                limitBytes: string | null;
+                            } | null;
                         };
                     };
                 };
@@ -3821,6 +3827,16 @@ export interface paths {
                                 /** @description Bytes, as a decimal string */
                                 freeBytes: string;
                                 usedPercent: number;
+                            };
+                            /** @description Holds billing events do not lift: support's suspend, and the storage watchdog's (over the plan) */
+                            holds: {
+                                staffSince: string | null;
+                                storage: {
+                                    /** Format: date-time */
+                                    since: string;
+                                    measuredBytes: string | null;
+                                    limitBytes: string | null;
+                                } | null;
                             };
                         };
                     };

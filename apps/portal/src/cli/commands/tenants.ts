@@ -72,6 +72,17 @@ export const tenants: Command = async (ctx, command, args) => {
           ['Host', t.host ?? '(not placed)'],
           ['Provisioning step', t.provisioningStep],
           ['Last error', t.lastError],
+          [
+            'Holds',
+            [
+              t.holds.staffSince ? `support since ${when(t.holds.staffSince)}` : null,
+              t.holds.storage
+                ? `storage since ${when(t.holds.storage.since)}: ${gib(t.holds.storage.measuredBytes ?? '0')} measured, hard limit ${gib(t.holds.storage.limitBytes ?? '0')}`
+                : null,
+            ]
+              .filter(Boolean)
+              .join('; ') || null,
+          ],
           ['Members', t.members],
           [
             'Usage',

@@ -12,7 +12,8 @@ import { ACCOUNT_PATH, type OidcInstance, type OidcProviders, SIGN_IN_PREFIX } f
 import { renderMessage } from '../../oidc/pages.ts';
 import type { MemberAccountService } from '../../services/member-account.service.ts';
 import type { MemberAuthService, MemberPrincipal } from '../../services/member-auth.service.ts';
-import { formValue, hidden, notHere, page, PageError } from './shared.ts';
+import { TooManyAttemptsError } from '../../plugins/login-throttle.ts';
+import { formValue, hidden, notHere, page, PageError, signedInRoute } from './shared.ts';
 
 export interface AccountPagesOptions {
   providers: OidcProviders;
@@ -153,6 +154,10 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
       try {
         return await act(signed, request, reply);
       } catch (e) {
+        if (e instanceof TooManyAttemptsError) {
+          // The per-member guess limit (the JSON account API's): the page again, the message in its section.
+          return render(reply, 429, signed, { error: { section, message: e.message }, values: keep(request.body) });
+        }
         if (!(e instanceof PageError) && !(e instanceof DomainError)) throw e;
         if (e instanceof DomainError && e.code === 'unauthenticated' && section !== 'password') {
           return reply.redirect(ACCOUNT_PATH, 303);
@@ -178,7 +183,7 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/profile`,
-    { schema: hidden },
+    signedInRoute,
     change(
       'profile',
       async ({ instance, principal }, request, reply) => {
@@ -193,8 +198,9 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/password`,
-    { schema: hidden },
+    signedInRoute,
     change('password', async ({ principal }, request, reply) => {
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       const newPassword = formValue(request.body, 'newPassword', 512);
       if (newPassword !== formValue(request.body, 'confirmPassword', 512))
         throw new PageError('The two passwords differ.', 'confirmPassword');
@@ -209,7 +215,7 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/two-factor/start`,
-    { schema: hidden },
+    signedInRoute,
     change('two-factor', async (signed, _request, reply) => {
       const { secret, otpauthUri } = await memberAccount.enrolTwoFactor(signed.principal, signed.instance.subdomain);
       const qrDataUri = await QRCode.toDataURL(otpauthUri, { errorCorrectionLevel: 'M', margin: 1, width: 192 });
@@ -219,8 +225,9 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/two-factor/confirm`,
-    { schema: hidden },
+    signedInRoute,
     change('two-factor', async ({ principal }, request, reply) => {
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       await memberAccount.confirmTwoFactor(principal, formValue(request.body, 'code', 16).replaceAll(' ', ''));
       return done(reply, 'two-factor-on', 'two-factor');
     }),
@@ -228,8 +235,9 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/two-factor/disable`,
-    { schema: hidden },
+    signedInRoute,
     change('two-factor', async ({ principal }, request, reply) => {
+      await app.limitMemberGuesses(request, reply, principal.memberId);
       await memberAccount.disableTwoFactor(principal, formValue(request.body, 'code', 16).replaceAll(' ', ''));
       return done(reply, 'two-factor-off', 'two-factor');
     }),
@@ -237,7 +245,7 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post<{ Params: { id: string } }>(
     `${ACCOUNT_PATH}/devices/:id/revoke`,
-    { schema: hidden },
+    signedInRoute,
     change('devices', async ({ principal }, request, reply) => {
       const id = (request.params as { id: string }).id;
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new PageError('There is no such device.');
@@ -248,7 +256,7 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/api-keys`,
-    { schema: hidden },
+    signedInRoute,
     change(
       'api-keys',
       async (signed, request, reply) => {
@@ -263,7 +271,7 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post<{ Params: { id: string } }>(
     `${ACCOUNT_PATH}/api-keys/:id/delete`,
-    { schema: hidden },
+    signedInRoute,
     change('api-keys', async ({ principal }, request, reply) => {
       const id = (request.params as { id: string }).id;
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw new PageError('There is no such key.');
@@ -274,7 +282,7 @@ const accountPages: FastifyPluginAsync<AccountPagesOptions> = async (app, opts) 
 
   app.post(
     `${ACCOUNT_PATH}/preferences`,
-    { schema: hidden },
+    signedInRoute,
     change(
       'preferences',
       async ({ principal }, request, reply) => {

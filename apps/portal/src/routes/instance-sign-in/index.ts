@@ -29,7 +29,7 @@ import type { MemberAuthService, PasswordChecked } from '../../services/member-a
 import type { MemberPasswordResetService } from '../../services/member-password-reset.service.ts';
 import accountPages from './account.ts';
 import passwordResetPages from './password-reset.ts';
-import { formValue, hidden, page, PageError, notHere } from './shared.ts';
+import { formRoute, formValue, hidden, page, PageError, notHere } from './shared.ts';
 
 export interface InstanceSignInOptions {
   providers: OidcProviders;
@@ -206,7 +206,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
 
   app.post<{ Params: { uid: string } }>(
     `${SIGN_IN_PREFIX}/interaction/:uid/password`,
-    { schema: hidden },
+    formRoute,
     async (request, reply) => {
       const instance = await instanceOf(request);
       if (!instance) return notHere(reply, request);
@@ -254,7 +254,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
 
   app.post<{ Params: { uid: string } }>(
     `${SIGN_IN_PREFIX}/interaction/:uid/code`,
-    { schema: hidden },
+    formRoute,
     async (request, reply) => {
       const instance = await instanceOf(request);
       if (!instance) return notHere(reply, request);
@@ -285,7 +285,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
 
   app.post<{ Params: { uid: string } }>(
     `${SIGN_IN_PREFIX}/interaction/:uid/new-password`,
-    { schema: hidden },
+    formRoute,
     async (request, reply) => {
       const instance = await instanceOf(request);
       if (!instance) return notHere(reply, request);
@@ -322,7 +322,7 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
     return page(reply, 200, renderRegister({ subdomain: instance.subdomain, action: `${SIGN_IN_PREFIX}/register` }));
   });
 
-  app.post(`${SIGN_IN_PREFIX}/register`, { schema: hidden }, async (request, reply) => {
+  app.post(`${SIGN_IN_PREFIX}/register`, formRoute, async (request, reply) => {
     const instance = await instanceOf(request);
     if (!instance) return notHere(reply, request);
     const token = formValue(request.body, 'token', 512);
@@ -360,7 +360,6 @@ const instanceSignInRoutes: FastifyPluginAsync<InstanceSignInOptions> = async (a
   await app.register(passwordResetPages, {
     providers,
     passwordResets: opts.passwordResets,
-    loginRateLimit: opts.loginRateLimit,
   });
 
   // Everything else under the prefix is the instance's OpenID provider (discovery, authorize, token, JWKS,

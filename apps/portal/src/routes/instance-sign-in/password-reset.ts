@@ -1,19 +1,17 @@
 // "Forgot password" at the instance's own address (issue 10): ask for a link by e-mail, then choose a new password
 // from it. Both forms answer the same whether or not an address has an account, and both are rate-limited per
-// client address (the service also bounds the links per member), so the form can be used neither to find out who
-// has an account nor to flood anyone's inbox.
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+// client address by the app's public limiter, which answers these pages in HTML (formRoute); the service also bounds
+// the links per member. So the form can be used neither to find out who has an account nor to flood anyone's inbox.
+import type { FastifyPluginAsync } from 'fastify';
 import { DomainError } from '@photoplane/tenant-model';
 import { type OidcProviders, SIGN_IN_PREFIX } from '../../oidc/instance-providers.ts';
 import { renderForgotPassword, renderForgotSent, renderMessage, renderResetPassword } from '../../oidc/pages.ts';
-import type { LoginRateLimit } from '../../plugins/login-throttle.ts';
 import type { MemberPasswordResetService } from '../../services/member-password-reset.service.ts';
-import { formValue, hidden, notHere, page, PageError } from './shared.ts';
+import { formRoute, formValue, hidden, notHere, page, PageError } from './shared.ts';
 
 export interface PasswordResetPagesOptions {
   providers: OidcProviders;
   passwordResets: MemberPasswordResetService;
-  loginRateLimit: LoginRateLimit;
 }
 
 const FORGOT = `${SIGN_IN_PREFIX}/forgot`;
@@ -21,16 +19,6 @@ const RESET = `${SIGN_IN_PREFIX}/reset`;
 
 const passwordResetPages: FastifyPluginAsync<PasswordResetPagesOptions> = async (app, opts) => {
   const { providers, passwordResets } = opts;
-  const limiter = app.createRateLimit({
-    max: opts.loginRateLimit.max,
-    timeWindow: opts.loginRateLimit.timeWindowMs,
-    keyGenerator: (r) => `oidc-reset-ip:${r.ip}`,
-  });
-  async function wait(request: FastifyRequest): Promise<number | null> {
-    const result = await limiter(request);
-    return !result.isAllowed && result.isExceeded ? result.ttlInSeconds : null;
-  }
-
   app.get(FORGOT, { schema: hidden }, async (request, reply) => {
     const instance = await providers.instanceFromHost(request.hostname);
     if (!instance) return notHere(reply, request);
@@ -41,7 +29,7 @@ const passwordResetPages: FastifyPluginAsync<PasswordResetPagesOptions> = async 
     );
   });
 
-  app.post(FORGOT, { schema: hidden }, async (request, reply) => {
+  app.post(FORGOT, formRoute, async (request, reply) => {
     const instance = await providers.instanceFromHost(request.hostname);
     if (!instance) return notHere(reply, request);
     const email = formValue(request.body, 'email', 320).trim();
@@ -52,11 +40,6 @@ const passwordResetPages: FastifyPluginAsync<PasswordResetPagesOptions> = async 
         renderForgotPassword({ subdomain: instance.subdomain, action: FORGOT, origin: instance.origin, email, error }),
       );
     if (!email.includes('@')) return again(400, 'Enter the e-mail address you sign in with.');
-    const seconds = await wait(request);
-    if (seconds !== null) {
-      reply.header('retry-after', String(seconds));
-      return again(429, `Too many requests; try again in ${seconds} seconds.`);
-    }
     await passwordResets.requestReset({ subdomain: instance.subdomain, email });
     return page(reply, 200, renderForgotSent({ subdomain: instance.subdomain, origin: instance.origin }));
   });
@@ -67,7 +50,7 @@ const passwordResetPages: FastifyPluginAsync<PasswordResetPagesOptions> = async 
     return page(reply, 200, renderResetPassword({ subdomain: instance.subdomain, action: RESET, forgotUrl: FORGOT }));
   });
 
-  app.post(RESET, { schema: hidden }, async (request, reply) => {
+  app.post(RESET, formRoute, async (request, reply) => {
     const instance = await providers.instanceFromHost(request.hostname);
     if (!instance) return notHere(reply, request);
     const token = formValue(request.body, 'token', 512);
@@ -76,11 +59,6 @@ const passwordResetPages: FastifyPluginAsync<PasswordResetPagesOptions> = async 
       if (!token) throw new PageError('This page needs the link from the e-mail; open that link again.', 'token');
       if (password !== formValue(request.body, 'confirmPassword', 512))
         throw new PageError('The two passwords differ.', 'confirmPassword');
-      const seconds = await wait(request);
-      if (seconds !== null) {
-        reply.header('retry-after', String(seconds));
-        throw new PageError(`Too many requests; try again in ${seconds} seconds.`, undefined, 429);
-      }
       await passwordResets.resetPassword({ subdomain: instance.subdomain, token, password });
     } catch (e) {
       if (!(e instanceof PageError) && !(e instanceof DomainError)) throw e;

@@ -6,6 +6,29 @@ import { renderMessage } from '../../oidc/pages.ts';
 
 export const hidden = { hide: true } as const;
 
+/**
+ * Options of a public form page: hidden from the OpenAPI document, counted by the app's one public limiter (app.ts),
+ * whose refusal (429, or 503 from a full hashing queue) this page answers in HTML with Retry-After.
+ */
+export const formRoute = {
+  schema: hidden,
+  config: {
+    formPage: (request: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
+      page(
+        reply,
+        status,
+        renderMessage({
+          subdomain: request.hostname,
+          title: status === 429 ? 'Too many requests' : 'Busy right now',
+          message,
+        }),
+      ),
+  },
+};
+
+/** Options of a signed-in page (the member's account): not limited as public; see app.ts. */
+export const signedInRoute = { schema: hidden, config: { signedIn: true, formPage: formRoute.config.formPage } };
+
 export class PageError extends Error {
   constructor(
     message: string,

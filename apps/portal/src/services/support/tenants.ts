@@ -50,6 +50,11 @@ export interface TenantDetail extends TenantView {
   appHostPort: number | null;
   lastError: string | null;
   usage: TenantUsage;
+  /** Holds that keep the instance stopped whatever billing says: support's, and the storage watchdog's. */
+  holds: {
+    staffSince: string | null;
+    storage: { since: string; measuredBytes: string | null; limitBytes: string | null } | null;
+  };
 }
 
 export interface TenantQuery {
@@ -154,6 +159,14 @@ export function createTenantSupport(deps: {
         appHostPort: t.appHostPort,
         lastError: t.lastError,
         usage,
+        holds: {
+          staffSince: iso(t.staffHoldSince),
+          storage: t.storageHold && {
+            since: t.storageHold.since.toISOString(),
+            measuredBytes: t.storageHold.measuredBytes?.toString() ?? null,
+            limitBytes: t.storageHold.limitBytes?.toString() ?? null,
+          },
+        },
       };
     },
 
