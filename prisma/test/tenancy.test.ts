@@ -19,91 +19,11 @@ after(async () => {
   await db?.drop();
 });
 
-test('an album member from another instance is refused by the database (composite foreign keys)', async () => {
+test('an API key cannot name a member of another instance (composite foreign key)', async () => {
   const a = await createTenant(prisma);
   const b = await createTenant(prisma);
-  const owner = await createMember(prisma, a.instanceId);
-  const stranger = await createMember(prisma, b.instanceId);
-  const album = await prisma.album.create({ data: { instanceId: a.instanceId, ownerId: owner.id, name: 'Holiday' } });
-
-  // Whichever instance the row claims, one of its two keys points at nothing in that instance.
-  await assertRefusedByDatabase(
-    prisma.$executeRaw`INSERT INTO "album_member" ("instanceId", "albumId", "memberId", "role")
-      VALUES (${a.instanceId}::uuid, ${album.id}::uuid, ${stranger.id}::uuid, 'viewer')`,
-    sqlState.foreignKeyViolation,
-    'album_member_instanceId_memberId_fkey',
-  );
-  await assertRefusedByDatabase(
-    prisma.$executeRaw`INSERT INTO "album_member" ("instanceId", "albumId", "memberId", "role")
-      VALUES (${b.instanceId}::uuid, ${album.id}::uuid, ${stranger.id}::uuid, 'viewer')`,
-    sqlState.foreignKeyViolation,
-    'album_member_instanceId_albumId_fkey',
-  );
-  assert.equal(await prisma.albumMember.count(), 0);
-});
-
-test('a partner share between members of two instances is refused by the database, either way round', async () => {
-  const a = await createTenant(prisma);
-  const b = await createTenant(prisma);
-  const ann = await createMember(prisma, a.instanceId);
+  await createMember(prisma, a.instanceId);
   const bea = await createMember(prisma, b.instanceId);
-
-  await assertRefusedByDatabase(
-    prisma.$executeRaw`INSERT INTO "partner_share" ("instanceId", "sharedById", "sharedWithId")
-      VALUES (${a.instanceId}::uuid, ${ann.id}::uuid, ${bea.id}::uuid)`,
-    sqlState.foreignKeyViolation,
-    'partner_share_instanceId_sharedWithId_fkey',
-  );
-  await assertRefusedByDatabase(
-    prisma.$executeRaw`INSERT INTO "partner_share" ("instanceId", "sharedById", "sharedWithId")
-      VALUES (${b.instanceId}::uuid, ${ann.id}::uuid, ${bea.id}::uuid)`,
-    sqlState.foreignKeyViolation,
-    'partner_share_instanceId_sharedById_fkey',
-  );
-  // The Prisma client reaches the same constraint: there is no code path around it.
-  await assertRefusedByDatabase(
-    prisma.partnerShare.create({ data: { instanceId: b.instanceId, sharedById: bea.id, sharedWithId: ann.id } }),
-    sqlState.foreignKeyViolation,
-    'partner_share_instanceId_sharedWithId_fkey',
-  );
-  assert.equal(await prisma.partnerShare.count(), 0);
-});
-
-test('albums, shared links, assets and api keys cannot reach across instances either', async () => {
-  const a = await createTenant(prisma);
-  const b = await createTenant(prisma);
-  const ann = await createMember(prisma, a.instanceId);
-  const bea = await createMember(prisma, b.instanceId);
-  const annAlbum = await prisma.album.create({ data: { instanceId: a.instanceId, ownerId: ann.id, name: 'A' } });
-  const beaAsset = await prisma.asset.create({ data: { instanceId: b.instanceId, ownerId: bea.id } });
-  const annLink = await prisma.sharedLink.create({
-    data: { instanceId: a.instanceId, creatorId: ann.id, keyHash: randomUUID() },
-  });
-
-  await assertRefusedByDatabase(
-    prisma.album.create({ data: { instanceId: a.instanceId, ownerId: bea.id, name: 'not hers to own' } }),
-    sqlState.foreignKeyViolation,
-    'album_instanceId_ownerId_fkey',
-  );
-  await assertRefusedByDatabase(
-    prisma.albumAsset.create({ data: { instanceId: a.instanceId, albumId: annAlbum.id, assetId: beaAsset.id } }),
-    sqlState.foreignKeyViolation,
-    'album_asset_instanceId_assetId_fkey',
-  );
-  await assertRefusedByDatabase(
-    prisma.sharedLinkAsset.create({
-      data: { instanceId: a.instanceId, sharedLinkId: annLink.id, assetId: beaAsset.id },
-    }),
-    sqlState.foreignKeyViolation,
-    'shared_link_asset_instanceId_assetId_fkey',
-  );
-  await assertRefusedByDatabase(
-    prisma.sharedLink.create({
-      data: { instanceId: b.instanceId, creatorId: bea.id, albumId: annAlbum.id, keyHash: randomUUID() },
-    }),
-    sqlState.foreignKeyViolation,
-    'shared_link_instanceId_albumId_fkey',
-  );
   await assertRefusedByDatabase(
     prisma.apiKey.create({ data: { instanceId: a.instanceId, memberId: bea.id, name: 'k', keyHash: randomUUID() } }),
     sqlState.foreignKeyViolation,
@@ -115,12 +35,14 @@ test('a member never moves to another instance while anything of theirs referenc
   const a = await createTenant(prisma);
   const b = await createTenant(prisma);
   const ann = await createMember(prisma, a.instanceId);
-  await prisma.album.create({ data: { instanceId: a.instanceId, ownerId: ann.id, name: 'A' } });
+  await prisma.apiKey.create({
+    data: { instanceId: a.instanceId, memberId: ann.id, name: 'k', keyHash: randomUUID() },
+  });
 
   await assertRefusedByDatabase(
     prisma.member.update({ where: { id: ann.id }, data: { instanceId: b.instanceId } }),
     sqlState.restrictViolation,
-    'album_instanceId_ownerId_fkey',
+    'api_key_instanceId_memberId_fkey',
   );
 });
 
@@ -195,17 +117,6 @@ test('a storage label is unique within an instance, free in another, and must be
       'member_storage_label_ck',
     );
   }
-});
-
-test('a partner share to oneself is refused by the database', async () => {
-  const { instanceId } = await createTenant(prisma);
-  const ann = await createMember(prisma, instanceId);
-
-  await assertRefusedByDatabase(
-    prisma.partnerShare.create({ data: { instanceId, sharedById: ann.id, sharedWithId: ann.id } }),
-    sqlState.checkViolation,
-    'partner_share_not_self_ck',
-  );
 });
 
 test('a Stripe webhook event id is recorded once, so a redelivery can be detected atomically', async () => {
@@ -291,20 +202,20 @@ test('a session belongs to exactly one realm: an account in the portal or a memb
   );
 });
 
-test('purging a member removes their albums, assets and shares (the composite keys cascade)', async () => {
+test('purging a member removes their API keys and invitations (the composite keys cascade)', async () => {
   const { instanceId } = await createTenant(prisma);
   const ann = await createMember(prisma, instanceId);
   const bob = await createMember(prisma, instanceId);
-  const album = await prisma.album.create({ data: { instanceId, ownerId: ann.id, name: 'A' } });
-  await prisma.albumMember.create({ data: { instanceId, albumId: album.id, memberId: bob.id, role: 'editor' } });
-  await prisma.asset.create({ data: { instanceId, ownerId: ann.id, sizeBytes: 10n } });
-  await prisma.partnerShare.create({ data: { instanceId, sharedById: bob.id, sharedWithId: ann.id } });
+  await prisma.apiKey.create({ data: { instanceId, memberId: ann.id, name: 'k', keyHash: randomUUID() } });
+  await prisma.apiKey.create({ data: { instanceId, memberId: bob.id, name: 'k', keyHash: randomUUID() } });
+  await prisma.invitation.create({
+    data: { instanceId, memberId: ann.id, tokenHash: randomUUID(), expiresAt: new Date(Date.now() + 60_000) },
+  });
 
   await prisma.member.delete({ where: { id: ann.id } });
 
-  assert.equal(await prisma.album.count({ where: { instanceId } }), 0);
-  assert.equal(await prisma.albumMember.count({ where: { instanceId } }), 0);
-  assert.equal(await prisma.asset.count({ where: { instanceId } }), 0);
-  assert.equal(await prisma.partnerShare.count({ where: { instanceId } }), 0);
+  assert.equal(await prisma.apiKey.count({ where: { instanceId, memberId: ann.id } }), 0);
+  assert.equal(await prisma.invitation.count({ where: { instanceId } }), 0);
+  assert.equal(await prisma.apiKey.count({ where: { instanceId } }), 1, "the other member's key stays");
   assert.equal(await prisma.member.count({ where: { instanceId } }), 1, 'the other member stays');
 });

@@ -296,11 +296,17 @@ func (s *Server) getAssetInfo(w http.ResponseWriter, r *http.Request, a *Auth) e
 	}
 	var out assetDTO
 	err = s.store.view(func(st *State) error {
-		asset, err := ownAsset(st, a, id, "asset.read")
+		asset, err := readableAsset(st, a, id, "asset.read")
 		if err != nil {
 			return err
 		}
 		out = mapAsset(asset, s.store.abs(asset.OriginalPath), st.userByID(asset.OwnerID))
+		if a.SharedLink != nil {
+			out.OriginalPath, out.Owner = "", nil
+			if !a.SharedLink.ShowMetadata {
+				out = stripMetadata(out)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -317,7 +323,7 @@ func (s *Server) downloadAsset(w http.ResponseWriter, r *http.Request, a *Auth) 
 	}
 	var asset Asset
 	err = s.store.view(func(st *State) error {
-		found, err := ownAsset(st, a, id, "asset.download")
+		found, err := readableAsset(st, a, id, "asset.download")
 		if err == nil {
 			asset = *found
 		}

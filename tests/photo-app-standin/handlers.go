@@ -73,8 +73,8 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/assets", needs("asset.delete"), s.deleteAssets)
 	s.handle("POST /api/assets/bulk-upload-check", needs("asset.upload"), s.checkBulkUpload)
 	s.handle("GET /api/assets/statistics", needs("asset.statistics"), s.getAssetStatistics)
-	s.handle("GET /api/assets/{id}", needs("asset.read"), s.getAssetInfo)
-	s.handle("GET /api/assets/{id}/original", needs("asset.download"), s.downloadAsset)
+	s.handle("GET /api/assets/{id}", sharedNeeds("asset.read"), s.getAssetInfo)
+	s.handle("GET /api/assets/{id}/original", sharedNeeds("asset.download"), s.downloadAsset)
 
 	// jobs (jobs.go) and the part of the system config the stand-in keeps (sysconfig.go)
 	s.handle("GET /api/jobs", adminNeeds("job.read"), s.getQueuesLegacy)
@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	s.handle("PUT /api/system-config", adminNeeds("systemConfig.update"), s.updateSystemConfig)
 
 	// the minimal web client (web.go)
+	s.sharingRoutes()
 	s.webRoutes()
 }
 

@@ -112,6 +112,8 @@ type Auth struct {
 	IsAdmin   bool
 	SessionID string
 	APIKey    *APIKey // nil when authenticated with a session
+	// SharedLink is set for a visitor who came with a link's key; UserID is then the link's owner.
+	SharedLink *SharedLink
 }
 
 // access describes what a route requires, like Immich's @Authenticated().
@@ -119,13 +121,19 @@ type access struct {
 	public     bool
 	admin      bool
 	permission string // API-key permission; "" = none required
+	sharedLink bool   // a shared-link key (?key=, ?slug=, x-immich-share-key) may stand in for a user
+	linkOnly   bool   // only a shared-link key (the public /shared-links/me and /login)
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, a *Auth) error
 
 var (
-	public = access{public: true}
+	public         = access{public: true}
+	sharedLinkOnly = access{linkOnly: true}
 )
+
+// sharedNeeds: a user with permission, or a visitor through a link (Immich's @Authenticated({sharedLink: true})).
+func sharedNeeds(permission string) access { return access{permission: permission, sharedLink: true} }
 
 func needs(permission string) access      { return access{permission: permission} }
 func adminNeeds(permission string) access { return access{admin: true, permission: permission} }
@@ -133,7 +141,19 @@ func adminNeeds(permission string) access { return access{admin: true, permissio
 func (s *Server) handle(pattern string, acc access, h handlerFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		var a *Auth
-		if !acc.public {
+		key, slug := shareKey(r)
+		switch {
+		case (acc.sharedLink || acc.linkOnly) && (key != "" || slug != ""):
+			// As in Immich, a share key on a route that takes one wins over a session.
+			var err error
+			if a, err = s.authenticateSharedLink(r, key, slug, !acc.linkOnly); err != nil {
+				writeError(w, err)
+				return
+			}
+		case acc.linkOnly:
+			writeError(w, unauthorized("Invalid share key"))
+			return
+		case !acc.public:
 			var err error
 			if a, err = s.authenticate(r, acc); err != nil {
 				writeError(w, err)

@@ -173,6 +173,10 @@ type State struct {
 	APIKeys  []*APIKey  `json:"apiKeys"`
 	Assets   []*Asset   `json:"assets"`
 	Config   Config     `json:"config"`
+
+	Albums      []*Album      `json:"albums"`
+	Partners    []*Partner    `json:"partners"`
+	SharedLinks []*SharedLink `json:"sharedLinks"`
 }
 
 // Store guards the state with one mutex and persists it after every change.
@@ -341,6 +345,14 @@ func (st *State) removeUser(id string) {
 	st.Sessions = filter(st.Sessions, func(s *Session) bool { return s.UserID != id })
 	st.APIKeys = filter(st.APIKeys, func(k *APIKey) bool { return k.UserID != id })
 	st.Assets = filter(st.Assets, func(a *Asset) bool { return a.OwnerID != id })
+	st.Albums = filter(st.Albums, func(al *Album) bool { return al.OwnerID != id })
+	for _, al := range st.Albums {
+		al.Users = filter(al.Users, func(au AlbumUser) bool { return au.UserID != id })
+	}
+	st.Partners = filter(st.Partners, func(p *Partner) bool { return p.SharedByID != id && p.SharedWithID != id })
+	st.SharedLinks = filter(st.SharedLinks, func(l *SharedLink) bool {
+		return l.UserID != id && (l.Type == linkIndividual || st.albumByID(l.AlbumID) != nil)
+	})
 }
 
 func filter[T any](items []T, keep func(T) bool) []T {

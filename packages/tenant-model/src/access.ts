@@ -1,5 +1,5 @@
 import { DomainError, memberNotFound, resourceNotFound } from './errors.ts';
-import type { AccountId, AlbumId, ApiKeyId, AssetId, InstanceId, MemberId, SessionId, SharedLinkId } from './ids.ts';
+import type { AccountId, ApiKeyId, InstanceId, MemberId, SessionId } from './ids.ts';
 import {
   actorPermissions,
   permissionResources,
@@ -8,9 +8,7 @@ import {
   type MemberActor,
   type Permission,
   type PermissionTarget,
-  type SharedLinkActor,
 } from './permissions.ts';
-import type { AlbumRole } from './sharing.ts';
 
 /**
  * The central access check, in the shape of Immich's utils/access.ts: every use case asks "may this actor
@@ -25,29 +23,6 @@ export interface AccessPort {
   readonly member: {
     /** Members of `instanceId` that are not deleted. */
     checkInstanceAccess(instanceId: InstanceId, memberIds: ReadonlySet<MemberId>): Promise<Set<MemberId>>;
-  };
-  readonly album: {
-    checkOwnerAccess(memberId: MemberId, albumIds: ReadonlySet<AlbumId>): Promise<Set<AlbumId>>;
-    /** Albums shared with the member in one of `roles`. */
-    checkSharedAlbumAccess(
-      memberId: MemberId,
-      albumIds: ReadonlySet<AlbumId>,
-      roles: readonly AlbumRole[],
-    ): Promise<Set<AlbumId>>;
-    /** The album an album link points to, if among the ids. */
-    checkSharedLinkAccess(sharedLinkId: SharedLinkId, albumIds: ReadonlySet<AlbumId>): Promise<Set<AlbumId>>;
-  };
-  readonly asset: {
-    checkOwnerAccess(memberId: MemberId, assetIds: ReadonlySet<AssetId>): Promise<Set<AssetId>>;
-    /** Assets in albums the member owns or that are shared with them. */
-    checkAlbumAccess(memberId: MemberId, assetIds: ReadonlySet<AssetId>): Promise<Set<AssetId>>;
-    /** Non-archived, non-trashed assets of members who partner-share with this member. */
-    checkPartnerAccess(memberId: MemberId, assetIds: ReadonlySet<AssetId>): Promise<Set<AssetId>>;
-    /** Assets a link points to, directly or through its album. */
-    checkSharedLinkAccess(sharedLinkId: SharedLinkId, assetIds: ReadonlySet<AssetId>): Promise<Set<AssetId>>;
-  };
-  readonly sharedLink: {
-    checkOwnerAccess(memberId: MemberId, sharedLinkIds: ReadonlySet<SharedLinkId>): Promise<Set<SharedLinkId>>;
   };
   readonly apiKey: {
     checkOwnerAccess(memberId: MemberId, apiKeyIds: ReadonlySet<ApiKeyId>): Promise<Set<ApiKeyId>>;
@@ -65,20 +40,6 @@ export interface AccessPort {
 // types come back at the public boundary (checkAccess), where the permission ties them together.
 type Ids = ReadonlySet<string>;
 type Resolver<A extends Actor> = (port: AccessPort, actor: A, ids: Ids) => Promise<ReadonlySet<string>>;
-type IdCheck<T extends string> = (ids: ReadonlySet<T>) => Promise<ReadonlySet<T>>;
-
-/** Tries each check on the ids the previous ones did not grant (cheapest first), like Immich's chains. */
-async function firstGranted<T extends string>(ids: Ids, ...checks: IdCheck<T>[]): Promise<Set<string>> {
-  const remaining = new Set(ids as ReadonlySet<T>);
-  const granted = new Set<string>();
-  for (const check of checks) {
-    if (remaining.size === 0) break;
-    for (const id of await check(remaining)) {
-      if (remaining.delete(id)) granted.add(id);
-    }
-  }
-  return granted;
-}
 
 function only(ids: Ids, id: string): Promise<ReadonlySet<string>> {
   return Promise.resolve(ids.has(id) ? new Set([id]) : new Set());
@@ -92,10 +53,6 @@ const self: Resolver<MemberActor> = (_port, actor, ids) => only(ids, actor.membe
 const ownInstance: Resolver<MemberActor> = (_port, actor, ids) => only(ids, actor.instanceId);
 const instanceMembers: Resolver<MemberActor> = (port, actor, ids) =>
   port.member.checkInstanceAccess(actor.instanceId, ids as ReadonlySet<MemberId>);
-const ownedAlbums: Resolver<MemberActor> = (port, actor, ids) =>
-  port.album.checkOwnerAccess(actor.memberId, ids as ReadonlySet<AlbumId>);
-const ownedAssets: Resolver<MemberActor> = (port, actor, ids) =>
-  port.asset.checkOwnerAccess(actor.memberId, ids as ReadonlySet<AssetId>);
 const none = (): Promise<ReadonlySet<string>> => Promise.resolve(new Set());
 
 /** Whole table on purpose: adding a permission fails to compile until members get a rule (maybe `none`). */
@@ -105,38 +62,6 @@ const memberResolvers: Record<Permission, Resolver<MemberActor>> = {
   'member.update': instanceMembers,
   'member.delete': instanceMembers,
   'profile.update': self,
-  'album.create': self,
-  'album.read': (port, actor, ids) =>
-    firstGranted<AlbumId>(
-      ids,
-      (rest) => port.album.checkOwnerAccess(actor.memberId, rest),
-      (rest) => port.album.checkSharedAlbumAccess(actor.memberId, rest, ['editor', 'viewer']),
-    ),
-  'album.update': ownedAlbums,
-  'album.delete': ownedAlbums,
-  'album.share': ownedAlbums,
-  'album.addAsset': (port, actor, ids) =>
-    firstGranted<AlbumId>(
-      ids,
-      (rest) => port.album.checkOwnerAccess(actor.memberId, rest),
-      (rest) => port.album.checkSharedAlbumAccess(actor.memberId, rest, ['editor']),
-    ),
-  'asset.read': (port, actor, ids) => readableAssets(port, actor, ids),
-  'asset.download': (port, actor, ids) => readableAssets(port, actor, ids),
-  'asset.upload': self,
-  'asset.update': ownedAssets,
-  'asset.delete': ownedAssets,
-  // Seed 001: a partner may pass a partner's photos on through links and albums.
-  'asset.share': (port, actor, ids) =>
-    firstGranted<AssetId>(
-      ids,
-      (rest) => port.asset.checkOwnerAccess(actor.memberId, rest),
-      (rest) => port.asset.checkPartnerAccess(actor.memberId, rest),
-    ),
-  'sharedLink.create': self,
-  'sharedLink.update': (port, actor, ids) =>
-    port.sharedLink.checkOwnerAccess(actor.memberId, ids as ReadonlySet<SharedLinkId>),
-  'partner.update': instanceMembers,
   'apiKey.create': self,
   'apiKey.manage': (port, actor, ids) => port.apiKey.checkOwnerAccess(actor.memberId, ids as ReadonlySet<ApiKeyId>),
   'session.manage': (port, actor, ids) => port.session.checkOwnerAccess(actor.memberId, ids as ReadonlySet<SessionId>),
@@ -152,26 +77,6 @@ const memberResolvers: Record<Permission, Resolver<MemberActor>> = {
   'logins.clear': none,
   'member.purge': none,
   'member.apiKey': none,
-};
-
-function readableAssets(port: AccessPort, actor: MemberActor, ids: Ids): Promise<Set<string>> {
-  return firstGranted<AssetId>(
-    ids,
-    (rest) => port.asset.checkOwnerAccess(actor.memberId, rest),
-    (rest) => port.asset.checkAlbumAccess(actor.memberId, rest),
-    (rest) => port.asset.checkPartnerAccess(actor.memberId, rest),
-  );
-}
-
-const linkResolvers: Partial<Record<Permission, Resolver<SharedLinkActor>>> = {
-  'album.read': (port, actor, ids) => port.album.checkSharedLinkAccess(actor.sharedLinkId, ids as ReadonlySet<AlbumId>),
-  'album.addAsset': (port, actor, ids) =>
-    port.album.checkSharedLinkAccess(actor.sharedLinkId, ids as ReadonlySet<AlbumId>),
-  'asset.read': (port, actor, ids) => port.asset.checkSharedLinkAccess(actor.sharedLinkId, ids as ReadonlySet<AssetId>),
-  'asset.download': (port, actor, ids) =>
-    port.asset.checkSharedLinkAccess(actor.sharedLinkId, ids as ReadonlySet<AssetId>),
-  // Visitor uploads land in the library of the member who made the link.
-  'asset.upload': (_port, actor, ids) => only(ids, actor.ownerId),
 };
 
 /** Customers reach their own tenants; staff reach all (their actions are audited by the portal). */
@@ -201,8 +106,6 @@ function resolve(port: AccessPort, actor: Actor, permission: Permission, ids: Id
   switch (actor.kind) {
     case 'member':
       return memberResolvers[permission](port, actor, ids);
-    case 'sharedLink':
-      return (linkResolvers[permission] ?? none)(port, actor, ids);
     case 'account':
       return (accountResolvers[permission] ?? none)(port, actor, ids);
   }

@@ -14,9 +14,6 @@ export type SubscriptionId = Id<'Subscription'>;
 export type InstanceId = Id<'Instance'>;
 export type MemberId = Id<'Member'>;
 export type InvitationId = Id<'Invitation'>;
-export type AlbumId = Id<'Album'>;
-export type AssetId = Id<'Asset'>;
-export type SharedLinkId = Id<'SharedLink'>;
 export type ApiKeyId = Id<'ApiKey'>;
 export type SessionId = Id<'Session'>;
 

@@ -6,7 +6,6 @@ export * from './instance.ts';
 export * from './subdomain.ts';
 export * from './member.ts';
 export * from './quota.ts';
-export * from './sharing.ts';
 export * from './deletion.ts';
 export * from './permissions.ts';
 export * from './access.ts';

@@ -5,29 +5,21 @@ import {
   accountActor,
   accountRolePermissions,
   accountRoles,
-  actorPermissions,
   hasPermission,
   memberActor,
   memberRolePermissions,
   permissionResources,
   permissions,
-  sharedLinkActor,
   staffPermissions,
   type Permission,
 } from './permissions.ts';
 import { memberRoles } from './member.ts';
 import { isDomainError } from './errors.ts';
-import type { AccountId, AlbumId, InstanceId, MemberId, SharedLinkId } from './ids.ts';
-import type { SharedLink } from './sharing.ts';
+import type { AccountId, InstanceId, MemberId } from './ids.ts';
 
-const libraryWrites = [
-  'asset.upload',
-  'asset.delete',
-  'album.create',
-  'album.share',
-  'sharedLink.create',
-  'partner.update',
-] as const;
+// Sharing (albums, assets, partners, links) lives in the photo app, which checks it itself (issue 14); what the
+// control plane grants members is their own account: profile, API keys, sessions.
+const accountWrites = ['apiKey.create', 'apiKey.manage'] as const;
 const administration = ['member.create', 'member.update', 'member.delete', 'instance.settings'] as const;
 
 describe('permissions', () => {
@@ -44,15 +36,15 @@ describe('permissions', () => {
     }
   });
 
-  it('viewers and guests are read-only; guests cannot even list members', () => {
-    for (const role of ['viewer', 'guest'] as const) {
-      for (const permission of libraryWrites)
-        assert.equal(memberRolePermissions[role].has(permission), false, `${role} ${permission}`);
-      assert.ok(memberRolePermissions[role].has('asset.read'));
+  it('guests cannot make API keys or even list members; users and viewers can', () => {
+    for (const permission of accountWrites) {
+      assert.equal(memberRolePermissions.guest.has(permission), false, `guest ${permission}`);
+      assert.ok(memberRolePermissions.viewer.has(permission), permission);
+      assert.ok(memberRolePermissions.user.has(permission), permission);
     }
     assert.equal(memberRolePermissions.viewer.has('member.read'), true);
     assert.equal(memberRolePermissions.guest.has('member.read'), false);
-    for (const permission of libraryWrites) assert.ok(memberRolePermissions.user.has(permission), permission);
+    for (const role of memberRoles) assert.ok(memberRolePermissions[role].has('session.manage'), role);
   });
 
   it('no instance role holds a portal (tenant or staff) permission', () => {
@@ -74,31 +66,6 @@ describe('permissions', () => {
     assert.equal(accountRolePermissions.superadmin.has('tenant.delete'), true);
   });
 
-  it('a shared-link visitor may read, and download or upload only when the link allows it', () => {
-    const link = {
-      id: 'l' as SharedLinkId,
-      instanceId: 'i' as InstanceId,
-      ownerId: 'o' as MemberId,
-      target: { type: 'album', albumId: 'a' as AlbumId },
-      createdAt: new Date(0),
-      expiresAt: null,
-      hasPassword: false,
-      allowUpload: false,
-      allowDownload: false,
-      showMetadata: true,
-      revokedAt: null,
-    } satisfies SharedLink;
-    assert.deepEqual([...actorPermissions(sharedLinkActor(link))].sort(), ['album.read', 'asset.read']);
-    const open = actorPermissions(sharedLinkActor({ ...link, allowUpload: true, allowDownload: true }));
-    assert.deepEqual([...open].sort(), [
-      'album.addAsset',
-      'album.read',
-      'asset.download',
-      'asset.read',
-      'asset.upload',
-    ]);
-  });
-
   it('only an active member becomes an actor', () => {
     const base = { id: 'm' as MemberId, instanceId: 'i' as InstanceId, role: 'user' as const };
     assert.equal(memberActor({ ...base, status: 'active' }).kind, 'member');
@@ -114,25 +81,11 @@ describe('permissions', () => {
 
   it('the support area (tenants of others, audit log, sign-ins of anyone) belongs to staff roles and no one else', () => {
     const staffOnly = ['tenant.support', 'staff.audit', 'credential.read', 'credential.revoke'] as const;
-    const link = {
-      id: 'l' as SharedLinkId,
-      instanceId: 'i' as InstanceId,
-      ownerId: 'o' as MemberId,
-      target: { type: 'album', albumId: 'a' as AlbumId },
-      createdAt: new Date(0),
-      expiresAt: null,
-      hasPassword: false,
-      allowUpload: true,
-      allowDownload: true,
-      showMetadata: true,
-      revokedAt: null,
-    } satisfies SharedLink;
     const actors = fc.oneof(
       fc.constantFrom(...accountRoles).map((role) => accountActor('acc' as AccountId, role)),
       fc
         .constantFrom(...memberRoles)
         .map((role) => memberActor({ id: 'm' as MemberId, instanceId: 'i' as InstanceId, role, status: 'active' })),
-      fc.constant(sharedLinkActor(link)),
     );
     fc.assert(
       fc.property(actors, fc.constantFrom(...staffOnly), (actor, permission) => {

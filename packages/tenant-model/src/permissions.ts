@@ -1,7 +1,6 @@
 import { DomainError, validationError } from './errors.ts';
-import type { AccountId, AlbumId, ApiKeyId, AssetId, InstanceId, MemberId, SessionId, SharedLinkId } from './ids.ts';
+import type { AccountId, ApiKeyId, InstanceId, MemberId, SessionId } from './ids.ts';
 import { memberCanSignIn, type Member, type MemberRole } from './member.ts';
-import type { SharedLink } from './sharing.ts';
 
 /** Portal accounts: customers pay; support and superadmin are the operator's staff (SPEC actors). */
 export const accountRoles = ['customer', 'support', 'superadmin'] as const;
@@ -17,9 +16,6 @@ export interface ResourceIds {
   readonly account: AccountId;
   readonly instance: InstanceId;
   readonly member: MemberId;
-  readonly album: AlbumId;
-  readonly asset: AssetId;
-  readonly sharedLink: SharedLinkId;
   readonly apiKey: ApiKeyId;
   readonly session: SessionId;
 }
@@ -35,21 +31,6 @@ export const permissionResources = {
   'member.update': 'member',
   'member.delete': 'member',
   'profile.update': 'member',
-  'album.create': 'member',
-  'album.read': 'album',
-  'album.update': 'album',
-  'album.delete': 'album',
-  'album.share': 'album',
-  'album.addAsset': 'album',
-  'asset.read': 'asset',
-  'asset.upload': 'member',
-  'asset.download': 'asset',
-  'asset.update': 'asset',
-  'asset.delete': 'asset',
-  'asset.share': 'asset',
-  'sharedLink.create': 'member',
-  'sharedLink.update': 'sharedLink',
-  'partner.update': 'member',
   'apiKey.create': 'member',
   'apiKey.manage': 'apiKey',
   'session.manage': 'session',
@@ -80,21 +61,6 @@ export const permissions = Object.keys(permissionResources) as Permission[];
 
 const libraryPermissions = [
   'profile.update',
-  'album.create',
-  'album.read',
-  'album.update',
-  'album.delete',
-  'album.share',
-  'album.addAsset',
-  'asset.read',
-  'asset.upload',
-  'asset.download',
-  'asset.update',
-  'asset.delete',
-  'asset.share',
-  'sharedLink.create',
-  'sharedLink.update',
-  'partner.update',
   'apiKey.create',
   'apiKey.manage',
   'session.manage',
@@ -111,17 +77,8 @@ export const memberRolePermissions: Readonly<Record<MemberRole, ReadonlySet<Perm
   owner: new Set([...libraryPermissions, ...administration]),
   admin: new Set([...libraryPermissions, ...administration]),
   user: new Set([...libraryPermissions, 'member.read']),
-  viewer: new Set([
-    'member.read',
-    'profile.update',
-    'album.read',
-    'asset.read',
-    'asset.download',
-    'apiKey.create',
-    'apiKey.manage',
-    'session.manage',
-  ]),
-  guest: new Set(['profile.update', 'album.read', 'asset.read', 'asset.download', 'session.manage']),
+  viewer: new Set(['member.read', 'profile.update', 'apiKey.create', 'apiKey.manage', 'session.manage']),
+  guest: new Set(['profile.update', 'session.manage']),
 };
 
 /** What only the operator's staff may hold; no customer, member or link ever does (property-tested). */
@@ -188,33 +145,12 @@ export interface AccountActor {
   readonly role: AccountRole;
 }
 
-export interface SharedLinkActor {
-  readonly kind: 'sharedLink';
-  readonly sharedLinkId: SharedLinkId;
-  readonly instanceId: InstanceId;
-  readonly ownerId: MemberId;
-  readonly allowUpload: boolean;
-  readonly allowDownload: boolean;
-}
-
-export type Actor = MemberActor | AccountActor | SharedLinkActor;
+export type Actor = MemberActor | AccountActor;
 
 /** Sessions and API keys act as their member (U3: keys are personal), and only while they may sign in. */
 export function memberActor(member: Pick<Member, 'id' | 'instanceId' | 'role' | 'status'>): MemberActor {
   if (!memberCanSignIn(member)) throw new DomainError('unauthenticated', 'This account cannot sign in.', {});
   return { kind: 'member', memberId: member.id, instanceId: member.instanceId, role: member.role };
-}
-
-/** Build only from a link that passed checkSharedLinkAccess. */
-export function sharedLinkActor(link: SharedLink): SharedLinkActor {
-  return {
-    kind: 'sharedLink',
-    sharedLinkId: link.id,
-    instanceId: link.instanceId,
-    ownerId: link.ownerId,
-    allowUpload: link.allowUpload,
-    allowDownload: link.allowDownload,
-  };
 }
 
 export function accountActor(accountId: AccountId, role: AccountRole): AccountActor {
@@ -227,15 +163,6 @@ export function actorPermissions(actor: Actor): ReadonlySet<Permission> {
       return memberRolePermissions[actor.role];
     case 'account':
       return accountRolePermissions[actor.role];
-    case 'sharedLink': {
-      const granted = new Set<Permission>(['album.read', 'asset.read']);
-      if (actor.allowDownload) granted.add('asset.download');
-      if (actor.allowUpload) {
-        granted.add('asset.upload');
-        granted.add('album.addAsset');
-      }
-      return granted;
-    }
   }
 }
 

@@ -1,0 +1,227 @@
+// SPEC S1–S4 end to end (issue 14): sharing happens in the photo app, between members who sign in there through
+// Photoplane. Two customers buy an instance each (A and B); A's owner adds Ann and Bob, B's adds Cy. Ann and Bob sign
+// in to A's photo app through Photoplane's OpenID provider (at A's own address, through Caddy) and share an album
+// (editor adds, viewer cannot), a partner library (one way, shown in the timeline only when Bob says so) and a link
+// with a password and an expiry that a visitor without an account opens at `http://<sub>.<domain>/share/<key>`.
+// Across instances, what Ann gets for Cy (search, album, partner) is exactly what she gets for someone who exists
+// nowhere, and B's link is unknown under A's host. The photo app is the Immich stand-in; the portal and worker are
+// the processes `npm start` runs.
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { createPrismaClient, type PrismaClient } from '@photoplane/db';
+import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
+import { removeLabelled } from '@photoplane/infra/cleanup';
+import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
+import Docker from 'dockerode';
+import { customerKit } from './support/customer.ts';
+import { instanceBrowser, signIn, uploadBody, type Reply } from './support/instance-browser.ts';
+import { startServices, type Services } from './support/services.ts';
+
+const stack = testStack();
+const FILE_LABEL = 'photoplane.test-file';
+const fileLabel = `sharing-${randomBytes(4).toString('hex')}`;
+const docker = new Docker(
+  stack.dockerHost.startsWith('unix://') ? { socketPath: stack.dockerHost.slice('unix://'.length) } : {},
+);
+
+let db: CreatedDatabase;
+let prisma: PrismaClient;
+let services: Services | undefined;
+
+before(async () => {
+  db = await createTestDatabase();
+  prisma = createPrismaClient(db.url);
+  services = await startServices({
+    DATABASE_URL: db.url,
+    TEMPORAL_TASK_QUEUE: `sharing-${stack.runId}-${randomBytes(2).toString('hex')}`,
+    PHOTOPLANE_DOCKER_HOST_NAME: `s${stack.runId}${randomBytes(2).toString('hex')}`,
+    PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId},${FILE_LABEL}=${fileLabel}`,
+  });
+});
+
+after(async () => {
+  await services?.stopAll();
+  await removeLabelled(docker, FILE_LABEL, fileLabel);
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+/** An Immich error as a user sees it: status and body, without the per-request correlation id. */
+function seen(r: Reply) {
+  const { correlationId: _ignored, ...body } = r.json;
+  return { status: r.status, body };
+}
+
+test('members of one instance share albums, partners and links through the photo app; nothing crosses instances', async () => {
+  const kit = customerKit(services!, stack);
+  const { api } = kit;
+  const [a, b] = [await kit.buyInstance(prisma), await kit.buyInstance(prisma)];
+
+  const addMember = async (inst: typeof a, name: string) => {
+    const email = `${name.toLowerCase()}-${randomBytes(3).toString('hex')}@example.com`;
+    const res = await api<{ password: string }>('POST', `/v1/instances/${inst.subdomain}/members`, {
+      token: inst.access,
+      body: { email, name, quotaGiB: 1, mode: 'password', mustChangePassword: false },
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return { email, password: res.body.password, name };
+  };
+  const [annWho, bobWho, cyWho] = [await addMember(a, 'Ann'), await addMember(a, 'Bob'), await addMember(b, 'Cy')];
+
+  // Each member signs in to their own instance's photo app through Photoplane (their own browser each).
+  const annB = instanceBrowser();
+  const bobB = instanceBrowser();
+  const cyB = instanceBrowser();
+  const ann = await signIn(annB, a.origin, annWho);
+  const bob = await signIn(bobB, a.origin, bobWho);
+  const cy = await signIn(cyB, b.origin, cyWho);
+  const call = (br: typeof annB, origin: string, token: string) => (method: string, p: string, json?: unknown) =>
+    br.go(`${origin}/api${p}`, { method, token, json });
+  const asAnn = call(annB, a.origin, ann);
+  const asBob = call(bobB, a.origin, bob);
+  const asCy = call(cyB, b.origin, cy);
+  const me = async (as: typeof asAnn) => String((await as('GET', '/users/me')).json.id);
+  const [annId, bobId, cyId] = [await me(asAnn), await me(asBob), await me(asCy)];
+
+  const upload = async (br: typeof annB, origin: string, token: string, name: string) => {
+    const res = await br.go(`${origin}/api/assets`, { token, ...uploadBody(name, `photo ${name}`) });
+    assert.equal(res.status, 201, res.text);
+    return String(res.json.id);
+  };
+  const annPhoto = await upload(annB, a.origin, ann, 'ann-beach.jpg');
+  const bobPhoto = await upload(bobB, a.origin, bob, 'bob-hike.jpg');
+  const cyPhoto = await upload(cyB, b.origin, cy, 'cy-garden.jpg');
+
+  // S4, search: Ann finds the members of her instance; Cy is as absent as an address that exists nowhere.
+  const found = (await asAnn('GET', '/users')).list.map((u) => u.email);
+  assert.ok(found.includes(annWho.email) && found.includes(bobWho.email), JSON.stringify(found));
+  assert.ok(!found.includes(cyWho.email) && !found.includes('nobody@nowhere.example'));
+  assert.ok(!(await asCy('GET', '/users')).list.some((u) => u.email === annWho.email));
+
+  // S1: Ann shares an album with Bob as editor; he adds his own photo.
+  const created = await asAnn('POST', '/albums', {
+    albumName: 'Summer',
+    assetIds: [annPhoto],
+    albumUsers: [{ userId: bobId, role: 'editor' }],
+  });
+  assert.equal(created.status, 201, created.text);
+  const albumId = String(created.json.id);
+  const added = await asBob('PUT', `/albums/${albumId}/assets`, { ids: [bobPhoto] });
+  assert.equal(added.status, 200, added.text);
+  assert.deepEqual(added.list, [{ id: bobPhoto, success: true }]);
+  assert.equal((await asAnn('GET', `/albums/${albumId}`)).json.assetCount, 2);
+  assert.equal((await asAnn('GET', `/assets/${bobPhoto}`)).status, 200, 'the owner sees what the editor added');
+  // As a viewer he can still look, but adds nothing.
+  assert.equal((await asAnn('PUT', `/albums/${albumId}/user/${bobId}`, { role: 'viewer' })).status, 200);
+  const bobPhoto2 = await upload(bobB, a.origin, bob, 'bob-lake.jpg');
+  const refused = await asBob('PUT', `/albums/${albumId}/assets`, { ids: [bobPhoto2] });
+  assert.deepEqual(seen(refused), {
+    status: 400,
+    body: { message: 'Not found or no albumAsset.create access', error: 'Bad Request', statusCode: 400 },
+  });
+  assert.equal((await asBob('GET', `/albums/${albumId}`)).json.assetCount, 2);
+  assert.equal((await asBob('GET', `/assets/${annPhoto}/original`)).text, 'photo ann-beach.jpg');
+
+  // S4, albums: adding Cy (a member of B) answers exactly what an id that exists nowhere does.
+  const addCy = await asAnn('PUT', `/albums/${albumId}/users`, { albumUsers: [{ userId: cyId, role: 'viewer' }] });
+  const addNobody = await asAnn('PUT', `/albums/${albumId}/users`, {
+    albumUsers: [{ userId: randomUUID(), role: 'viewer' }],
+  });
+  assert.equal(addCy.status, 400, addCy.text);
+  assert.deepEqual(seen(addCy), seen(addNobody));
+  assert.deepEqual(seen(await asCy('GET', `/albums/${albumId}`)), seen(await asCy('GET', `/albums/${randomUUID()}`)));
+  assert.deepEqual(seen(await asCy('GET', `/assets/${annPhoto}`)), seen(await asCy('GET', `/assets/${randomUUID()}`)));
+
+  // S2: Ann shares her library with Bob, one way; it shows in his timeline only once he turns that on.
+  const timeline = async (as: typeof asAnn) =>
+    (await as('GET', '/timeline/buckets?withPartners=true&visibility=timeline')).list.reduce(
+      (n, bucket) => n + Number(bucket.count),
+      0,
+    );
+  assert.equal(await timeline(asBob), 2);
+  const partnered = await asAnn('POST', '/partners', { sharedWithId: bobId });
+  assert.equal(partnered.status, 201, partnered.text);
+  const sharedWithBob = (await asBob('GET', '/partners?direction=shared-with')).list;
+  assert.deepEqual(
+    sharedWithBob.map((p) => [p.id, p.inTimeline]),
+    [[annId, false]],
+  );
+  assert.equal((await asAnn('GET', '/partners?direction=shared-with')).list.length, 0, 'one way');
+  const annPrivate = await upload(annB, a.origin, ann, 'ann-private.jpg');
+  assert.equal((await asBob('GET', `/assets/${annPrivate}`)).status, 200, "a partner sees the sharer's library");
+  assert.equal(
+    (await asAnn('GET', `/assets/${bobPhoto2}`)).status,
+    400,
+    "but the sharer sees nothing of the partner's",
+  );
+  assert.equal(await timeline(asBob), 2, 'not in his timeline until he says so');
+  assert.equal((await asBob('PUT', `/partners/${annId}`, { inTimeline: true })).status, 200);
+  assert.equal(await timeline(asBob), 4);
+  // S4, partners: partnering with Cy answers exactly what partnering with nobody does.
+  assert.deepEqual(
+    seen(await asAnn('POST', '/partners', { sharedWithId: cyId })),
+    seen(await asAnn('POST', '/partners', { sharedWithId: randomUUID() })),
+  );
+  // Removal is immediate.
+  assert.equal((await asAnn('DELETE', `/partners/${bobId}`)).status, 200);
+  assert.equal((await asBob('GET', `/assets/${annPrivate}`)).status, 400);
+  assert.equal(await timeline(asBob), 2);
+
+  // S3: a link to the album with a password and an expiry, opened by a visitor without an account through the edge.
+  const link = await asAnn('POST', '/shared-links', {
+    type: 'ALBUM',
+    albumId,
+    password: 'summer of 26',
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    allowDownload: true,
+  });
+  assert.equal(link.status, 201, link.text);
+  const key = String(link.json.key);
+  const visitor = instanceBrowser();
+  const sharePage = `${a.origin}/share/${key}`;
+  let page = await visitor.go(sharePage);
+  assert.equal(page.status, 401);
+  assert.match(page.text, /Password required/);
+  assert.equal((await visitor.go(`${a.origin}/api/shared-links/me?key=${key}`)).status, 401);
+  page = await visitor.go(sharePage, { form: { password: 'not it' } });
+  assert.equal(page.status, 401);
+  assert.match(page.text, /Invalid password/);
+  page = await visitor.go(sharePage, { form: { password: 'summer of 26' } });
+  assert.equal(page.status, 303);
+  page = await visitor.go(sharePage);
+  assert.equal(page.status, 200, page.text);
+  assert.match(page.text, /Summer/);
+  assert.match(page.text, new RegExp(annPhoto));
+  const mine = await visitor.go(`${a.origin}/api/shared-links/me?key=${key}`);
+  assert.equal(mine.status, 200, mine.text);
+  assert.deepEqual((mine.json.assets as { id: string }[]).map((x) => x.id).sort(), [annPhoto, bobPhoto].sort());
+  assert.equal((await visitor.go(`${a.origin}/api/assets/${bobPhoto}/original?key=${key}`)).text, 'photo bob-hike.jpg');
+  assert.equal((await visitor.go(`${a.origin}/api/assets/${annPrivate}?key=${key}`)).status, 400, 'only what it holds');
+  assert.equal((await visitor.go(`${a.origin}/api/albums`)).status, 401, 'a visitor has no account');
+
+  // S4, links: B's link is unknown under A's host, exactly like a key that exists nowhere.
+  const cyLink = await asCy('POST', '/shared-links', { type: 'INDIVIDUAL', assetIds: [cyPhoto] });
+  assert.equal(cyLink.status, 201, cyLink.text);
+  const cyKey = String(cyLink.json.key);
+  const nowhere = randomBytes(50).toString('base64url');
+  assert.equal((await visitor.go(`${b.origin}/api/shared-links/me?key=${cyKey}`)).status, 200, 'at B it works');
+  assert.equal((await visitor.go(`${b.origin}/share/${cyKey}`)).status, 200);
+  const cyAtA = await visitor.go(`${a.origin}/api/shared-links/me?key=${cyKey}`);
+  assert.deepEqual(seen(cyAtA), seen(await visitor.go(`${a.origin}/api/shared-links/me?key=${nowhere}`)));
+  assert.equal(cyAtA.status, 401);
+  const cyPageAtA = await visitor.go(`${a.origin}/share/${cyKey}`);
+  assert.equal(cyPageAtA.status, 404);
+  assert.equal(cyPageAtA.text, (await visitor.go(`${a.origin}/share/${nowhere}`)).text);
+
+  // The expiry ends the link: the same answer as a key that never existed.
+  const expired = await asAnn('PATCH', `/shared-links/${String(link.json.id)}`, {
+    expiresAt: new Date(Date.now() - 60_000).toISOString(),
+  });
+  assert.equal(expired.status, 200, expired.text);
+  assert.deepEqual(
+    seen(await visitor.go(`${a.origin}/api/shared-links/me?key=${key}`)),
+    seen(await visitor.go(`${a.origin}/api/shared-links/me?key=${nowhere}`)),
+  );
+  assert.equal((await visitor.go(sharePage)).status, 404);
+});
