@@ -1,3 +1,4 @@
+import { createBackupActivities, type BackupActivityDeps } from './backup.activities.ts';
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
@@ -8,7 +9,8 @@ export { createHostActivities, type HostActivities, type HostActivityDeps } from
 export type { InstanceActivities } from './instance.activities.ts';
 export type { BegunOperation, InstanceToReconcile, LifecycleActivities } from './lifecycle.activities.ts';
 
-export type ActivityDeps = DockerHostActivityDeps & InstanceActivityDeps;
+export type ActivityDeps = DockerHostActivityDeps &
+  InstanceActivityDeps & { backupRetention?: BackupActivityDeps['backupRetention'] };
 
 /**
  * The activities of the general task queue (workflows run there too), built from injected dependencies. Docker
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLifecycleActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createMemberActivities(deps),
+    ...createBackupActivities(deps),
   };
 }
 
@@ -29,3 +32,9 @@ export type { SubscriptionActivities, SubscriptionActivityDeps } from './subscri
 export { createSubscriptionActivities };
 export type { MemberActivities, MemberActivityDeps } from './member.activities.ts';
 export { createMemberActivities };
+export { createBackupActivities, type BackupActivities } from './backup.activities.ts';
+export {
+  createBackupHostActivities,
+  type BackupHostActivities,
+  type BackupHostActivityDeps,
+} from './backup-host.activities.ts';
