@@ -22,6 +22,9 @@ export const PROMTOOL: GoTool = {
   module: 'github.com/prometheus/prometheus/cmd/promtool@v0.316.0',
 };
 
+/** The backup tool (SPEC F1): encrypted, deduplicated repositories per instance; run by the provisioner worker. */
+export const RESTIC: GoTool = { name: 'restic', module: 'github.com/restic/restic/cmd/restic@v0.18.1' };
+
 export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, name);

@@ -58,6 +58,9 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string, portal
     PHOTOPLANE_EDGE_SOCKET: stack.caddy.edgeSocket,
     ...(portalUpstream ? { PORTAL_UPSTREAM: portalUpstream } : {}),
     PHOTOPLANE_SECRET_KEY: secretKey,
+    // Backups (SPEC F1): the worker runs this restic against a repository per instance under this folder.
+    PHOTOPLANE_RESTIC: stack.backups.restic,
+    PHOTOPLANE_BACKUP_REPOSITORY: stack.backups.repositoryRoot,
     // The portal derives each instance's OpenID client secret under this key; the worker derives the same from the
     // master key (apps/provisioner/src/secrets.ts).
     OIDC_CLIENT_SECRET_KEY: createHmac('sha256', secretKey)

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import type { StackConfig } from './config.ts';
-import { CADDY, findGo, findOnPath, goToolBinary, STRIPE_MOCK, TEMPORAL_CLI } from './go-tools.ts';
+import { CADDY, findGo, findOnPath, goToolBinary, RESTIC, STRIPE_MOCK, TEMPORAL_CLI } from './go-tools.ts';
 import { StackProblem } from './problem.ts';
 
 const GiB = 1024 ** 3;
@@ -152,7 +152,7 @@ function diskProblems(config: StackConfig): StackProblem[] {
       what: "PostgreSQL's binaries and clusters",
       fix: 'free some space, or set PHOTOPLANE_POSTGRES_ROOT to a root-owned folder on a larger disk',
     });
-  const tools = [CADDY, STRIPE_MOCK];
+  const tools = [CADDY, STRIPE_MOCK, RESTIC];
   if (!config.temporalAddress && !config.temporalCli && !findOnPath('temporal')) tools.push(TEMPORAL_CLI);
   const toBuild = tools.filter((t) => !fs.existsSync(goToolBinary(t, config.toolsDir)));
   if (toBuild.length)

@@ -9,6 +9,7 @@ import { ensureCaddy, type Caddy } from './caddy.ts';
 import { startSmtpCatcher, type SmtpCatcher } from './smtp.ts';
 import { ensureStripeMock, type StripeMock } from './stripe-mock.ts';
 import { ensureDocker, startDockerd, type DockerEngine } from './docker.ts';
+import { ensureGoTool, RESTIC } from './go-tools.ts';
 import { busyboxImageSpec, ensureImage, photoAppStandinImageSpec } from './images.ts';
 import { acquireLock } from './lock.ts';
 import { recordFirstRunStep, say } from './log.ts';
@@ -32,6 +33,8 @@ export interface Stack {
   /** The application database (start) or the migrated template tests copy (test). */
   databaseName: string;
   images: { busybox: string; photoAppStandin: string };
+  /** restic (built once into the tools cache) and the folder the instances' backup repositories go into. */
+  backups: { restic: string; repositoryRoot: string };
   logDir: string;
   stop(): Promise<void>;
 }
@@ -171,6 +174,12 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     await Promise.all(imageSpecs.map((spec) => ensureImage(secondDocker!.client(), spec)));
   }
 
+  // Backups (SPEC F1): restic is built once like the other Go tools; each instance's repository is a folder under
+  // the run's data folder (a throw-away one for tests).
+  const restic = await ensureGoTool(RESTIC, config.toolsDir);
+  const repositoryRoot = path.join(runRoot, 'backups');
+  fs.mkdirSync(repositoryRoot, { recursive: true, mode: 0o700 });
+
   const databaseName = mode === 'start' ? 'photoplane' : 'photoplane_template';
   const url = await postgres.ensureDatabase(databaseName);
   await migrateDeploy(url);
@@ -187,6 +196,7 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     domain: config.domain,
     databaseName,
     images: { busybox, photoAppStandin },
+    backups: { restic, repositoryRoot },
     logDir,
     stop: () => stopAll(stoppers),
   };

@@ -16,6 +16,8 @@ export interface TestStack {
   edgeSocket: string;
   /** The stack's SMTP catcher: every message sent to it lands as an .eml file in mailDir. */
   smtp: { url: string; mailDir: string };
+  /** restic and the folder the run's backup repositories go into (PHOTOPLANE_RESTIC, PHOTOPLANE_BACKUP_REPOSITORY). */
+  backups: { restic: string; repositoryRoot: string };
 }
 
 export function testStack(): TestStack {
@@ -43,6 +45,7 @@ export function testStack(): TestStack {
     instanceUrl: need('PHOTOPLANE_INSTANCE_URL'),
     edgeSocket: need('PHOTOPLANE_EDGE_SOCKET'),
     smtp: { url: need('SMTP_URL'), mailDir: need('PHOTOPLANE_TEST_MAIL_DIR') },
+    backups: { restic: need('PHOTOPLANE_RESTIC'), repositoryRoot: need('PHOTOPLANE_BACKUP_REPOSITORY') },
   };
 }
 

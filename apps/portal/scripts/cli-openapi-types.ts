@@ -10,7 +10,7 @@ const inert: object = new Proxy(() => inert, { get: () => inert, apply: () => in
 const cliPaths = (path: string) => path.startsWith('/v1/support/') || path.startsWith('/v1/auth/') || path === '/v1/me';
 
 export async function renderCliOpenApiTypes(): Promise<string> {
-  const names = ['readiness', 'accounts', 'sessions', 'support'];
+  const names = ['readiness', 'accounts', 'sessions', 'support', 'backups'];
   const services = Object.fromEntries(names.map((n) => [n, inert])) as unknown as Services;
   const app = await buildApp({
     services,

@@ -26,6 +26,8 @@ import memberAccountRoutes from './routes/member-account/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import supportRoutes from './routes/support/index.ts';
+import backupRoutes from './routes/support/backups.ts';
+import type { BackupSupport } from './services/support/backups.ts';
 import testCheckoutRoutes from './routes/test-checkout/index.ts';
 import webAppRoutes from './routes/web-app/index.ts';
 import webSessionRoutes from './routes/web-session/index.ts';
@@ -82,6 +84,8 @@ export interface Services {
   };
   /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
   support?: SupportService;
+  /** The support API's backups and restores (SPEC F1); mounted with the support routes. */
+  backups?: BackupSupport;
   /** Prometheus metrics at `/metrics` and the request timing hook (issue 15). */
   metrics?: { metrics: PortalMetrics; token: string | undefined };
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
@@ -267,6 +271,8 @@ export async function buildApp(opts: AppOptions) {
     if (!accounts || !sessions)
       throw new Error('buildApp: the support routes need the auth routes (accounts, sessions)');
     await app.register(supportRoutes, { support: opts.services.support });
+    if (opts.services.backups)
+      await app.register(backupRoutes, { support: opts.services.support, backups: opts.services.backups });
   }
   if (opts.web && accounts && sessions) {
     await app.register(webSessionRoutes, {

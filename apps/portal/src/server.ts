@@ -47,6 +47,7 @@ import { createPhotoAppLogout } from './services/photo-app-logout.service.ts';
 import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
 import { createTestCheckoutService } from './services/test-checkout.service.ts';
 import { secureCookiesFor } from './plugins/web-session.ts';
+import { createBackupSupport } from './services/support/backups.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -251,6 +252,12 @@ async function main(): Promise<void> {
       }),
       members,
       support,
+      backups: createBackupSupport({
+        repositories: createSupportUnitOfWork(prisma),
+        db: prisma,
+        client: memberClient,
+        taskQueue: config.temporalTaskQueue,
+      }),
       invitations: createInvitationService({
         repositories: memberRepositories,
         passwords,

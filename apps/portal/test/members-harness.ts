@@ -32,6 +32,8 @@ import { createPhotoAppLogout, type PhotoAppLogout } from '../src/services/photo
 import { createSupportService, STAFF_TOTP_PURPOSE } from '../src/services/support.service.ts';
 import { generateTotpSecret, totpCode, totpStep } from '../src/services/totp.ts';
 import { createSupportUnitOfWork } from '../src/repositories/support-unit-of-work.ts';
+import { createBackupSupport } from '../src/services/support/backups.ts';
+import type { Client } from '@temporalio/client';
 
 export const GIB = 1024n ** 3n;
 export const TOTP_TEST_KEY = 'test-totp-key-that-is-at-least-32-characters';
@@ -65,7 +67,7 @@ export interface HarnessOptions {
    */
   signIn?: { instanceUrlTemplate: string; domain: string; clientSecretKey: string };
   /** Also mount the support API (SPEC A5), starting instance workflows through `operations`. */
-  support?: { operations: InstanceOperations };
+  support?: { operations: InstanceOperations; backups?: { client: Client; taskQueue: string } };
   /** How long a staff sign-in lasts (default 30 minutes). */
   staffSessionTtlSeconds?: number;
   /** The app's public limiter (UNAUTHENTICATED_REQUESTS_PER_MINUTE); off by default, as tests share one address. */
@@ -175,6 +177,15 @@ export async function startHarness(
               operations: options.support.operations,
               staffTotp: staffTotpBox,
             }),
+            ...(options.support.backups
+              ? {
+                  backups: createBackupSupport({
+                    repositories: createSupportUnitOfWork(prisma),
+                    db: prisma,
+                    ...options.support.backups,
+                  }),
+                }
+              : {}),
           }
         : {}),
       invitations: createInvitationService({ repositories: memberRepositories, passwords, sync, log: logger }),

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DOCKER_TLS_FILES, parseDockerEndpoint } from './docker/endpoint.ts';
 import { instanceUrlTemplateProblem } from './instance-url.ts';
+import type { RetentionPolicy } from './backup-shared.ts';
 import { STACK_PROFILES, type ProfileImages, type StackProfileName } from './stack-profiles.ts';
 
 export interface ProvisionerConfig {
@@ -53,6 +54,40 @@ export interface ProvisionerConfig {
   mailFrom: string;
   /** Extra labels on every Docker resource the worker makes (e.g. env=prod; tests label a run). */
   resourceLabels: Record<string, string>;
+  /** Backups (SPEC F1): restic, where the per-instance repositories live, when they run, what they keep. */
+  backup: {
+    restic: string;
+    repositoryRoot: string;
+    cron: string;
+    checkCron: string;
+    checkReadDataPercent: number;
+    retention: Record<string, RetentionPolicy> | undefined;
+  };
+}
+
+function readRetention(raw: string | undefined, problems: string[]): Record<string, RetentionPolicy> | undefined {
+  if (!raw?.trim()) return undefined;
+  const bad = () =>
+    problems.push(
+      'PHOTOPLANE_BACKUP_RETENTION must be JSON like {"default":{"daily":7,"weekly":4},"family":{"daily":14,"weekly":8,"monthly":6}}',
+    );
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return void bad();
+    const out: Record<string, RetentionPolicy> = {};
+    for (const [plan, p] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
+      const n = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 1000;
+      if (!p || !n(p.daily) || !n(p.weekly) || (p.monthly !== undefined && !n(p.monthly))) return void bad();
+      out[plan] = {
+        daily: p.daily as number,
+        weekly: p.weekly as number,
+        ...(p.monthly !== undefined ? { monthly: p.monthly as number } : {}),
+      };
+    }
+    return out;
+  } catch {
+    return void bad();
+  }
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
@@ -135,6 +170,20 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   const metricsAddress = env.WORKER_METRICS_ADDRESS?.trim() || undefined;
   if (metricsAddress && !/^[\w.:[\]-]+:\d{1,5}$/.test(metricsAddress))
     problems.push('WORKER_METRICS_ADDRESS must be host:port, e.g. 127.0.0.1:9464');
+  const backupRoot = env.PHOTOPLANE_BACKUP_REPOSITORY?.trim() || '/var/lib/photoplane/backups';
+  if (!path.isAbsolute(backupRoot) && !/^[a-z0-9]+:/.test(backupRoot))
+    problems.push('PHOTOPLANE_BACKUP_REPOSITORY must be an absolute folder or a restic URL (rest:…, s3:…, sftp:…)');
+  const cronProblem = (name: string, v: string) => {
+    if (v.split(/\s+/).length !== 5) problems.push(`${name} must be a cron expression of 5 fields, e.g. "0 2 * * *"`);
+  };
+  const backupCron = env.PHOTOPLANE_BACKUP_CRON?.trim() || '0 2 * * *';
+  cronProblem('PHOTOPLANE_BACKUP_CRON', backupCron);
+  const backupCheckCron = env.PHOTOPLANE_BACKUP_CHECK_CRON?.trim() || '0 4 * * 0';
+  cronProblem('PHOTOPLANE_BACKUP_CHECK_CRON', backupCheckCron);
+  const checkPercent = Number(env.PHOTOPLANE_BACKUP_CHECK_READ_PERCENT?.trim() || '10');
+  if (!Number.isInteger(checkPercent) || checkPercent < 0 || checkPercent > 100)
+    problems.push('PHOTOPLANE_BACKUP_CHECK_READ_PERCENT must be a whole number from 0 to 100');
+  const retention = readRetention(env.PHOTOPLANE_BACKUP_RETENTION, problems);
   if (problems.length) throw new ConfigError(`invalid provisioner configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     databaseUrl,
@@ -161,5 +210,13 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     storageGracePercent,
     smtpUrl,
     mailFrom: env.MAIL_FROM?.trim() || `Photoplane <noreply@${domain}>`,
+    backup: {
+      restic: env.PHOTOPLANE_RESTIC?.trim() || 'restic',
+      repositoryRoot: backupRoot,
+      cron: backupCron,
+      checkCron: backupCheckCron,
+      checkReadDataPercent: checkPercent,
+      retention,
+    },
   };
 }

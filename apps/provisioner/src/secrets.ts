@@ -5,6 +5,7 @@
 //   the same way, under a key the portal is given on its own (OIDC_CLIENT_SECRET_KEY), so neither side stores it;
 // - the photo app's API key for the control plane is stored encrypted (AES-256-GCM under a key derived from the
 //   master key), never in plain text, never in workflow history or logs.
+import { backupRepositoryPassword } from './backup/restic.ts';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 export interface Secrets {
@@ -16,6 +17,8 @@ export interface Secrets {
    * as base64url. The portal holds only the derived key and computes the same value.
    */
   oidcClientSecret(instanceId: string): string;
+  /** The password of the instance's backup repository (HKDF of the master key, salt = instance id; SPEC F1). */
+  backupPassword(instanceId: string): string;
   encrypt(plaintext: string): string;
   decrypt(ciphertext: string): string;
 }
@@ -32,6 +35,7 @@ export function createSecrets(masterKey: string): Secrets {
     ownerInitialPassword: (instanceId) =>
       createHmac('sha256', ownerKey).update(instanceId).digest('base64url').slice(0, 24),
     oidcClientSecret: (instanceId) => createHmac('sha256', oidcKey).update(instanceId).digest('base64url'),
+    backupPassword: (instanceId) => backupRepositoryPassword(masterKey, instanceId),
     encrypt(plaintext) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', encKey, iv);

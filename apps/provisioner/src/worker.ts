@@ -4,7 +4,16 @@ import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities, createHostActivities, type Activities, type HostActivities } from './activities/index.ts';
+import {
+  createActivities,
+  createBackupHostActivities,
+  createHostActivities,
+  type Activities,
+  type BackupHostActivities,
+  type HostActivities,
+} from './activities/index.ts';
+import { createRestic } from './backup/restic.ts';
+import { BACKUP_CHECK_SCHEDULE_ID, BACKUP_SCHEDULE_ID, backupWorkflowNames } from './backup-shared.ts';
 import { ConfigError, readProvisionerConfig, type ProvisionerConfig } from './config.ts';
 import { dockerClient } from './docker/index.ts';
 import { createLogger, installTemporalLogger } from './logger.ts';
@@ -37,7 +46,7 @@ export function createHostWorker(opts: {
   connection: NativeConnection;
   namespace: string;
   hostName: string;
-  activities: HostActivities;
+  activities: HostActivities | (HostActivities & BackupHostActivities);
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -84,6 +93,16 @@ async function registerDockerHost(config: ProvisionerConfig, logger: Logger): Pr
 export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
   const secrets = createSecrets(config.secretKey);
   const docker = dockerClient(config.dockerHost, { certPath: config.dockerCertPath });
+  const profile = stackProfile(config.stackProfile, config.images);
+  const backupHostActivities = createBackupHostActivities({
+    docker,
+    secrets,
+    restic: createRestic({ binary: config.backup.restic, repositoryRoot: config.backup.repositoryRoot }),
+    profile,
+    profileName: config.stackProfile,
+    extraLabels: config.resourceLabels,
+    ...(config.edgeSocket ? { edgeSocket: config.edgeSocket } : {}),
+  });
   return {
     activities: createActivities({
       docker,
@@ -100,14 +119,18 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       photoApp: (baseUrl, credentials) => createImmichPhotoApp({ baseUrl, ...credentials }),
       mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
       storageGracePercent: config.storageGracePercent,
+      ...(config.backup.retention ? { backupRetention: config.backup.retention } : {}),
     }),
-    hostActivities: createHostActivities({
-      docker,
-      secrets,
-      profile: stackProfile(config.stackProfile, config.images),
-      extraLabels: config.resourceLabels,
-      ...(config.edgeSocket ? { edgeSocket: config.edgeSocket } : {}),
-    }),
+    hostActivities: {
+      ...createHostActivities({
+        docker,
+        secrets,
+        profile,
+        extraLabels: config.resourceLabels,
+        ...(config.edgeSocket ? { edgeSocket: config.edgeSocket } : {}),
+      }),
+      ...backupHostActivities,
+    },
   };
 }
 
@@ -143,6 +166,34 @@ async function ensureSchedules(config: ProvisionerConfig, logger: Logger): Promi
           action: { type: 'startWorkflow', workflowType, taskQueue: config.taskQueue, args },
         });
         logger.info({ scheduleId, everyMinutes }, 'schedule created');
+      } catch (e) {
+        if (!(e instanceof ScheduleAlreadyRunning)) throw e;
+      }
+    }
+    // Backups (SPEC F1): nightly for the fleet, and the repositories' integrity check, at fixed times of day.
+    const calendarSchedules = [
+      {
+        scheduleId: BACKUP_SCHEDULE_ID,
+        cron: config.backup.cron,
+        workflowType: backupWorkflowNames.backupFleet,
+        args: [],
+      },
+      {
+        scheduleId: BACKUP_CHECK_SCHEDULE_ID,
+        cron: config.backup.checkCron,
+        workflowType: backupWorkflowNames.checkBackups,
+        args: [{ readDataPercent: config.backup.checkReadDataPercent }],
+      },
+    ];
+    for (const { scheduleId, cron, workflowType, args } of calendarSchedules) {
+      try {
+        await client.schedule.create({
+          scheduleId,
+          spec: { cronExpressions: [cron] },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP },
+          action: { type: 'startWorkflow', workflowType, taskQueue: config.taskQueue, args },
+        });
+        logger.info({ scheduleId, cron }, 'schedule created');
       } catch (e) {
         if (!(e instanceof ScheduleAlreadyRunning)) throw e;
       }

@@ -116,6 +116,13 @@ export function createSupportApi(session: StoredSession, store: SessionStore, no
       (await unwrap(client.GET(`${S}/tenants`, { params: { query: tenantQuery(q) } }))).tenants,
     usageReport: async (q: TenantQuery) =>
       (await unwrap(client.GET(`${S}/usage`, { params: { query: tenantQuery(q) } }))).instances,
+    // ----- backups (SPEC F1) -------------------------------------------------------------------------------------
+    listBackups: (subdomain: string) =>
+      unwrap(client.GET(`${S}/tenants/{subdomain}/backups`, { params: { path: { subdomain } } })),
+    backupTenant: (subdomain: string, reason: string) =>
+      unwrap(client.POST(`${S}/tenants/{subdomain}/backups`, { params: { path: { subdomain } }, body: { reason } })),
+    restoreTenant: (subdomain: string, body: { snapshot: string; target: 'in-place' | 'inspection'; reason: string }) =>
+      unwrap(client.POST(`${S}/tenants/{subdomain}/restore`, { params: { path: { subdomain } }, body })),
     showTenant: (subdomain: string) =>
       unwrap(client.GET(`${S}/tenants/{subdomain}`, { params: { path: { subdomain } } })),
     operateTenant: (

@@ -40,6 +40,10 @@ and so is every read.
   tenants ls [SEARCH] [--state STATE]         instances (search by subdomain or owner e-mail)
   tenants show SUB | tenants usage [SEARCH]   one instance; per-instance usage report
   tenants suspend|resume|reprovision|rm SUB   starts the provisioner's workflow (rm: superadmin)
+  tenants backups SUB                         backups (snapshot ids), restores, last integrity check
+  tenants backup SUB --reason R               back up now
+  tenants restore SUB --snapshot ID [--inspect] --reason R
+                                              restore in place (superadmin), or into an inspection stack
   staff ls | staff add EMAIL --role ROLE      staff accounts (superadmin); add shows password and TOTP once
   staff role EMAIL support|superadmin | staff rm EMAIL
   audit ls [--actor A] [--instance SUB] [--since T] [--until T] [-n LIMIT]   the audit log

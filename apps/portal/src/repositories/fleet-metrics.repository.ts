@@ -16,8 +16,34 @@ export interface HostLoadRow {
   instances: number;
 }
 
+export interface InstanceBackupRow {
+  subdomain: string;
+  /** The last successful backup's end, or the instance's creation when it has none yet (epoch seconds). */
+  lastBackupAt: number;
+  /** The last integrity check of its repository: true, false, or null when never checked. */
+  checkOk: boolean | null;
+}
+
 export function createFleetMetricsRepository(db: Db) {
   return {
+    /** Backups (SPEC F1) of active instances: when the last one succeeded, and whether the repository checked sound. */
+    async instanceBackups(): Promise<InstanceBackupRow[]> {
+      const rows = await db.$queryRaw<{ subdomain: string; lastBackupAt: Date; checkOk: boolean | null }[]>`
+        SELECT i."subdomain",
+               COALESCE((SELECT MAX(b."finishedAt") FROM "instance_backup" b
+                         WHERE b."instanceId" = i."id" AND b."status" IN ('succeeded', 'forgotten')),
+                        i."createdAt") AS "lastBackupAt",
+               (SELECT c."ok" FROM "backup_check" c WHERE c."instanceId" = i."id"
+                ORDER BY c."checkedAt" DESC LIMIT 1) AS "checkOk"
+        FROM "instance" i
+        WHERE i."state" = 'active'`;
+      return rows.map((r) => ({
+        subdomain: r.subdomain,
+        lastBackupAt: Math.floor(r.lastBackupAt.getTime() / 1000),
+        checkOk: r.checkOk,
+      }));
+    },
+
     async instancesByState(): Promise<{ state: string; count: number }[]> {
       const rows = await db.instance.groupBy({ by: ['state'], _count: { _all: true } });
       return rows.map((r) => ({ state: r.state, count: r._count._all }));

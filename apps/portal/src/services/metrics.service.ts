@@ -52,12 +52,13 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
     }
   };
   const readFleet = async () => {
-    const [states, usage, hosts] = await Promise.all([
+    const [states, usage, hosts, backups] = await Promise.all([
       read('photoplane_instances', () => fleet.instancesByState()),
       read('photoplane_instance_used_bytes', () => fleet.instanceUsage()),
       read('photoplane_docker_host_instances', () => fleet.hostLoad()),
+      read('photoplane_instance_last_backup_timestamp_seconds', () => fleet.instanceBackups()),
     ]);
-    return { states, usage, hosts };
+    return { states, usage, hosts, backups };
   };
   let current: ReturnType<typeof readFleet> | undefined;
   const snapshot = () => current ?? readFleet();
@@ -107,6 +108,24 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
   gauge('photoplane_docker_host_capacity', 'How many instances a Docker host takes', 'host', (s, set) => {
     for (const r of s.hosts ?? []) set(r.name, r.capacity);
   });
+
+  // Backups (SPEC F1): the backup age alert is `time() - this > 36 h`.
+  gauge(
+    'photoplane_instance_last_backup_timestamp_seconds',
+    "When an active instance's last successful backup ended (its creation time while it has none), Unix seconds",
+    'instance',
+    (s, set) => {
+      for (const r of s.backups ?? []) set(r.subdomain, r.lastBackupAt);
+    },
+  );
+  gauge(
+    'photoplane_backup_repository_ok',
+    "1 when the last integrity check (restic check) of an active instance's backup repository passed, 0 when it found damage",
+    'instance',
+    (s, set) => {
+      for (const r of s.backups ?? []) if (r.checkOk !== null) set(r.subdomain, r.checkOk ? 1 : 0);
+    },
+  );
 
   return {
     registry,

@@ -30,3 +30,8 @@ export const resumeInstanceWorkflow = record;
 export const deprovisionInstanceWorkflow = record;
 export const reprovisionInstanceWorkflow = record;
 export const syncMemberWorkflow = record;
+
+// Backups (SPEC F1): the provisioner's backup and restore workflows are tested with Docker and restic in
+// apps/provisioner/test/backup-restore.test.ts; here only which one support starts, under which id, with what input.
+export const backupInstanceWorkflow = record;
+export const restoreInstanceWorkflow = record;

@@ -1,3 +1,4 @@
+import { createBackupActivities, type BackupActivityDeps } from './backup.activities.ts';
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
@@ -11,7 +12,7 @@ export type { BegunOperation, InstanceToReconcile, LifecycleActivities } from '.
 
 export type ActivityDeps = DockerHostActivityDeps &
   InstanceActivityDeps &
-  Pick<StorageActivityDeps, 'storageGracePercent'>;
+  Pick<StorageActivityDeps, 'storageGracePercent'> & { backupRetention?: BackupActivityDeps['backupRetention'] };
 
 /**
  * The activities of the general task queue (workflows run there too), built from injected dependencies. Docker
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSubscriptionActivities(deps),
     ...createMemberActivities(deps),
     ...createStorageActivities(deps),
+    ...createBackupActivities(deps),
   };
 }
 
@@ -34,3 +36,9 @@ export { createSubscriptionActivities };
 export type { MemberActivities, MemberActivityDeps } from './member.activities.ts';
 export { createMemberActivities };
 export type { StorageActivities, StorageCheckTarget } from './storage.activities.ts';
+export { createBackupActivities, type BackupActivities } from './backup.activities.ts';
+export {
+  createBackupHostActivities,
+  type BackupHostActivities,
+  type BackupHostActivityDeps,
+} from './backup-host.activities.ts';

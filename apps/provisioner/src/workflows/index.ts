@@ -13,3 +13,6 @@ export { purgeDueMembersWorkflow } from './member-purge.workflow.ts';
 export { syncUsageWorkflow } from './usage-sync.workflow.ts';
 export { refreshInstanceQuotasWorkflow } from './instance-quotas.workflow.ts';
 export { applyPhotoAppConfigWorkflow } from './photo-app-config.workflow.ts';
+export { backupInstanceWorkflow } from './backup-instance.workflow.ts';
+export { backupFleetWorkflow, checkBackupsWorkflow } from './backup-fleet.workflow.ts';
+export { restoreInstanceWorkflow } from './restore-instance.workflow.ts';

@@ -1,4 +1,4 @@
-// `tenants ls|show|usage|suspend|resume|reprovision|rm` (SPEC A4).
+// `tenants ls|show|usage|suspend|resume|reprovision|rm` (SPEC A4); `tenants backups|backup|restore` (SPEC F1).
 import { formatFlags, formatOf, limitFlag, limitOf, needReason, parse, reasonFlag, UsageError } from '../args.ts';
 import type { Command } from '../context.ts';
 import { gib, renderRecord, renderTable, when } from '../format.ts';
@@ -104,11 +104,73 @@ export const tenants: Command = async (ctx, command, args) => {
       io.out(`${started.subdomain}: ${operation} started (workflow ${started.workflowId}; was ${started.state})\n`);
       return;
     }
+    case 'backups': {
+      const { values, positionals } = parse(args, { ...formatFlags }, { min: 1, max: 1, names: 'SUBDOMAIN' });
+      const list = await (await ctx.api()).listBackups(positionals[0]!);
+      io.out(
+        renderTable(
+          ['Snapshot', 'Trigger', 'Status', 'Started', 'Finished', 'Read', 'Stored', 'Error'],
+          list.backups.map((b) => [
+            b.id,
+            b.trigger,
+            b.status,
+            when(b.startedAt),
+            b.finishedAt ? when(b.finishedAt) : null,
+            b.bytesProcessed ? gib(b.bytesProcessed) : null,
+            b.bytesAdded ? gib(b.bytesAdded) : null,
+            b.error,
+          ]),
+          formatOf(values),
+        ),
+      );
+      if (formatOf(values) === 'table') {
+        const c = list.lastCheck;
+        io.out(
+          c
+            ? `last integrity check ${when(c.checkedAt)}: ${c.ok ? 'ok' : `DAMAGED: ${c.errors ?? ''}`}\n`
+            : 'no integrity check yet\n',
+        );
+        for (const r of list.restores.slice(0, 5))
+          io.out(
+            `restore of ${r.backupId} ${r.target} ${when(r.startedAt)}: ${r.status}${r.appHostPort ? ` (app on 127.0.0.1:${r.appHostPort} of its host)` : ''}${r.error ? ` — ${r.error}` : ''}\n`,
+          );
+      }
+      return;
+    }
+    case 'backup': {
+      const { values, positionals } = parse(args, { ...reasonFlag }, { min: 1, max: 1, names: 'SUBDOMAIN' });
+      const started = await (await ctx.api()).backupTenant(positionals[0]!, needReason(values));
+      io.out(
+        `${started.subdomain}: backup started (workflow ${started.workflowId}); see tenants backups ${started.subdomain}\n`,
+      );
+      return;
+    }
+    case 'restore': {
+      const { values, positionals } = parse(
+        args,
+        { ...reasonFlag, snapshot: { type: 'string' }, inspect: { type: 'boolean' } },
+        { min: 1, max: 1, names: 'SUBDOMAIN' },
+      );
+      if (!values.snapshot) throw new UsageError('tenants restore needs --snapshot ID (see tenants backups SUB)');
+      const reason = needReason(values);
+      const target = values.inspect ? 'inspection' : 'in-place';
+      const started = await (
+        await ctx.api()
+      ).restoreTenant(positionals[0]!, {
+        snapshot: values.snapshot,
+        target,
+        reason,
+      });
+      io.out(
+        `${started.subdomain}: restore of ${values.snapshot} ${target === 'inspection' ? 'into an inspection stack' : 'in place'} started (workflow ${started.workflowId})\n`,
+      );
+      return;
+    }
     default:
       throw new UsageError(
         command
           ? `unknown command: tenants ${command}`
-          : 'missing command: tenants ls|show|suspend|resume|reprovision|rm|usage',
+          : 'missing command: tenants ls|show|suspend|resume|reprovision|rm|usage|backups|backup|restore',
       );
   }
 };

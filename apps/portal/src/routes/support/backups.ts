@@ -1,0 +1,83 @@
+// The support API's backup routes (SPEC F1): list, back up now, restore. Same gate as the other support routes.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { problem } from '../../schemas/auth.schema.ts';
+import { BackupList, BackupStarted, RestoreBody } from '../../schemas/backup.schema.ts';
+import { ReasonBody, TenantParams } from '../../schemas/support.schema.ts';
+import type { BackupSupport } from '../../services/support/backups.ts';
+import type { SupportService } from '../../services/support.service.ts';
+import { createSupportGate, permissionNote, staffOf } from './gate.ts';
+
+export interface BackupRoutesOptions {
+  support: SupportService;
+  backups: BackupSupport;
+}
+
+const security = [{ bearerAuth: [] }];
+const base = '/v1/support/tenants/:subdomain';
+const tags = ['support: backups'];
+const common = {
+  400: problem('Invalid field, or a missing reason (errors[].field names it)'),
+  401: problem('Not signed in'),
+  403: problem('Not staff, or the role may not do this'),
+  404: problem('No such instance'),
+};
+const conflict = problem('Not possible in the current state, or another backup, restore or operation is running');
+
+const backupRoutes: FastifyPluginAsyncTypebox<BackupRoutesOptions> = async (app, { support, backups }) => {
+  const gate = createSupportGate(app, support);
+
+  app.get(
+    `${base}/backups`,
+    {
+      schema: {
+        tags,
+        summary: "The instance's backups (newest first), restores, and its repository's last integrity check",
+        description: permissionNote('tenant.read'),
+        security,
+        params: TenantParams,
+        response: { 200: BackupList, ...common },
+      },
+      ...gate('tenant.read'),
+    },
+    async (request) => backups.listBackups(staffOf(request), request.params.subdomain),
+  );
+
+  app.post(
+    `${base}/backups`,
+    {
+      schema: {
+        tags,
+        summary: 'Back the instance up now (its database dump and library volume)',
+        description: permissionNote('tenant.support'),
+        security,
+        params: TenantParams,
+        body: ReasonBody,
+        response: { 202: BackupStarted, ...common, 409: conflict },
+      },
+      ...gate('tenant.support'),
+    },
+    async (request, reply) =>
+      reply.code(202).send(await backups.backupTenant(staffOf(request), request.params.subdomain, request.body.reason)),
+  );
+
+  app.post(
+    `${base}/restore`,
+    {
+      schema: {
+        tags,
+        summary:
+          'Restore a backup: in place (stop, restore, start, health-check; superadmin) or into an inspection stack',
+        description: `${permissionNote('tenant.support')} In place also needs \`tenant.delete\`.`,
+        security,
+        params: TenantParams,
+        body: RestoreBody,
+        response: { 202: BackupStarted, ...common, 409: conflict },
+      },
+      ...gate('tenant.support'),
+    },
+    async (request, reply) =>
+      reply.code(202).send(await backups.restoreTenant(staffOf(request), request.params.subdomain, request.body)),
+  );
+};
+
+export default backupRoutes;

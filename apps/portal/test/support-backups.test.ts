@@ -1,0 +1,170 @@
+// The support API's backups (SPEC F1) over the real PostgreSQL, with the backup and restore workflows started on the
+// real Temporal dev server (stubs that record the call; the real ones run against Docker and restic in
+// apps/provisioner/test/backup-restore.test.ts): who may do what, input refused naming the field, audit rows.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { backupWorkflowId, restoreWorkflowId } from '@photoplane/provisioner/backup-shared';
+import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/shared';
+import { Client, Connection } from '@temporalio/client';
+import { call, instanceOwnedBy, signedInAccount, startHarness, type Harness } from './members-harness.ts';
+import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';
+
+let h: Harness;
+let worker: StaffTestWorker;
+let connection: Connection;
+
+before(async () => {
+  worker = await startStaffTestWorker({ prisma: () => h.prisma });
+  connection = await Connection.connect({ address: worker.temporalAddress });
+  const client = new Client({ connection, namespace: worker.namespace });
+  h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
+    support: { operations: worker.operations(client), backups: { client, taskQueue: worker.taskQueue } },
+  });
+});
+
+after(async () => {
+  await h?.close();
+  await connection?.close();
+  await worker?.stop();
+});
+
+const S = '/v1/support/tenants';
+
+interface Problem {
+  status: number;
+  errors?: { field: string }[];
+}
+
+test('backups are listed newest first with the last integrity check; customers are refused', async () => {
+  const support = await signedInAccount(h, 'support');
+  const customer = await signedInAccount(h);
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+  const older = new Date(Date.now() - 86_400_000);
+  await h.prisma.instanceBackup.createMany({
+    data: [
+      {
+        id: 'aaaaaaaaaaaa',
+        instanceId: instance.id,
+        trigger: 'scheduled',
+        status: 'succeeded',
+        startedAt: older,
+        finishedAt: older,
+        bytesProcessed: 1234n,
+        bytesAdded: 1000n,
+      },
+      { id: 'bbbbbbbbbbbb', instanceId: instance.id, trigger: 'on-demand', status: 'failed', error: 'dump failed' },
+    ],
+  });
+  await h.prisma.backupCheck.create({ data: { instanceId: instance.id, ok: false, errors: 'pack x damaged' } });
+
+  assert.equal((await call(h, 'GET', `${S}/${subdomain}/backups`, customer.token)).statusCode, 403);
+  const res = await call(h, 'GET', `${S}/${subdomain}/backups`, support.token);
+  assert.equal(res.statusCode, 200, res.body);
+  const list = res.json<{
+    backups: { id: string; status: string; bytesProcessed: string | null; error: string | null }[];
+    lastCheck: { ok: boolean; errors: string } | null;
+  }>();
+  assert.deepEqual(
+    list.backups.map((b) => [b.id, b.status, b.bytesProcessed, b.error]),
+    [
+      ['bbbbbbbbbbbb', 'failed', null, 'dump failed'],
+      ['aaaaaaaaaaaa', 'succeeded', '1234', null],
+    ],
+  );
+  assert.equal(list.lastCheck?.ok, false);
+  assert.equal(list.lastCheck?.errors, 'pack x damaged');
+  assert.equal((await call(h, 'GET', `${S}/nope-${Date.now()}/backups`, support.token)).statusCode, 404);
+});
+
+test('back up now: starts the backup workflow with the staff member and reason, audited; a reason is required', async () => {
+  const support = await signedInAccount(h, 'support');
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+
+  const noReason = await call(h, 'POST', `${S}/${subdomain}/backups`, support.token, {});
+  assert.equal(noReason.statusCode, 400);
+  assert.deepEqual(
+    noReason.json<Problem>().errors?.map((e) => e.field),
+    ['reason'],
+  );
+
+  const res = await call(h, 'POST', `${S}/${subdomain}/backups`, support.token, { reason: 'before a risky change' });
+  assert.equal(res.statusCode, 202, res.body);
+  assert.equal(res.json<{ workflowId: string }>().workflowId, backupWorkflowId(instance.id));
+  const ran = await worker.waitForCall(backupWorkflowId(instance.id));
+  assert.equal(ran.workflow, 'backupInstanceWorkflow');
+  assert.deepEqual(ran.input, {
+    instanceId: instance.id,
+    trigger: 'on-demand',
+    actorId: support.account.id,
+    reason: 'before a risky change',
+  });
+  const audit = await h.prisma.auditEvent.findFirst({ where: { instanceId: instance.id, action: 'tenant.backup' } });
+  assert.equal(audit?.actorLabel, support.account.email);
+  assert.equal(audit?.reason, 'before a risky change');
+});
+
+test('restore: the snapshot must be one of the instance`s backups (400 naming it); in place is for superadmins; inspection for support', async () => {
+  const support = await signedInAccount(h, 'support');
+  const superadmin = await signedInAccount(h, 'superadmin');
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+  const other = await instanceOwnedBy(h, { planGib: 10 });
+  await h.prisma.instanceBackup.createMany({
+    data: [
+      {
+        id: 'cccccccccccc',
+        instanceId: instance.id,
+        trigger: 'scheduled',
+        status: 'succeeded',
+        finishedAt: new Date(),
+      },
+      { id: 'dddddddddddd', instanceId: other.instance.id, trigger: 'scheduled', status: 'succeeded' },
+    ],
+  });
+  const restore = (token: string, body: object) => call(h, 'POST', `${S}/${subdomain}/restore`, token, body);
+
+  for (const body of [
+    { snapshot: 'xyz', reason: 'r' },
+    { snapshot: 'dddddddddddd', reason: 'another tenant`s backup' },
+    { snapshot: 'eeeeeeeeeeee', reason: 'no such backup' },
+  ]) {
+    const res = await restore(superadmin.token, body);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.deepEqual(
+      res.json<Problem>().errors?.map((e) => e.field),
+      ['snapshot'],
+      JSON.stringify(body),
+    );
+  }
+  const unknownField = await restore(superadmin.token, { snapshot: 'cccccccccccc', reason: 'r', force: true });
+  assert.equal(unknownField.statusCode, 400);
+
+  const denied = await restore(support.token, { snapshot: 'cccccccccccc', reason: 'customer asked' });
+  assert.equal(denied.statusCode, 403, 'support may not overwrite an instance');
+  assert.equal(
+    await h.prisma.auditEvent.count({ where: { actorId: support.account.id, action: 'support.denied' } }),
+    1,
+  );
+
+  const inspect = await restore(support.token, {
+    snapshot: 'cccccccccccc',
+    target: 'inspection',
+    reason: 'customer wants to see last week',
+  });
+  assert.equal(inspect.statusCode, 202, inspect.body);
+  const ranInspect = await worker.waitForCall(restoreWorkflowId(instance.id));
+  assert.deepEqual(ranInspect.input, {
+    instanceId: instance.id,
+    backupId: 'cccccccccccc',
+    target: 'inspection',
+    actorId: support.account.id,
+    reason: 'customer wants to see last week',
+  });
+
+  const inPlace = await restore(superadmin.token, { snapshot: 'CCCCCCCCCCCC', reason: 'ransomware, ticket 7' });
+  assert.equal(inPlace.statusCode, 202, inPlace.body);
+  const ranInPlace = await worker.waitForCall(instanceLifecycleWorkflowId(instance.id));
+  assert.equal(ranInPlace.workflow, 'restoreInstanceWorkflow');
+  assert.equal((ranInPlace.input as { target: string }).target, 'in-place');
+  const audits = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id, action: 'tenant.restore' } });
+  assert.equal(audits.length, 2);
+});

@@ -1,0 +1,235 @@
+// Control-queue activities of backups and restores (SPEC F1): the rows that say what was backed up, when, by whom
+// and why (InstanceBackup, InstanceRestore, BackupCheck), audit events, and which instances to back up. Docker and
+// restic work runs on the instance's host queue (backup-host.activities.ts).
+import { randomBytes } from 'node:crypto';
+import type { PrismaClient } from '@photoplane/db';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../backup-shared.ts';
+import { inspectionInstanceId } from '../backup-shared.ts';
+import { hostTaskQueue } from '../shared.ts';
+
+export const DEFAULT_RETENTION: RetentionPolicy = { daily: 7, weekly: 4 };
+
+export interface BackupActivityDeps {
+  prisma: PrismaClient;
+  /** Retention by plan id; plans not named get `default` (else 7 daily, 4 weekly). */
+  backupRetention?: Record<string, RetentionPolicy>;
+}
+
+export interface BackupSubject {
+  instanceId: string;
+  subscriptionId: string;
+  subdomain: string;
+  imageRef: string | null;
+  taskQueue: string;
+  state: string;
+  retention: RetentionPolicy;
+}
+
+function refuse(message: string, type: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type, nonRetryable: true });
+}
+
+export function createBackupActivities(deps: BackupActivityDeps) {
+  const { prisma } = deps;
+  const retentionFor = (planId: string) =>
+    deps.backupRetention?.[planId] ?? deps.backupRetention?.default ?? DEFAULT_RETENTION;
+
+  async function subject(instanceId: string): Promise<BackupSubject> {
+    const row = await prisma.instance.findUnique({
+      where: { id: instanceId },
+      include: { dockerHost: true, subscription: true },
+    });
+    if (!row) throw refuse(`instance ${instanceId} does not exist`, 'InstanceNotFound');
+    if (!row.dockerHost) throw refuse(`instance ${instanceId} is not placed on any Docker host`, 'NotPlaced');
+    return {
+      instanceId,
+      subscriptionId: row.subscriptionId,
+      subdomain: row.subdomain,
+      imageRef: row.imageRef,
+      taskQueue: hostTaskQueue(row.dockerHost.name),
+      state: row.state,
+      retention: retentionFor(row.subscription.planId),
+    };
+  }
+
+  function audit(
+    instanceId: string,
+    action: string,
+    actorId: string | null | undefined,
+    reason: string | null | undefined,
+    details: object,
+  ) {
+    return prisma.auditEvent.create({
+      data: {
+        actorType: actorId ? 'account' : 'system',
+        actorId: actorId ?? null,
+        action,
+        targetType: 'instance',
+        targetId: instanceId,
+        instanceId,
+        reason: reason ?? null,
+        details,
+      },
+    });
+  }
+
+  return {
+    /** The instances the nightly schedule backs up: every active one. */
+    async listInstancesToBackUp(): Promise<string[]> {
+      const rows = await prisma.instance.findMany({ where: { state: 'active' }, select: { id: true } });
+      return rows.map((r) => r.id);
+    },
+
+    /** The instances with a repository to check: those with at least one backup that is not forgotten. */
+    async listInstancesWithBackups(): Promise<string[]> {
+      const rows = await prisma.instanceBackup.findMany({
+        where: { status: 'succeeded' },
+        distinct: ['instanceId'],
+        select: { instanceId: true },
+      });
+      return rows.map((r) => r.instanceId);
+    },
+
+    async backupSubject(input: { instanceId: string }): Promise<BackupSubject> {
+      return subject(input.instanceId);
+    },
+
+    /** Opens the backup's row; only an active instance (running containers) can be dumped consistently. */
+    async beginBackup(input: {
+      instanceId: string;
+      trigger: BackupTrigger;
+      actorId?: string | null;
+      reason?: string | null;
+    }): Promise<BackupSubject & { backupId: string }> {
+      const s = await subject(input.instanceId);
+      if (s.state !== 'active')
+        throw refuse(`instance ${input.instanceId} is ${s.state}: only an active instance is backed up`, 'NotActive');
+      const backupId = randomBytes(6).toString('hex');
+      await prisma.instanceBackup.create({
+        data: {
+          id: backupId,
+          instanceId: input.instanceId,
+          trigger: input.trigger,
+          status: 'running',
+          actorId: input.actorId ?? null,
+          reason: input.reason ?? null,
+        },
+      });
+      return { ...s, backupId };
+    },
+
+    async finishBackup(input: {
+      backupId: string;
+      instanceId: string;
+      result?: { databaseSnapshotId: string; librarySnapshotId: string; bytesProcessed: number; bytesAdded: number };
+      error?: string;
+      actorId?: string | null;
+      reason?: string | null;
+    }): Promise<void> {
+      const r = input.result;
+      await prisma.instanceBackup.update({
+        where: { id: input.backupId },
+        data: r
+          ? {
+              status: 'succeeded',
+              finishedAt: new Date(),
+              databaseSnapshotId: r.databaseSnapshotId,
+              librarySnapshotId: r.librarySnapshotId,
+              bytesProcessed: BigInt(r.bytesProcessed),
+              bytesAdded: BigInt(r.bytesAdded),
+            }
+          : { status: 'failed', finishedAt: new Date(), error: input.error ?? 'failed' },
+      });
+      await audit(input.instanceId, r ? 'backup.succeeded' : 'backup.failed', input.actorId, input.reason, {
+        backupId: input.backupId,
+        ...(r ? { bytesProcessed: r.bytesProcessed, bytesAdded: r.bytesAdded } : { error: input.error }),
+      });
+    },
+
+    /** After retention: backups no longer in the repository are marked forgotten. Returns their ids. */
+    async markForgotten(input: { instanceId: string; kept: string[] }): Promise<string[]> {
+      const gone = await prisma.instanceBackup.findMany({
+        where: { instanceId: input.instanceId, status: 'succeeded', id: { notIn: input.kept } },
+        select: { id: true },
+      });
+      if (gone.length)
+        await prisma.instanceBackup.updateMany({
+          where: { id: { in: gone.map((g) => g.id) } },
+          data: { status: 'forgotten' },
+        });
+      return gone.map((g) => g.id);
+    },
+
+    /** A check's finding, with an audit event (and the log line of the workflow) when the repository is damaged. */
+    async recordBackupCheck(input: { instanceId: string; ok: boolean; errors: string }): Promise<void> {
+      await prisma.backupCheck.create({
+        data: { instanceId: input.instanceId, ok: input.ok, errors: input.ok ? null : input.errors },
+      });
+      if (!input.ok) await audit(input.instanceId, 'backup.repository_corrupted', null, null, { errors: input.errors });
+    },
+
+    /** Opens the restore's row; the backup must be one of this instance's that is still in its repository. */
+    async beginRestore(input: {
+      instanceId: string;
+      backupId: string;
+      target: RestoreTarget;
+      actorId?: string | null;
+      reason?: string | null;
+    }): Promise<BackupSubject & { restoreId: string; into: string }> {
+      const s = await subject(input.instanceId);
+      const backup = await prisma.instanceBackup.findUnique({ where: { id: input.backupId } });
+      if (!backup || backup.instanceId !== input.instanceId || backup.status !== 'succeeded')
+        throw refuse(`backup ${input.backupId} is not a restorable backup of this instance`, 'BackupNotFound');
+      if (input.target === 'in-place' && s.state !== 'active')
+        throw refuse(
+          `instance ${input.instanceId} is ${s.state}: restore in place needs an active instance`,
+          'NotActive',
+        );
+      const into = input.target === 'in-place' ? input.instanceId : inspectionInstanceId(input.instanceId);
+      const row = await prisma.instanceRestore.create({
+        data: {
+          instanceId: input.instanceId,
+          backupId: input.backupId,
+          target: input.target,
+          status: 'running',
+          inspectionInstanceId: input.target === 'inspection' ? into : null,
+          actorId: input.actorId ?? null,
+          reason: input.reason ?? null,
+        },
+      });
+      await audit(input.instanceId, 'restore.started', input.actorId, input.reason, {
+        restoreId: row.id,
+        backupId: input.backupId,
+        target: input.target,
+      });
+      return { ...s, restoreId: row.id, into };
+    },
+
+    async finishRestore(input: {
+      restoreId: string;
+      instanceId: string;
+      appHostPort?: number;
+      error?: string;
+      actorId?: string | null;
+      reason?: string | null;
+    }): Promise<void> {
+      const ok = input.error === undefined;
+      await prisma.instanceRestore.update({
+        where: { id: input.restoreId },
+        data: {
+          status: ok ? 'succeeded' : 'failed',
+          finishedAt: new Date(),
+          appHostPort: input.appHostPort ?? null,
+          error: input.error ?? null,
+        },
+      });
+      await audit(input.instanceId, ok ? 'restore.succeeded' : 'restore.failed', input.actorId, input.reason, {
+        restoreId: input.restoreId,
+        ...(ok ? {} : { error: input.error }),
+      });
+    },
+  };
+}
+
+export type BackupActivities = ReturnType<typeof createBackupActivities>;

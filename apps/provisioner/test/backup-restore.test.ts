@@ -1,0 +1,310 @@
+// Backups and restores (SPEC F1) end to end: a provisioned stand-in instance, photos uploaded through its photo app,
+// backed up with restic by the real workflows (dump inside the app container, library volume through Docker's
+// archive API), deleted, restored in place and into an inspection stack; a damaged repository found by the check;
+// one tenant's key refused by another tenant's repository.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { testLabels } from '@photoplane/infra/testing';
+import { createBackupHostActivities, type HostActivities } from '../src/activities/index.ts';
+import { createRestic, RESTIC_WRONG_PASSWORD, ResticError } from '../src/backup/restic.ts';
+import {
+  backupWorkflowId,
+  backupWorkflowNames,
+  inspectionInstanceId,
+  restoreWorkflowId,
+  type BackupInstanceInput,
+  type BackupInstanceResult,
+  type CheckBackupsInput,
+  type CheckBackupsResult,
+  type RestoreInstanceInput,
+  type RestoreInstanceResult,
+} from '../src/backup-shared.ts';
+import { listManaged, removeInstanceStack } from '../src/docker/index.ts';
+import { instanceLifecycleWorkflowId } from '../src/shared.ts';
+import { stackProfile } from '../src/stack-profiles.ts';
+import {
+  adminApp,
+  answersThroughEdge,
+  docker,
+  execute,
+  photoApp,
+  prisma,
+  provisionedInstance,
+  secrets,
+  setUp,
+  stack,
+  tearDown,
+  withWorkers,
+} from './harness.ts';
+
+const restic = createRestic({ binary: stack.backups.restic, repositoryRoot: stack.backups.repositoryRoot });
+const inspections: string[] = [];
+
+before(setUp);
+after(async () => {
+  for (const id of inspections) await removeInstanceStack(docker, id).catch(() => undefined);
+  await tearDown();
+});
+
+/** The real host activities plus the backup ones, as the worker registers them (worker.ts buildDeps). */
+const withBackupWorkers = <T>(fn: () => Promise<T>) =>
+  withWorkers(
+    fn,
+    () =>
+      createBackupHostActivities({
+        docker,
+        secrets,
+        restic,
+        profile: stackProfile('standin', {
+          app: stack.images.photoAppStandin,
+          db: stack.images.busybox,
+          cache: stack.images.busybox,
+        }),
+        profileName: 'standin',
+        extraLabels: testLabels(stack.runId),
+        edgeSocket: stack.edgeSocket,
+        healthTimeoutMs: 30_000,
+      }) as unknown as Partial<HostActivities>,
+  );
+
+const backup = (instanceId: string) =>
+  execute<BackupInstanceInput, BackupInstanceResult>(backupWorkflowNames.backupInstance, backupWorkflowId(instanceId), {
+    instanceId,
+    trigger: 'on-demand',
+    reason: 'test',
+  });
+const restore = (instanceId: string, backupId: string, target: 'in-place' | 'inspection') =>
+  execute<RestoreInstanceInput, RestoreInstanceResult>(
+    backupWorkflowNames.restoreInstance,
+    target === 'in-place' ? instanceLifecycleWorkflowId(instanceId) : restoreWorkflowId(instanceId),
+    { instanceId, backupId, target, reason: 'test' },
+  );
+
+const sha1 = (b: Buffer | Uint8Array) => createHash('sha1').update(b).digest('hex');
+
+interface Photo {
+  id: string;
+  sha1: string;
+}
+
+/** An instance with one member who signs in with a password and uploads photos the way Immich's clients do. */
+async function instanceWithMember() {
+  const inst = await provisionedInstance();
+  const row = await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } });
+  const baseUrl = () => `http://127.0.0.1:${row.appHostPort}`;
+  const admin = await adminApp(inst.id);
+  // Members sign in through the portal's OpenID provider in production; here the admin turns password login on.
+  const config = await admin.getConfig();
+  await admin.updateConfig({ ...config, passwordLogin: { ...config.passwordLogin, enabled: true } });
+  const email = `member-${randomBytes(3).toString('hex')}@example.org`;
+  const password = randomBytes(12).toString('base64url');
+  const user = await admin.createUser({
+    email,
+    name: 'Member',
+    password,
+    quotaBytes: null,
+    shouldChangePassword: false,
+  });
+  return { ...inst, baseUrl, admin, member: { email, password, id: user.id } };
+}
+
+async function login(baseUrl: string, email: string, password: string): Promise<string> {
+  return (await photoApp(baseUrl).login({ email, password })).accessToken;
+}
+
+async function upload(baseUrl: string, token: string, bytes: number): Promise<Photo> {
+  const content = randomBytes(bytes);
+  const form = new FormData();
+  form.set('deviceAssetId', `backup-${randomBytes(6).toString('hex')}`);
+  form.set('deviceId', 'photoplane-test');
+  form.set('fileCreatedAt', new Date().toISOString());
+  form.set('fileModifiedAt', new Date().toISOString());
+  form.set('assetData', new Blob([content], { type: 'image/jpeg' }), 'photo.jpg');
+  const res = await fetch(`${baseUrl}/api/assets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  const body = (await res.json()) as { id: string };
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return { id: body.id, sha1: sha1(content) };
+}
+
+/** Immich (and the stand-in) answer 400 "not found or no access" for an asset that is not there. */
+const NOT_THERE = 400;
+
+/** The photo's original as the photo app serves it: its sha1, or the HTTP status when it is not there. */
+async function download(baseUrl: string, token: string, id: string): Promise<string | number> {
+  const res = await fetch(`${baseUrl}/api/assets/${id}/original`, { headers: { authorization: `Bearer ${token}` } });
+  const body = Buffer.from(await res.arrayBuffer());
+  return res.status === 200 ? sha1(body) : res.status;
+}
+
+async function deleteForever(baseUrl: string, token: string, ids: string[]): Promise<void> {
+  const res = await fetch(`${baseUrl}/api/assets`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ids, force: true }),
+  });
+  assert.equal(res.status, 204, await res.text());
+}
+
+test('backup, delete the photos and the member, restore in place: the same files (checksums) and users are back, later uploads are gone', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const url = inst.baseUrl();
+    let token = await login(url, inst.member.email, inst.member.password);
+    const photos = [
+      await upload(url, token, 300_000),
+      await upload(url, token, 1_200_000),
+      await upload(url, token, 5),
+    ];
+
+    const made = await backup(inst.id);
+    assert.match(made.backupId, /^[0-9a-f]{12}$/);
+    assert.ok(made.bytesProcessed > 1_500_000, `the library was read (${made.bytesProcessed} bytes)`);
+    const row = await prisma.instanceBackup.findUniqueOrThrow({ where: { id: made.backupId } });
+    assert.equal(row.status, 'succeeded');
+    assert.equal(row.trigger, 'on-demand');
+    const snaps = await restic.snapshots(restic.repository(inst.id, secrets.backupPassword(inst.id)), [
+      `backup=${made.backupId}`,
+    ]);
+    assert.deepEqual(snaps.map((s) => s.paths[0]).sort(), ['/database/photo-app-standin.json', '/library.tar']);
+
+    // The member's photos deleted for good and the member removed from the photo app's database, then a new photo.
+    await deleteForever(
+      url,
+      token,
+      photos.map((p) => p.id),
+    );
+    for (const p of photos) assert.equal(await download(url, token, p.id), NOT_THERE, 'the photo is deleted');
+    const late = await upload(url, token, 1000);
+    await inst.admin.deleteUser(inst.member.id, { force: true });
+    assert.ok(!(await inst.admin.listUsers()).some((u) => u.email === inst.member.email), 'the member is gone');
+
+    const restored = await restore(inst.id, made.backupId, 'in-place');
+    assert.equal(restored.stackInstanceId, inst.id);
+    const after = await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } });
+    assert.equal(after.appHostPort, restored.appHostPort, 'the recreated app is recorded');
+    assert.equal(after.state, 'active');
+    const restoredUrl = `http://127.0.0.1:${restored.appHostPort}`;
+    token = await login(restoredUrl, inst.member.email, inst.member.password);
+    for (const p of photos) assert.equal(await download(restoredUrl, token, p.id), p.sha1, `photo ${p.id} is back`);
+    assert.equal(await download(restoredUrl, token, late.id), NOT_THERE, 'the photo uploaded after the backup is gone');
+    assert.ok(await answersThroughEdge(inst.host), 'the subdomain answers again, through the re-pointed route');
+    const audit = await prisma.auditEvent.findMany({
+      where: { instanceId: inst.id, action: { startsWith: 'restore.' } },
+    });
+    assert.deepEqual(audit.map((a) => a.action).sort(), ['restore.started', 'restore.succeeded']);
+    const { containers } = await listManaged(docker, inst.id);
+    assert.equal(
+      containers.filter((c) => c.Labels['photoplane.backup-helper']).length,
+      0,
+      'no helper container is left',
+    );
+  });
+});
+
+test('restore into an inspection stack leaves the original untouched', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const url = inst.baseUrl();
+    const token = await login(url, inst.member.email, inst.member.password);
+    const before = await upload(url, token, 200_000);
+    const made = await backup(inst.id);
+    const later = await upload(url, token, 100_000);
+    const containersBefore = (await listManaged(docker, inst.id)).containers.map((c) => `${c.Id}:${c.State}`).sort();
+
+    inspections.push(inspectionInstanceId(inst.id));
+    const restored = await restore(inst.id, made.backupId, 'inspection');
+    assert.equal(restored.stackInstanceId, inspectionInstanceId(inst.id));
+    const inspUrl = `http://127.0.0.1:${restored.appHostPort}`;
+    const inspToken = await login(inspUrl, inst.member.email, inst.member.password);
+    assert.equal(await download(inspUrl, inspToken, before.id), before.sha1, 'the inspection stack holds the backup');
+    assert.equal(await download(inspUrl, inspToken, later.id), NOT_THERE, 'and nothing newer');
+
+    // The original: the same containers, still running, with its newer photo, its route and its recorded port.
+    const containersAfter = (await listManaged(docker, inst.id)).containers.map((c) => `${c.Id}:${c.State}`).sort();
+    assert.deepEqual(containersAfter, containersBefore);
+    assert.equal(await download(url, token, later.id), later.sha1);
+    assert.equal(await download(url, token, before.id), before.sha1);
+    assert.ok(await answersThroughEdge(inst.host));
+    const row = await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } });
+    assert.equal(`http://127.0.0.1:${row.appHostPort}`, url, 'the original keeps its port');
+    const restoreRow = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
+    assert.equal(restoreRow.status, 'succeeded');
+    assert.equal(restoreRow.inspectionInstanceId, inspectionInstanceId(inst.id));
+  });
+});
+
+test('the integrity check passes on a sound repository and reports a corrupted one (row, audit event)', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const token = await login(inst.baseUrl(), inst.member.email, inst.member.password);
+    await upload(inst.baseUrl(), token, 400_000);
+    await backup(inst.id);
+    const check = () =>
+      execute<CheckBackupsInput, CheckBackupsResult>(
+        backupWorkflowNames.checkBackups,
+        `backup-check-${randomBytes(4).toString('hex')}`,
+        { instanceId: inst.id, readDataPercent: 100 },
+      );
+    const sound = await check();
+    assert.deepEqual(sound, { checked: 1, corrupted: [], failed: [] });
+
+    // Flip bytes in the middle of the largest pack file (same size: only reading the data back finds it).
+    const dataDir = path.join(stack.backups.repositoryRoot, inst.id, 'data');
+    const packs = fs
+      .readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+    const pack = packs[0]!;
+    fs.chmodSync(pack, 0o600);
+    const fd = fs.openSync(pack, 'r+');
+    fs.writeSync(fd, randomBytes(64), 0, 64, Math.floor(fs.statSync(pack).size / 2));
+    fs.closeSync(fd);
+
+    const damaged = await check();
+    assert.equal(damaged.checked, 1);
+    assert.equal(damaged.corrupted.length, 1);
+    assert.equal(damaged.corrupted[0]?.instanceId, inst.id);
+    const rows = await prisma.backupCheck.findMany({ where: { instanceId: inst.id }, orderBy: { checkedAt: 'asc' } });
+    assert.deepEqual(
+      rows.map((r) => r.ok),
+      [true, false],
+    );
+    assert.ok(rows[1]?.errors, 'restic says what is wrong');
+    const audited = await prisma.auditEvent.count({
+      where: { instanceId: inst.id, action: 'backup.repository_corrupted' },
+    });
+    assert.equal(audited, 1);
+  });
+});
+
+test("one tenant's backup key cannot open another tenant's repository", async () => {
+  const a = randomUUID();
+  const b = randomUUID();
+  const repoA = restic.repository(a, secrets.backupPassword(a));
+  const repoB = restic.repository(b, secrets.backupPassword(b));
+  assert.notEqual(repoA.password, repoB.password);
+  assert.notEqual(repoA.location, repoB.location);
+  for (const repo of [repoA, repoB]) {
+    assert.equal(await restic.init(repo), 'created');
+    await restic.backupStream(repo, Readable.from([Buffer.from(`secret of ${repo.location}`)]), '/x', ['t']);
+  }
+  assert.equal((await restic.snapshots(repoB)).length, 1, "B's own key opens B");
+  // A's key at B's location: restic refuses (exit 12, wrong password), for reading and for restoring alike.
+  await assert.rejects(
+    restic.snapshots({ location: repoB.location, password: repoA.password }),
+    (e: unknown) => e instanceof ResticError && e.exitCode === RESTIC_WRONG_PASSWORD,
+  );
+  await assert.rejects(
+    restic.dumpFile({ location: repoB.location, password: repoA.password }, 'latest', '/x', new PassThrough()),
+    (e: unknown) => e instanceof ResticError && e.exitCode === RESTIC_WRONG_PASSWORD,
+  );
+});
