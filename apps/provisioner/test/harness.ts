@@ -87,7 +87,7 @@ export function originOf(subdomain: string): string {
 export const photoApp = (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }) =>
   createImmichPhotoApp({ baseUrl, ...credentials });
 export const hostName = `h${stack.runId}${randomBytes(2).toString('hex')}`;
-const taskQueue = `test-lifecycle-${randomBytes(4).toString('hex')}`;
+export const taskQueue = `test-lifecycle-${randomBytes(4).toString('hex')}`;
 const createdInstances: string[] = [];
 
 let db: CreatedDatabase;

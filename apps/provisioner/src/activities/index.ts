@@ -1,3 +1,4 @@
+import { createFleetActivities } from './fleet.activities.ts';
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLifecycleActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createMemberActivities(deps),
+    ...createFleetActivities(deps),
   };
 }
 
@@ -29,3 +31,4 @@ export type { SubscriptionActivities, SubscriptionActivityDeps } from './subscri
 export { createSubscriptionActivities };
 export type { MemberActivities, MemberActivityDeps } from './member.activities.ts';
 export { createMemberActivities };
+export type { FleetActivities, UpgradeTarget } from './fleet.activities.ts';

@@ -13,3 +13,4 @@ export { purgeDueMembersWorkflow } from './member-purge.workflow.ts';
 export { syncUsageWorkflow } from './usage-sync.workflow.ts';
 export { refreshInstanceQuotasWorkflow } from './instance-quotas.workflow.ts';
 export { applyPhotoAppConfigWorkflow } from './photo-app-config.workflow.ts';
+export { fleetUpgradeWorkflow } from './fleet-upgrade.workflow.ts';
