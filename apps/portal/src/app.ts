@@ -19,6 +19,7 @@ import memberAccountRoutes from './routes/member-account/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import supportRoutes from './routes/support/index.ts';
+import fleetRoutes from './routes/support/fleet.ts';
 import testCheckoutRoutes from './routes/test-checkout/index.ts';
 import webAppRoutes from './routes/web-app/index.ts';
 import webSessionRoutes from './routes/web-session/index.ts';
@@ -233,6 +234,7 @@ export async function buildApp(opts: AppOptions) {
     if (!accounts || !sessions)
       throw new Error('buildApp: the support routes need the auth routes (accounts, sessions)');
     await app.register(supportRoutes, { support: opts.services.support });
+    await app.register(fleetRoutes, { support: opts.services.support });
   }
   if (opts.web && accounts && sessions) {
     await app.register(webSessionRoutes, {

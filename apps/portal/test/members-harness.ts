@@ -25,6 +25,7 @@ import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSecretBox } from '../src/services/secret-box.ts';
 import { createSessionService } from '../src/services/session.service.ts';
 import type { InstanceOperations } from '../src/services/instance-operations.ts';
+import type { FleetUpgradeControl } from '../src/services/fleet-upgrade-control.ts';
 import { createOidcProviders, type OidcProviders } from '../src/oidc/instance-providers.ts';
 import { createSigningKeys } from '../src/oidc/signing-keys.ts';
 import { createOidcRepository } from '../src/repositories/oidc.repository.ts';
@@ -65,7 +66,7 @@ export interface HarnessOptions {
    */
   signIn?: { instanceUrlTemplate: string; domain: string; clientSecretKey: string };
   /** Also mount the support API (SPEC A5), starting instance workflows through `operations`. */
-  support?: { operations: InstanceOperations };
+  support?: { operations: InstanceOperations; fleet: FleetUpgradeControl };
   /** How long a staff sign-in lasts (default 30 minutes). */
   staffSessionTtlSeconds?: number;
 }
@@ -171,6 +172,7 @@ export async function startHarness(
               members,
               passwords,
               operations: options.support.operations,
+              fleet: options.support.fleet,
               staffTotp: staffTotpBox,
             }),
           }

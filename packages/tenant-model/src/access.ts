@@ -152,6 +152,8 @@ const memberResolvers: Record<Permission, Resolver<MemberActor>> = {
   'logins.clear': none,
   'member.purge': none,
   'member.apiKey': none,
+  'fleet.read': none,
+  'fleet.upgrade': none,
 };
 
 function readableAssets(port: AccessPort, actor: MemberActor, ids: Ids): Promise<Set<string>> {
@@ -195,6 +197,8 @@ const accountResolvers: Partial<Record<Permission, Resolver<AccountActor>>> = {
   'logins.clear': (_port, _actor, ids) => everything(ids),
   'member.purge': (_port, _actor, ids) => everything(ids),
   'member.apiKey': (_port, _actor, ids) => everything(ids),
+  'fleet.read': (_port, _actor, ids) => everything(ids),
+  'fleet.upgrade': (_port, _actor, ids) => everything(ids),
 };
 
 function resolve(port: AccessPort, actor: Actor, permission: Permission, ids: Ids): Promise<ReadonlySet<string>> {
