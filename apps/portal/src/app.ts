@@ -28,6 +28,7 @@ import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import supportRoutes from './routes/support/index.ts';
 import backupRoutes from './routes/support/backups.ts';
 import type { BackupSupport } from './services/support/backups.ts';
+import fleetRoutes from './routes/support/fleet.ts';
 import testCheckoutRoutes from './routes/test-checkout/index.ts';
 import webAppRoutes from './routes/web-app/index.ts';
 import webSessionRoutes from './routes/web-session/index.ts';
@@ -273,6 +274,7 @@ export async function buildApp(opts: AppOptions) {
     await app.register(supportRoutes, { support: opts.services.support });
     if (opts.services.backups)
       await app.register(backupRoutes, { support: opts.services.support, backups: opts.services.backups });
+    await app.register(fleetRoutes, { support: opts.services.support });
   }
   if (opts.web && accounts && sessions) {
     await app.register(webSessionRoutes, {

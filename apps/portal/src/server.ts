@@ -37,6 +37,7 @@ import { createOutboxQueue } from './repositories/outbox.repository.ts';
 import { createSubscriptionService } from './services/subscription.service.ts';
 import { createSubscriptionWorkflows } from './services/subscription-workflows.ts';
 import { createInstanceOperations } from './services/instance-operations.ts';
+import { createFleetUpgradeControl } from './services/fleet-upgrade-control.ts';
 import { createSupportService, STAFF_TOTP_PURPOSE } from './services/support.service.ts';
 import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts';
 import { createHmac } from 'node:crypto';
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
       timers: subscriptionTimers,
       subscriptionOf: (instanceId) => instances.findSubscriptionId(instanceId),
     }),
+    fleet: createFleetUpgradeControl({ client: memberClient, taskQueue: config.temporalTaskQueue }),
     staffTotp,
   });
   if (config.oidc.secretKeyGenerated)

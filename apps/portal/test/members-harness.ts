@@ -25,6 +25,7 @@ import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSecretBox } from '../src/services/secret-box.ts';
 import { createSessionService } from '../src/services/session.service.ts';
 import type { InstanceOperations } from '../src/services/instance-operations.ts';
+import type { FleetUpgradeControl } from '../src/services/fleet-upgrade-control.ts';
 import { createOidcProviders, type OidcProviders } from '../src/oidc/instance-providers.ts';
 import { createSigningKeys } from '../src/oidc/signing-keys.ts';
 import { createOidcRepository } from '../src/repositories/oidc.repository.ts';
@@ -67,7 +68,11 @@ export interface HarnessOptions {
    */
   signIn?: { instanceUrlTemplate: string; domain: string; clientSecretKey: string };
   /** Also mount the support API (SPEC A5), starting instance workflows through `operations`. */
-  support?: { operations: InstanceOperations; backups?: { client: Client; taskQueue: string } };
+  support?: {
+    operations: InstanceOperations;
+    fleet: FleetUpgradeControl;
+    backups?: { client: Client; taskQueue: string };
+  };
   /** How long a staff sign-in lasts (default 30 minutes). */
   staffSessionTtlSeconds?: number;
   /** The app's public limiter (UNAUTHENTICATED_REQUESTS_PER_MINUTE); off by default, as tests share one address. */
@@ -175,6 +180,7 @@ export async function startHarness(
               members,
               passwords,
               operations: options.support.operations,
+              fleet: options.support.fleet,
               staffTotp: staffTotpBox,
             }),
             ...(options.support.backups

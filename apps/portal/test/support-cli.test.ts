@@ -47,7 +47,7 @@ before(async () => {
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: worker.operations(client) },
+    support: { operations: worker.operations(client), fleet: worker.fleet(client) },
   });
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   const address = h.app.server.address();
@@ -513,4 +513,78 @@ test('logins clear is superadmin-only; -c/-t/-m are the short forms of --csv/--t
   const cleared = await photoplane(['logins', 'clear', '--reason', 'tidy'], { home: adminHome });
   assert.equal(cleared.code, 0, cleared.stderr);
   assert.match(cleared.stdout, /^cleared \d+ sign-in records\n$/);
+});
+
+test('fleet upgrade: superadmin rolls an image over every active instance in waves and --watch follows it to the end; support may watch, not start; bad input names the flag or field', async () => {
+  const mine = await Promise.all([instanceOwnedBy(h), instanceOwnedBy(h), instanceOwnedBy(h)]);
+  const active = await h.prisma.instance.findMany({
+    where: { state: 'active' },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  assert.ok(active.length >= 3);
+  const image = `ghcr.io/immich-app/immich-server:v${unique('t').replace(/\W/g, '')}`;
+
+  const bySupport = await photoplane(['fleet', 'upgrade', '--image', image, '--reason', 'monthly release']);
+  assert.equal(bySupport.code, 1);
+  assert.equal(bySupport.stderr, 'photoplane: refused: Your role (support) may not do this: fleet.upgrade.\n');
+  const noReason = await photoplane(['fleet', 'upgrade', '--image', image], { home: adminHome });
+  assert.equal(noReason.code, 2);
+  assert.match(noReason.stderr, /--reason is required/);
+  const badRate = await photoplane(['fleet', 'upgrade', '--image', image, '--reason', 'r', '--max-failure-rate', '1'], {
+    home: adminHome,
+  });
+  assert.equal(badRate.code, 1);
+  assert.match(badRate.stderr, /^photoplane: refused: .*\[body\.maxFailureRate\]\n$/);
+  const badImage = await photoplane(['fleet', 'upgrade', '--image', 'not an image', '--reason', 'r'], {
+    home: adminHome,
+  });
+  assert.equal(badImage.code, 1);
+  assert.match(badImage.stderr, /\[image\]\n$/);
+  assert.equal(await h.prisma.fleetUpgrade.count(), 0, 'nothing was started by the refused commands');
+
+  const run = await photoplane(
+    ['fleet', 'upgrade', '--image', image, '--reason', 'monthly release', '--canary', '1', '--watch'],
+    { home: adminHome },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const row = await h.prisma.fleetUpgrade.findFirstOrThrow({ where: { appImage: image } });
+  assert.match(run.stdout, new RegExp(`^fleet upgrade ${row.id} to ${image.replace(/[.:]/g, '\\$&')} started\n`));
+  assert.match(run.stdout, new RegExp(`${row.id} \\S+: completed; ${active.length} upgraded\n`));
+  assert.match(run.stdout, /^State +completed$/m);
+  // Every active instance, in waves of 1, 2, 4 …, each by its own upgrade workflow under its lifecycle id.
+  for (const inst of active) {
+    // The rollout has ended (--watch returned), so every upgrade it started has recorded its call.
+    const calls = worker.calls.filter(
+      (c) => c.workflow === 'upgradeInstanceWorkflow' && c.workflowId === instanceLifecycleWorkflowId(inst.id),
+    );
+    assert.deepEqual(
+      calls.map((c) => c.input),
+      [{ instanceId: inst.id, appImage: image }],
+    );
+    assert.match(run.stdout, new RegExp(`^\\d+ +${inst.subdomain} +upgraded`, 'm'));
+  }
+  const waves = row.waves as { instances: { instanceId: string }[] }[];
+  assert.deepEqual(
+    waves.map((w) => w.instances.length),
+    [1, 2, 4, 8, 16].reduce<number[]>((sizes, size) => {
+      const left = active.length - sizes.reduce((a, b) => a + b, 0);
+      return left > 0 ? [...sizes, Math.min(size, left)] : sizes;
+    }, []),
+  );
+  assert.equal(waves[0]!.instances[0]!.instanceId, active[0]!.id, 'the oldest instance is the canary');
+  assert.ok(mine.every((m) => waves.flatMap((w) => w.instances).some((i) => i.instanceId === m.instance.id)));
+
+  // Support watches: ls and show; steering an ended rollout is refused.
+  const ls = await photoplane(['fleet', 'ls', '--tsv']);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, new RegExp(`^${row.id}\t${image.replace(/[.:]/g, '\\$&')}\tcompleted\t`, 'm'));
+  const pause = await photoplane(['fleet', 'pause', row.id, '--reason', 'too late'], { home: adminHome });
+  assert.equal(pause.code, 1);
+  assert.match(pause.stderr, /This fleet upgrade has ended \(completed\)/);
+  const audit = await h.prisma.auditEvent.findMany({ where: { targetId: row.id }, orderBy: { at: 'asc' } });
+  assert.deepEqual(
+    audit.map((a) => a.action).filter((a) => a !== 'fleet.upgrade.show'),
+    ['fleet.upgrade.start', 'fleet.upgrade.completed'],
+  );
+  assert.equal(audit[0]!.reason, 'monthly release');
 });

@@ -77,6 +77,8 @@ const memberResolvers: Record<Permission, Resolver<MemberActor>> = {
   'logins.clear': none,
   'member.purge': none,
   'member.apiKey': none,
+  'fleet.read': none,
+  'fleet.upgrade': none,
 };
 
 /** Customers reach their own tenants; staff reach all (their actions are audited by the portal). */
@@ -100,6 +102,8 @@ const accountResolvers: Partial<Record<Permission, Resolver<AccountActor>>> = {
   'logins.clear': (_port, _actor, ids) => everything(ids),
   'member.purge': (_port, _actor, ids) => everything(ids),
   'member.apiKey': (_port, _actor, ids) => everything(ids),
+  'fleet.read': (_port, _actor, ids) => everything(ids),
+  'fleet.upgrade': (_port, _actor, ids) => everything(ids),
 };
 
 function resolve(port: AccessPort, actor: Actor, permission: Permission, ids: Ids): Promise<ReadonlySet<string>> {

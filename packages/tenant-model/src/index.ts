@@ -10,3 +10,4 @@ export * from './deletion.ts';
 export * from './permissions.ts';
 export * from './access.ts';
 export type { TransitionTable } from './state-machine.ts';
+export * from './rollout.ts';

@@ -59,7 +59,7 @@ describe('permissions', () => {
   it('staff never hold library permissions, customers hold only their own tenant permissions', () => {
     for (const role of ['customer', 'support', 'superadmin'] as const) {
       for (const permission of accountRolePermissions[role])
-        assert.ok(/^(tenant|member|staff|credential|logins)\./.test(permission), `${role} ${permission}`);
+        assert.ok(/^(tenant|member|staff|credential|logins|fleet)\./.test(permission), `${role} ${permission}`);
     }
     assert.deepEqual([...accountRolePermissions.customer].sort(), ['tenant.billing', 'tenant.read']);
     assert.equal(accountRolePermissions.support.has('tenant.delete'), false);
@@ -103,6 +103,7 @@ describe('permissions', () => {
       support: [
         'credential.read',
         'credential.revoke',
+        'fleet.read',
         'member.create',
         'member.delete',
         'member.read',
@@ -114,6 +115,8 @@ describe('permissions', () => {
       superadmin: [
         'credential.read',
         'credential.revoke',
+        'fleet.read',
+        'fleet.upgrade',
         'logins.clear',
         'member.apiKey',
         'member.create',
@@ -130,7 +133,14 @@ describe('permissions', () => {
     };
     assert.deepEqual([...accountRolePermissions.support].sort(), expected.support);
     assert.deepEqual([...accountRolePermissions.superadmin].sort(), expected.superadmin);
-    const superadminOnly = ['tenant.delete', 'member.purge', 'logins.clear', 'staff.manage', 'member.apiKey'] as const;
+    const superadminOnly = [
+      'tenant.delete',
+      'member.purge',
+      'logins.clear',
+      'staff.manage',
+      'member.apiKey',
+      'fleet.upgrade',
+    ] as const;
     fc.assert(
       fc.property(fc.constantFrom(...accountRoles), fc.constantFrom(...permissions), (role, permission) => {
         const actor = accountActor('acc' as AccountId, role);

@@ -53,6 +53,10 @@ export const permissionResources = {
   'member.purge': 'member',
   /** Mint a personal API key for a member (acts as that member: an impersonation tool). */
   'member.apiKey': 'member',
+  /** See fleet upgrades and how far each got (SPEC F3). */
+  'fleet.read': 'account',
+  /** Start, pause, resume and cancel a fleet upgrade: every customer's instance at once (SPEC F3). */
+  'fleet.upgrade': 'account',
 } as const satisfies Record<string, Resource>;
 
 export type Permission = keyof typeof permissionResources;
@@ -92,6 +96,8 @@ export const staffPermissions = [
   'logins.clear',
   'member.purge',
   'member.apiKey',
+  'fleet.read',
+  'fleet.upgrade',
 ] as const satisfies readonly Permission[];
 
 /**
@@ -99,7 +105,8 @@ export const staffPermissions = [
  * reprovisions, adds and changes members (on the owner's request), resets a member's password, revokes a member's
  * or customer's sessions, turns a member's two-factor off, schedules a member's deletion. What cannot be undone or
  * acts as someone else is `superadmin`'s alone: deleting tenants, purging members at once, clearing the sign-in
- * history, managing staff accounts (their sessions included), minting API keys for members. Staff hold no library
+ * history, managing staff accounts (their sessions included), minting API keys for members, and upgrading the
+ * whole fleet (support may watch a rollout). Staff hold no library
  * permission: support never browses a customer's photos through this model.
  */
 const supportPermissions = [
@@ -112,6 +119,7 @@ const supportPermissions = [
   'staff.audit',
   'credential.read',
   'credential.revoke',
+  'fleet.read',
 ] as const satisfies readonly Permission[];
 
 export const accountRolePermissions: Readonly<Record<AccountRole, ReadonlySet<Permission>>> = {
@@ -124,6 +132,7 @@ export const accountRolePermissions: Readonly<Record<AccountRole, ReadonlySet<Pe
     'logins.clear',
     'staff.manage',
     'member.apiKey',
+    'fleet.upgrade',
   ]),
 };
 

@@ -111,6 +111,30 @@ export function createSupportApi(session: StoredSession, store: SessionStore, no
     me: () => unwrap(client.GET('/v1/me')),
     logOut: () => unwrap(client.POST('/v1/auth/logout')),
 
+    // ----- fleet upgrades (F3) ----------------------------------------------------------------------------------
+    startFleetUpgrade: (body: {
+      image: string;
+      reason: string;
+      canary?: number;
+      growth?: number;
+      maxWave?: number;
+      maxFailureRate?: number;
+    }) => unwrap(client.POST(`${S}/fleet/upgrades`, { body })),
+    listFleetUpgrades: async (limit?: number) =>
+      (await unwrap(client.GET(`${S}/fleet/upgrades`, { params: { query: limit ? { limit } : {} } }))).upgrades,
+    showFleetUpgrade: (id: string) => unwrap(client.GET(`${S}/fleet/upgrades/{id}`, { params: { path: { id } } })),
+    steerFleetUpgrade: (id: string, action: 'pause' | 'resume' | 'cancel', reason: string) => {
+      const init = { params: { path: { id } }, body: { reason } };
+      switch (action) {
+        case 'pause':
+          return unwrap(client.POST(`${S}/fleet/upgrades/{id}/pause`, init));
+        case 'resume':
+          return unwrap(client.POST(`${S}/fleet/upgrades/{id}/resume`, init));
+        case 'cancel':
+          return unwrap(client.POST(`${S}/fleet/upgrades/{id}/cancel`, init));
+      }
+    },
+
     // ----- tenants -----------------------------------------------------------------------------------------------
     listTenants: async (q: TenantQuery) =>
       (await unwrap(client.GET(`${S}/tenants`, { params: { query: tenantQuery(q) } }))).tenants,

@@ -836,16 +836,6 @@ export interface paths {
                                 freeBytes: string;
                                 usedPercent: number;
                             };
-                            /** @description Holds billing events do not lift: support's suspend, and the storage watchdog's (over the plan) */
-                            holds: {
-                                staffSince: string | null;
-                                storage: {
-                                    /** Format: date-time */
-                                    since: string;
-                                    measuredBytes: string | null;
-                                    limitBytes: string | null;
-                                } | null;
-                            };
                         };
                     };
                 };
@@ -3108,7 +3098,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/support/tenants/{subdomain}/backups": {
+    "/v1/support/fleet/upgrades": {
         parameters: {
             query?: never;
             header?: never;
@@ -3116,16 +3106,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The instance's backups (newest first), restores, and its repository's last integrity check
-         * @description Needs the permission `tenant.read`.
+         * Fleet upgrades, newest first, with where each instance stands
+         * @description Needs the permission `fleet.read`.
          */
         get: {
             parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    subdomain: string;
+                query?: {
+                    limit?: number;
                 };
+                header?: never;
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -3137,40 +3127,40 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            subdomain: string;
-                            backups: {
-                                /** @description What `--snapshot` takes */
+                            upgrades: {
                                 id: string;
-                                /** @description scheduled, on-demand or pre-upgrade */
-                                trigger: string;
-                                /** @description running, succeeded, failed, or forgotten (removed by retention) */
-                                status: string;
+                                appImage: string;
+                                reason: string;
+                                startedBy: string | null;
+                                /** @description running, paused, halted, completed or cancelled */
+                                state: string;
+                                stateReason: string | null;
+                                policy: {
+                                    canary: number;
+                                    growth: number;
+                                    maxWave: number;
+                                    maxFailureRate: number;
+                                };
+                                waves: {
+                                    index: number;
+                                    instances: {
+                                        instanceId: string;
+                                        subdomain: string;
+                                        /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                        status: string;
+                                        detail?: string;
+                                    }[];
+                                }[];
+                                /** @description Instances by status */
+                                counts: {
+                                    [key: string]: number;
+                                };
                                 /** Format: date-time */
-                                startedAt: string;
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
                                 finishedAt: string | null;
-                                bytesProcessed: string | null;
-                                bytesAdded: string | null;
-                                error: string | null;
                             }[];
-                            restores: {
-                                id: string;
-                                backupId: string;
-                                /** @description in-place or inspection */
-                                target: string;
-                                status: string;
-                                /** Format: date-time */
-                                startedAt: string;
-                                finishedAt: string | null;
-                                inspectionInstanceId: string | null;
-                                appHostPort: number | null;
-                                error: string | null;
-                            }[];
-                            lastCheck: {
-                                /** Format: date-time */
-                                checkedAt: string;
-                                ok: boolean;
-                                errors: string | null;
-                            } | null;
                         };
                     };
                 };
@@ -3194,15 +3184,6 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["def-0"];
-                    };
-                };
-                /** @description No such instance */
-                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3214,23 +3195,31 @@ export interface paths {
         };
         put?: never;
         /**
-         * Back the instance up now (its database dump and library volume)
-         * @description Needs the permission `tenant.support`.
+         * Upgrade every active instance to an image, in waves: a canary, then growing waves, each gated on health
+         * @description Needs the permission `fleet.upgrade`. One rollout at a time. A wave whose failure rate passes maxFailureRate halts it; each failed instance is rolled back to its previous image by its own upgrade.
          */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
-                path: {
-                    subdomain: string;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The photo-app image to run, e.g. ghcr.io/immich-app/immich-server:v3.3.0 (on every host already) */
+                        image: string;
                         /** @description Why: kept in the audit log */
                         reason: string;
+                        /** @description Instances in the first wave (1) */
+                        canary?: number;
+                        /** @description Each wave this many times the last (2) */
+                        growth?: number;
+                        /** @description The largest wave (25) */
+                        maxWave?: number;
+                        /** @description A wave in which more than this fraction failed halts the rollout (0: any failure halts) */
+                        maxFailureRate?: number;
                     };
                 };
             };
@@ -3242,9 +3231,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            subdomain: string;
-                            operation: string;
-                            workflowId: string;
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
                         };
                     };
                 };
@@ -3275,16 +3293,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
-                /** @description No such instance */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["def-0"];
-                    };
-                };
-                /** @description Not possible in the current state, or another backup, restore or operation is running */
+                /** @description Another fleet upgrade is in flight, or this one has ended */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3301,51 +3310,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/support/tenants/{subdomain}/restore": {
+    "/v1/support/fleet/upgrades/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Restore a backup: in place (stop, restore, start, health-check; superadmin) or into an inspection stack
-         * @description Needs the permission `tenant.support`. In place also needs `tenant.delete`.
+         * One fleet upgrade: state, waves and every instance
+         * @description Needs the permission `fleet.read`.
          */
-        post: {
+        get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
-                    subdomain: string;
+                    id: string;
                 };
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description A backup id from the list */
-                        snapshot: string;
-                        /** @description in-place (default; superadmin: what was added since the backup is lost) or inspection (a stack beside the instance, never routed) */
-                        target?: "in-place" | "inspection";
-                        /** @description Why: kept in the audit log */
-                        reason: string;
-                    };
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description Default Response */
-                202: {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": {
-                            subdomain: string;
-                            operation: string;
-                            workflowId: string;
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
                         };
                     };
                 };
@@ -3376,7 +3401,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
-                /** @description No such instance */
+                /** @description No such fleet upgrade */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3385,7 +3410,378 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
-                /** @description Not possible in the current state, or another backup, restore or operation is running */
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause: the wave in flight finishes, the next waits
+         * @description Needs the permission `fleet.upgrade`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused rollout
+         * @description Needs the permission `fleet.upgrade`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel: the wave in flight finishes, no other starts
+         * @description Needs the permission `fleet.upgrade`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
                 409: {
                     headers: {
                         [name: string]: unknown;

@@ -5,6 +5,7 @@
 import { ApiError, NotSignedInError } from './api-client.ts';
 import { RefusedError, UsageError } from './args.ts';
 import { audit } from './commands/audit.ts';
+import { fleet } from './commands/fleet.ts';
 import { auth } from './commands/auth.ts';
 import { logins } from './commands/logins.ts';
 import { login, logout, whoami } from './commands/session.ts';
@@ -47,6 +48,10 @@ and so is every read.
   staff ls | staff add EMAIL --role ROLE      staff accounts (superadmin); add shows password and TOTP once
   staff role EMAIL support|superadmin | staff rm EMAIL
   audit ls [--actor A] [--instance SUB] [--since T] [--until T] [-n LIMIT]   the audit log
+  fleet upgrade --image REF [--canary N] [--growth X] [--max-wave N] [--max-failure-rate F] [--watch]
+                                              every active instance to REF, in waves (superadmin)
+  fleet ls | fleet show ID [--watch]          rollouts and where each instance stands
+  fleet pause|resume|cancel ID                the wave in flight finishes; the next waits / goes / never starts
 `;
 
 const commands: Record<string, Command> = {
@@ -60,6 +65,7 @@ const commands: Record<string, Command> = {
   tenants,
   staff,
   audit,
+  fleet,
 };
 
 /** Runs one command line. */

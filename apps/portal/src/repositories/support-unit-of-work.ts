@@ -4,6 +4,7 @@ import type { PrismaClient } from '@photoplane/db';
 import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
+import { createFleetUpgradeRepository } from './fleet-upgrade.repository.ts';
 import { createMemberRepository } from './member.repository.ts';
 import { createStaffRepository } from './staff.repository.ts';
 import { createSupportRepository } from './support.repository.ts';
@@ -15,6 +16,7 @@ function createSupportRepositories(db: Db) {
     members: createMemberRepository(db),
     support: createSupportRepository(db),
     staff: createStaffRepository(db),
+    fleetUpgrades: createFleetUpgradeRepository(db),
   };
 }
 

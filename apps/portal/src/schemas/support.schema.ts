@@ -285,3 +285,58 @@ export const NewStaff = Type.Object(
 
 export const StaffRoleBody = Type.Object({ role: StaffRole, reason: Reason }, closed);
 export const StaffRemoved = Type.Object({ email: Type.String() }, closed);
+
+// ----- fleet upgrades (SPEC F3) ------------------------------------------------------------------------------------
+export const FleetUpgradeBody = Type.Object(
+  {
+    image: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'The photo-app image to run, e.g. ghcr.io/immich-app/immich-server:v3.3.0 (on every host already)',
+    }),
+    reason: Reason,
+    canary: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Instances in the first wave (1)' })),
+    growth: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 10, description: 'Each wave this many times the last (2)' }),
+    ),
+    maxWave: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'The largest wave (25)' })),
+    maxFailureRate: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        exclusiveMaximum: 1,
+        description: 'A wave in which more than this fraction failed halts the rollout (0: any failure halts)',
+      }),
+    ),
+  },
+  closed,
+);
+export const FleetUpgradeParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, closed);
+export const FleetUpgradeListQuery = Type.Object({ limit: Type.Optional(Limit) }, closed);
+const FleetInstance = Type.Object({
+  instanceId: Type.String(),
+  subdomain: Type.String(),
+  status: Type.String({
+    description: 'pending, upgrading, upgraded, rolled-back, failed, skipped or untouched',
+  }),
+  detail: Type.Optional(Type.String()),
+});
+export const FleetUpgradeView = Type.Object({
+  id: Type.String(),
+  appImage: Type.String(),
+  reason: Type.String(),
+  startedBy: Nullable(Type.String()),
+  state: Type.String({ description: 'running, paused, halted, completed or cancelled' }),
+  stateReason: Nullable(Type.String()),
+  policy: Type.Object({
+    canary: Type.Integer(),
+    growth: Type.Number(),
+    maxWave: Type.Integer(),
+    maxFailureRate: Type.Number(),
+  }),
+  waves: Type.Array(Type.Object({ index: Type.Integer(), instances: Type.Array(FleetInstance) })),
+  counts: Type.Record(Type.String(), Type.Integer(), { description: 'Instances by status' }),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  finishedAt: Nullable(DateTime),
+});
+export const FleetUpgradeList = Type.Object({ upgrades: Type.Array(FleetUpgradeView) });

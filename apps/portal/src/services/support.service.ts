@@ -10,6 +10,8 @@ import type { PasswordService } from './password.service.ts';
 import type { SecretBox } from './secret-box.ts';
 import { createAuditSupport } from './support/audit.ts';
 import { createCredentialSupport } from './support/credentials.ts';
+import { createFleetSupport } from './support/fleet.ts';
+import type { FleetUpgradeControl } from './fleet-upgrade-control.ts';
 import { createMemberSupport } from './support/members.ts';
 import { createStaffContext } from './support/staff-context.ts';
 import { createStaffSupport } from './support/staff.ts';
@@ -21,6 +23,7 @@ export type { AuditView } from './support/audit.ts';
 export type { CredentialView, LoginView } from './support/credentials.ts';
 export type { NewStaffCredentials, StaffView } from './support/staff.ts';
 export type { TenantDetail, TenantUsage, TenantView } from './support/tenants.ts';
+export type { FleetUpgradeView, NewFleetUpgrade } from './support/fleet.ts';
 export { parseInstanceState } from './support/tenants.ts';
 
 export interface SupportServiceDeps {
@@ -28,6 +31,8 @@ export interface SupportServiceDeps {
   members: MemberService;
   passwords: PasswordService;
   operations: InstanceOperations;
+  /** Starts and steers the fleet-upgrade workflow (SPEC F3). */
+  fleet: FleetUpgradeControl;
   /** Seals staff accounts' TOTP secrets. */
   staffTotp: SecretBox;
   now?: () => Date;
@@ -38,6 +43,7 @@ export function createSupportService({
   members,
   passwords,
   operations,
+  fleet,
   staffTotp,
   now = () => new Date(),
 }: SupportServiceDeps) {
@@ -49,6 +55,7 @@ export function createSupportService({
     ...createCredentialSupport({ repositories, context, members, now }),
     ...createStaffSupport({ repositories, context, passwords, totpBox: staffTotp, now }),
     ...createAuditSupport({ repositories, context }),
+    ...createFleetSupport({ repositories, context, fleet }),
   };
 }
 

@@ -6,6 +6,8 @@ import type { PrismaClient } from '@photoplane/db';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createInstanceOperations, type InstanceOperations } from '../../src/services/instance-operations.ts';
+import { createFleetUpgradeControl, type FleetUpgradeControl } from '../../src/services/fleet-upgrade-control.ts';
+import { createFleetActivities } from '../../../provisioner/src/activities/fleet.activities.ts';
 import {
   createSubscriptionActivities,
   type SubscriptionActivities,
@@ -17,6 +19,8 @@ export type { StaffOperationCall };
 export interface StaffTestWorker {
   /** The portal's instance operations, starting this worker's workflows over the test's database. */
   operations(client: Client): InstanceOperations;
+  /** The portal's fleet-upgrade control, starting this worker's (real) fleet workflow. */
+  fleet(client: Client): FleetUpgradeControl;
   taskQueue: string;
   temporalAddress: string;
   namespace: string;
@@ -50,6 +54,11 @@ export async function startStaffTestWorker(opts: { prisma: () => PrismaClient })
         createSubscriptionActivities({ prisma: opts.prisma() }).recordSubscriptionState(input),
       recordStaffHold: (input: Parameters<SubscriptionActivities['recordStaffHold']>[0]) =>
         createSubscriptionActivities({ prisma: opts.prisma() }).recordStaffHold(input),
+      // The fleet workflow's activities, over the test's database (its instance upgrades are the recording stubs).
+      listUpgradeTargets: (input: { appImage: string }) =>
+        createFleetActivities({ prisma: opts.prisma() }).listUpgradeTargets(input),
+      recordFleetUpgrade: (input: Parameters<ReturnType<typeof createFleetActivities>['recordFleetUpgrade']>[0]) =>
+        createFleetActivities({ prisma: opts.prisma() }).recordFleetUpgrade(input),
       recordStaffOperation: async (call: StaffOperationCall) => {
         calls.push(call);
       },
@@ -65,6 +74,7 @@ export async function startStaffTestWorker(opts: { prisma: () => PrismaClient })
         subscriptionOf: async (instanceId) =>
           (await opts.prisma().instance.findUnique({ where: { id: instanceId } }))?.subscriptionId ?? null,
       }),
+    fleet: (client) => createFleetUpgradeControl({ client, taskQueue }),
     taskQueue,
     temporalAddress,
     namespace,

@@ -6,6 +6,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 
 export { subscriptionWorkflow } from '../../../provisioner/src/workflows/subscription.workflow.ts';
+// The real fleet rollout; the instance upgrades it starts (by name) are the recording stub below.
+export { fleetUpgradeWorkflow } from '../../../provisioner/src/workflows/fleet-upgrade.workflow.ts';
 
 export interface StaffOperationCall {
   workflow: string;
@@ -29,6 +31,7 @@ export const suspendInstanceWorkflow = record;
 export const resumeInstanceWorkflow = record;
 export const deprovisionInstanceWorkflow = record;
 export const reprovisionInstanceWorkflow = record;
+export const upgradeInstanceWorkflow = record;
 export const syncMemberWorkflow = record;
 
 // Backups (SPEC F1): the provisioner's backup and restore workflows are tested with Docker and restic in

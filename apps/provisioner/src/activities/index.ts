@@ -1,4 +1,5 @@
 import { createBackupActivities, type BackupActivityDeps } from './backup.activities.ts';
+import { createFleetActivities } from './fleet.activities.ts';
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMemberActivities(deps),
     ...createStorageActivities(deps),
     ...createBackupActivities(deps),
+    ...createFleetActivities(deps),
   };
 }
 
@@ -42,3 +44,4 @@ export {
   type BackupHostActivities,
   type BackupHostActivityDeps,
 } from './backup-host.activities.ts';
+export type { FleetActivities, UpgradeTarget } from './fleet.activities.ts';

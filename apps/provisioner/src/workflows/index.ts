@@ -16,3 +16,4 @@ export { applyPhotoAppConfigWorkflow } from './photo-app-config.workflow.ts';
 export { backupInstanceWorkflow } from './backup-instance.workflow.ts';
 export { backupFleetWorkflow, checkBackupsWorkflow } from './backup-fleet.workflow.ts';
 export { restoreInstanceWorkflow } from './restore-instance.workflow.ts';
+export { fleetUpgradeWorkflow } from './fleet-upgrade.workflow.ts';

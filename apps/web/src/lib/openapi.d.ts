@@ -6100,6 +6100,706 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/support/fleet/upgrades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Fleet upgrades, newest first, with where each instance stands
+         * @description Needs the permission `fleet.read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            upgrades: {
+                                id: string;
+                                appImage: string;
+                                reason: string;
+                                startedBy: string | null;
+                                /** @description running, paused, halted, completed or cancelled */
+                                state: string;
+                                stateReason: string | null;
+                                policy: {
+                                    canary: number;
+                                    growth: number;
+                                    maxWave: number;
+                                    maxFailureRate: number;
+                                };
+                                waves: {
+                                    index: number;
+                                    instances: {
+                                        instanceId: string;
+                                        subdomain: string;
+                                        /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                        status: string;
+                                        detail?: string;
+                                    }[];
+                                }[];
+                                /** @description Instances by status */
+                                counts: {
+                                    [key: string]: number;
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Upgrade every active instance to an image, in waves: a canary, then growing waves, each gated on health
+         * @description Needs the permission `fleet.upgrade`. One rollout at a time. A wave whose failure rate passes maxFailureRate halts it; each failed instance is rolled back to its previous image by its own upgrade.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The photo-app image to run, e.g. ghcr.io/immich-app/immich-server:v3.3.0 (on every host already) */
+                        image: string;
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                        /** @description Instances in the first wave (1) */
+                        canary?: number;
+                        /** @description Each wave this many times the last (2) */
+                        growth?: number;
+                        /** @description The largest wave (25) */
+                        maxWave?: number;
+                        /** @description A wave in which more than this fraction failed halts the rollout (0: any failure halts) */
+                        maxFailureRate?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One fleet upgrade: state, waves and every instance
+         * @description Needs the permission `fleet.read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause: the wave in flight finishes, the next waits
+         * @description Needs the permission `fleet.upgrade`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused rollout
+         * @description Needs the permission `fleet.upgrade`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/fleet/upgrades/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel: the wave in flight finishes, no other starts
+         * @description Needs the permission `fleet.upgrade`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            appImage: string;
+                            reason: string;
+                            startedBy: string | null;
+                            /** @description running, paused, halted, completed or cancelled */
+                            state: string;
+                            stateReason: string | null;
+                            policy: {
+                                canary: number;
+                                growth: number;
+                                maxWave: number;
+                                maxFailureRate: number;
+                            };
+                            waves: {
+                                index: number;
+                                instances: {
+                                    instanceId: string;
+                                    subdomain: string;
+                                    /** @description pending, upgrading, upgraded, rolled-back, failed, skipped or untouched */
+                                    status: string;
+                                    detail?: string;
+                                }[];
+                            }[];
+                            /** @description Instances by status */
+                            counts: {
+                                [key: string]: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            finishedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such fleet upgrade */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Another fleet upgrade is in flight, or this one has ended */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/web/session": {
         parameters: {
             query?: never;
