@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
     Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   async function recordPhases(workflowId: string): Promise<void> {
-    const { events = [] } = await client.workflow.getHandle(workflowId).fetchHistory();
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
     const scheduled = new Map<string, { type: string; at: number }>();
     let first: number | undefined;
     let last = 0;
