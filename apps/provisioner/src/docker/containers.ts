@@ -197,12 +197,57 @@ async function tailLogs(docker: Docker, name: string, lines: number): Promise<st
 
 export interface WaitHealthyOptions {
   timeoutMs: number;
+  /**
+   * How often to look again when the Engine says nothing. The wait wakes on the container's own events (health
+   * status, die, restart), so this is only the safety net for a lost event stream.
+   */
   pollMs?: number;
 }
 
 /**
+ * The container's events, as wake-ups: `next(ms)` resolves at the next event or after `ms`, whichever comes first.
+ * Subscribed before the first inspect, so a change between the inspect and the wait is never missed. Without an
+ * event stream (the Engine refused it) every wait is a plain sleep.
+ */
+async function containerWakeups(docker: Docker, name: string) {
+  let pending = 0;
+  let wake: (() => void) | undefined;
+  let stream: NodeJS.ReadableStream | undefined;
+  try {
+    stream = await docker.getEvents({ filters: JSON.stringify({ type: ['container'], container: [name] }) });
+    stream.on('data', () => {
+      pending++;
+      wake?.();
+    });
+    stream.on('error', () => undefined);
+  } catch {
+    stream = undefined;
+  }
+  return {
+    async next(ms: number): Promise<void> {
+      if (pending > 0) {
+        pending = 0;
+        return;
+      }
+      const ac = new AbortController();
+      await Promise.race([
+        sleep(ms, undefined, { signal: ac.signal }).catch(() => undefined),
+        new Promise<void>((resolve) => (wake = resolve)),
+      ]);
+      ac.abort();
+      wake = undefined;
+      pending = 0;
+    },
+    close(): void {
+      (stream as { destroy?: () => void } | undefined)?.destroy?.();
+    },
+  };
+}
+
+/**
  * Resolves once the Engine reports the container healthy (or, for a container without a health check, running).
- * Fails fast, with the last health-check output, when it turns unhealthy, exits or restarts while we wait.
+ * Fails fast, with the last health-check output, when it turns unhealthy, exits or restarts while we wait. Wakes on
+ * the container's events rather than on a timer, so it returns as soon as the health check has passed.
  */
 export async function waitHealthy(
   docker: Docker,
@@ -210,37 +255,47 @@ export async function waitHealthy(
   opts: WaitHealthyOptions,
 ): Promise<Docker.ContainerInspectInfo> {
   const deadline = Date.now() + opts.timeoutMs;
-  const pollMs = opts.pollMs ?? 250;
+  const pollMs = opts.pollMs ?? 1_000;
+  const wakeups = await containerWakeups(docker, name);
   let restartsAtStart: number | undefined;
-  for (;;) {
-    const info = await docker.getContainer(name).inspect();
-    const { State } = info;
-    const lastOutput = State.Health?.Log?.at(-1)?.Output;
-    restartsAtStart ??= info.RestartCount;
-    if (State.Restarting || info.RestartCount > restartsAtStart) {
-      const logs = await tailLogs(docker, name, 20);
-      throw new ContainerNotHealthyError(name, 'restarted', `exit code ${State.ExitCode}; logs: ${logs}`, lastOutput);
+  try {
+    for (;;) {
+      const info = await docker.getContainer(name).inspect();
+      const { State } = info;
+      const lastOutput = State.Health?.Log?.at(-1)?.Output;
+      restartsAtStart ??= info.RestartCount;
+      if (State.Restarting || info.RestartCount > restartsAtStart) {
+        const logs = await tailLogs(docker, name, 20);
+        throw new ContainerNotHealthyError(name, 'restarted', `exit code ${State.ExitCode}; logs: ${logs}`, lastOutput);
+      }
+      if (!State.Running) {
+        const why = `status ${State.Status}, exit code ${State.ExitCode}${State.OOMKilled ? ', killed for memory' : ''}`;
+        const logs = await tailLogs(docker, name, 20);
+        throw new ContainerNotHealthyError(name, 'exited', `${why}; logs: ${logs}`, lastOutput);
+      }
+      if (!State.Health) return info;
+      if (State.Health.Status === 'healthy') return info;
+      if (State.Health.Status === 'unhealthy') {
+        throw new ContainerNotHealthyError(
+          name,
+          'unhealthy',
+          `failing streak ${State.Health.FailingStreak}`,
+          lastOutput,
+        );
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ContainerNotHealthyError(
+          name,
+          'timeout',
+          `still ${State.Health.Status} after ${opts.timeoutMs} ms`,
+          lastOutput,
+        );
+      }
+      await wakeups.next(Math.min(pollMs, left));
     }
-    if (!State.Running) {
-      const why = `status ${State.Status}, exit code ${State.ExitCode}${State.OOMKilled ? ', killed for memory' : ''}`;
-      const logs = await tailLogs(docker, name, 20);
-      throw new ContainerNotHealthyError(name, 'exited', `${why}; logs: ${logs}`, lastOutput);
-    }
-    if (!State.Health) return info;
-    if (State.Health.Status === 'healthy') return info;
-    if (State.Health.Status === 'unhealthy') {
-      throw new ContainerNotHealthyError(name, 'unhealthy', `failing streak ${State.Health.FailingStreak}`, lastOutput);
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new ContainerNotHealthyError(
-        name,
-        'timeout',
-        `still ${State.Health.Status} after ${opts.timeoutMs} ms`,
-        lastOutput,
-      );
-    }
-    await sleep(Math.min(pollMs, left));
+  } finally {
+    wakeups.close();
   }
 }
 

@@ -61,27 +61,48 @@ async function ensureStarted(docker: Docker, spec: InstanceStackSpec, role: Stac
   return ensured;
 }
 
+/**
+ * Like Promise.all, but settles only when every task has: a failure never returns while a sibling is still creating
+ * something, which a compensation (removeInstanceStack) running right after would then miss.
+ */
+async function allSettledOrThrow<T extends readonly unknown[] | []>(
+  tasks: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(tasks);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
+}
+
 export async function ensureInstanceStack(
   docker: Docker,
   spec: InstanceStackSpec,
   opts: EnsureInstanceStackOptions = {},
 ): Promise<EnsuredInstanceStack> {
-  const wait = { timeoutMs: opts.healthTimeoutMs ?? 120_000, pollMs: opts.pollMs ?? 250 };
+  const wait = { timeoutMs: opts.healthTimeoutMs ?? 120_000, pollMs: opts.pollMs ?? 1_000 };
   // A missing image would surface as a 404 from create, easy to mistake for "container not found".
-  for (const role of STACK_ROLES) {
-    const ref = spec.containers[role].Image;
-    if (!(await imageExists(docker, ref))) throw new MissingImageError(ref);
-  }
-  const network = await ensureNetworkAsSpecified(docker, spec, spec.network);
-  const egressNetwork = await ensureNetworkAsSpecified(docker, spec, spec.egressNetwork);
-  const volumes = {
-    library: await ensureVolume(docker, spec.volumes.library),
-    database: await ensureVolume(docker, spec.volumes.database),
+  await allSettledOrThrow(
+    STACK_ROLES.map(async (role) => {
+      const ref = spec.containers[role].Image;
+      if (!(await imageExists(docker, ref))) throw new MissingImageError(ref);
+    }),
+  );
+  // Networks and volumes do not depend on each other: the Engine makes them at once.
+  const [network, egressNetwork, library, database] = await allSettledOrThrow([
+    ensureNetworkAsSpecified(docker, spec, spec.network),
+    ensureNetworkAsSpecified(docker, spec, spec.egressNetwork),
+    ensureVolume(docker, spec.volumes.library),
+    ensureVolume(docker, spec.volumes.database),
+  ]);
+  const volumes = { library, database };
+  // The app connects to db and cache at boot, so they come first (together) and must be healthy before it starts.
+  const startHealthy = async (role: StackRole) => {
+    const ensured = await ensureStarted(docker, spec, role);
+    await waitHealthy(docker, spec.names[role], wait);
+    return ensured;
   };
-  // The app connects to db and cache at boot, so they come first and must be healthy before it starts.
-  const db = await ensureStarted(docker, spec, 'db');
-  const cache = await ensureStarted(docker, spec, 'cache');
-  await Promise.all([waitHealthy(docker, spec.names.db, wait), waitHealthy(docker, spec.names.cache, wait)]);
+  const [db, cache] = await allSettledOrThrow([startHealthy('db'), startHealthy('cache')]);
   const app = await ensureStarted(docker, spec, 'app');
   await waitHealthy(docker, spec.names.app, wait);
   const containers = { db, cache, app };
