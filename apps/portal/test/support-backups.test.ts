@@ -18,7 +18,11 @@ before(async () => {
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: worker.operations(client), backups: { client, taskQueue: worker.taskQueue } },
+    support: {
+      operations: worker.operations(client),
+      fleet: worker.fleet(client),
+      backups: { client, taskQueue: worker.taskQueue },
+    },
   });
 });
 

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/shared';
+import { backupWorkflowId } from '@photoplane/provisioner/backup-shared';
 import {
   call,
   instanceOwnedBy,
@@ -553,13 +554,22 @@ test('fleet upgrade: superadmin rolls an image over every active instance in wav
   assert.match(run.stdout, /^State +completed$/m);
   // Every active instance, in waves of 1, 2, 4 …, each by its own upgrade workflow under its lifecycle id.
   for (const inst of active) {
-    // The rollout has ended (--watch returned), so every upgrade it started has recorded its call.
+    // The rollout has ended (--watch returned), so every workflow it started has recorded its call: a backup
+    // (trigger pre-upgrade) and then the upgrade, under the instance's backup and lifecycle ids.
     const calls = worker.calls.filter(
-      (c) => c.workflow === 'upgradeInstanceWorkflow' && c.workflowId === instanceLifecycleWorkflowId(inst.id),
+      (c) =>
+        (c.workflow === 'upgradeInstanceWorkflow' && c.workflowId === instanceLifecycleWorkflowId(inst.id)) ||
+        (c.workflow === 'backupInstanceWorkflow' && c.workflowId === backupWorkflowId(inst.id)),
     );
     assert.deepEqual(
-      calls.map((c) => c.input),
-      [{ instanceId: inst.id, appImage: image }],
+      calls.map((c) => [c.workflow, c.input]),
+      [
+        [
+          'backupInstanceWorkflow',
+          { instanceId: inst.id, trigger: 'pre-upgrade', reason: `before the upgrade to ${image}` },
+        ],
+        ['upgradeInstanceWorkflow', { instanceId: inst.id, appImage: image }],
+      ],
     );
     assert.match(run.stdout, new RegExp(`^\\d+ +${inst.subdomain} +upgraded`, 'm'));
   }

@@ -1,7 +1,8 @@
 // Fleet upgrades in waves (SPEC F3) end to end: five instances provisioned by the real saga, then upgraded by the
 // fleet workflow against real Docker, Caddy, PostgreSQL and Temporal. A broken image halts the rollout at the
 // canary, which is rolled back and keeps serving while the other four are not touched; a working image reaches
-// all five in waves of 1, 2 and 2, after a pause and a resume.
+// all five in waves of 1, 2 and 2, after a pause and a resume. Every instance is backed up (restic, for real) just
+// before its upgrade.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseRolloutPolicy } from '@photoplane/tenant-model';
@@ -26,7 +27,7 @@ import {
   stack,
   taskQueue,
   tearDown,
-  withWorkers,
+  withBackupWorkers,
 } from './harness.ts';
 
 const tags: string[] = [];
@@ -66,7 +67,7 @@ async function waitForState(upgradeId: string, state: string): Promise<void> {
 }
 
 test('a broken image halts the rollout at the canary, which is rolled back and serving; a working one reaches every instance in waves, with pause and resume', async () => {
-  await withWorkers(async () => {
+  await withBackupWorkers(async () => {
     // Created one after another, so "oldest first" makes the first the canary.
     const instances = [];
     for (let i = 0; i < 5; i++) instances.push(await provisionedInstance());
@@ -97,6 +98,16 @@ test('a broken image halts the rollout at the canary, which is rolled back and s
     );
     const canary = instances[0]!;
     assert.ok(await answersThroughEdge(canary.host), 'the canary serves again, from its previous image');
+    const preUpgrade = (instanceId: string) =>
+      prisma.instanceBackup.findMany({ where: { instanceId, trigger: 'pre-upgrade' }, orderBy: { startedAt: 'asc' } });
+    const canaryBackups = await preUpgrade(canary.id);
+    assert.deepEqual(
+      canaryBackups.map((b) => b.status),
+      ['succeeded'],
+      'the canary was backed up before its upgrade',
+    );
+    assert.equal(halted.waves[0]!.instances[0]!.backupId, canaryBackups[0]!.id);
+    for (const i of instances.slice(1)) assert.deepEqual(await preUpgrade(i.id), [], 'no backup for the untouched');
     assert.equal((await prisma.instance.findUniqueOrThrow({ where: { id: canary.id } })).imageRef, null);
     for (const i of instances.slice(1)) {
       assert.equal((await appContainer(i.id)).Id, before.get(i.id), `${i.subdomain}: the same container, untouched`);
@@ -147,6 +158,10 @@ test('a broken image halts the rollout at the canary, which is rolled back and s
       assert.equal((await prisma.instance.findUniqueOrThrow({ where: { id: i.id } })).imageRef, image);
       assert.ok(await answersThroughEdge(i.host), `${i.subdomain} answers through the edge`);
       assert.deepEqual(await appUserEmails(i.id), [i.email], `${i.subdomain} keeps its data`);
+      const backups = await preUpgrade(i.id);
+      const last = backups.at(-1);
+      assert.equal(last?.status, 'succeeded', `${i.subdomain} was backed up before its upgrade`);
+      assert.equal(done.waves.flatMap((w) => w.instances).find((x) => x.instanceId === i.id)?.backupId, last?.id);
     }
     assert.deepEqual(
       (

@@ -13,10 +13,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   createActivities,
+  createBackupHostActivities,
   createHostActivities,
   type Activities,
   type HostActivities,
 } from '../src/activities/index.ts';
+import { createRestic } from '../src/backup/restic.ts';
 import { createPendingInstance } from './fixtures/instances.ts';
 import { dockerClient, removeInstanceStack } from '../src/docker/index.ts';
 import { createCaddyEdge, type CaddyEdge } from '../src/edge/index.ts';
@@ -265,4 +267,27 @@ export async function retaggedStandin(): Promise<string> {
   const tag = randomBytes(3).toString('hex');
   await docker.getImage(stack.images.photoAppStandin).tag({ repo, tag });
   return `${repo}:${tag}`;
+}
+
+/** withWorkers with the backup activities on the host queue too, as the worker registers them (worker.ts). */
+export function withBackupWorkers<T>(fn: () => Promise<T>): Promise<T> {
+  const restic = createRestic({ binary: stack.backups.restic, repositoryRoot: stack.backups.repositoryRoot });
+  return withWorkers(
+    fn,
+    () =>
+      createBackupHostActivities({
+        docker,
+        secrets,
+        restic,
+        profile: stackProfile('standin', {
+          app: stack.images.photoAppStandin,
+          db: stack.images.busybox,
+          cache: stack.images.busybox,
+        }),
+        profileName: 'standin',
+        extraLabels: testLabels(stack.runId),
+        edgeSocket: stack.edgeSocket,
+        healthTimeoutMs: 30_000,
+      }) as unknown as Partial<HostActivities>,
+  );
 }

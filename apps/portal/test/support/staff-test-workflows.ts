@@ -32,9 +32,13 @@ export const resumeInstanceWorkflow = record;
 export const deprovisionInstanceWorkflow = record;
 export const reprovisionInstanceWorkflow = record;
 export const upgradeInstanceWorkflow = record;
+/** Backups on demand, and the fleet rollout's before each upgrade: recorded, with a backup id as the real one has. */
+export async function backupInstanceWorkflow(input: { instanceId: string }) {
+  await record(input);
+  return { backupId: workflowInfo().runId.replace(/-/g, '').slice(0, 12), instanceId: input.instanceId };
+}
 export const syncMemberWorkflow = record;
 
 // Backups (SPEC F1): the provisioner's backup and restore workflows are tested with Docker and restic in
 // apps/provisioner/test/backup-restore.test.ts; here only which one support starts, under which id, with what input.
-export const backupInstanceWorkflow = record;
 export const restoreInstanceWorkflow = record;

@@ -37,6 +37,8 @@ export interface FleetUpgradeInstance {
   status: FleetUpgradeInstanceStatus;
   /** Why it failed, rolled back or was skipped. */
   detail?: string;
+  /** The backup taken just before its upgrade (`tenants restore SUB --snapshot ID` brings it back). */
+  backupId?: string;
 }
 
 export type FleetUpgradeState = 'running' | 'paused' | 'halted' | 'completed' | 'cancelled';

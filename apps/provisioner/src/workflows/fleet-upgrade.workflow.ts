@@ -1,9 +1,11 @@
 // A fleet upgrade in waves (SPEC F3). The targets are the active instances not on the image yet, oldest first; the
-// tenant model splits them into a canary wave and growing waves. Each instance is upgraded by its own upgrade
-// workflow, under its lifecycle id (so it never races another operation on that instance), which rolls it back to
-// its previous image when the new one does not come up. After each wave the rollout halts if more of the wave
-// failed than the policy allows: the instances of later waves are left untouched. Staff can pause (the wave in
-// flight finishes, the next waits), resume and cancel (the wave in flight finishes; no other starts). Progress is a query, and is written to the fleet_upgrade row after every change.
+// tenant model splits them into a canary wave and growing waves. Each instance is first backed up (its own backup
+// workflow, trigger pre-upgrade), then upgraded by its own upgrade workflow under its lifecycle id (so it never
+// races another operation on that instance), which rolls it back to its previous image when the new one does not
+// come up. After each wave the rollout halts if more of the wave failed than the policy allows: the instances of
+// later waves are left untouched. Staff can pause (the wave in flight finishes, the next waits), resume and cancel
+// (the wave in flight finishes; no other starts). Progress is a query, and is written to the fleet_upgrade row
+// after every change.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -27,7 +29,9 @@ import {
   type FleetUpgradeInstance,
   type FleetUpgradeProgress,
 } from '../contracts/fleet-upgrade.ts';
+import { backupWorkflowId } from '../backup-shared.ts';
 import { instanceLifecycleWorkflowId, UPGRADE_ROLLED_BACK } from '../shared.ts';
+import { backupInstanceWorkflow } from './backup-instance.workflow.ts';
 import { describe } from './instance-operation.ts';
 import { upgradeInstanceWorkflow } from './upgrade-instance.workflow.ts';
 
@@ -57,6 +61,21 @@ export async function fleetUpgradeWorkflow(input: FleetUpgradeInput): Promise<Fl
   const record = () => control.recordFleetUpgrade({ upgradeId, progress });
 
   async function upgradeOne(target: FleetUpgradeInstance): Promise<void> {
+    // A fresh backup first (SPEC F3): an upgrade whose migrations go wrong must have something to restore. No
+    // backup, no upgrade: the instance counts as failed in its wave.
+    target.status = 'backing-up';
+    try {
+      const backup = await executeChild(backupInstanceWorkflow, {
+        workflowId: backupWorkflowId(target.instanceId),
+        args: [{ instanceId: target.instanceId, trigger: 'pre-upgrade', reason: `before the upgrade to ${appImage}` }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      target.backupId = backup.backupId;
+    } catch (err) {
+      target.status = 'failed';
+      target.detail = `the backup before the upgrade failed: ${describe(err)}`;
+      return;
+    }
     target.status = 'upgrading';
     try {
       await executeChild(upgradeInstanceWorkflow, {
