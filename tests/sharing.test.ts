@@ -7,8 +7,10 @@
 // nowhere, and B's link is unknown under A's host. The photo app is the Immich stand-in; the portal and worker are
 // the processes `npm start` runs.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { removeLabelled } from '@photoplane/infra/cleanup';
@@ -16,7 +18,8 @@ import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
 import Docker from 'dockerode';
 import { customerKit } from './support/customer.ts';
 import { instanceBrowser, signIn, uploadBody, type Reply } from './support/instance-browser.ts';
-import { startServices, type Services } from './support/services.ts';
+import { repoRoot, startServices, type Services } from './support/services.ts';
+import { totpCode, totpStep } from '../apps/portal/src/services/totp.ts';
 
 const stack = testStack();
 const FILE_LABEL = 'photoplane.test-file';
@@ -28,6 +31,7 @@ const docker = new Docker(
 let db: CreatedDatabase;
 let prisma: PrismaClient;
 let services: Services | undefined;
+const totpKey = randomBytes(32).toString('base64url');
 
 before(async () => {
   db = await createTestDatabase();
@@ -37,6 +41,7 @@ before(async () => {
     TEMPORAL_TASK_QUEUE: `sharing-${stack.runId}-${randomBytes(2).toString('hex')}`,
     PHOTOPLANE_DOCKER_HOST_NAME: `s${stack.runId}${randomBytes(2).toString('hex')}`,
     PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId},${FILE_LABEL}=${fileLabel}`,
+    TOTP_ENCRYPTION_KEY: totpKey,
   });
 });
 
@@ -224,4 +229,78 @@ test('members of one instance share albums, partners and links through the photo
     seen(await visitor.go(`${a.origin}/api/shared-links/me?key=${nowhere}`)),
   );
   assert.equal((await visitor.go(sharePage)).status, 404);
+});
+
+/** A superadmin made the way an operator makes the first one, signed in with password and code (A6). */
+async function staffToken(kit: ReturnType<typeof customerKit>): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'apps/portal/src/admin/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
+    { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, TOTP_ENCRYPTION_KEY: totpKey } },
+  );
+  const staff = JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string; totpSecret: string };
+  const login = await kit.api<{ accessToken: string }>('POST', '/v1/auth/login', {
+    body: { email: staff.email, password: staff.password, totpCode: totpCode(staff.totpSecret, totpStep(new Date())) },
+  });
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  return login.body.accessToken;
+}
+
+test('S3: while an instance is suspended its link visitors get the edge\'s "unavailable" page; after resume the link works again', async () => {
+  const kit = customerKit(services!, stack);
+  const owner = await kit.buyInstance(prisma);
+  const email = `dee-${randomBytes(3).toString('hex')}@example.com`;
+  const added = await kit.api<{ password: string }>('POST', `/v1/instances/${owner.subdomain}/members`, {
+    token: owner.access,
+    body: { email, name: 'Dee', mode: 'password', mustChangePassword: false },
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  const dee = instanceBrowser();
+  const token = await signIn(dee, owner.origin, { email, password: added.body.password });
+  const photo = await dee.go(`${owner.origin}/api/assets`, { token, ...uploadBody('dee.jpg', 'photo dee.jpg') });
+  assert.equal(photo.status, 201, photo.text);
+  const link = await dee.go(`${owner.origin}/api/shared-links`, {
+    token,
+    json: { type: 'INDIVIDUAL', assetIds: [photo.json.id] },
+  });
+  assert.equal(link.status, 201, link.text);
+  const visitor = instanceBrowser();
+  const page = `${owner.origin}/share/${String(link.json.key)}`;
+  const api = `${owner.origin}/api/shared-links/me?key=${String(link.json.key)}`;
+  assert.equal((await visitor.go(page)).status, 200);
+
+  const staff = await staffToken(kit);
+  const instanceState = () => prisma.instance.findUniqueOrThrow({ where: { subdomain: owner.subdomain } });
+  const suspend = await kit.api('POST', `/v1/support/tenants/${owner.subdomain}/suspend`, {
+    token: staff,
+    body: { reason: 'issue 14: link visitors while suspended' },
+  });
+  assert.equal(suspend.status, 202, JSON.stringify(suspend.body));
+  await kit.waitFor('the instance suspended', instanceState, (i) => i.state === 'suspended');
+  for (const url of [page, api]) {
+    const res = await visitor.go(url);
+    assert.equal(res.status, 503, `${url}: ${res.status} ${res.text.slice(0, 200)}`);
+    assert.match(res.text, /This photo library is unavailable/);
+    assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+  }
+
+  const resume = await kit.api('POST', `/v1/support/tenants/${owner.subdomain}/resume`, {
+    token: staff,
+    body: { reason: 'issue 14: back' },
+  });
+  assert.equal(resume.status, 202, JSON.stringify(resume.body));
+  await kit.waitFor('the instance active again', instanceState, (i) => i.state === 'active');
+  const back = await kit.waitFor(
+    'the link answering again',
+    () => visitor.go(page),
+    (r) => r.status === 200,
+    60_000,
+  );
+  assert.match(back.text, new RegExp(String(photo.json.id)));
+  const me = await visitor.go(api);
+  assert.equal(me.status, 200, me.text);
+  assert.deepEqual(
+    (me.json.assets as { id: string }[]).map((x) => x.id),
+    [photo.json.id],
+  );
 });

@@ -6,7 +6,7 @@
 // requests (the OpenID provider at its own instance host) as if DNS had led it to the edge.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CADDY_SERVER_ID } from './edge-config.ts';
+import { CADDY_SERVER_ID, unavailableRoute } from './edge-config.ts';
 import { CADDY, ensureGoTool } from './go-tools.ts';
 import { say } from './log.ts';
 import { portAnswers, startProcess, waitFor, type ManagedProcess } from './process.ts';
@@ -60,7 +60,8 @@ export async function ensureCaddy(opts: {
             listen: [`127.0.0.1:${opts.httpPort}`, `unix/${edgeSocket}`],
             // Local and test use: plain HTTP, no certificates to obtain.
             automatic_https: { disable: true },
-            routes: [],
+            // The provisioner inserts instance routes before this catch-all "unavailable" page.
+            routes: [unavailableRoute()],
           },
         },
       },

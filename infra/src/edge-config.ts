@@ -19,6 +19,45 @@ export const PORTAL_PATH_PREFIX = '/photoplane';
 /** Where the portal answers Caddy's permission question (apps/portal/src/routes/edge). */
 export const TLS_ASK_PATH = '/v1/edge/tls-ask';
 
+/**
+ * `@id` of the last route of the server: a host no route above answered, that is an instance that is suspended, gone
+ * or never was, gets a short "unavailable" page from Caddy (503, not an empty 200 or a 502), so a visitor who follows
+ * a shared link to a suspended library is told so. The provisioner inserts instance routes before it
+ * (apps/provisioner/src/edge/routes.ts, FALLBACK_ROUTE_ID).
+ */
+export const UNAVAILABLE_ROUTE_ID = 'pp-unavailable';
+
+/** The page itself: no script, no style, nothing loaded from elsewhere. */
+export const UNAVAILABLE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Photo library unavailable</title></head>
+<body><main><h1>This photo library is unavailable</h1>
+<p>The library at this address is not available right now: it may be paused, or it may no longer exist.
+If someone shared a link with you, the link will work again if the library comes back.</p></main></body></html>
+`;
+
+/** The catch-all route (no matcher, so automatic HTTPS never asks a certificate for it). */
+export function unavailableRoute(): Record<string, unknown> {
+  return {
+    '@id': UNAVAILABLE_ROUTE_ID,
+    handle: [
+      {
+        handler: 'static_response',
+        status_code: 503,
+        headers: {
+          'Content-Type': ['text/html; charset=utf-8'],
+          'Cache-Control': ['no-store'],
+          'Retry-After': ['300'],
+          'Content-Security-Policy': ["default-src 'none'; frame-ancestors 'none'"],
+          'X-Content-Type-Options': ['nosniff'],
+        },
+        body: UNAVAILABLE_PAGE,
+      },
+    ],
+    terminal: true,
+  };
+}
+
 export type EdgeIssuer =
   /** A public ACME CA: Let's Encrypt unless `ca` names another directory (e.g. its staging one for rehearsals). */
   | { kind: 'acme'; email: string; ca?: string }
@@ -187,6 +226,8 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
                 ],
                 // Another host's /photoplane (none is served) falls through to the routes after this one.
               },
+              // Instance routes are inserted here, before the catch-all.
+              unavailableRoute(),
             ],
           },
         },

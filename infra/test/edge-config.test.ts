@@ -37,7 +37,7 @@ interface Rendered {
           listen: string[];
           routes: {
             '@id': string;
-            match: { host?: string[]; path?: string[] }[];
+            match?: { host?: string[]; path?: string[] }[];
             handle: unknown[];
           }[];
         }
@@ -71,13 +71,19 @@ test('the CLI prints an HTTPS edge whose on-demand certificates need the portal 
   const server = config.apps.http.servers.photoplane;
   assert.deepEqual(server?.listen, [':443']);
   assert.deepEqual(
-    server?.routes.map((route) => [route['@id'], route.match[0]?.host]),
+    server?.routes.map((route) => [route['@id'], route.match?.[0]?.host]),
     [
       ['pp-portal', ['photos.example.com', 'portal.photos.example.com']],
       // No top-level host matcher: automatic HTTPS would try for a *.photos.example.com certificate.
       ['pp-instance-portal', undefined],
+      // Last: any host no route answered (a suspended or gone instance) gets the "unavailable" page.
+      ['pp-unavailable', undefined],
     ],
   );
+  const fallback = server?.routes[2];
+  assert.equal(fallback?.match, undefined);
+  assert.deepEqual((fallback?.handle[0] as { handler: string; status_code: number }).status_code, 503);
+  assert.match((fallback?.handle[0] as { body: string }).body, /This photo library is unavailable/);
   // Every instance host's /photoplane prefix is the portal's (member sign-in, the OpenID provider), before any
   // instance route the workers append.
   const prefix = server?.routes[1];

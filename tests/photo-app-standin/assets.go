@@ -41,6 +41,11 @@ func (f *uploadForm) cleanup() {
 // header that matches an existing asset answers "duplicate" before the body is
 // read; otherwise the quota is checked first, then the checksum, as in Immich.
 func (s *Server) uploadAsset(w http.ResponseWriter, r *http.Request, a *Auth) error {
+	// A visitor uploads through a link only when it allows it; the photo lands in the link owner's library
+	// (Immich's asset.upload for a shared link), and the web client then adds it to the link's album.
+	if a.SharedLink != nil && !a.SharedLink.AllowUpload {
+		return accessDenied("asset.upload")
+	}
 	if sum := r.Header.Get("x-immich-checksum"); sum != "" {
 		if id := s.duplicateOf(a.UserID, checksumHex(sum)); id != "" {
 			writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": "duplicate"})

@@ -69,7 +69,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/admin/users/{id}/statistics", adminNeeds("adminUser.read"), s.getUserStatisticsAdmin)
 
 	// assets (assets.go)
-	s.handle("POST /api/assets", needs("asset.upload"), s.uploadAsset)
+	s.handle("POST /api/assets", sharedNeeds("asset.upload"), s.uploadAsset)
 	s.handle("DELETE /api/assets", needs("asset.delete"), s.deleteAssets)
 	s.handle("POST /api/assets/bulk-upload-check", needs("asset.upload"), s.checkBulkUpload)
 	s.handle("GET /api/assets/statistics", needs("asset.statistics"), s.getAssetStatistics)

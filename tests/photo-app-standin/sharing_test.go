@@ -317,6 +317,38 @@ func TestIndividualLinksAndSharingRules(t *testing.T) {
 	expectStatus(t, r, 401)
 }
 
+func TestVisitorUploadsThroughALinkOnlyWhenAllowed(t *testing.T) {
+	w := newSharingWorld(t)
+	album := w.h.do("POST", "/api/albums", w.ann, map[string]any{"albumName": "Party"}).json(t)
+	id := album["id"].(string)
+	closed := w.h.do("POST", "/api/shared-links", w.ann, map[string]any{"type": "ALBUM", "albumId": id}).json(t)["key"].(string)
+	open := w.h.do("POST", "/api/shared-links", w.ann, map[string]any{"type": "ALBUM", "albumId": id, "allowUpload": true}).json(t)["key"].(string)
+	visitor := func(key string) cred { return cred{"x-immich-share-key", key} }
+
+	expectError(t, w.h.upload(visitor(closed), "guest.jpg", []byte("guest photo"), nil), 400, "Not found or no asset.upload access")
+	r := w.h.upload(visitor(open), "guest.jpg", []byte("guest photo"), nil)
+	expectStatus(t, r, 201)
+	asset := r.json(t)["id"].(string)
+	expectError(t, w.h.do("PUT", "/api/albums/"+id+"/assets", visitor(closed), map[string]any{"ids": []string{asset}}), 400, "Not found or no albumAsset.create access")
+	added := w.h.do("PUT", "/api/albums/"+id+"/assets", visitor(open), map[string]any{"ids": []string{asset}})
+	expectStatus(t, added, 200)
+	if added.list(t)[0]["success"] != true {
+		t.Fatalf("add through the link: %s", added.raw)
+	}
+	// The photo is the link owner's, counted against her quota, and in the album.
+	if owner := w.h.do("GET", "/api/assets/"+asset, w.ann, nil).json(t)["ownerId"]; owner != w.annID {
+		t.Fatalf("owner %v", owner)
+	}
+	if n := w.h.do("GET", "/api/albums/"+id, w.ann, nil).json(t)["assetCount"]; n != float64(1) {
+		t.Fatalf("assetCount %v", n)
+	}
+	// Bob's own photos cannot be pushed into the album through the link.
+	expectStatus(t, w.h.do("PUT", "/api/albums/"+id+"/assets", visitor(open), map[string]any{"ids": []string{w.bobPhoto}}), 200)
+	if n := w.h.do("GET", "/api/albums/"+id, w.ann, nil).json(t)["assetCount"]; n != float64(1) {
+		t.Fatalf("assetCount after a foreign add %v", n)
+	}
+}
+
 func readState(t *testing.T, h *harness) []byte {
 	t.Helper()
 	data, err := os.ReadFile(h.dir + "/" + stateFileName)

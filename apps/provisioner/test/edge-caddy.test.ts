@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureCaddy, type Caddy } from '../../../infra/src/caddy.ts';
+import { UNAVAILABLE_ROUTE_ID } from '../../../infra/src/edge-config.ts';
 import { freePort } from '../../../infra/src/process.ts';
 import { CaddyAdminError, createCaddyEdge, InvalidRouteError, type CaddyEdge } from '../src/edge/index.ts';
+import { buildRoute, FALLBACK_ROUTE_ID } from '../src/edge/routes.ts';
 
 const DOMAIN = 'photos.test';
 const SERVER_ID = 'photoplane';
@@ -31,8 +33,22 @@ async function startUpstream(name: string): Promise<string> {
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** fetch may not set Host, so node:http; no agent, so no kept-alive connection outlives a config change. */
+/**
+ * fetch may not set Host, so node:http; no agent, so no kept-alive connection outlives a config change. A connection
+ * the old config accepted while Caddy switches to a new one can be reset (seen on a loaded machine right after an
+ * admin change); that is tried once more, since what is tested is what the new config answers.
+ */
 async function getThroughCaddy(host: string, path = '/'): Promise<{ status: number; body: string }> {
+  try {
+    return await getOnce(host, path);
+  } catch (e) {
+    if (!/ECONNRESET|socket hang up/.test(String(e))) throw e;
+    await new Promise((r) => setTimeout(r, 200));
+    return getOnce(host, path);
+  }
+}
+
+function getOnce(host: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: '127.0.0.1', port: caddy.httpPort, path, headers: { host }, agent: false },
@@ -102,7 +118,8 @@ test("the instance's /photoplane prefix reaches the portal, with the instance's 
 test('a route written before the prefix existed is brought up to date in place', async () => {
   const i = newInstance();
   // The old shape: the whole host to the app.
-  const admin = `${caddy.adminUrl}/config/apps/http/servers/${SERVER_ID}/routes/...`;
+  // Ahead of the catch-all, as the old worker's appended routes were before the edge had one.
+  const admin = `${caddy.adminUrl}/config/apps/http/servers/${SERVER_ID}/routes/0`;
   const old = {
     '@id': `pp-route-${i.instanceId}`,
     match: [{ host: [i.host] }],
@@ -110,9 +127,9 @@ test('a route written before the prefix existed is brought up to date in place',
     terminal: true,
   };
   const res = await fetch(admin, {
-    method: 'POST',
+    method: 'PUT',
     headers: { 'content-type': 'application/json', origin: caddy.adminUrl },
-    body: JSON.stringify([old]),
+    body: JSON.stringify(old),
   });
   assert.equal(res.status, 200, await res.text());
   assert.equal((await getThroughCaddy(i.host, '/photoplane/x')).body, `upstream-a ${i.host} /photoplane/x`);
@@ -154,8 +171,49 @@ test('an unknown host reaches no upstream', async () => {
   const routed = newInstance();
   await edge.routeInstance({ ...routed, upstream: upstreams.a });
   const res = await getThroughCaddy(`nobody-${process.pid}.${DOMAIN}`);
-  // Caddy answers an unmatched request itself (an empty 200); what matters is that no instance does.
   assert.doesNotMatch(res.body, /upstream-/);
+  // The edge's catch-all answers it: a short "unavailable" page, not an empty 200 or a 502 (issue 14).
+  assert.equal(res.status, 503);
+  assert.match(res.body, /This photo library is unavailable/);
+});
+
+test('instance routes go before the catch-all, also after it was unrouted and routed again', async () => {
+  assert.equal(FALLBACK_ROUTE_ID, UNAVAILABLE_ROUTE_ID, "the worker's copy of the id is the edge config's");
+  const i = newInstance();
+  await edge.routeInstance({ ...i, upstream: upstreams.a });
+  assert.equal((await getThroughCaddy(i.host)).body, `upstream-a ${i.host}`);
+  await edge.unrouteInstance(i.instanceId);
+  const suspended = await getThroughCaddy(i.host, '/share/some-key');
+  assert.equal(suspended.status, 503);
+  assert.match(suspended.body, /This photo library is unavailable/);
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.b }), 'created');
+  assert.equal((await getThroughCaddy(i.host)).body, `upstream-b ${i.host}`);
+  const ids = (
+    (await (
+      await fetch(`${caddy.adminUrl}/config/apps/http/servers/${SERVER_ID}/routes`, {
+        headers: { origin: caddy.adminUrl },
+      })
+    ).json()) as {
+      '@id': string;
+    }[]
+  ).map((r) => r['@id']);
+  assert.equal(ids.at(-1), UNAVAILABLE_ROUTE_ID, 'the catch-all stays last');
+});
+
+test('a route found behind the catch-all (never reached) is put back in front of it', async () => {
+  const i = newInstance();
+  const behind = buildRoute({ ...i, upstream: upstreams.a }, DOMAIN, upstreams.portal);
+  const res = await fetch(`${caddy.adminUrl}/config/apps/http/servers/${SERVER_ID}/routes/...`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: caddy.adminUrl },
+    body: JSON.stringify([behind]),
+  });
+  assert.equal(res.status, 200, await res.text());
+  assert.equal((await getThroughCaddy(i.host)).status, 503, 'behind the catch-all nothing reaches it');
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'updated');
+  assert.equal((await getThroughCaddy(i.host)).body, `upstream-a ${i.host}`);
+  assert.equal(await edge.routeInstance({ ...i, upstream: upstreams.a }), 'unchanged');
+  assert.equal((await edge.listRoutes()).filter((r) => r.instanceId === i.instanceId).length, 1);
 });
 
 test('routing the same instance twice leaves exactly one route', async () => {

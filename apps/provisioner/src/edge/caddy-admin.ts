@@ -24,7 +24,7 @@ export function isCaddyNotFound(e: unknown): boolean {
 }
 
 export interface CaddyAdmin {
-  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<unknown>;
+  request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<unknown>;
 }
 
 export function createCaddyAdmin(adminUrl: string, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): CaddyAdmin {

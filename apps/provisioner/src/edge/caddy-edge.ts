@@ -2,7 +2,15 @@
 // retried activity converges: the route is found by its `@id`, created if missing, replaced if it differs.
 import { isDeepStrictEqual } from 'node:util';
 import { createCaddyAdmin, isCaddyNotFound } from './caddy-admin.ts';
-import { assertDomain, buildRoute, parseRoutes, routeId, type InstanceRoute, type RoutedInstance } from './routes.ts';
+import {
+  assertDomain,
+  buildRoute,
+  FALLBACK_ROUTE_ID,
+  parseRoutes,
+  routeId,
+  type InstanceRoute,
+  type RoutedInstance,
+} from './routes.ts';
 
 export interface CaddyEdgeOptions {
   adminUrl: string;
@@ -31,27 +39,41 @@ export function createCaddyEdge(opts: CaddyEdgeOptions): CaddyEdge {
   const routesPath = `/config/apps/http/servers/${encodeURIComponent(opts.serverId)}/routes`;
   const idPath = (instanceId: string) => `/id/${encodeURIComponent(routeId(instanceId))}`;
 
-  async function currentRoute(instanceId: string): Promise<unknown> {
+  /** The server's routes as Caddy holds them; none when the server has no `routes` key yet. */
+  async function serverRoutes(): Promise<unknown[]> {
     try {
-      return await admin.request('GET', idPath(instanceId));
+      const routes = await admin.request('GET', routesPath);
+      return Array.isArray(routes) ? (routes as unknown[]) : [];
     } catch (e) {
-      if (isCaddyNotFound(e)) return undefined;
+      if (isCaddyNotFound(e)) return [];
       throw e;
     }
   }
+  const idOf = (r: unknown) => (r as { '@id'?: unknown } | null)?.['@id'];
 
   return {
     async routeInstance(route) {
       const desired = buildRoute(route, domain, opts.portalUpstream);
-      const current = await currentRoute(route.instanceId);
-      if (current === undefined) {
-        // `/...` appends the array's elements and also works when the server has no `routes` key yet. Two
-        // concurrent creates cannot both win: Caddy rejects the second for a duplicate @id, and its retry
-        // finds the route.
-        await admin.request('POST', `${routesPath}/...`, [desired]);
+      const routes = await serverRoutes();
+      const mine = routes.findIndex((r) => idOf(r) === desired['@id']);
+      // The edge's catch-all "unavailable" route, when the server has one: instance routes belong before it.
+      const fallback = routes.findIndex((r) => idOf(r) === FALLBACK_ROUTE_ID);
+      if (mine < 0) {
+        // PUT at an array index inserts there; without a catch-all, `/...` appends (and also works when the server
+        // has no `routes` key yet). Two concurrent creates cannot both win: Caddy rejects the second for a
+        // duplicate @id, and its retry finds the route.
+        if (fallback >= 0) await admin.request('PUT', `${routesPath}/${fallback}`, desired);
+        else await admin.request('POST', `${routesPath}/...`, [desired]);
         return 'created';
       }
-      if (isDeepStrictEqual(current, desired)) return 'unchanged';
+      if (fallback >= 0 && mine > fallback) {
+        // Behind the catch-all it is never reached (written before the edge had one, or an insert raced a removal
+        // that shifted the index): put it back in front. Removing it leaves the catch-all's index as it was.
+        await admin.request('DELETE', idPath(route.instanceId));
+        await admin.request('PUT', `${routesPath}/${fallback}`, desired);
+        return 'updated';
+      }
+      if (isDeepStrictEqual(routes[mine], desired)) return 'unchanged';
       // PATCH replaces the object in place, keeping the route's position among the others.
       await admin.request('PATCH', idPath(route.instanceId), desired);
       return 'updated';

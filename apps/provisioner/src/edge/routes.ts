@@ -6,6 +6,12 @@ import { assertInstanceId } from '../docker/names.ts';
 import { PORTAL_PATH_PREFIX } from '../instance-url.ts';
 
 const ROUTE_ID_PREFIX = 'pp-route-';
+/**
+ * The edge's catch-all "unavailable" route (infra/src/edge-config.ts, UNAVAILABLE_ROUTE_ID), the last of the server's
+ * routes: instance routes go before it, or it would answer for them. A copy of the id, since the worker does not
+ * depend on the infra package at run time (a test checks the two agree).
+ */
+export const FALLBACK_ROUTE_ID = 'pp-unavailable';
 // One DNS label, lowercase: Caddy compares hosts case-insensitively, and comparing our own stored route with
 // the one we would write must not see a difference where Caddy sees none.
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
