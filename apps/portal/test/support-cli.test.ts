@@ -48,7 +48,11 @@ before(async () => {
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: worker.operations(client), fleet: worker.fleet(client) },
+    support: {
+      operations: worker.operations(client),
+      fleet: worker.fleet(client),
+      backups: { client, taskQueue: worker.taskQueue },
+    },
   });
   await h.app.listen({ host: '127.0.0.1', port: 0 });
   const address = h.app.server.address();
@@ -597,4 +601,81 @@ test('fleet upgrade: superadmin rolls an image over every active instance in wav
     ['fleet.upgrade.start', 'fleet.upgrade.completed'],
   );
   assert.equal(audit[0]!.reason, 'monthly release');
+
+test('tenants backups, backup and restore as an operator types them (SPEC F1)', async () => {
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+  await h.prisma.instanceBackup.create({
+    data: {
+      id: '0123456789ab',
+      instanceId: instance.id,
+      trigger: 'scheduled',
+      status: 'succeeded',
+      finishedAt: new Date(),
+      bytesProcessed: 5n * 1024n ** 3n,
+      bytesAdded: 1024n ** 3n,
+    },
+  });
+
+  const listed = await photoplane(['tenants', 'backups', subdomain, '--csv']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const [header, row] = listed.stdout.trim().split('\n');
+  assert.equal(header, 'Snapshot;Trigger;Status;Started;Finished;Read;Stored;Error');
+  assert.match(row ?? '', /^0123456789ab;scheduled;succeeded;/);
+  const table = await photoplane(['tenants', 'backups', subdomain]);
+  assert.match(table.stdout, /no integrity check yet/);
+
+  const noReason = await photoplane(['tenants', 'backup', subdomain]);
+  assert.equal(noReason.code, 2, 'a reason is required');
+  const backup = await photoplane(['tenants', 'backup', subdomain, '--reason', 'before moving hosts']);
+  assert.equal(backup.code, 0, backup.stderr);
+  assert.match(
+    backup.stdout,
+    new RegExp(`^${subdomain}: backup started \\(workflow instance-backup-${instance.id}\\)`),
+  );
+
+  const noSnapshot = await photoplane(['tenants', 'restore', subdomain, '--reason', 'r']);
+  assert.equal(noSnapshot.code, 2);
+  const supportInPlace = await photoplane([
+    'tenants',
+    'restore',
+    subdomain,
+    '--snapshot',
+    '0123456789ab',
+    '--reason',
+    'r',
+  ]);
+  assert.equal(supportInPlace.code, 1, 'support may not restore in place');
+  assert.match(supportInPlace.stderr, /tenant\.delete/);
+  const wrong = await photoplane([
+    'tenants',
+    'restore',
+    subdomain,
+    '--snapshot',
+    'ffffffffffff',
+    '--inspect',
+    '--reason',
+    'r',
+  ]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /\[snapshot\]/);
+  const inspect = await photoplane([
+    'tenants',
+    'restore',
+    subdomain,
+    '--snapshot',
+    '0123456789ab',
+    '--inspect',
+    '--reason',
+    'customer wants to look at last week',
+  ]);
+  assert.equal(inspect.code, 0, inspect.stderr);
+  assert.match(inspect.stdout, /restore of 0123456789ab into an inspection stack started/);
+  const inPlace = await photoplane(
+    ['tenants', 'restore', subdomain, '--snapshot', '0123456789ab', '--reason', 'ransomware, ticket 9'],
+    { home: adminHome },
+  );
+  assert.equal(inPlace.code, 0, inPlace.stderr);
+  assert.match(inPlace.stdout, /restore of 0123456789ab in place started/);
+  const ran = await worker.waitForCall(instanceLifecycleWorkflowId(instance.id));
+  assert.equal(ran.workflow, 'restoreInstanceWorkflow');
 });
