@@ -601,6 +601,7 @@ test('fleet upgrade: superadmin rolls an image over every active instance in wav
     ['fleet.upgrade.start', 'fleet.upgrade.completed'],
   );
   assert.equal(audit[0]!.reason, 'monthly release');
+});
 
 test('tenants backups, backup and restore as an operator types them (SPEC F1)', async () => {
   const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
