@@ -2,6 +2,7 @@
 // every problem listed, not the first one.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { DEFAULT_TASK_QUEUE } from '@photoplane/provisioner/contracts';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_RETENTION_DAYS,
@@ -299,7 +300,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
       'e.g. Photoplane <no-reply@example.com>',
     ),
     publicUrl: publicUrl.replace(/\/+$/, ''),
-    temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? 'photoplane-provisioner',
+    temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
     domain,
     instanceUrlTemplate,
     oidc: {

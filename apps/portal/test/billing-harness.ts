@@ -6,10 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { Client, Connection } from '@temporalio/client';
-import {
-  startSubscriptionTestWorker,
-  type SubscriptionTestWorker,
-} from '../../provisioner/test/fixtures/subscription-test-worker.ts';
+import { startSubscriptionTestWorker, type SubscriptionTestWorker } from '@photoplane/provisioner/testing';
 import { startSmtpInbox } from './support/smtp-inbox.ts';
 import { buildApp, type App } from '../src/app.ts';
 import { readPlans, type CatalogPlan } from '../src/config.ts';

@@ -18,7 +18,7 @@ import {
   reconcileScheduleId,
   USAGE_SYNC_SCHEDULE_ID,
   workflowNames,
-} from './shared.ts';
+} from './contracts/index.ts';
 import { stackProfile } from './stack-profiles.ts';
 import type { probeDockerHostWorkflow } from './workflows/index.ts';
 

@@ -5,9 +5,12 @@
 // runs; reprovision re-runs the provisioning saga under the provisioning id, as the provisioner does.
 import { randomUUID } from 'node:crypto';
 import {
+  type deprovisionInstanceWorkflow,
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
-  STAFF_HOLD_SIGNAL,
+  type reprovisionInstanceWorkflow,
+  staffHoldSignal,
+  type subscriptionWorkflow,
   subscriptionWorkflowId,
   subscriptionWorkflowName,
   workflowNames,
@@ -16,7 +19,7 @@ import {
   type StaffHoldSignal,
   type SubscriptionTimers,
   type SubscriptionWorkflowInput,
-} from '@photoplane/provisioner/shared';
+} from '@photoplane/provisioner/contracts';
 import { DomainError } from '@photoplane/tenant-model';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 
@@ -49,13 +52,16 @@ export function createInstanceOperations(deps: InstanceOperationsDeps): Instance
     if (!subscriptionId) throw new DomainError('not_found', 'This instance has no subscription.');
     const signal: StaffHoldSignal = { requestId: `staff/${randomUUID()}`, hold: held, actorId: null, reason: null };
     const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
-    const handle = await deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
-      taskQueue: deps.taskQueue,
-      workflowId: subscriptionWorkflowId(subscriptionId),
-      args: [input],
-      signal: STAFF_HOLD_SIGNAL,
-      signalArgs: [signal],
-    });
+    const handle = await deps.client.workflow.signalWithStart<typeof subscriptionWorkflow, [StaffHoldSignal]>(
+      subscriptionWorkflowName,
+      {
+        taskQueue: deps.taskQueue,
+        workflowId: subscriptionWorkflowId(subscriptionId),
+        args: [input],
+        signal: staffHoldSignal,
+        signalArgs: [signal],
+      },
+    );
     // The work itself runs under the instance's lifecycle id, started by the subscription workflow.
     return { workflowId: instanceLifecycleWorkflowId(instanceId), runId: handle.signaledRunId };
   }
@@ -66,7 +72,9 @@ export function createInstanceOperations(deps: InstanceOperationsDeps): Instance
       const { name, id } = workflowOf[operation];
       const input: InstanceOperationInput = { instanceId };
       try {
-        const handle = await deps.client.workflow.start(name, {
+        const handle = await deps.client.workflow.start<
+          typeof deprovisionInstanceWorkflow | typeof reprovisionInstanceWorkflow
+        >(name, {
           taskQueue: deps.taskQueue,
           workflowId: id(instanceId),
           args: [input],

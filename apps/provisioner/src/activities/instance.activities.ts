@@ -8,7 +8,7 @@ import { instanceIssuer, instanceOrigin } from '../instance-url.ts';
 import { ensureControlPlaneConfig, type PhotoApp } from '../photo-app/index.ts';
 import type { Mailer } from '../mail.ts';
 import type { Secrets } from '../secrets.ts';
-import { hostTaskQueue, type ProvisionStep } from '../shared.ts';
+import { hostTaskQueue, type ProvisionStep } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 
 export interface InstanceActivityDeps {

@@ -21,7 +21,7 @@ import type {
   MemberSyncOutcome,
   RefreshInstanceQuotasInput,
   SyncMemberInput,
-} from '../shared.ts';
+} from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl } from './instance.activities.ts';
 

@@ -2,7 +2,7 @@
 // (begin → work → finish, or failed with the reason). Not a workflow itself; index.ts does not export it.
 import { ApplicationFailure, CancellationScope, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities, BegunOperation, HostActivities } from '../activities/index.ts';
-import { INSTANCE_OPERATION_FAILED, type InstanceOperation } from '../shared.ts';
+import { INSTANCE_OPERATION_FAILED, type InstanceOperation } from '../contracts/index.ts';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',

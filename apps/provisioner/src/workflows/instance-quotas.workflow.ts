@@ -1,11 +1,13 @@
 // Brings one instance's effective limits in the photo app in line with its plan right after a plan change (SPEC P6),
 // instead of at the next usage-sync run. Started by the portal with signalWithStart once the change is committed; a
 // change arriving while a pass runs is signalled and causes one more pass, so the last plan always wins.
-import { ActivityFailure, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/member.activities.ts';
-import { QUOTAS_CHANGED_SIGNAL, type RefreshInstanceQuotasInput, type RefreshInstanceQuotasResult } from '../shared.ts';
-
-const quotasChanged = defineSignal(QUOTAS_CHANGED_SIGNAL);
+import {
+  quotasChangedSignal,
+  type RefreshInstanceQuotasInput,
+  type RefreshInstanceQuotasResult,
+} from '../contracts/index.ts';
 
 const { refreshInstanceQuotas } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '2 minutes',
@@ -18,7 +20,7 @@ export async function refreshInstanceQuotasWorkflow(
   input: RefreshInstanceQuotasInput,
 ): Promise<RefreshInstanceQuotasResult> {
   let dirty = true;
-  setHandler(quotasChanged, () => {
+  setHandler(quotasChangedSignal, () => {
     dirty = true;
   });
   const result: RefreshInstanceQuotasResult = {

@@ -5,19 +5,18 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
   proxyActivities,
   setHandler,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities, HostActivities } from '../activities/index.ts';
 import {
-  PROGRESS_QUERY,
+  progressQuery,
   type ProvisionInstanceInput,
   type ProvisionInstanceResult,
   type ProvisionProgress,
   type ProvisionStep,
-} from '../shared.ts';
+} from '../contracts/index.ts';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',
@@ -37,8 +36,6 @@ function hostActivities(taskQueue: string) {
     retry,
   });
 }
-
-export const progressQuery = defineQuery<ProvisionProgress>(PROGRESS_QUERY);
 
 export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): Promise<ProvisionInstanceResult> {
   const { instanceId } = input;

@@ -8,8 +8,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   executeChild,
   log,
   ParentClosePolicy,
@@ -28,26 +26,22 @@ import type { SubscriptionActivities } from '../activities/subscription.activiti
 import {
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
-  STAFF_HOLD_SIGNAL,
-  SUBSCRIPTION_EVENT_SIGNAL,
-  SUBSCRIPTION_STATE_QUERY,
+  staffHoldSignal,
+  stripeEventSignal,
+  subscriptionStateQuery,
   workflowNames,
   type StaffHoldSignal,
   type SubscriptionInstanceCondition,
   type SubscriptionSignal,
   type SubscriptionWorkflowInput,
   type SubscriptionWorkflowStatus,
-} from '../shared.ts';
+} from '../contracts/index.ts';
 
 const db = proxyActivities<SubscriptionActivities>({
   startToCloseTimeout: '30 seconds',
   // No attempt limit: a database outage must delay a state change, never lose it.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
-
-export const stripeEventSignal = defineSignal<[SubscriptionSignal]>(SUBSCRIPTION_EVENT_SIGNAL);
-export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowStatus>(SUBSCRIPTION_STATE_QUERY);
-export const staffHoldSignal = defineSignal<[StaffHoldSignal]>(STAFF_HOLD_SIGNAL);
 
 const RECENT_EVENT_IDS = 200;
 const DEFAULT_MAX_EVENTS_PER_RUN = 200;

@@ -3,7 +3,7 @@
 // admin screens are put right (audited). One instance failing does not stop the rest.
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/index.ts';
-import type { UsageSyncReport } from '../shared.ts';
+import type { UsageSyncReport } from '../contracts/index.ts';
 
 const { listInstancesForUsageSync } = proxyActivities<MemberActivities>({ startToCloseTimeout: '1 minute' });
 const { syncInstanceUsage } = proxyActivities<MemberActivities>({
