@@ -17,6 +17,7 @@ import {
   type ProvisionProgress,
   type ProvisionStep,
 } from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',
@@ -97,11 +98,4 @@ export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): 
     // The activity's retries are spent; the owner can still sign in with a password reset from support.
   }
   return result;
-}
-
-/** The innermost message: an ActivityFailure wraps the activity's own error as its cause. */
-function describe(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause instanceof Error) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
 }

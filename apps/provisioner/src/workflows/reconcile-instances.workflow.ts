@@ -7,7 +7,8 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { InstanceToReconcile } from '../activities/index.ts';
 import type { ReconcileInstancesInput, ReconcileRepair, ReconcileReport } from '../contracts/index.ts';
-import { control, describe, hostActivities } from './instance-operation.ts';
+import { describe } from './describe-failure.ts';
+import { control, hostActivities } from './instance-operation.ts';
 
 async function reconcileOne(instance: InstanceToReconcile): Promise<ReconcileRepair[]> {
   const { instanceId } = instance;

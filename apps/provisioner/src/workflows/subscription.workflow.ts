@@ -36,6 +36,7 @@ import {
   type SubscriptionWorkflowInput,
   type SubscriptionWorkflowStatus,
 } from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
 
 const db = proxyActivities<SubscriptionActivities>({
   startToCloseTimeout: '30 seconds',
@@ -68,12 +69,6 @@ function conditionOf(instanceState: string | undefined): SubscriptionInstanceCon
     default:
       return 'failed';
   }
-}
-
-function describe(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause instanceof Error) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

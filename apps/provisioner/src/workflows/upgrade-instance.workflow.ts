@@ -4,7 +4,8 @@
 // written only after success. The instance stays `active` throughout: there is no upgrading state.
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { UPGRADE_ROLLED_BACK, type UpgradeInstanceInput, type UpgradeInstanceResult } from '../contracts/index.ts';
-import { control, describe, hostActivities } from './instance-operation.ts';
+import { describe } from './describe-failure.ts';
+import { control, hostActivities } from './instance-operation.ts';
 
 export async function upgradeInstanceWorkflow({
   instanceId,
