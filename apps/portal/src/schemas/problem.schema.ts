@@ -1,4 +1,4 @@
-import { Type, type Static } from '@fastify/type-provider-typebox';
+import { Type, type Static, type TObject } from '@fastify/type-provider-typebox';
 
 /**
  * RFC 9457 problem details, with the offending fields for validation errors. Open to extension members (section
@@ -25,9 +25,8 @@ export const Problem = Type.Object(problemMembers, {
   additionalProperties: true,
 });
 
-const ProblemStandardMembers = Type.Object(problemMembers);
 /** A problem's standard members, as the schema above declares them (extension members are `extensions`). */
-export type ProblemBody = Static<typeof ProblemStandardMembers>;
+export type ProblemBody = Static<TObject<typeof problemMembers>>;
 
 /** What the error handler turns into a problem: a status, the members it knows, and extension members. */
 export interface ProblemInput extends Partial<ProblemBody> {
