@@ -1,43 +1,13 @@
 // One flat config for the whole monorepo. Architecture rules from HOUSE-STYLE.md are enforced here:
-// the tenant model does no I/O, workflows stay deterministic, routes never touch Prisma.
+// the tenant model does no I/O, workflows stay deterministic, routes never touch Prisma, and the portal reaches the
+// worker through its contract only. The layer rules are allow-lists: what is not named is refused.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-const ioModules = [
-  'node:*',
-  'fs',
-  'path',
-  'http',
-  'https',
-  'net',
-  'child_process',
-  'crypto',
-  'os',
-  'dns',
-  'pg',
-  'dockerode',
-  'nodemailer',
-  'stripe',
-  'pino',
-  'fastify',
-  '@prisma/*',
-  '@photoplane/db',
-  '@temporalio/*',
-];
-
 export default tseslint.config(
   {
-    ignores: [
-      '**/node_modules/**',
-      '**/dist/**',
-      '**/generated/**',
-      '.data/**',
-      '.tools/**',
-      '**/*.js',
-      '**/*.mjs',
-      '**/*.cjs',
-    ],
+    ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '.data/**', '.tools/**', '**/*.js', '**/*.cjs'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -57,13 +27,31 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // Plain JavaScript entry points (.mjs): the same rules, without type information.
   {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Process entry points: they talk to the operator on stdout/stderr.
+    files: ['scripts/**/*.mjs', 'apps/*/bin/*.mjs', 'prisma/tools/*.mjs'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // An allow-list: the tenant model imports its own files and nothing else (no I/O, no framework).
     files: ['packages/tenant-model/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ioModules, message: 'The tenant model is pure: no I/O imports.' }] },
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message: 'The tenant model is pure: it imports only its own files (./…).',
+            },
+          ],
+        },
       ],
     },
   },
@@ -76,13 +64,34 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ioModules.filter((m) => m !== '@temporalio/*'),
-              message: 'Workflows are deterministic: no Node built-ins, Prisma or dockerode.',
+              // An allow-list: @temporalio/workflow, their own folder, the contracts, the pure tenant model, and
+              // activity types (below). Anything else may do I/O or break determinism in the workflow sandbox.
+              regex: '^(?!@temporalio/workflow$|@photoplane/tenant-model$|\\./|\\.\\./contracts/|\\.\\./activities/)',
+              message:
+                'Workflows import only @temporalio/workflow, ./ (their folder), ../contracts/, @photoplane/tenant-model and activity types.',
             },
             {
               group: ['../activities/*'],
               message: 'Import activity types only (import type).',
               allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The portal reaches the worker through its contract only: names, inputs, signals and workflow types.
+    files: ['apps/portal/src/**/*.ts'],
+    ignores: ['apps/portal/src/routes/**/*.ts', 'apps/portal/src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@photoplane/provisioner(?!/contracts$)|(^|/)provisioner/src/',
+              message: 'The portal imports only @photoplane/provisioner/contracts from the worker.',
             },
           ],
         },
@@ -99,6 +108,10 @@ export default tseslint.config(
             {
               group: ['@photoplane/db', '@prisma/*', '**/repositories/*'],
               message: 'Routes call services, never Prisma.',
+            },
+            {
+              regex: '^@photoplane/provisioner(?!/contracts$)|(^|/)provisioner/src/',
+              message: 'The portal imports only @photoplane/provisioner/contracts from the worker.',
             },
           ],
         },

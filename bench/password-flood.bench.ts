@@ -13,14 +13,10 @@ import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase } from '@photoplane/db/testing';
 import autocannon from 'autocannon';
 import nodemailer from 'nodemailer';
-import { buildApp } from '../apps/portal/src/app.ts';
-import { createUnitOfWork } from '../apps/portal/src/repositories/unit-of-work.ts';
-import { createAccountService } from '../apps/portal/src/services/account.service.ts';
+import { pino } from 'pino';
+import { readPortalConfig } from '../apps/portal/src/config.ts';
+import { createPortal } from '../apps/portal/src/portal.ts';
 import { DEFAULT_HASHING_LIMITS, type HashingLimits } from '../apps/portal/src/services/hashing-queue.ts';
-import { createMailService } from '../apps/portal/src/services/mail.service.ts';
-import { createPasswordService } from '../apps/portal/src/services/password.service.ts';
-import { createReadinessService } from '../apps/portal/src/services/readiness.service.ts';
-import { createSessionService } from '../apps/portal/src/services/session.service.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const flood = Number(process.env.BENCH_FLOOD ?? 1000);
@@ -86,29 +82,23 @@ async function measure(
   shed: boolean,
 ): Promise<{ idle: Measured; loaded: Measured }> {
   const prisma = createPrismaClient(databaseUrl);
-  const repositories = createUnitOfWork(prisma);
-  const passwords = createPasswordService(limits);
-  const mail = createMailService({
-    transport: nodemailer.createTransport({ jsonTransport: true }),
-    from: 'Photoplane <no-reply@bench.test>',
-    publicUrl: 'http://bench.test',
-    log: { error: () => undefined },
-  });
-  const app = await buildApp({
-    services: {
-      readiness: createReadinessService({}),
-      accounts: createAccountService({ repositories, passwords, mail }),
-      sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
+  // The server's wiring; the hashing bound and the sign-in limits are set past what the environment allows.
+  const config = {
+    ...readPortalConfig({ DATABASE_URL: databaseUrl, JWT_SECRET: 'bench-secret-that-is-at-least-32-characters' }),
+    passwordHashing: limits,
+    loginAttemptsPerMinute: 10_000_000,
+    loginAttemptsPerAddressPerMinute: 10_000_000,
+    loginAccountDelayMs: 0,
+  };
+  const portal = await createPortal(
+    { config, prisma, logger: pino({ level: 'silent' }) },
+    {
+      mailTransport: nodemailer.createTransport({ jsonTransport: true }),
+      publicRateLimit: null,
+      ...(shed ? {} : { hashing: null }),
     },
-    accessTokens: {
-      secret: 'bench-secret-that-is-at-least-32-characters',
-      issuer: 'b',
-      audience: 'b',
-      ttlSeconds: 900,
-    },
-    loginRateLimit: { max: 10_000_000, perAddressMax: 10_000_000, accountDelayMs: 0, timeWindowMs: 60_000 },
-    ...(shed ? { hashing: { full: () => passwords.hashingFull() } } : {}),
-  });
+  );
+  const { app } = portal;
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
@@ -125,8 +115,7 @@ async function measure(
     return { idle, loaded };
   } finally {
     clearInterval(sampler);
-    await app.close();
-    await mail.close();
+    await portal.close();
     await prisma.$disconnect();
   }
 }

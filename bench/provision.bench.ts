@@ -8,22 +8,25 @@ import { randomBytes } from 'node:crypto';
 import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase } from '@photoplane/db/testing';
 import { testLabels, testStack } from '@photoplane/infra/testing';
-import { createActivities, createHostActivities } from '@photoplane/provisioner/activities';
 import {
   buildInstanceStackSpec,
+  createActivities,
+  createCaddyEdge,
+  createHostActivities,
+  createHostWorker,
+  createImmichPhotoApp,
+  createLogger,
+  createSecrets,
+  createSmtpMailer,
+  createWorker,
   dockerClient,
+  installTemporalLogger,
+  type InstanceStackSpec,
   publishedPort,
   removeInstanceStack,
-  type InstanceStackSpec,
-} from '@photoplane/provisioner/docker';
-import { createCaddyEdge } from '@photoplane/provisioner/edge';
-import { createImmichPhotoApp } from '@photoplane/provisioner/photo-app';
-import { createSmtpMailer } from '@photoplane/provisioner/mail';
-import { createSecrets } from '@photoplane/provisioner/secrets';
-import { provisionInstanceWorkflowId, workflowNames } from '@photoplane/provisioner/shared';
-import { stackProfile } from '@photoplane/provisioner/stack-profiles';
-import { createLogger, installTemporalLogger } from '@photoplane/provisioner/logger';
-import { createHostWorker, createWorker } from '@photoplane/provisioner/worker';
+  stackProfile,
+} from '@photoplane/provisioner/testing';
+import { provisionInstanceWorkflowId, workflowNames } from '@photoplane/provisioner/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type Docker from 'dockerode';

@@ -14,7 +14,7 @@ import {
   workflowNames,
   type DockerHostProbeResult,
   type ReconcileReport,
-} from '@photoplane/provisioner/shared';
+} from '@photoplane/provisioner/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { repoRoot, startServices, type Services } from './support/services.ts';
 

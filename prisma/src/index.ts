@@ -6,6 +6,7 @@ export { Prisma, PrismaClient } from './generated/prisma/client.ts';
 export type * from './generated/prisma/models.ts';
 export { createDatabaseFromTemplate, dropDatabase, migrateDeploy, type CreatedDatabase } from './databases.ts';
 export { createAccessRepository, type AccessDb } from './repositories/access.repository.ts';
+export { auditActions, recordAudit, type AuditAction, type AuditRecord } from './audit.ts';
 
 export interface DbOptions {
   /** Pool size per process; the portal and the worker each hold one pool. */

@@ -5,13 +5,23 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import { buildApp, type Services } from '../src/app.ts';
 
 const inert: object = new Proxy(() => inert, { get: () => inert, apply: () => inert });
+/** The sign-in pages derive keys when they are mounted, so their key must be a real string. */
+const signIn = {
+  providers: inert,
+  secretKey: 'x'.repeat(32),
+  portalUrl: 'http://portal.localhost',
+  passwordResets: inert,
+};
 
 /** Only what the CLI calls: sign-in and the support area. */
 const cliPaths = (path: string) => path.startsWith('/v1/support/') || path.startsWith('/v1/auth/') || path === '/v1/me';
 
 export async function renderCliOpenApiTypes(): Promise<string> {
-  const names = ['readiness', 'accounts', 'sessions', 'support', 'backups'];
-  const services = Object.fromEntries(names.map((n) => [n, inert])) as unknown as Services;
+  // Every service but test mode's payment page (not a support route either way).
+  const services = new Proxy(
+    {},
+    { get: (_t, name) => (name === 'testCheckout' ? undefined : name === 'signIn' ? signIn : inert) },
+  ) as Services;
   const app = await buildApp({
     services,
     accessTokens: { secret: 'x'.repeat(32), issuer: 'photoplane', audience: 'photoplane-portal', ttlSeconds: 900 },

@@ -51,31 +51,30 @@ import type { SubscriptionService } from './services/subscription.service.ts';
 import type { SupportService } from './services/support.service.ts';
 import type { TestCheckoutService } from './services/test-checkout.service.ts';
 
+/** Every service the routes call; built in one place, portal.ts (createPortal). */
 export interface Services {
   readiness: ReadinessService;
-  // Optional so that an app built only to test the shared HTTP surface needs no database; the auth routes are
-  // mounted when both are given (and then `accessTokens` is required).
-  accounts?: AccountService;
-  sessions?: SessionService;
-  /** Billing (SPEC P3-P9): the customer routes are mounted when all three are given, and the auth routes are. */
-  plans?: PlanService;
-  checkout?: CheckoutService;
-  subscriptions?: SubscriptionService;
-  /** Stripe's webhook endpoint; needs no signed-in user, so it is mounted on its own. */
-  webhooks?: StripeWebhookService;
-  /** Instance members (SPEC M1-M8) and member sign-in: mounted when all three are given, with the auth routes. */
-  members?: MemberService;
-  invitations?: InvitationService;
-  memberAuth?: MemberAuthService;
-  /** A member's own account (SPEC U1-U6) under /v1/instances/{sub}/me; mounted with the member routes. */
-  memberAccount?: MemberAccountService;
+  accounts: AccountService;
+  sessions: SessionService;
+  /** Billing (SPEC P3-P9). */
+  plans: PlanService;
+  checkout: CheckoutService;
+  subscriptions: SubscriptionService;
+  /** Stripe's webhook endpoint; needs no signed-in user. */
+  webhooks: StripeWebhookService;
+  /** Instance members (SPEC M1-M8) and member sign-in. */
+  members: MemberService;
+  invitations: InvitationService;
+  memberAuth: MemberAuthService;
+  /** A member's own account (SPEC U1-U6) under /v1/instances/{sub}/me. */
+  memberAccount: MemberAccountService;
   /** The edge's on-demand TLS "ask" endpoint (SPEC V6). */
-  edge?: EdgeService;
+  edge: EdgeService;
   /**
-   * The OpenID provider of every instance and its sign-in pages under `/photoplane` (SPEC I1); mounted with the
-   * member routes. `secretKey` is OIDC_SECRET_KEY.
+   * The OpenID provider of every instance and its sign-in pages under `/photoplane` (SPEC I1). `secretKey` is
+   * OIDC_SECRET_KEY.
    */
-  signIn?: {
+  signIn: {
     providers: OidcProviders;
     secretKey: string;
     /** The portal's address: the owner changes their password there (their portal account's). */
@@ -83,12 +82,12 @@ export interface Services {
     /** "Forgot password" at the instance's address (issue 10). */
     passwordResets: MemberPasswordResetService;
   };
-  /** The support API for staff (SPEC A1-A5); mounted with the auth routes. */
-  support?: SupportService;
-  /** The support API's backups and restores (SPEC F1); mounted with the support routes. */
-  backups?: BackupSupport;
+  /** The support API for staff (SPEC A1-A5). */
+  support: SupportService;
+  /** The support API's backups and restores (SPEC F1). */
+  backups: BackupSupport;
   /** Prometheus metrics at `/metrics` and the request timing hook (issue 15). */
-  metrics?: { metrics: PortalMetrics; token: string | undefined };
+  metrics: { metrics: PortalMetrics; token: string | undefined };
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
   testCheckout?: TestCheckoutService;
 }
@@ -119,7 +118,7 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Proxies whose X-Forwarded-For names the client (see PortalConfig.trustProxy); none by default. */
   trustProxy?: string[];
-  accessTokens?: AccessTokenOptions;
+  accessTokens: AccessTokenOptions;
   /** Defaults to 10 sign-in attempts per (client address, account) a minute; see plugins/login-throttle.ts. */
   loginRateLimit?: LoginRateLimit;
   /**
@@ -200,6 +199,7 @@ export async function buildApp(opts: AppOptions) {
       if (isPublicAction(route)) route.config = { ...route.config, rateLimit: { max, timeWindow: timeWindowMs } };
     });
   }
+  // Only where a route asks for it (the public routes above, the sign-in throttles); nothing else is limited.
   if (opts.hashing) {
     const { hashing } = opts;
     const shed = async () => {
@@ -209,84 +209,55 @@ export async function buildApp(opts: AppOptions) {
       if (isPublicAction(route)) route.onRequest = [...[route.onRequest ?? []].flat(), shed];
     });
   }
-  // Only where a route asks for it (the public routes above, the sign-in throttles); nothing else is limited.
   await app.register(rateLimit, { global: false });
 
   app.addSchema(Problem);
   app.decorate('services', opts.services);
   await app.register(errorHandler);
+  const { services } = opts;
   // Before every route, so that each one is timed.
-  if (opts.services.metrics) await app.register(metricsPlugin, opts.services.metrics);
+  await app.register(metricsPlugin, services.metrics);
 
-  const { accounts, sessions } = opts.services;
-  if (accounts && sessions) {
-    if (!opts.accessTokens)
-      throw new Error('buildApp: the auth routes need accessTokens (secret, issuer, audience, TTL)');
-    await app.register(authPlugin, { ...opts.accessTokens, sessions });
-  }
-
+  const { accounts, sessions, members, invitations, memberAuth, memberAccount } = services;
+  const loginRateLimit = opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };
+  await app.register(authPlugin, { ...opts.accessTokens, sessions });
   await app.register(healthRoutes);
-  if (accounts && sessions) {
-    await app.register(authRoutes, {
-      accounts,
-      sessions,
-      loginRateLimit: opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
-    });
-  }
-  const { plans, checkout, subscriptions, webhooks } = opts.services;
-  if (plans && checkout && subscriptions) {
-    if (!accounts || !sessions)
-      throw new Error('buildApp: the billing routes need the auth routes (accounts, sessions)');
-    await app.register(billingRoutes, { plans, checkout, subscriptions });
-  }
-  if (webhooks) await app.register(stripeWebhookRoutes, { webhooks, metrics: opts.services.metrics?.metrics });
-  if (opts.services.edge) await app.register(edgeRoutes, { edge: opts.services.edge });
-  const { members, invitations, memberAuth } = opts.services;
-  if (members && invitations && memberAuth) {
-    if (!accounts || !sessions || !opts.accessTokens)
-      throw new Error('buildApp: the member routes need the auth routes (accounts, sessions, accessTokens)');
-    const loginRateLimit = opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };
-    await app.register(memberAuthPlugin, {
-      memberAuth,
-      ttlSeconds: opts.accessTokens.ttlSeconds,
-      guessLimit: loginRateLimit,
-    });
-    await app.register(memberRoutes, { members, invitations });
-    await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
-    if (opts.services.signIn) {
-      if (!opts.services.memberAccount)
-        throw new Error('buildApp: the instance sign-in pages need the member account service (memberAccount)');
-      await app.register(instanceSignInRoutes, {
-        ...opts.services.signIn,
-        memberAccount: opts.services.memberAccount,
-        memberAuth,
-        invitations,
-        loginRateLimit,
-      });
-    }
-    if (opts.services.memberAccount) {
-      await app.register(memberAccountRoutes, { memberAuth, memberAccount: opts.services.memberAccount });
-    }
-  }
-  if (opts.services.support) {
-    if (!accounts || !sessions)
-      throw new Error('buildApp: the support routes need the auth routes (accounts, sessions)');
-    await app.register(supportRoutes, { support: opts.services.support });
-    if (opts.services.backups)
-      await app.register(backupRoutes, { support: opts.services.support, backups: opts.services.backups });
-    await app.register(fleetRoutes, { support: opts.services.support });
-  }
-  if (opts.web && accounts && sessions) {
+  await app.register(authRoutes, { accounts, sessions, loginRateLimit });
+  await app.register(billingRoutes, {
+    plans: services.plans,
+    checkout: services.checkout,
+    subscriptions: services.subscriptions,
+  });
+  await app.register(stripeWebhookRoutes, { webhooks: services.webhooks, metrics: services.metrics.metrics });
+  await app.register(edgeRoutes, { edge: services.edge });
+  await app.register(memberAuthPlugin, {
+    memberAuth,
+    ttlSeconds: opts.accessTokens.ttlSeconds,
+    guessLimit: loginRateLimit,
+  });
+  await app.register(memberRoutes, { members, invitations });
+  await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
+  await app.register(instanceSignInRoutes, {
+    ...services.signIn,
+    memberAccount,
+    memberAuth,
+    invitations,
+    loginRateLimit,
+  });
+  await app.register(memberAccountRoutes, { memberAuth, memberAccount });
+  await app.register(supportRoutes, { support: services.support });
+  await app.register(backupRoutes, { support: services.support, backups: services.backups });
+  await app.register(fleetRoutes, { support: services.support });
+  if (opts.web) {
     await app.register(webSessionRoutes, {
       accounts,
       sessions,
-      loginRateLimit: opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 },
+      loginRateLimit,
       cookies: { secure: opts.web.secureCookies },
-      testCheckout: Boolean(opts.services.testCheckout),
+      testCheckout: Boolean(services.testCheckout),
       domain: opts.web.domain,
     });
-    if (opts.services.testCheckout)
-      await app.register(testCheckoutRoutes, { testCheckout: opts.services.testCheckout });
+    if (services.testCheckout) await app.register(testCheckoutRoutes, { testCheckout: services.testCheckout });
     if (opts.web.distDir) await app.register(webAppRoutes, { distDir: opts.web.distDir });
   }
   return app;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { defaultHashingConcurrency } from './services/hashing-queue.ts';
+import { DEFAULT_TASK_QUEUE } from '@photoplane/provisioner/contracts';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_RETENTION_DAYS,
@@ -300,7 +301,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
       'e.g. Photoplane <no-reply@example.com>',
     ),
     publicUrl: publicUrl.replace(/\/+$/, ''),
-    temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? 'photoplane-provisioner',
+    temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
     domain,
     instanceUrlTemplate,
     oidc: {

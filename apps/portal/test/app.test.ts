@@ -3,14 +3,22 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Type } from '@fastify/type-provider-typebox';
 import { DomainError } from '@photoplane/tenant-model';
-import { buildApp, type App } from '../src/app.ts';
+import { createPrismaClient } from '@photoplane/db';
+import type { App } from '../src/app.ts';
+import type { Portal } from '../src/portal.ts';
 import { createReadinessService } from '../src/services/readiness.service.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
+// No test here reaches the database: the client is made (the portal needs one) and never connects.
+const UNUSED_DATABASE = 'postgresql://unused:unused@127.0.0.1:9/unused';
+const prisma = createPrismaClient(UNUSED_DATABASE);
+let portal: Portal;
 let app: App;
 
 before(async () => {
   const readiness = createReadinessService({ always: async () => undefined });
-  app = await buildApp({ services: { readiness } });
+  portal = await startTestPortal({ prisma, config: testPortalConfig(UNUSED_DATABASE), overrides: { readiness } });
+  app = portal.app;
   // A route declared the way every real route is, to check validation errors end to end.
   app.post(
     '/test/echo',
@@ -33,7 +41,7 @@ before(async () => {
   await app.ready();
 });
 
-after(() => app.close());
+after(() => portal.close());
 
 test('the OpenAPI document is served under /docs and lists the health routes', async () => {
   const res = await app.inject({ method: 'GET', url: '/docs/json' });
@@ -71,14 +79,19 @@ test('invalid input answers 400 problem+json naming every bad field, unknown fie
 });
 
 test('a body over the size limit is refused with 413 problem+json', async () => {
-  const small = await buildApp({ services: { readiness: createReadinessService({}) }, bodyLimit: 1024 });
+  const smallPortal = await startTestPortal({
+    prisma,
+    config: testPortalConfig(UNUSED_DATABASE, { BODY_LIMIT_BYTES: '1024' }),
+    overrides: { readiness: createReadinessService({}) },
+  });
+  const small = smallPortal.app;
   small.post('/test/upload', async () => ({ ok: true }));
   try {
     const res = await small.inject({ method: 'POST', url: '/test/upload', payload: { blob: 'x'.repeat(4096) } });
     assert.equal(res.statusCode, 413);
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
   } finally {
-    await small.close();
+    await smallPortal.close();
   }
 });
 

@@ -8,13 +8,10 @@ import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { pino } from 'pino';
 import { startSmtpInbox, type Mail, type SmtpInbox } from './support/smtp-inbox.ts';
-import { buildApp, REDACTED_PATHS, type App } from '../src/app.ts';
-import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
-import { createAccountService } from '../src/services/account.service.ts';
-import { createMailService, type MailService } from '../src/services/mail.service.ts';
-import { createPasswordService } from '../src/services/password.service.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
-import { createSessionService } from '../src/services/session.service.ts';
+import { REDACTED_PATHS, type App } from '../src/app.ts';
+import type { Portal } from '../src/portal.ts';
+import type { MailService } from '../src/services/mail.service.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 const ISSUER = 'photoplane-test';
@@ -35,6 +32,7 @@ let db: CreatedDatabase;
 let prisma: PrismaClient;
 let smtp: SmtpInbox | undefined;
 let mail: MailService;
+let portal: Portal;
 let app: App;
 const logLines: string[] = [];
 /** Every password and token the tests handle; none may show up in the log. */
@@ -55,32 +53,31 @@ before(async () => {
       },
     }),
   );
-  const repositories = createUnitOfWork(prisma);
-  const passwords = createPasswordService();
-  mail = createMailService({
-    transport: smtp.transport(),
-    from: 'Photoplane <no-reply@portal.test>',
-    publicUrl: PUBLIC_URL,
-    log: logger,
-  });
-  app = await buildApp({
-    services: {
-      readiness: createReadinessService({}),
-      accounts: createAccountService({ repositories, passwords, mail }),
-      sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 30 * 24 * 3600 }),
+  portal = await startTestPortal({
+    prisma,
+    logger,
+    config: testPortalConfig(db.url, {
+      JWT_SECRET,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL),
+      REFRESH_TOKEN_TTL_SECONDS: String(30 * 24 * 3600),
+      PORTAL_PUBLIC_URL: PUBLIC_URL,
+      LOGIN_ATTEMPTS_PER_MINUTE: String(LOGIN_LIMIT),
+      LOGIN_ACCOUNT_DELAY_MS: String(ACCOUNT_DELAY_MS),
+      TRUST_PROXY: EDGE_IP,
+    }),
+    overrides: {
+      mailTransport: smtp.transport(),
+      publicRateLimit: { max: PUBLIC_LIMIT, timeWindowMs: 60_000 },
     },
-    loggerInstance: logger,
-    accessTokens: { secret: JWT_SECRET, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: ACCESS_TTL },
-    loginRateLimit: { max: LOGIN_LIMIT, accountDelayMs: ACCOUNT_DELAY_MS, timeWindowMs: 60_000 },
-    publicRateLimit: { max: PUBLIC_LIMIT, timeWindowMs: 60_000 },
-    trustProxy: [EDGE_IP],
   });
+  ({ app, mail } = portal);
   await app.ready();
 });
 
 after(async () => {
-  await app?.close();
-  await mail?.close();
+  await portal?.close();
   await smtp?.close();
   await prisma?.$disconnect();
   await db?.drop();

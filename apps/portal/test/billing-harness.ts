@@ -6,52 +6,31 @@ import { randomBytes } from 'node:crypto';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { Client, Connection } from '@temporalio/client';
-import {
-  startSubscriptionTestWorker,
-  type SubscriptionTestWorker,
-} from '../../provisioner/test/fixtures/subscription-test-worker.ts';
+import { startSubscriptionTestWorker, type SubscriptionTestWorker } from '@photoplane/provisioner/testing';
 import { startSmtpInbox } from './support/smtp-inbox.ts';
-import { buildApp, type App } from '../src/app.ts';
+import type { App } from '../src/app.ts';
 import { readPlans, type CatalogPlan } from '../src/config.ts';
-import { createFleetMetricsRepository } from '../src/repositories/fleet-metrics.repository.ts';
-import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
-import { createAccountService } from '../src/services/account.service.ts';
-import { createCheckoutService } from '../src/services/checkout.service.ts';
-import { createMailService, type MailService } from '../src/services/mail.service.ts';
-import { createPortalMetrics } from '../src/services/metrics.service.ts';
-import { createPasswordService } from '../src/services/password.service.ts';
-import { createPlanService } from '../src/services/plan.service.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
-import { createSessionService } from '../src/services/session.service.ts';
 import { createStripeClient, type Stripe } from '../src/services/stripe-client.ts';
-import { createStripeWebhookService } from '../src/services/stripe-webhook.service.ts';
-import { createBillingOutboxHandlers } from '../src/services/billing-outbox.ts';
-import { createOutboxDispatcher, type OutboxDispatcher } from '../src/services/outbox-dispatcher.ts';
-import { createStripeObjects } from '../src/services/stripe-objects.ts';
-import { createStripeSync } from '../src/services/stripe-sync.service.ts';
-import { createOutboxQueue } from '../src/repositories/outbox.repository.ts';
+import type { OutboxDispatcher } from '../src/services/outbox-dispatcher.ts';
 import { startStripeProxy, type StripeProxy } from '@photoplane/infra/stripe-proxy';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 import { createInstanceOperations, type InstanceOperations } from '../src/services/instance-operations.ts';
-import { createSubscriptionService } from '../src/services/subscription.service.ts';
 import { createSubscriptionWorkflows } from '../src/services/subscription-workflows.ts';
-import { createInstanceQuotaSync } from '../src/services/member-workflows.ts';
 
-const PUBLIC_URL = 'http://portal.test';
 /** The bearer a Prometheus elsewhere would scrape `/metrics` with. */
 export const METRICS_TOKEN = 'metrics-token-for-the-billing-tests-0123456789';
 export const DOMAIN = 'photos.test';
 const GIB = 1024n ** 3n;
 
+const PLANS = [
+  { id: 'starter', name: 'Starter', storageGib: 100, stripePriceId: 'price_test_starter', priceCents: 500 },
+  { id: 'family', name: 'Family', storageGib: 1024, stripePriceId: 'price_test_family', priceCents: 1200 },
+];
+
 export const TEST_PLANS: CatalogPlan[] = (() => {
   const problems: string[] = [];
-  const plans = readPlans(
-    [
-      { id: 'starter', name: 'Starter', storageGib: 100, stripePriceId: 'price_test_starter', priceCents: 500 },
-      { id: 'family', name: 'Family', storageGib: 1024, stripePriceId: 'price_test_family', priceCents: 1200 },
-    ],
-    problems,
-  );
+  const plans = readPlans(PLANS, problems);
   assert.deepEqual(problems, []);
   return plans;
 })();
@@ -96,14 +75,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const smtp = await startSmtpInbox();
   const { inbox } = smtp;
 
-  const repositories = createUnitOfWork(prisma);
-  const passwords = createPasswordService();
-  const mail: MailService = createMailService({
-    transport: smtp.transport(),
-    from: 'Photoplane <no-reply@portal.test>',
-    publicUrl: PUBLIC_URL,
-    log: { error: () => undefined },
-  });
   const stripeProxy = await startStripeProxy(need('STRIPE_API_URL'));
   const stripe = createStripeClient({ secretKey: need('STRIPE_SECRET_KEY'), apiUrl: stripeProxy.url });
   const webhookSecret = need('STRIPE_WEBHOOK_SECRET');
@@ -116,65 +87,54 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const portalConnection = await Connection.connect({ address: temporalLink.address, connectTimeout: 2_000 });
   const portalTemporal = new Client({ connection: portalConnection, namespace });
 
-  const plans = createPlanService({ repositories, plans: TEST_PLANS });
-  await plans.syncPlans();
-  const outbox = createOutboxDispatcher({
-    queue: createOutboxQueue(prisma),
-    handlers: createBillingOutboxHandlers({
-      sync: createStripeSync({ repositories, plans, objects: createStripeObjects(stripe) }),
-      stripe,
-      workflows: createSubscriptionWorkflows({
-        client: portalTemporal,
-        taskQueue: worker.taskQueue,
-        timers: opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 },
-        callTimeoutMs: 3_000,
-      }),
-      quotas: createInstanceQuotaSync({ client: portalTemporal, taskQueue: worker.taskQueue }),
-    }),
-    log: { warn: () => undefined, error: () => undefined },
-    pollMs: 100,
-    backoffMs: 100,
-    maxBackoffMs: 1_000,
-    leaseMs: 30_000,
+  const timers = opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 };
+  const config = testPortalConfig(db.url, {
+    // No STRIPE_API_URL: the portal's Stripe client is the one below, through the recording proxy, and test mode
+    // (the portal's own payment page) stays off as it was for these tests.
+    STRIPE_SECRET_KEY: need('STRIPE_SECRET_KEY'),
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    PLANS: JSON.stringify(PLANS),
+    PHOTOPLANE_DOMAIN: DOMAIN,
+    METRICS_TOKEN,
+    TEMPORAL_ADDRESS: temporalLink.address,
+    TEMPORAL_NAMESPACE: namespace,
+    TEMPORAL_TASK_QUEUE: worker.taskQueue,
+    JWT_SECRET: 'billing-test-secret-that-is-at-least-32-chars',
+    ACCESS_TOKEN_TTL_SECONDS: '900',
+    REFRESH_TOKEN_TTL_SECONDS: '3600',
+    ...(opts.checkoutHoldMinutes ? { CHECKOUT_HOLD_MINUTES: String(opts.checkoutHoldMinutes) } : {}),
   });
-  outbox.start();
   const operations = createInstanceOperations({
     client: temporal,
     taskQueue: worker.taskQueue,
-    timers: opts.timers ?? { graceMs: 2_000, retentionMs: 2_000 },
+    timers,
     subscriptionOf: async (instanceId) =>
       (await prisma.instance.findUnique({ where: { id: instanceId } }))?.subscriptionId ?? null,
   });
-  const app = await buildApp({
-    services: {
-      readiness: createReadinessService({}),
-      accounts: createAccountService({ repositories, passwords, mail }),
-      sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
-      plans,
-      checkout: createCheckoutService({
-        repositories,
-        plans,
-        stripe,
-        publicUrl: PUBLIC_URL,
-        checkoutHoldMinutes: opts.checkoutHoldMinutes ?? 60,
-        ...(opts.now ? { now: opts.now } : {}),
+  const portal = await startTestPortal({
+    prisma,
+    config,
+    overrides: {
+      temporal: portalTemporal,
+      subscriptionTimers: timers,
+      // A short deadline, so a cut link fails a signal quickly and the message is retried.
+      subscriptionWorkflows: createSubscriptionWorkflows({
+        client: portalTemporal,
+        taskQueue: worker.taskQueue,
+        timers,
+        callTimeoutMs: 3_000,
       }),
-      subscriptions: createSubscriptionService({ repositories, stripe, publicUrl: PUBLIC_URL, domain: DOMAIN }),
-      metrics: {
-        metrics: createPortalMetrics({ fleet: createFleetMetricsRepository(prisma), log: { error: () => undefined } }),
-        token: METRICS_TOKEN,
-      },
-      webhooks: createStripeWebhookService({ repositories, stripe, webhookSecret, queued: () => outbox.nudge() }),
+      instanceOperations: operations,
+      mailTransport: smtp.transport(),
+      stripe,
+      ...(opts.now ? { now: opts.now } : {}),
+      outbox: { pollMs: 100, backoffMs: 100, maxBackoffMs: 1_000, leaseMs: 30_000 },
     },
-    accessTokens: {
-      secret: 'billing-test-secret-that-is-at-least-32-chars',
-      issuer: 'photoplane-test',
-      audience: 'photoplane-portal',
-      ttlSeconds: 900,
-    },
-    loginRateLimit: { max: 1000, timeWindowMs: 60_000 },
   });
+  const { app, outbox } = portal;
   await app.ready();
+  await portal.services.plans.syncPlans();
+  outbox.start();
 
   let ip = 0;
   async function customer(label: string, { verified = true } = {}) {
@@ -214,12 +174,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     temporal,
     customer,
     async close() {
-      await app.close();
-      await outbox.stop();
+      await portal.close();
       await portalConnection.close();
       await temporalLink.close();
       await stripeProxy.close();
-      await mail.close();
       await smtp.close();
       await worker.stop();
       await connection.close();

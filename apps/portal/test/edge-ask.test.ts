@@ -5,14 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import { buildApp, type App } from '../src/app.ts';
-import { createInstanceRepository } from '../src/repositories/instance.repository.ts';
-import { createEdgeService } from '../src/services/edge.service.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
+import type { App } from '../src/app.ts';
+import type { Portal } from '../src/portal.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const DOMAIN = 'photos.example.net';
 let db: CreatedDatabase;
 let prisma: PrismaClient;
+let portal: Portal;
 let app: App;
 const names = { active: '', suspended: '', pending: '' };
 
@@ -32,12 +32,12 @@ before(async () => {
     names[state] = `${state}-${tag}`;
     await prisma.instance.create({ data: { subscriptionId: sub.id, subdomain: names[state], state } });
   }
-  const edge = createEdgeService({ instances: createInstanceRepository(prisma), domain: DOMAIN });
-  app = await buildApp({ services: { readiness: createReadinessService({}), edge } });
+  portal = await startTestPortal({ prisma, config: testPortalConfig(db.url, { PHOTOPLANE_DOMAIN: DOMAIN }) });
+  app = portal.app;
 });
 
 after(async () => {
-  await app?.close();
+  await portal?.close();
   await prisma?.$disconnect();
   await db?.drop();
 });

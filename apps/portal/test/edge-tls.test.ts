@@ -16,17 +16,16 @@ import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { runCaddy } from '@photoplane/infra/caddy';
 import { CADDY_SERVER_ID, renderEdgeConfig } from '@photoplane/infra/edge-config';
-import { createCaddyEdge } from '@photoplane/provisioner/edge';
+import { createCaddyEdge, createPendingInstance } from '@photoplane/provisioner/testing';
 import { freePort, waitFor } from '../../../infra/src/process.ts';
-import { createPendingInstance } from '../../provisioner/test/fixtures/instances.ts';
-import { buildApp, type App } from '../src/app.ts';
-import { createInstanceRepository } from '../src/repositories/instance.repository.ts';
-import { createEdgeService } from '../src/services/edge.service.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
+import type { App } from '../src/app.ts';
+import type { Portal } from '../src/portal.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const DOMAIN = 'photos.example.net';
 let db: CreatedDatabase;
 let prisma: PrismaClient;
+let portal: Portal;
 let app: App;
 let caddy: Awaited<ReturnType<typeof runCaddy>> | undefined;
 let upstream: http.Server | undefined;
@@ -53,8 +52,8 @@ before(async () => {
     instances[state] = { id: instance.id, host: `${instance.subdomain}.${DOMAIN}` };
   }
 
-  const edge = createEdgeService({ instances: createInstanceRepository(prisma), domain: DOMAIN });
-  app = await buildApp({ services: { readiness: createReadinessService({}), edge } });
+  portal = await startTestPortal({ prisma, config: testPortalConfig(db.url, { PHOTOPLANE_DOMAIN: DOMAIN }) });
+  app = portal.app;
   app.addHook('onResponse', async (request, reply) => {
     if (request.routeOptions.url === '/v1/edge/tls-ask')
       asks.push({ domain: (request.query as { domain: string }).domain, status: reply.statusCode });
@@ -94,7 +93,7 @@ before(async () => {
 after(async () => {
   await caddy?.stop();
   if (upstream) await new Promise((resolve) => upstream?.close(resolve));
-  await app?.close();
+  await portal?.close();
   await prisma?.$disconnect();
   await db?.drop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });

@@ -5,32 +5,34 @@ import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { testStack } from '@photoplane/infra/testing';
-import { Connection } from '@temporalio/client';
-import { buildApp, type App } from '../src/app.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
+import type { App } from '../src/app.ts';
+import type { Portal } from '../src/portal.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const stack = testStack();
 let db: CreatedDatabase;
 let prisma: PrismaClient;
-let temporal: Connection;
+let portal: Portal;
 let app: App;
 let baseUrl: string;
 
 before(async () => {
   db = await createTestDatabase();
   prisma = createPrismaClient(db.url);
-  temporal = Connection.lazy({ address: stack.temporalAddress });
-  const readiness = createReadinessService({
-    database: () => prisma.$queryRaw`SELECT 1`,
-    temporal: () => temporal.workflowService.describeNamespace({ namespace: stack.temporalNamespace }),
+  // The portal's own readiness checks: its database client and its (lazy) Temporal connection.
+  portal = await startTestPortal({
+    prisma,
+    config: testPortalConfig(db.url, {
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: stack.temporalNamespace,
+    }),
   });
-  app = await buildApp({ services: { readiness } });
+  app = portal.app;
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 
 after(async () => {
-  await app?.close();
-  await temporal?.close();
+  await portal?.close();
   await prisma?.$disconnect();
   await db?.drop();
 });

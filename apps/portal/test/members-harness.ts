@@ -8,39 +8,23 @@ import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { pino } from 'pino';
 import { startSmtpInbox, type Mail } from './support/smtp-inbox.ts';
-import { buildApp, REDACTED_PATHS, type App } from '../src/app.ts';
-import { createMemberUnitOfWork } from '../src/repositories/member-unit-of-work.ts';
-import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
-import { createAccountService } from '../src/services/account.service.ts';
-import { createInvitationService } from '../src/services/invitation.service.ts';
-import { createMailService, type MailService } from '../src/services/mail.service.ts';
-import { createMemberAccountService } from '../src/services/member-account.service.ts';
-import { createMemberAuthService } from '../src/services/member-auth.service.ts';
-import { createMemberMailService, type MemberMailService } from '../src/services/member-mail.service.ts';
-import { createMemberPasswordResetService } from '../src/services/member-password-reset.service.ts';
+import { REDACTED_PATHS, type App } from '../src/app.ts';
 import type { MemberSync } from '../src/services/member-workflows.ts';
-import { createMemberService } from '../src/services/member.service.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
 import { createSecretBox } from '../src/services/secret-box.ts';
-import { createSessionService } from '../src/services/session.service.ts';
 import type { InstanceOperations } from '../src/services/instance-operations.ts';
 import type { FleetUpgradeControl } from '../src/services/fleet-upgrade-control.ts';
-import { createOidcProviders, type OidcProviders } from '../src/oidc/instance-providers.ts';
-import { createSigningKeys } from '../src/oidc/signing-keys.ts';
-import { createOidcRepository } from '../src/repositories/oidc.repository.ts';
-import { createPhotoAppLogout, type PhotoAppLogout } from '../src/services/photo-app-logout.service.ts';
-import { createSupportService, STAFF_TOTP_PURPOSE } from '../src/services/support.service.ts';
-import { generateTotpSecret, totpCode, totpStep } from '../src/services/totp.ts';
-import { createSupportUnitOfWork } from '../src/repositories/support-unit-of-work.ts';
-import { createBackupSupport } from '../src/services/support/backups.ts';
 import type { Client } from '@temporalio/client';
+import type { OidcProviders } from '../src/oidc/instance-providers.ts';
+import type { PhotoAppLogout } from '../src/services/photo-app-logout.service.ts';
+import { STAFF_TOTP_PURPOSE } from '../src/services/support.service.ts';
+import { generateTotpSecret, totpCode, totpStep } from '../src/services/totp.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 export const GIB = 1024n ** 3n;
 export const TOTP_TEST_KEY = 'test-totp-key-that-is-at-least-32-characters';
 /** The box staff TOTP secrets are sealed in, as the harness's portal opens them. */
 export const staffTotpBox = createSecretBox(TOTP_TEST_KEY, STAFF_TOTP_PURPOSE);
-const OIDC_TEST_KEY = 'test-oidc-key-that-is-at-least-32-characters';
 export const INSTANCE_DOMAIN = 'photos.test';
 
 export type { Mail };
@@ -101,127 +85,41 @@ export async function startHarness(
       },
     }),
   );
-  const transport = () => smtp.transport();
-  const repositories = createUnitOfWork(prisma);
-  const memberRepositories = createMemberUnitOfWork(prisma);
-  const passwords = createPasswordService();
-  const secretBox = createSecretBox(TOTP_TEST_KEY);
-  const mail: MailService = createMailService({
-    transport: transport(),
-    from: 'Photoplane <no-reply@portal.test>',
-    publicUrl: 'http://portal.test',
-    log: logger,
+  const config = testPortalConfig(shared ? 'postgresql://shared@127.0.0.1/shared' : db.url, {
+    TOTP_ENCRYPTION_KEY: TOTP_TEST_KEY,
+    LOGIN_ATTEMPTS_PER_MINUTE: String(options.loginAttemptsPerMinute ?? 1000),
+    LOGIN_ACCOUNT_DELAY_MS: '200',
+    ACCESS_TOKEN_TTL_SECONDS: '900',
+    REFRESH_TOKEN_TTL_SECONDS: '3600',
+    STAFF_SESSION_TTL_SECONDS: String(options.staffSessionTtlSeconds ?? 1800),
+    PHOTOPLANE_DOMAIN: options.signIn?.domain ?? INSTANCE_DOMAIN,
+    PHOTOPLANE_INSTANCE_URL: options.signIn?.instanceUrlTemplate ?? `https://{subdomain}.${INSTANCE_DOMAIN}`,
+    ...(options.signIn ? { OIDC_CLIENT_SECRET_KEY: options.signIn.clientSecretKey } : {}),
   });
-  const memberMail: MemberMailService = createMemberMailService({
-    transport: transport(),
-    from: 'Photoplane <no-reply@portal.test>',
-    instanceUrl: (subdomain) => `https://${subdomain}.${INSTANCE_DOMAIN}`,
-    log: logger,
-  });
-  const members = createMemberService({
-    repositories: memberRepositories,
-    passwords,
-    mail: memberMail,
-    sync,
-    log: logger,
-  });
-  const accounts = createAccountService({ repositories, passwords, mail });
-  let signIn: Harness['signIn'];
-  if (options.signIn) {
-    const oidc = createOidcRepository(prisma);
-    const providers = createOidcProviders({
-      members: memberRepositories,
-      oidc,
-      signingKeys: createSigningKeys({
-        repository: oidc.signingKeys,
-        box: createSecretBox(OIDC_TEST_KEY, 'photoplane/oidc-signing-keys/v1'),
-        retainRetiredMs: 24 * 60 * 60 * 1000,
-      }),
-      instanceUrlTemplate: options.signIn.instanceUrlTemplate,
-      domain: options.signIn.domain,
-      cookieKeys: ['test-cookie-key-that-is-at-least-32-characters'],
-      clientSecretKey: options.signIn.clientSecretKey,
-      sessionTtlSeconds: 3600,
-      behindProxy: false,
-      log: logger,
-    });
-    signIn = { providers, logout: createPhotoAppLogout({ oidc, providers, log: logger }) };
-  }
-  const app = await buildApp({
-    services: {
-      ...(signIn
-        ? {
-            signIn: {
-              providers: signIn.providers,
-              secretKey: OIDC_TEST_KEY,
-              portalUrl: 'https://portal.test',
-              passwordResets: createMemberPasswordResetService({
-                repositories: memberRepositories,
-                passwords,
-                mail: memberMail,
-                requestOwnerReset: (email) => accounts.requestPasswordReset(email),
-              }),
-            },
-          }
-        : {}),
-      readiness: createReadinessService({}),
-      accounts,
-      sessions: createSessionService({
-        repositories,
-        passwords,
-        refreshTokenTtlSeconds: 3600,
-        staff: { totp: staffTotpBox, sessionTtlSeconds: options.staffSessionTtlSeconds ?? 1800 },
-      }),
-      members,
+  const portal = await startTestPortal({
+    prisma,
+    config,
+    logger,
+    overrides: {
+      memberSync: sync,
+      mailTransport: smtp.transport(),
       ...(options.support
         ? {
-            support: createSupportService({
-              repositories: createSupportUnitOfWork(prisma),
-              members,
-              passwords,
-              operations: options.support.operations,
-              fleet: options.support.fleet,
-              staffTotp: staffTotpBox,
-            }),
-            ...(options.support.backups
-              ? {
-                  backups: createBackupSupport({
-                    repositories: createSupportUnitOfWork(prisma),
-                    db: prisma,
-                    ...options.support.backups,
-                  }),
-                }
-              : {}),
+            instanceOperations: options.support.operations,
+            fleet: options.support.fleet,
+            ...(options.support.backups ? { backupWorkflows: options.support.backups } : {}),
           }
         : {}),
-      invitations: createInvitationService({ repositories: memberRepositories, passwords, sync, log: logger }),
-      memberAuth: createMemberAuthService({
-        repositories: memberRepositories,
-        passwords,
-        secretBox,
-        sessionTtlSeconds: 3600,
-      }),
-      memberAccount: createMemberAccountService({
-        repositories: memberRepositories,
-        secretBox,
-        sync,
-        log: logger,
-        domain: INSTANCE_DOMAIN,
-      }),
+      ...(options.publicRequestsPerMinute
+        ? { publicRateLimit: { max: options.publicRequestsPerMinute, timeWindowMs: 60_000 } }
+        : {}),
     },
-    loggerInstance: logger,
-    accessTokens: {
-      secret: 'test-secret-that-is-at-least-32-characters-long',
-      issuer: 'photoplane-test',
-      audience: 'photoplane-portal',
-      ttlSeconds: 900,
-    },
-    loginRateLimit: { max: options.loginAttemptsPerMinute ?? 1000, accountDelayMs: 200, timeWindowMs: 60_000 },
-    ...(options.publicRequestsPerMinute
-      ? { publicRateLimit: { max: options.publicRequestsPerMinute, timeWindowMs: 60_000 } }
-      : {}),
   });
+  const { app } = portal;
   await app.ready();
+  const signIn: Harness['signIn'] = options.signIn
+    ? { providers: portal.services.signIn.providers, logout: portal.photoAppLogout }
+    : undefined;
   return {
     db,
     prisma,
@@ -232,9 +130,7 @@ export async function startHarness(
     secrets: new Set(),
     signIn,
     async close() {
-      await app.close();
-      await mail.close();
-      await memberMail.close();
+      await portal.close();
       await smtp.close();
       if (!shared) await prisma.$disconnect();
       await db.drop();

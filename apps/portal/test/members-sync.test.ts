@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { createWorker } from '@photoplane/provisioner/testing';
 import {
   MEMBER_PURGE_SCHEDULE_ID,
   memberSyncWorkflowId,
   type PurgeDueMembersResult,
   type SyncMemberResult,
-} from '@photoplane/provisioner/shared';
-import { createWorker } from '@photoplane/provisioner/worker';
+} from '@photoplane/provisioner/contracts';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   client,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { SyncMemberInput } from '@photoplane/provisioner/shared';
+import type { SyncMemberInput } from '@photoplane/provisioner/contracts';
 import {
   call,
   GIB,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { SyncMemberInput } from '@photoplane/provisioner/shared';
+import type { SyncMemberInput } from '@photoplane/provisioner/contracts';
 import { call, callWith, instanceOwnedBy, startHarness, unique, type Harness } from './members-harness.ts';
 import { decodeBase32, encodeBase32, totpCode, totpStep } from '../src/services/totp.ts';
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { instanceLifecycleWorkflowId, provisionInstanceWorkflowId } from '@photoplane/provisioner/shared';
+import { instanceLifecycleWorkflowId, provisionInstanceWorkflowId } from '@photoplane/provisioner/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { call, instanceOwnedBy, signedInAccount, startHarness, unique, type Harness } from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';

@@ -3,8 +3,8 @@
 // apps/provisioner/test/backup-restore.test.ts): who may do what, input refused naming the field, audit rows.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { backupWorkflowId, restoreWorkflowId } from '@photoplane/provisioner/backup-shared';
-import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/shared';
+import { backupWorkflowId, restoreWorkflowId } from '@photoplane/provisioner/contracts';
+import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { call, instanceOwnedBy, signedInAccount, startHarness, type Harness } from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';

@@ -11,8 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/shared';
-import { backupWorkflowId } from '@photoplane/provisioner/backup-shared';
+import { backupWorkflowId, instanceLifecycleWorkflowId } from '@photoplane/provisioner/contracts';
 import {
   call,
   instanceOwnedBy,

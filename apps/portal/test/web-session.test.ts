@@ -9,17 +9,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import { buildApp, type App } from '../src/app.ts';
+import type { App } from '../src/app.ts';
+import type { Portal } from '../src/portal.ts';
+import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 import { CSRF_HEADER } from '../src/plugins/web-session.ts';
 import { CONTENT_SECURITY_POLICY } from '../src/routes/web-app/index.ts';
-import { createUnitOfWork } from '../src/repositories/unit-of-work.ts';
-import { createAccountService } from '../src/services/account.service.ts';
 import { createPasswordService } from '../src/services/password.service.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
-import { createSessionService } from '../src/services/session.service.ts';
 
 let db: CreatedDatabase;
 let prisma: PrismaClient;
+let portal: Portal;
 let app: App;
 let dist: string;
 const email = `web-${randomBytes(4).toString('hex')}@example.com`;
@@ -35,7 +34,6 @@ before(async () => {
     '<!doctype html><title>app</title><script src="/assets/app.js"></script>',
   );
   fs.writeFileSync(path.join(dist, 'assets', 'app.js'), 'console.log(1)');
-  const repositories = createUnitOfWork(prisma);
   const passwords = createPasswordService();
   await prisma.account.create({
     data: {
@@ -45,26 +43,26 @@ before(async () => {
       emailVerifiedAt: new Date(),
     },
   });
-  app = await buildApp({
-    services: {
-      readiness: createReadinessService({}),
-      accounts: createAccountService({ repositories, passwords, mail: { close: async () => undefined } as never }),
-      sessions: createSessionService({ repositories, passwords, refreshTokenTtlSeconds: 3600 }),
-    },
-    accessTokens: {
-      secret: 'web-session-test-secret-at-least-32-chars',
-      issuer: 'pp',
-      audience: 'pp',
-      ttlSeconds: 900,
-    },
-    loginRateLimit: { max: 1000, timeWindowMs: 60_000 },
-    web: { distDir: dist, secureCookies: false, domain: 'photos.test' },
+  portal = await startTestPortal({
+    prisma,
+    config: testPortalConfig(db.url, {
+      JWT_SECRET: 'web-session-test-secret-at-least-32-chars',
+      JWT_ISSUER: 'pp',
+      JWT_AUDIENCE: 'pp',
+      ACCESS_TOKEN_TTL_SECONDS: '900',
+      REFRESH_TOKEN_TTL_SECONDS: '3600',
+      // A local address: cookies without Secure, as over plain HTTP in development.
+      PORTAL_PUBLIC_URL: 'http://127.0.0.1:3000',
+      PHOTOPLANE_DOMAIN: 'photos.test',
+    }),
+    webDistDir: dist,
   });
+  app = portal.app;
   await app.ready();
 });
 
 after(async () => {
-  await app?.close();
+  await portal?.close();
   await prisma?.$disconnect();
   await db?.drop();
   if (dist) fs.rmSync(dist, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import {
   SUBSCRIPTION_STATE_QUERY,
   subscriptionWorkflowId,
   type SubscriptionWorkflowStatus,
-} from '@photoplane/provisioner/shared';
+} from '@photoplane/provisioner/contracts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { bearer, GIB, startHarness, waitFor, type Harness } from './billing-harness.ts';
 

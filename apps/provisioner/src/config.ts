@@ -1,9 +1,10 @@
 // The worker's configuration: the one place it reads the environment. Invalid values stop it at start-up.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_TASK_QUEUE } from './contracts/index.ts';
 import { DOCKER_TLS_FILES, parseDockerEndpoint } from './docker/endpoint.ts';
 import { instanceUrlTemplateProblem } from './instance-url.ts';
-import type { RetentionPolicy } from './backup-shared.ts';
+import type { RetentionPolicy } from './contracts/backups.ts';
 import { STACK_PROFILES, type ProfileImages, type StackProfileName } from './stack-profiles.ts';
 
 export interface ProvisionerConfig {
@@ -189,7 +190,7 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
     databaseUrl,
     temporalAddress: env.TEMPORAL_ADDRESS?.trim() || '127.0.0.1:7233',
     temporalNamespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
-    taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || 'photoplane-provisioner',
+    taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
     dockerHost,
     dockerCertPath,
     dockerHostName: env.PHOTOPLANE_DOCKER_HOST_NAME?.trim() || 'local',

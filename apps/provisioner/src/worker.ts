@@ -13,7 +13,7 @@ import {
   type HostActivities,
 } from './activities/index.ts';
 import { createRestic } from './backup/restic.ts';
-import { BACKUP_CHECK_SCHEDULE_ID, BACKUP_SCHEDULE_ID, backupWorkflowNames } from './backup-shared.ts';
+import { BACKUP_CHECK_SCHEDULE_ID, BACKUP_SCHEDULE_ID, backupWorkflowNames } from './contracts/backups.ts';
 import { ConfigError, readProvisionerConfig, type ProvisionerConfig } from './config.ts';
 import { dockerClient } from './docker/index.ts';
 import { createLogger, installTemporalLogger } from './logger.ts';
@@ -27,7 +27,7 @@ import {
   reconcileScheduleId,
   USAGE_SYNC_SCHEDULE_ID,
   workflowNames,
-} from './shared.ts';
+} from './contracts/index.ts';
 import { stackProfile } from './stack-profiles.ts';
 import type { probeDockerHostWorkflow } from './workflows/index.ts';
 

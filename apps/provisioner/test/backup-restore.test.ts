@@ -22,7 +22,7 @@ import {
   type CheckBackupsResult,
   type RestoreInstanceInput,
   type RestoreInstanceResult,
-} from '../src/backup-shared.ts';
+} from '../src/contracts/backups.ts';
 import { listManaged, removeInstanceStack } from '../src/docker/index.ts';
 import { instanceLifecycleWorkflowId } from '../src/shared.ts';
 import { stackProfile } from '../src/stack-profiles.ts';

@@ -32,7 +32,7 @@ import {
   workflowNames,
   type ProvisionInstanceInput,
   type ProvisionInstanceResult,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import { stackProfile } from '../src/stack-profiles.ts';
 import { createHostWorker, createWorker } from '../src/worker.ts';
 

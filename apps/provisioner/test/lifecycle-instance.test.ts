@@ -18,7 +18,7 @@ import {
   type ResumeInstanceResult,
   type UpgradeInstanceInput,
   type UpgradeInstanceResult,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import {
   adminApp,
   answersThroughEdge,

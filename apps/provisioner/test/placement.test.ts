@@ -20,7 +20,7 @@ import {
   workflowNames,
   type ProvisionInstanceInput,
   type ProvisionInstanceResult,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import { stackProfile } from '../src/stack-profiles.ts';
 import { createPendingInstance } from './fixtures/instances.ts';
 import { createHostWorker, createWorker } from '../src/worker.ts';

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createDockerHostActivities } from '../src/activities/docker-host.activities.ts';
 import { dockerClient } from '../src/docker/index.ts';
-import { probeDockerHostWorkflowId, workflowNames, type DockerHostProbeResult } from '../src/shared.ts';
+import { probeDockerHostWorkflowId, workflowNames, type DockerHostProbeResult } from '../src/contracts/index.ts';
 import { createLogger, installTemporalLogger } from '../src/logger.ts';
 import { createWorker } from '../src/worker.ts';
 

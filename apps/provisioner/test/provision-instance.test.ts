@@ -10,7 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { simpleParser } from 'mailparser';
 import type { Activities, HostActivities } from '../src/activities/index.ts';
 import { listManaged } from '../src/docker/index.ts';
-import { PROGRESS_QUERY, provisionInstanceWorkflowId, type ProvisionProgress } from '../src/shared.ts';
+import { PROGRESS_QUERY, provisionInstanceWorkflowId, type ProvisionProgress } from '../src/contracts/index.ts';
 import {
   client,
   docker,

@@ -15,7 +15,7 @@ import {
   type InstanceOperationResult,
   type ReconcileInstancesInput,
   type ReconcileReport,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import {
   answersThroughEdge,
   appUserEmails,

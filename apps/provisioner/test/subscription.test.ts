@@ -16,7 +16,7 @@ import {
   type SubscriptionSignal,
   type SubscriptionWorkflowInput,
   type SubscriptionWorkflowStatus,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import { startSubscriptionTestWorker, type SubscriptionTestWorker } from './fixtures/subscription-test-worker.ts';
 
 const temporalAddress = process.env.TEMPORAL_ADDRESS;

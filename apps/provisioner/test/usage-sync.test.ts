@@ -13,7 +13,7 @@ import {
   type RefreshInstanceQuotasInput,
   type RefreshInstanceQuotasResult,
   type UsageSyncReport,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import { execute, photoApp, prisma, provisionedInstance, secrets, setUp, tearDown, withWorkers } from './harness.ts';
 
 before(setUp);

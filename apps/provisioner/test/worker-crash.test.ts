@@ -20,7 +20,7 @@ import {
   type ProvisionInstanceInput,
   type ProvisionInstanceResult,
   type ProvisionProgress,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import { createPendingInstance } from './fixtures/instances.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..', '..');

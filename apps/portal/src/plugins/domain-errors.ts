@@ -1,7 +1,7 @@
 // Domain error codes → HTTP statuses, in one table. A Record over the code union means a new code in the tenant
 // model does not compile until it is mapped here.
 import type { DomainError, DomainErrorCode } from '@photoplane/tenant-model';
-import type { ProblemInput } from './error-handler.ts';
+import type { ProblemInput } from '../schemas/problem.schema.ts';
 
 export const domainErrorStatus: Record<DomainErrorCode, number> = {
   validation: 400,

@@ -6,22 +6,10 @@ import fp from 'fastify-plugin';
 import { HashingBusyError } from '../services/hashing-queue.ts';
 import { problemFromDomainError } from './domain-errors.ts';
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  errors?: { field: string; message: string }[];
-  /** The domain error code, for clients that branch on it. */
-  code?: string;
-}
+import type { ProblemBody, ProblemInput } from '../schemas/problem.schema.ts';
 
-export interface ProblemInput extends Partial<ProblemBody> {
-  status: number;
-  /** Extension members (RFC 9457 section 3.2), e.g. bytesAvailable, written next to the standard ones. */
-  extensions?: Record<string, unknown>;
-}
+/** @deprecated moved to ../schemas/problem.schema.ts (derived from the TypeBox schema); kept until the merge. */
+export type { ProblemBody, ProblemInput };
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

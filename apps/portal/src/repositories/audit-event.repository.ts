@@ -1,11 +1,13 @@
 // The audit log (SPEC A5): security-relevant events on accounts, written next to the change they describe.
-import type { Prisma } from '@photoplane/db';
+import { recordAudit, type AuditAction, type Prisma } from '@photoplane/db';
 import type { Db } from './db.ts';
+
+export type { AuditAction };
 
 export interface AuditEvent {
   actorType: 'account' | 'system';
   actorId: string | null;
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   at: Date;
@@ -22,7 +24,7 @@ export interface AuditEvent {
 export function createAuditEventRepository(db: Db) {
   return {
     async record(event: AuditEvent): Promise<void> {
-      await db.auditEvent.create({ data: event });
+      await recordAudit(db, event);
     },
   };
 }

@@ -86,12 +86,5 @@ export const Me = Type.Object(
   closed,
 );
 
-export const NoContent = Type.Null({ description: 'Done' });
-
-/**
- * An error response for the OpenAPI document. Declared under application/problem+json (what the error handler
- * sends) so the serializer leaves extension members such as `code` in place.
- */
-export function problem(description: string) {
-  return { description, content: { 'application/problem+json': { schema: Type.Ref('Problem') } } };
-}
+/** @deprecated moved to ./problem.schema.ts; kept until the parallel branches are merged. */
+export { NoContent, problem } from './problem.schema.ts';

@@ -1,7 +1,7 @@
 // The billing effects that go through the outbox (issue 13) and how each is sent. Every one is safe to send twice:
 // a Stripe write carries the message's idempotency key, a workflow signal its id (the workflow drops a repeat), a
 // quota refresh is signalWithStart on the instance's one workflow id.
-import type { SubscriptionSignal } from '@photoplane/provisioner/shared';
+import type { SubscriptionSignal } from '@photoplane/provisioner/contracts';
 import type { OutboxHandlers } from './outbox-dispatcher.ts';
 import { callStripe, type Stripe } from './stripe-client.ts';
 import type { StripeSync, SyncRequest } from './stripe-sync.service.ts';

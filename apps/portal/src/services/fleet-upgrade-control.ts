@@ -6,7 +6,7 @@ import {
   FLEET_UPGRADE_WORKFLOW,
   FLEET_UPGRADE_WORKFLOW_ID,
   type FleetUpgradeInput,
-} from '@photoplane/provisioner/contracts/fleet-upgrade';
+} from '@photoplane/provisioner/contracts';
 import { DomainError } from '@photoplane/tenant-model';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 

@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import {
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
-  STAFF_HOLD_SIGNAL,
-  STAFF_OPERATION_SIGNAL,
+  staffHoldSignal,
+  staffOperationSignal,
+  type subscriptionWorkflow,
   subscriptionWorkflowId,
   subscriptionWorkflowName,
   type InstanceOperation,
@@ -17,7 +18,7 @@ import {
   type StaffOperationSignal,
   type SubscriptionTimers,
   type SubscriptionWorkflowInput,
-} from '@photoplane/provisioner/shared';
+} from '@photoplane/provisioner/contracts';
 import { DomainError } from '@photoplane/tenant-model';
 import type { Client } from '@temporalio/client';
 
@@ -53,24 +54,28 @@ export function createInstanceOperations(deps: InstanceOperationsDeps): Instance
       const subscriptionId = await deps.subscriptionOf(instanceId);
       if (!subscriptionId) throw new DomainError('not_found', 'This instance has no subscription.');
       const requestId = `staff/${randomUUID()}`;
-      const signal =
-        operation === 'suspend' || operation === 'resume'
-          ? {
-              name: STAFF_HOLD_SIGNAL,
-              args: { requestId, hold: operation === 'suspend', actorId: null, reason: null } satisfies StaffHoldSignal,
-            }
-          : {
-              name: STAFF_OPERATION_SIGNAL,
-              args: { requestId, operation, actorId: null, reason: null } satisfies StaffOperationSignal,
-            };
       const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
-      const handle = await deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
-        taskQueue: deps.taskQueue,
-        workflowId: subscriptionWorkflowId(subscriptionId),
-        args: [input],
-        signal: signal.name,
-        signalArgs: [signal.args],
-      });
+      const start = { taskQueue: deps.taskQueue, workflowId: subscriptionWorkflowId(subscriptionId), args: [input] };
+      const handle =
+        operation === 'suspend' || operation === 'resume'
+          ? await deps.client.workflow.signalWithStart<typeof subscriptionWorkflow, [StaffHoldSignal]>(
+              subscriptionWorkflowName,
+              {
+                ...start,
+                args: [input],
+                signal: staffHoldSignal,
+                signalArgs: [{ requestId, hold: operation === 'suspend', actorId: null, reason: null }],
+              },
+            )
+          : await deps.client.workflow.signalWithStart<typeof subscriptionWorkflow, [StaffOperationSignal]>(
+              subscriptionWorkflowName,
+              {
+                ...start,
+                args: [input],
+                signal: staffOperationSignal,
+                signalArgs: [{ requestId, operation, actorId: null, reason: null }],
+              },
+            );
       return { workflowId: workOf[operation](instanceId), runId: handle.signaledRunId };
     },
   };

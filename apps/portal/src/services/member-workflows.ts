@@ -4,19 +4,22 @@
 // a sync is under way is never lost. The daily purge is a Temporal Schedule.
 import {
   type ApplyPhotoAppConfigInput,
+  type applyPhotoAppConfigWorkflow,
   instanceQuotasWorkflowId,
-  MEMBER_CHANGED_SIGNAL,
+  memberChangedSignal,
   MEMBER_PURGE_CRON,
   MEMBER_PURGE_SCHEDULE_ID,
   memberSyncWorkflowId,
   memberWorkflowNames,
-  PHOTO_APP_CONFIG_CHANGED_SIGNAL,
+  photoAppConfigChangedSignal,
   photoAppConfigWorkflowId,
   photoAppConfigWorkflowName,
-  QUOTAS_CHANGED_SIGNAL,
+  quotasChangedSignal,
+  type refreshInstanceQuotasWorkflow,
   type RefreshInstanceQuotasInput,
   type SyncMemberInput,
-} from '@photoplane/provisioner/shared';
+  type syncMemberWorkflow,
+} from '@photoplane/provisioner/contracts';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 
 export interface MemberSync {
@@ -29,20 +32,20 @@ export interface MemberSync {
 export function createMemberSync(deps: { client: Client; taskQueue: string }): MemberSync {
   return {
     async syncMember(input) {
-      await deps.client.workflow.signalWithStart(memberWorkflowNames.syncMember, {
+      await deps.client.workflow.signalWithStart<typeof syncMemberWorkflow, []>(memberWorkflowNames.syncMember, {
         taskQueue: deps.taskQueue,
         workflowId: memberSyncWorkflowId(input.memberId),
         args: [input],
-        signal: MEMBER_CHANGED_SIGNAL,
+        signal: memberChangedSignal,
         signalArgs: [],
       });
     },
     async applyPhotoAppConfig(input) {
-      await deps.client.workflow.signalWithStart(photoAppConfigWorkflowName, {
+      await deps.client.workflow.signalWithStart<typeof applyPhotoAppConfigWorkflow, []>(photoAppConfigWorkflowName, {
         taskQueue: deps.taskQueue,
         workflowId: photoAppConfigWorkflowId(input.instanceId),
         args: [input],
-        signal: PHOTO_APP_CONFIG_CHANGED_SIGNAL,
+        signal: photoAppConfigChangedSignal,
         signalArgs: [],
       });
     },
@@ -58,13 +61,16 @@ export function createInstanceQuotaSync(deps: { client: Client; taskQueue: strin
   return {
     async refreshInstanceQuotas(instanceId) {
       const input: RefreshInstanceQuotasInput = { instanceId };
-      await deps.client.workflow.signalWithStart(memberWorkflowNames.refreshInstanceQuotas, {
-        taskQueue: deps.taskQueue,
-        workflowId: instanceQuotasWorkflowId(instanceId),
-        args: [input],
-        signal: QUOTAS_CHANGED_SIGNAL,
-        signalArgs: [],
-      });
+      await deps.client.workflow.signalWithStart<typeof refreshInstanceQuotasWorkflow, []>(
+        memberWorkflowNames.refreshInstanceQuotas,
+        {
+          taskQueue: deps.taskQueue,
+          workflowId: instanceQuotasWorkflowId(instanceId),
+          args: [input],
+          signal: quotasChangedSignal,
+          signalArgs: [],
+        },
+      );
     },
   };
 }

@@ -47,6 +47,7 @@ import type { MemberSync } from './member-workflows.ts';
 import type { PasswordService } from './password.service.ts';
 import { generatePassword } from './random-password.ts';
 import { createSecretToken } from './secret-token.ts';
+import type { AuditAction } from '../repositories/audit-event.repository.ts';
 
 export interface MemberServiceDeps {
   repositories: MemberUnitOfWork;
@@ -224,7 +225,7 @@ export function createMemberService({
     repos: MemberRepositories,
     principal: AdminPrincipal,
     authorized: Authorized,
-    action: string,
+    action: AuditAction,
     memberId: string,
     details: Record<string, string | number | boolean | null> = {},
   ) {

@@ -4,7 +4,7 @@
 //
 // Objects are read defensively: Stripe's shapes differ between API versions, and a field we do not find must mean
 // "not there", never a crash that retries forever.
-import type { SubscriptionFact } from '@photoplane/provisioner/shared';
+import type { SubscriptionFact } from '@photoplane/provisioner/contracts';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined =>

@@ -19,6 +19,7 @@ import {
 } from './stripe-facts.ts';
 import type { StripeObjects } from './stripe-objects.ts';
 import { outboxKeyOf, OUTBOX } from './billing-outbox.ts';
+import type { AuditAction } from '../repositories/audit-event.repository.ts';
 
 export const PLAN_CHANGED = 'subscription.plan_changed';
 export const PLAN_CHANGE_REFUSED = 'subscription.plan_change_refused';
@@ -43,7 +44,7 @@ export function createStripeSync(deps: StripeSyncDeps) {
   const audit = (
     repos: AccountRepositories,
     row: EventTargetRow,
-    action: string,
+    action: AuditAction,
     details: Record<string, string | null>,
   ) =>
     repos.auditEvents.record({

@@ -3,13 +3,14 @@
 // dispatcher (billing-outbox.ts); a call has a deadline, so an unreachable Temporal fails it and the message is
 // retried later instead of holding its lease.
 import {
-  SUBSCRIPTION_EVENT_SIGNAL,
+  stripeEventSignal,
+  type subscriptionWorkflow,
   subscriptionWorkflowId,
   subscriptionWorkflowName,
   type SubscriptionSignal,
   type SubscriptionTimers,
   type SubscriptionWorkflowInput,
-} from '@photoplane/provisioner/shared';
+} from '@photoplane/provisioner/contracts';
 import type { Client } from '@temporalio/client';
 
 export interface SubscriptionWorkflows {
@@ -28,13 +29,16 @@ export function createSubscriptionWorkflows(deps: {
     async signal(subscriptionId, signal) {
       const input: SubscriptionWorkflowInput = { subscriptionId, timers: deps.timers };
       await deps.client.withDeadline(Date.now() + timeoutMs, () =>
-        deps.client.workflow.signalWithStart(subscriptionWorkflowName, {
-          taskQueue: deps.taskQueue,
-          workflowId: subscriptionWorkflowId(subscriptionId),
-          args: [input],
-          signal: SUBSCRIPTION_EVENT_SIGNAL,
-          signalArgs: [signal],
-        }),
+        deps.client.workflow.signalWithStart<typeof subscriptionWorkflow, [SubscriptionSignal]>(
+          subscriptionWorkflowName,
+          {
+            taskQueue: deps.taskQueue,
+            workflowId: subscriptionWorkflowId(subscriptionId),
+            args: [input],
+            signal: stripeEventSignal,
+            signalArgs: [signal],
+          },
+        ),
       );
     },
   };

@@ -14,7 +14,7 @@ import {
   writeVolumeTar,
 } from '../backup/docker-data.ts';
 import { ResticError, type Restic } from '../backup/restic.ts';
-import type { RetentionPolicy } from '../backup-shared.ts';
+import type { RetentionPolicy } from '../contracts/backups.ts';
 import {
   buildInstanceStackSpec,
   ensureContainer,

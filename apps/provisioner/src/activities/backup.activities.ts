@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '@photoplane/db';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../backup-shared.ts';
-import { inspectionInstanceId } from '../backup-shared.ts';
+import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../contracts/backups.ts';
+import { inspectionInstanceId } from '../contracts/backups.ts';
 import { hostTaskQueue } from '../shared.ts';
 
 export const DEFAULT_RETENTION: RetentionPolicy = { daily: 7, weekly: 4 };

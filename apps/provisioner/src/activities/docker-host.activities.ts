@@ -2,7 +2,7 @@
 import type { PrismaClient } from '@photoplane/db';
 import type Docker from 'dockerode';
 import { inspectEngine } from '../docker/index.ts';
-import type { DockerEngineFacts, DockerHostProbeInput } from '../shared.ts';
+import type { DockerEngineFacts, DockerHostProbeInput } from '../contracts/index.ts';
 
 export interface DockerHostActivityDeps {
   docker: Docker;

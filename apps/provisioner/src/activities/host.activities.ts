@@ -26,7 +26,7 @@ import {
   type StackRole,
 } from '../docker/index.ts';
 import type { Secrets } from '../secrets.ts';
-import type { ReconcileAction, ReconcileProblem } from '../shared.ts';
+import type { ReconcileAction, ReconcileProblem } from '../contracts/index.ts';
 import type { StackProfile } from '../stack-profiles.ts';
 import { withPermanentErrors } from './errors.ts';
 

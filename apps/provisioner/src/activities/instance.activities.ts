@@ -1,14 +1,14 @@
 // Activities of the provisioning saga that are not bound to a Docker host: the instance's row in the database,
 // placement on a host, the owner in the photo app, and the route at the edge. Each one is idempotent, so a retry
 // or a replay after a worker crash converges instead of duplicating.
-import type { PrismaClient } from '@photoplane/db';
+import { recordAudit, type PrismaClient } from '@photoplane/db';
 import { normaliseEmail, transitionInstance, type InstanceState } from '@photoplane/tenant-model';
 import type { CaddyEdge } from '../edge/index.ts';
 import { instanceIssuer, instanceOrigin } from '../instance-url.ts';
 import { ensureControlPlaneConfig, type PhotoApp } from '../photo-app/index.ts';
 import type { Mailer } from '../mail.ts';
 import type { Secrets } from '../secrets.ts';
-import { hostTaskQueue, type ProvisionStep } from '../shared.ts';
+import { hostTaskQueue, type ProvisionStep } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 
 export interface InstanceActivityDeps {
@@ -57,15 +57,13 @@ export function createInstanceActivities(deps: InstanceActivityDeps) {
     });
     if (reason === 'reconcile' && changed.length > 0) {
       // Someone changed what the control plane relies on (the owner is the app's admin): put back and on record.
-      await prisma.auditEvent.create({
-        data: {
-          actorType: 'system',
-          action: 'photo_app.config_reasserted',
-          targetType: 'instance',
-          targetId: instance.id,
-          instanceId: instance.id,
-          details: { fields: changed },
-        },
+      await recordAudit(prisma, {
+        actorType: 'system',
+        action: 'photo_app.config_reasserted',
+        targetType: 'instance',
+        targetId: instance.id,
+        instanceId: instance.id,
+        details: { fields: changed },
       });
     }
     return { changed };

@@ -2,7 +2,7 @@
 // recording what upgrades and reconciliation changed, and the owner after a reprovision. Docker work is in
 // host.activities.ts; the edge and placement activities of provisioning are reused as they are.
 import { DomainError, transitionInstance, type InstanceEvent, type InstanceState } from '@photoplane/tenant-model';
-import { hostTaskQueue, type InstanceOperation } from '../shared.ts';
+import { hostTaskQueue, type InstanceOperation } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl, createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 

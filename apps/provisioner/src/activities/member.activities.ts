@@ -4,7 +4,7 @@
 // the limits the app holds never add up to more than the plan, also between two syncs. Each re-split reads the
 // usage afresh first and pushes the limits that go down before those that go up.
 import { randomBytes } from 'node:crypto';
-import type { PrismaClient } from '@photoplane/db';
+import { recordAudit, type AuditAction, type Prisma, type PrismaClient } from '@photoplane/db';
 import {
   effectiveLimits,
   isDueForPurge,
@@ -21,7 +21,7 @@ import type {
   MemberSyncOutcome,
   RefreshInstanceQuotasInput,
   SyncMemberInput,
-} from '../shared.ts';
+} from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl } from './instance.activities.ts';
 
@@ -164,9 +164,19 @@ export function createMemberActivities(deps: MemberActivityDeps) {
     await prisma.member.update({ where: { id: member.id }, data: { photoAppQuotaBytes: limit } });
   }
 
-  function audit(instanceId: string, action: string, target: { type: string; id: string }, details: object) {
-    return prisma.auditEvent.create({
-      data: { actorType: 'system', action, targetType: target.type, targetId: target.id, instanceId, details },
+  function audit(
+    instanceId: string,
+    action: AuditAction,
+    target: { type: string; id: string },
+    details: Prisma.InputJsonObject,
+  ) {
+    return recordAudit(prisma, {
+      actorType: 'system',
+      action,
+      targetType: target.type,
+      targetId: target.id,
+      instanceId,
+      details,
     });
   }
 
@@ -301,15 +311,13 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       }
     }
     await prisma.$transaction([
-      prisma.auditEvent.create({
-        data: {
-          actorType: 'system',
-          action: 'member.purged',
-          targetType: 'member',
-          targetId: row.id,
-          instanceId: row.instanceId,
-          details: { immediate: row.deletionImmediate, usageBytes: row.usageBytes.toString() },
-        },
+      recordAudit(prisma, {
+        actorType: 'system',
+        action: 'member.purged',
+        targetType: 'member',
+        targetId: row.id,
+        instanceId: row.instanceId,
+        details: { immediate: row.deletionImmediate, usageBytes: row.usageBytes.toString() },
       }),
       prisma.member.deleteMany({ where: { id: row.id, instanceId: row.instanceId } }),
     ]);

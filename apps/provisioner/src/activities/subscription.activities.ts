@@ -1,7 +1,7 @@
 // Activities of the subscription workflow (SPEC P5-P8): read what the workflow starts from, and write each state
 // change to the subscription's row. The workflow owns the state; these only persist it, idempotently, so a retried
 // or replayed activity converges instead of failing on a transition it already made.
-import type { PrismaClient } from '@photoplane/db';
+import { recordAudit, type PrismaClient } from '@photoplane/db';
 import {
   DomainError,
   transitionSubscription,
@@ -134,19 +134,17 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
           where: { id: input.subscriptionId },
           select: { state: true, instance: { select: { id: true } } },
         });
-        await tx.auditEvent.create({
-          data: {
-            actorType: input.actorId ? 'account' : 'system',
-            actorId: input.actorId,
-            actorLabel: 'subscription workflow',
-            action: input.hold ? 'subscription.staff_hold' : 'subscription.staff_hold_lifted',
-            targetType: 'subscription',
-            targetId: input.subscriptionId,
-            // On the subscription, not in the instance's log: there support's own row (who, why) is the record.
-            instanceId: null,
-            reason: input.reason,
-            details: { requestId: input.requestId, instanceId: row.instance?.id ?? null, subscriptionState: row.state },
-          },
+        await recordAudit(tx, {
+          actorType: input.actorId ? 'account' : 'system',
+          actorId: input.actorId,
+          actorLabel: 'subscription workflow',
+          action: input.hold ? 'subscription.staff_hold' : 'subscription.staff_hold_lifted',
+          targetType: 'subscription',
+          targetId: input.subscriptionId,
+          // On the subscription, not in the instance's log: there support's own row (who, why) is the record.
+          instanceId: null,
+          reason: input.reason,
+          details: { requestId: input.requestId, instanceId: row.instance?.id ?? null, subscriptionState: row.state },
         });
         return { changed: true };
       });
@@ -182,16 +180,14 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
           data: { state: next, ...deadlines },
         });
         if (count !== 1) throw new Error(`subscription ${input.subscriptionId} changed state concurrently`);
-        await tx.auditEvent.create({
-          data: {
-            actorType: 'system',
-            actorLabel: 'subscription workflow',
-            action: 'subscription.state_changed',
-            targetType: 'subscription',
-            targetId: input.subscriptionId,
-            instanceId: row.instance?.id ?? null,
-            details: { from: row.state, to: next, event: input.event },
-          },
+        await recordAudit(tx, {
+          actorType: 'system',
+          actorLabel: 'subscription workflow',
+          action: 'subscription.state_changed',
+          targetType: 'subscription',
+          targetId: input.subscriptionId,
+          instanceId: row.instance?.id ?? null,
+          details: { from: row.state, to: next, event: input.event },
         });
         return { changed: true };
       });

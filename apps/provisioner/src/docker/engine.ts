@@ -1,6 +1,6 @@
 // Facts about a Docker Engine, as the placement and probe code need them.
 import type Docker from 'dockerode';
-import type { DockerEngineFacts } from '../shared.ts';
+import type { DockerEngineFacts } from '../contracts/index.ts';
 
 export async function inspectEngine(docker: Docker): Promise<DockerEngineFacts> {
   const v = await docker.version();

@@ -6,7 +6,7 @@ import {
   type BackupFleetResult,
   type CheckBackupsInput,
   type CheckBackupsResult,
-} from '../backup-shared.ts';
+} from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
 import { backupInstanceWorkflow } from './backup-instance.workflow.ts';
 import { describe } from './instance-operation.ts';

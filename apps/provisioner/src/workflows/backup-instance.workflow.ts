@@ -2,7 +2,7 @@
 // row that records it, then retention (the plan's policy, `forget --prune`). Started nightly by backupFleetWorkflow,
 // on demand by support, before upgrades.
 import { log } from '@temporalio/workflow';
-import type { BackupInstanceInput, BackupInstanceResult } from '../backup-shared.ts';
+import type { BackupInstanceInput, BackupInstanceResult } from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
 import { describe } from './instance-operation.ts';
 

@@ -1,7 +1,7 @@
 // Deprovision (SPEC V3, P8): from active, suspended or failed → deprovisioning → deprovisioned, leaving no
 // container, network, volume or route. Every step tolerates "nothing there", so a deprovision that failed half-way
 // (the instance is then `failed`) is simply started again.
-import type { InstanceOperationInput, InstanceOperationResult } from '../shared.ts';
+import type { InstanceOperationInput, InstanceOperationResult } from '../contracts/index.ts';
 import { control, hostActivities, runInstanceOperation } from './instance-operation.ts';
 
 export async function deprovisionInstanceWorkflow({

@@ -29,7 +29,7 @@ import {
   type FleetUpgradeInstance,
   type FleetUpgradeProgress,
 } from '../contracts/fleet-upgrade.ts';
-import { backupWorkflowId } from '../backup-shared.ts';
+import { backupWorkflowId } from '../contracts/backups.ts';
 import { instanceLifecycleWorkflowId, UPGRADE_ROLLED_BACK } from '../shared.ts';
 import { backupInstanceWorkflow } from './backup-instance.workflow.ts';
 import { describe } from './instance-operation.ts';

@@ -2,7 +2,8 @@
 // (begin → work → finish, or failed with the reason). Not a workflow itself; index.ts does not export it.
 import { ApplicationFailure, CancellationScope, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities, BegunOperation, HostActivities } from '../activities/index.ts';
-import { INSTANCE_OPERATION_FAILED, type InstanceOperation } from '../shared.ts';
+import { INSTANCE_OPERATION_FAILED, type InstanceOperation } from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',
@@ -21,13 +22,6 @@ export function hostActivities(taskQueue: string) {
     heartbeatTimeout: '30 seconds',
     retry,
   });
-}
-
-/** The innermost message: an ActivityFailure wraps the activity's own error as its cause. */
-export function describe(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause instanceof Error) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
 }
 
 /**

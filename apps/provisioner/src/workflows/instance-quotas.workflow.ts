@@ -2,13 +2,15 @@
 // instead of at the next usage-sync run. Started by the portal with signalWithStart once the change is committed; a
 // change arriving while a pass runs is signalled and causes one more pass, so the last plan always wins. Then the
 // storage watchdog looks at the instance again: an upgrade that makes it fit releases a storage hold at once.
-import { ActivityFailure, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/member.activities.ts';
 import type { StorageActivities } from '../activities/storage.activities.ts';
+import {
+  quotasChangedSignal,
+  type RefreshInstanceQuotasInput,
+  type RefreshInstanceQuotasResult,
+} from '../contracts/index.ts';
 import { checkInstanceStorage } from './storage-watchdog.ts';
-import { QUOTAS_CHANGED_SIGNAL, type RefreshInstanceQuotasInput, type RefreshInstanceQuotasResult } from '../shared.ts';
-
-const quotasChanged = defineSignal(QUOTAS_CHANGED_SIGNAL);
 
 const { refreshInstanceQuotas } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '2 minutes',
@@ -23,7 +25,7 @@ export async function refreshInstanceQuotasWorkflow(
   input: RefreshInstanceQuotasInput,
 ): Promise<RefreshInstanceQuotasResult> {
   let dirty = true;
-  setHandler(quotasChanged, () => {
+  setHandler(quotasChangedSignal, () => {
     dirty = true;
   });
   const result: RefreshInstanceQuotasResult = {

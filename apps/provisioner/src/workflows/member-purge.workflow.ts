@@ -4,7 +4,7 @@
 // so one instance that cannot be reached does not stop the others, and is tried again the next night.
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/member.activities.ts';
-import type { PurgeDueMembersResult } from '../shared.ts';
+import type { PurgeDueMembersResult } from '../contracts/index.ts';
 
 const { listDueMembers } = proxyActivities<MemberActivities>({ startToCloseTimeout: '1 minute' });
 const { purgeMember } = proxyActivities<MemberActivities>({

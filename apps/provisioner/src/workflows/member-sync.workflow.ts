@@ -1,16 +1,14 @@
 // Makes the photo app match one member's row (SPEC M2-M7). Started by the portal with signalWithStart after each
 // committed change; a change made while a pass runs arrives as another signal and causes one more pass, so the
 // last state always wins and two syncs of one member never run at once (one workflow id per member).
-import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { MemberActivities } from '../activities/member.activities.ts';
 import {
-  MEMBER_CHANGED_SIGNAL,
+  memberChangedSignal,
   type MemberSyncOutcome,
   type SyncMemberInput,
   type SyncMemberResult,
-} from '../shared.ts';
-
-const memberChanged = defineSignal(MEMBER_CHANGED_SIGNAL);
+} from '../contracts/index.ts';
 
 const { syncMemberToPhotoApp } = proxyActivities<MemberActivities>({
   startToCloseTimeout: '2 minutes',
@@ -21,7 +19,7 @@ const { syncMemberToPhotoApp } = proxyActivities<MemberActivities>({
 export async function syncMemberWorkflow(input: SyncMemberInput): Promise<SyncMemberResult> {
   // Started without a signal (a plain start) still makes one pass.
   let dirty = true;
-  setHandler(memberChanged, () => {
+  setHandler(memberChangedSignal, () => {
     dirty = true;
   });
   let passes = 0;

@@ -2,15 +2,13 @@
 // (the deletion delay, SPEC M7: Immich purges soft-deleted users itself after its own delay), instead of at the next
 // reconcile. Started by the portal with signalWithStart once the change is committed; a change arriving while a
 // pass runs is signalled and causes one more pass, so the last setting always wins.
-import { ActivityFailure, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { InstanceActivities } from '../activities/index.ts';
 import {
-  PHOTO_APP_CONFIG_CHANGED_SIGNAL,
+  photoAppConfigChangedSignal,
   type ApplyPhotoAppConfigInput,
   type ApplyPhotoAppConfigResult,
-} from '../shared.ts';
-
-const changedSignal = defineSignal(PHOTO_APP_CONFIG_CHANGED_SIGNAL);
+} from '../contracts/index.ts';
 
 const { applyInstanceSettingsToPhotoApp } = proxyActivities<InstanceActivities>({
   startToCloseTimeout: '1 minute',
@@ -21,7 +19,7 @@ const { applyInstanceSettingsToPhotoApp } = proxyActivities<InstanceActivities>(
 
 export async function applyPhotoAppConfigWorkflow(input: ApplyPhotoAppConfigInput): Promise<ApplyPhotoAppConfigResult> {
   let dirty = true;
-  setHandler(changedSignal, () => {
+  setHandler(photoAppConfigChangedSignal, () => {
     dirty = true;
   });
   const result: ApplyPhotoAppConfigResult = {

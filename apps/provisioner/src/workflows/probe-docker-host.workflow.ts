@@ -2,7 +2,7 @@
 // It is the smallest workflow that crosses every boundary the provisioner has: Temporal, Docker and PostgreSQL.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { DockerHostProbeInput, DockerHostProbeResult } from '../shared.ts';
+import type { DockerHostProbeInput, DockerHostProbeResult } from '../contracts/index.ts';
 
 const { inspectDockerEngine, recordDockerHostProbe } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

@@ -5,7 +5,6 @@
 import {
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -14,12 +13,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, HostActivities } from '../activities/index.ts';
 import {
-  PROGRESS_QUERY,
+  progressQuery,
   type ProvisionInstanceInput,
   type ProvisionInstanceResult,
   type ProvisionProgress,
   type ProvisionStep,
-} from '../shared.ts';
+} from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
 
 const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',
@@ -46,8 +46,6 @@ function hostActivities(taskQueue: string) {
     retry,
   });
 }
-
-export const progressQuery = defineQuery<ProvisionProgress>(PROGRESS_QUERY);
 
 export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): Promise<ProvisionInstanceResult> {
   const { instanceId } = input;
@@ -110,11 +108,4 @@ export async function provisionInstanceWorkflow(input: ProvisionInstanceInput): 
     // The activity's retries are spent; the owner can still sign in with a password reset from support.
   }
   return result;
-}
-
-/** The innermost message: an ActivityFailure wraps the activity's own error as its cause. */
-function describe(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause instanceof Error) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
 }

@@ -6,8 +6,9 @@
 // it is reported. Meant to run from a Temporal Schedule (reconcileScheduleId).
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { InstanceToReconcile } from '../activities/index.ts';
-import type { ReconcileInstancesInput, ReconcileRepair, ReconcileReport } from '../shared.ts';
-import { control, describe, hostActivities } from './instance-operation.ts';
+import type { ReconcileInstancesInput, ReconcileRepair, ReconcileReport } from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
+import { control, hostActivities } from './instance-operation.ts';
 
 async function reconcileOne(instance: InstanceToReconcile): Promise<ReconcileRepair[]> {
   const { instanceId } = instance;

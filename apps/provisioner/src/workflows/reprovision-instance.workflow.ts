@@ -3,7 +3,7 @@
 // clears drift and a broken network), the volumes stay; then the owner, the route and the state, as provisioning
 // does. A failure leaves it `failed` with the reason; the data volumes are never removed here.
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { InstanceOperationInput, ReprovisionInstanceResult } from '../shared.ts';
+import type { InstanceOperationInput, ReprovisionInstanceResult } from '../contracts/index.ts';
 import { control, hostActivities, runInstanceOperation } from './instance-operation.ts';
 
 export async function reprovisionInstanceWorkflow({

@@ -2,7 +2,7 @@
 // the dump put back, the stack started and waited for until healthy, the edge re-pointed) or into the instance's
 // inspection stack beside it (never routed; the original is not touched). Audited with the staff member and reason.
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
-import type { RestoreInstanceInput, RestoreInstanceResult } from '../backup-shared.ts';
+import type { RestoreInstanceInput, RestoreInstanceResult } from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
 import { control, describe } from './instance-operation.ts';
 

@@ -2,12 +2,11 @@
 // after a plan change. Not a workflow itself; index.ts does not export it. The instance's volumes are measured on its
 // Docker host; over the plan's hard limit the subscription workflow is told to hold it stopped (a hold billing events
 // never lift), and a held one that fits its plan again (an upgrade) is released.
-import { defineSignal, getExternalWorkflowHandle, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { HostActivities } from '../activities/index.ts';
 import type { StorageActivities, StorageCheckTarget } from '../activities/storage.activities.ts';
-import { STAFF_HOLD_SIGNAL, subscriptionWorkflowId, type StaffHoldSignal } from '../shared.ts';
+import { staffHoldSignal, subscriptionWorkflowId, type StaffHoldSignal } from '../contracts/index.ts';
 
-const holdSignal = defineSignal<[StaffHoldSignal]>(STAFF_HOLD_SIGNAL);
 
 const storage = proxyActivities<StorageActivities>({
   startToCloseTimeout: '1 minute',
@@ -42,6 +41,6 @@ export async function checkInstanceStorage(target: StorageCheckTarget): Promise<
     limitBytes: verdict.limitBytes,
   };
   // The subscription workflow of a live instance runs for as long as the subscription; it records the hold.
-  await getExternalWorkflowHandle(subscriptionWorkflowId(verdict.subscriptionId)).signal(holdSignal, signal);
+  await getExternalWorkflowHandle(subscriptionWorkflowId(verdict.subscriptionId)).signal(staffHoldSignal, signal);
   return verdict.over ? 'held' : 'released';
 }

@@ -8,8 +8,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   executeChild,
   log,
   ParentClosePolicy,
@@ -29,10 +27,10 @@ import type { SubscriptionActivities } from '../activities/subscription.activiti
 import {
   instanceLifecycleWorkflowId,
   provisionInstanceWorkflowId,
-  STAFF_HOLD_SIGNAL,
-  STAFF_OPERATION_SIGNAL,
-  SUBSCRIPTION_EVENT_SIGNAL,
-  SUBSCRIPTION_STATE_QUERY,
+  staffHoldSignal,
+  staffOperationSignal,
+  stripeEventSignal,
+  subscriptionStateQuery,
   workflowNames,
   type StaffHoldSignal,
   type StaffOperationSignal,
@@ -40,7 +38,8 @@ import {
   type SubscriptionSignal,
   type SubscriptionWorkflowInput,
   type SubscriptionWorkflowStatus,
-} from '../shared.ts';
+} from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
 
 const db = proxyActivities<SubscriptionActivities>({
   startToCloseTimeout: '30 seconds',
@@ -52,11 +51,6 @@ const mail = proxyActivities<StorageActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 20 },
 });
-
-export const stripeEventSignal = defineSignal<[SubscriptionSignal]>(SUBSCRIPTION_EVENT_SIGNAL);
-export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowStatus>(SUBSCRIPTION_STATE_QUERY);
-export const staffHoldSignal = defineSignal<[StaffHoldSignal]>(STAFF_HOLD_SIGNAL);
-export const staffOperationSignal = defineSignal<[StaffOperationSignal]>(STAFF_OPERATION_SIGNAL);
 
 const RECENT_EVENT_IDS = 200;
 const DEFAULT_MAX_EVENTS_PER_RUN = 200;
@@ -83,12 +77,6 @@ function conditionOf(instanceState: string | undefined): SubscriptionInstanceCon
     default:
       return 'failed';
   }
-}
-
-function describe(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error && cur.cause instanceof Error) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -1,6 +1,6 @@
 // Suspend (SPEC V3, P7): the instance stops answering and its containers stop; containers and volumes are kept,
 // so resume is quick and loses nothing. active → suspending → suspended; a failure → failed (lastError says why).
-import type { InstanceOperationInput, InstanceOperationResult } from '../shared.ts';
+import type { InstanceOperationInput, InstanceOperationResult } from '../contracts/index.ts';
 import { control, hostActivities, placedOn, runInstanceOperation } from './instance-operation.ts';
 
 export async function suspendInstanceWorkflow({

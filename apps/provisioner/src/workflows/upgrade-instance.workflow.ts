@@ -3,8 +3,9 @@
 // the previous image so the instance keeps serving, and the workflow fails as UpgradeRolledBack. imageRef is
 // written only after success. The instance stays `active` throughout: there is no upgrading state.
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
-import { UPGRADE_ROLLED_BACK, type UpgradeInstanceInput, type UpgradeInstanceResult } from '../shared.ts';
-import { control, describe, hostActivities } from './instance-operation.ts';
+import { UPGRADE_ROLLED_BACK, type UpgradeInstanceInput, type UpgradeInstanceResult } from '../contracts/index.ts';
+import { describe } from './describe-failure.ts';
+import { control, hostActivities } from './instance-operation.ts';
 
 export async function upgradeInstanceWorkflow({
   instanceId,

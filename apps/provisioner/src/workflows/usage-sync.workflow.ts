@@ -4,7 +4,7 @@
 // runs in the same pass: every instance's volumes measured on its host against its plan's hard limit.
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { MemberActivities, StorageActivities } from '../activities/index.ts';
-import type { UsageSyncReport } from '../shared.ts';
+import type { UsageSyncReport } from '../contracts/index.ts';
 import { checkInstanceStorage } from './storage-watchdog.ts';
 
 const { listInstancesForUsageSync } = proxyActivities<MemberActivities>({ startToCloseTimeout: '1 minute' });

@@ -10,8 +10,8 @@ import {
   type BackupInstanceInput,
   type RestoreInstanceInput,
   type RestoreTarget,
-} from '@photoplane/provisioner/backup-shared';
-import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/shared';
+} from '@photoplane/provisioner/contracts';
+import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/contracts';
 import { DomainError, validationError } from '@photoplane/tenant-model';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';

@@ -6,6 +6,7 @@ import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.
 import type { AdminPrincipal, MemberPatch, MemberService, MemberView, NewMemberInput } from '../member.service.ts';
 import { assertPasswordPolicy, type PasswordService } from '../password.service.ts';
 import { parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
+import type { AuditAction } from '../../repositories/audit-event.repository.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -36,7 +37,7 @@ export function createMemberSupport(deps: {
     return { tenant, memberId: member.id };
   }
 
-  async function auditRead(who: Staff, action: string, instanceId: string, targetId: string | null, details = {}) {
+  async function auditRead(who: Staff, action: AuditAction, instanceId: string, targetId: string | null, details = {}) {
     await context.audit(repositories, who, {
       action,
       targetType: targetId ? 'member' : 'instance',

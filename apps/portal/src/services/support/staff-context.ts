@@ -16,6 +16,7 @@ import {
 import type { Prisma } from '@photoplane/db';
 import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
 import type { TenantRecord } from '../../repositories/support.repository.ts';
+import type { AuditAction } from '../../repositories/audit-event.repository.ts';
 
 /** The signed-in member of staff, resolved once per request. */
 export interface Staff {
@@ -30,7 +31,7 @@ export const MAX_LIST_LIMIT = 10_000;
 const MAX_REASON_LENGTH = 500;
 
 export interface StaffEvent {
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   instanceId?: string | null;

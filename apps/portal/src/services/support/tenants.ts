@@ -1,7 +1,7 @@
 // Tenants (SPEC A4): list, show, usage report, and the provisioner's operations (suspend, resume, reprovision,
 // deprovision). Reads are audited like changes; an operation's audit row is written in the transaction that
 // starts its workflow, so a start Temporal refuses rolls the row back.
-import type { InstanceOperation } from '@photoplane/provisioner/shared';
+import type { InstanceOperation } from '@photoplane/provisioner/contracts';
 import {
   DomainError,
   instanceEventsAllowed,

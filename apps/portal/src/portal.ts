@@ -1,0 +1,416 @@
+// The portal's one composition root: every repository, service and background loop, wired from the configuration.
+// server.ts calls it with the real connections; tests call it too and replace only ports (the workflow starter,
+// the photo-app sync, mail, Stripe), never whole services, so a test runs the same wiring as production.
+import { createHmac } from 'node:crypto';
+import type { PrismaClient } from '@photoplane/db';
+import type { SubscriptionTimers } from '@photoplane/provisioner/contracts';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyBaseLogger } from 'fastify';
+import nodemailer from 'nodemailer';
+import { buildApp, type App, type AppOptions, type Services } from './app.ts';
+import type { PortalConfig } from './config.ts';
+import { createOidcProviders } from './oidc/instance-providers.ts';
+import { createSigningKeys } from './oidc/signing-keys.ts';
+import { secureCookiesFor } from './plugins/web-session.ts';
+import { createOidcRepository } from './repositories/oidc.repository.ts';
+import { createFleetMetricsRepository } from './repositories/fleet-metrics.repository.ts';
+import { createInstanceRepository } from './repositories/instance.repository.ts';
+import { createMemberUnitOfWork } from './repositories/member-unit-of-work.ts';
+import { createOutboxQueue } from './repositories/outbox.repository.ts';
+import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts';
+import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
+import { createUnitOfWork } from './repositories/unit-of-work.ts';
+import { createAccountService } from './services/account.service.ts';
+import { createBillingOutboxHandlers } from './services/billing-outbox.ts';
+import { createCheckoutService } from './services/checkout.service.ts';
+import { createEdgeService } from './services/edge.service.ts';
+import { createInstanceOperations, type InstanceOperations } from './services/instance-operations.ts';
+import { createFleetUpgradeControl, type FleetUpgradeControl } from './services/fleet-upgrade-control.ts';
+import { createBackupSupport } from './services/support/backups.ts';
+import { createInvitationService } from './services/invitation.service.ts';
+import { createMailService } from './services/mail.service.ts';
+import { createMemberAccountService } from './services/member-account.service.ts';
+import { createMemberAuthService } from './services/member-auth.service.ts';
+import { createMemberMailService } from './services/member-mail.service.ts';
+import { createMemberPasswordResetService } from './services/member-password-reset.service.ts';
+import {
+  createInstanceQuotaSync,
+  createMemberSync,
+  ensureMemberPurgeSchedule,
+  type InstanceQuotaSync,
+  type MemberSync,
+} from './services/member-workflows.ts';
+import { createMemberService } from './services/member.service.ts';
+import { createPortalMetrics } from './services/metrics.service.ts';
+import {
+  createOutboxDispatcher,
+  type OutboxDispatcher,
+  type OutboxDispatcherOptions,
+} from './services/outbox-dispatcher.ts';
+import { createPasswordService } from './services/password.service.ts';
+import { createPhotoAppLogout, type PhotoAppLogout } from './services/photo-app-logout.service.ts';
+import { createPlanService } from './services/plan.service.ts';
+import { createReadinessService, type ReadinessService } from './services/readiness.service.ts';
+import { createSecretBox } from './services/secret-box.ts';
+import { createSessionService } from './services/session.service.ts';
+import { createStripeClient, type Stripe } from './services/stripe-client.ts';
+import { createStripeObjects } from './services/stripe-objects.ts';
+import { createStripeSync } from './services/stripe-sync.service.ts';
+import { createStripeWebhookService } from './services/stripe-webhook.service.ts';
+import { createSubscriptionWorkflows, type SubscriptionWorkflows } from './services/subscription-workflows.ts';
+import { createSubscriptionService } from './services/subscription.service.ts';
+import { createSupportService, STAFF_TOTP_PURPOSE } from './services/support.service.ts';
+import { createTestCheckoutService } from './services/test-checkout.service.ts';
+import type { MailService } from './services/mail.service.ts';
+import type { MemberMailService } from './services/member-mail.service.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What the portal runs on: its configuration, its database and its log. */
+export interface PortalDeps {
+  config: PortalConfig;
+  prisma: PrismaClient;
+  logger: FastifyBaseLogger;
+  /** The built web app to serve at `/` (SPEC W1); not served when absent. */
+  webDistDir?: string;
+}
+
+/** The ports a test may replace; each defaults to the real adapter built from the configuration. */
+export interface PortalOverrides {
+  /** The Temporal client every workflow is started with (default: a lazy connection to TEMPORAL_ADDRESS). */
+  temporal?: Client;
+  /** Readiness checks (default: the database and Temporal). */
+  readiness?: ReadinessService;
+  /** Workflow starters: the subscription workflows' signals, support's operations, member and quota syncs. */
+  subscriptionWorkflows?: SubscriptionWorkflows;
+  instanceOperations?: InstanceOperations;
+  /** Fleet upgrades (SPEC F3): starts and steers the rollout workflow. */
+  fleet?: FleetUpgradeControl;
+  /** Where backup and restore workflows are started (SPEC F1; default: the Temporal client and task queue). */
+  backupWorkflows?: { client: Client; taskQueue: string };
+  memberSync?: MemberSync;
+  quotaSync?: InstanceQuotaSync;
+  /** The subscription workflow's timers (default: BILLING_GRACE_DAYS and BILLING_RETENTION_DAYS). */
+  subscriptionTimers?: SubscriptionTimers;
+  /** Mail: the SMTP transport every e-mail leaves through (default: SMTP_URL). */
+  mailTransport?: MailServiceTransport;
+  /** Stripe's API (default: STRIPE_SECRET_KEY at STRIPE_API_URL). */
+  stripe?: Stripe;
+  /** The checkout service's clock. */
+  now?: () => Date;
+  /** The outbox dispatcher's timings. */
+  outbox?: Pick<OutboxDispatcherOptions, 'pollMs' | 'backoffMs' | 'maxBackoffMs' | 'leaseMs'>;
+  /** Per-address limit of public actions; `null` lifts it (tests making many requests from one address). */
+  publicRateLimit?: AppOptions['publicRateLimit'] | null;
+  /** Refusing public actions while the hashing queue is full (default on); `null` turns it off (the flood bench). */
+  hashing?: AppOptions['hashing'] | null;
+}
+
+type MailServiceTransport = Parameters<typeof createMailService>[0]['transport'];
+
+export interface Portal {
+  app: App;
+  services: Services;
+  outbox: OutboxDispatcher;
+  photoAppLogout: PhotoAppLogout;
+  /** The e-mail senders, for a test to `flush()` what is in flight. */
+  mail: MailService;
+  memberMail: MemberMailService;
+  /** Starts the background work: plan catalogue and purge schedule (retried), outbox, logout loop, housekeeping. */
+  start(): void;
+  /** Stops everything createPortal made (not the database client or logger it was given). */
+  close(): Promise<void>;
+}
+
+/** Runs `task` until it succeeds, every 10 s, logging each failure; for start-up work that may wait for a peer. */
+function retryInBackground(
+  what: string,
+  task: () => Promise<void>,
+  log: FastifyBaseLogger,
+  stopped: () => boolean,
+): void {
+  void (async () => {
+    while (!stopped()) {
+      try {
+        await task();
+        return;
+      } catch (err) {
+        log.error({ err }, `could not ${what}; retrying in 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+      }
+    }
+  })();
+}
+
+export async function createPortal(deps: PortalDeps, overrides: PortalOverrides = {}): Promise<Portal> {
+  const { config, prisma, logger } = deps;
+  // Lazy: the portal starts (and reports "Temporal down" on /readyz) even while Temporal is unreachable.
+  const connection = overrides.temporal ? undefined : Connection.lazy({ address: config.temporalAddress });
+  const temporal = overrides.temporal ?? new Client({ connection: connection!, namespace: config.temporalNamespace });
+  const taskQueue = config.temporalTaskQueue;
+  const readiness =
+    overrides.readiness ??
+    createReadinessService({
+      database: () => prisma.$queryRaw`SELECT 1`,
+      temporal: () => temporal.connection.workflowService.describeNamespace({ namespace: config.temporalNamespace }),
+    });
+
+  // Members' TOTP secrets must be read back to check codes: encrypted, never stored in clear (U6).
+  const secretBox = createSecretBox(config.totpEncryptionKey);
+  // Staff accounts' TOTP secrets (SPEC A6), under a key of their own derived from the same material.
+  const staffTotp = createSecretBox(config.totpEncryptionKey, STAFF_TOTP_PURPOSE);
+  const repositories = createUnitOfWork(prisma);
+  const memberRepositories = createMemberUnitOfWork(prisma);
+  const instances = createInstanceRepository(prisma);
+  const passwords = createPasswordService(config.passwordHashing);
+  const instanceUrl = (subdomain: string) => config.instanceUrlTemplate.replace('{subdomain}', subdomain);
+
+  // One SMTP transport for every e-mail the portal sends.
+  const transport = overrides.mailTransport ?? nodemailer.createTransport(config.smtpUrl);
+  const mail: MailService = createMailService({
+    transport,
+    from: config.mailFrom,
+    publicUrl: config.publicUrl,
+    log: logger,
+  });
+  const memberMail: MemberMailService = createMemberMailService({
+    transport,
+    from: config.mailFrom,
+    instanceUrl,
+    log: logger,
+  });
+
+  const stripe = overrides.stripe ?? createStripeClient(config.stripe);
+  const plans = createPlanService({ repositories, plans: config.plans });
+  const subscriptionTimers = overrides.subscriptionTimers ?? {
+    graceMs: config.billing.graceDays * DAY_MS,
+    retentionMs: config.billing.retentionDays * DAY_MS,
+  };
+  const subscriptionWorkflows =
+    overrides.subscriptionWorkflows ??
+    createSubscriptionWorkflows({ client: temporal, taskQueue, timers: subscriptionTimers });
+  const memberSync = overrides.memberSync ?? createMemberSync({ client: temporal, taskQueue });
+  const quotaSync = overrides.quotaSync ?? createInstanceQuotaSync({ client: temporal, taskQueue });
+  const instanceOperations =
+    overrides.instanceOperations ??
+    createInstanceOperations({
+      client: temporal,
+      taskQueue,
+      timers: subscriptionTimers,
+      subscriptionOf: (instanceId) => instances.findSubscriptionId(instanceId),
+    });
+
+  // Instance members (SPEC M1-M8): invitations through the same relay, the photo app synced through Temporal.
+  const members = createMemberService({
+    repositories: memberRepositories,
+    passwords,
+    mail: memberMail,
+    sync: memberSync,
+    log: logger,
+  });
+  const accounts = createAccountService({ repositories, passwords, mail });
+  const support = createSupportService({
+    repositories: createSupportUnitOfWork(prisma),
+    members,
+    passwords,
+    operations: instanceOperations,
+    fleet: overrides.fleet ?? createFleetUpgradeControl({ client: temporal, taskQueue }),
+    staffTotp,
+  });
+
+  // The OpenID provider of every instance (SPEC I1) and the loop that carries revocations to the photo apps.
+  const derive = (purpose: string) => createHmac('sha256', config.oidc.secretKey).update(purpose).digest('base64url');
+  const oidcRepository = createOidcRepository(prisma);
+  const providers = createOidcProviders({
+    members: memberRepositories,
+    oidc: oidcRepository,
+    signingKeys: createSigningKeys({
+      repository: oidcRepository.signingKeys,
+      box: createSecretBox(config.oidc.secretKey, 'photoplane/oidc-signing-keys/v1'),
+      retainRetiredMs: DAY_MS,
+    }),
+    instanceUrlTemplate: config.instanceUrlTemplate,
+    domain: config.domain,
+    cookieKeys: [derive('photoplane/oidc-cookies/v1')],
+    clientSecretKey: config.oidc.clientSecretKey,
+    sessionTtlSeconds: config.refreshTokenTtlSeconds,
+    behindProxy: config.trustProxy.length > 0,
+    log: logger,
+  });
+  const photoAppLogout = createPhotoAppLogout({ oidc: oidcRepository, providers, log: logger });
+
+  // Test mode (W1): Stripe is stripe-mock, which has no payment page and sends no webhooks, so the portal offers
+  // its own. Never with a live key or Stripe's own API.
+  const testMode = config.stripe.apiUrl !== undefined && config.stripe.secretKey.startsWith('sk_test_');
+  const testCheckout = testMode
+    ? createTestCheckoutService({
+        repository: createTestCheckoutRepository(prisma),
+        stripe,
+        webhookSecret: config.stripe.webhookSecret,
+      })
+    : undefined;
+  // Effects on Stripe and Temporal after their transaction committed (issue 13): Stripe's objects re-read and
+  // applied, signals to the subscription workflows, prices put back, quota refreshes.
+  const outbox = createOutboxDispatcher({
+    queue: createOutboxQueue(prisma),
+    handlers: createBillingOutboxHandlers({
+      sync: createStripeSync({ repositories, plans, objects: createStripeObjects(stripe, testCheckout?.objects) }),
+      stripe,
+      workflows: subscriptionWorkflows,
+      quotas: quotaSync,
+    }),
+    log: logger,
+    ...overrides.outbox,
+  });
+
+  const services: Services = {
+    ...(testCheckout ? { testCheckout } : {}),
+    readiness,
+    plans,
+    checkout: createCheckoutService({
+      repositories,
+      plans,
+      stripe,
+      publicUrl: config.publicUrl,
+      checkoutHoldMinutes: config.billing.checkoutHoldMinutes,
+      ...(overrides.now ? { now: overrides.now } : {}),
+      ...(testMode ? { testCheckoutUrl: (id: string) => `${config.publicUrl}/test-checkout?subscription=${id}` } : {}),
+    }),
+    subscriptions: createSubscriptionService({
+      repositories,
+      stripe,
+      publicUrl: config.publicUrl,
+      domain: config.domain,
+      instanceUrl,
+    }),
+    webhooks: createStripeWebhookService({
+      repositories,
+      stripe,
+      webhookSecret: config.stripe.webhookSecret,
+      queued: () => outbox.nudge(),
+    }),
+    accounts,
+    metrics: {
+      metrics: createPortalMetrics({ fleet: createFleetMetricsRepository(prisma), log: logger }),
+      token: config.metricsToken,
+    },
+    edge: createEdgeService({ instances, domain: config.domain }),
+    sessions: createSessionService({
+      repositories,
+      passwords,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      staff: { totp: staffTotp, sessionTtlSeconds: config.staffSessionTtlSeconds },
+    }),
+    members,
+    support,
+    backups: createBackupSupport({
+      repositories: createSupportUnitOfWork(prisma),
+      db: prisma,
+      ...(overrides.backupWorkflows ?? { client: temporal, taskQueue }),
+    }),
+    invitations: createInvitationService({
+      repositories: memberRepositories,
+      passwords,
+      sync: memberSync,
+      log: logger,
+    }),
+    memberAuth: createMemberAuthService({
+      repositories: memberRepositories,
+      passwords,
+      secretBox,
+      sessionTtlSeconds: config.refreshTokenTtlSeconds,
+    }),
+    signIn: {
+      providers,
+      secretKey: config.oidc.secretKey,
+      portalUrl: config.publicUrl,
+      passwordResets: createMemberPasswordResetService({
+        repositories: memberRepositories,
+        passwords,
+        mail: memberMail,
+        requestOwnerReset: (email) => accounts.requestPasswordReset(email),
+      }),
+    },
+    memberAccount: createMemberAccountService({
+      repositories: memberRepositories,
+      secretBox,
+      sync: memberSync,
+      log: logger,
+      domain: config.domain,
+    }),
+  };
+
+  const publicRateLimit =
+    overrides.publicRateLimit === null
+      ? undefined
+      : (overrides.publicRateLimit ?? { max: config.unauthenticatedRequestsPerMinute, timeWindowMs: 60_000 });
+  const app = await buildApp({
+    services,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    loggerInstance: logger,
+    accessTokens: {
+      secret: config.jwtSecret,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    },
+    loginRateLimit: {
+      max: config.loginAttemptsPerMinute,
+      perAddressMax: config.loginAttemptsPerAddressPerMinute,
+      accountDelayMs: config.loginAccountDelayMs,
+      timeWindowMs: 60_000,
+    },
+    ...(publicRateLimit ? { publicRateLimit } : {}),
+    ...(overrides.hashing === null ? {} : { hashing: overrides.hashing ?? { full: () => passwords.hashingFull() } }),
+    web: {
+      ...(deps.webDistDir ? { distDir: deps.webDistDir } : {}),
+      secureCookies: secureCookiesFor(config.publicUrl),
+      domain: config.domain,
+    },
+  });
+
+  let stopped = false;
+  let housekeeping: NodeJS.Timeout | undefined;
+  return {
+    app,
+    services,
+    outbox,
+    photoAppLogout,
+    mail,
+    memberMail,
+    start() {
+      // The catalogue in the database follows the configuration, and the midnight purge schedule exists. Neither
+      // needs its peer at the moment of start: both are retried until they succeed (checkouts fail until then).
+      retryInBackground(
+        'write the plan catalogue to the database',
+        () => plans.syncPlans(),
+        logger,
+        () => stopped,
+      );
+      retryInBackground(
+        'create the member purge schedule',
+        () => ensureMemberPurgeSchedule({ client: temporal, taskQueue }),
+        logger,
+        () => stopped,
+      );
+      photoAppLogout.start();
+      housekeeping = setInterval(() => {
+        oidcRepository
+          .deleteExpired(new Date())
+          .catch((err: unknown) => logger.warn({ err }, 'OIDC housekeeping failed'));
+      }, 10 * 60_000).unref();
+      outbox.start();
+    },
+    async close() {
+      stopped = true;
+      clearInterval(housekeeping);
+      await photoAppLogout.stop();
+      await app.close();
+      await outbox.stop();
+      await mail.close();
+      await memberMail.close();
+      await connection?.close();
+    },
+  };
+}
