@@ -16,7 +16,11 @@ import nodemailer from 'nodemailer';
 import { pino } from 'pino';
 import { readPortalConfig } from '../apps/portal/src/config.ts';
 import { createPortal } from '../apps/portal/src/portal.ts';
-import { DEFAULT_HASHING_LIMITS, type HashingLimits } from '../apps/portal/src/services/hashing-queue.ts';
+import {
+  DEFAULT_HASHING_LIMITS,
+  defaultHashingConcurrency,
+  type HashingLimits,
+} from '../apps/portal/src/services/hashing-queue.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const flood = Number(process.env.BENCH_FLOOD ?? 1000);
@@ -131,10 +135,12 @@ function row(label: string, m: Measured) {
 async function main(): Promise<void> {
   const db = await createTestDatabase();
   try {
-    // Before: four hashes at once (all of a 2-core machine's CPU and more), refused only once the body was parsed and
-    // the account looked up. Now: one core fewer than the machine has, refused before the body is read.
-    const before = await measure({ concurrency: 4, maxWaiting: 64 }, db.url, false);
+    // Before: refused only once the body was parsed and the account looked up. Now: refused before the body is read
+    // while the queue is full. Then the same with one core left to the event loop (defaultHashingConcurrency).
+    const before = await measure(DEFAULT_HASHING_LIMITS, db.url, false);
     const bounded = await measure(DEFAULT_HASHING_LIMITS, db.url, true);
+    const spare = { ...DEFAULT_HASHING_LIMITS, concurrency: defaultHashingConcurrency() };
+    const oneCoreFree = await measure(spare, db.url, true);
     const unbounded = await measure({ concurrency: 1_000_000, maxWaiting: 1_000_000 }, db.url, false);
     const { concurrency, maxWaiting } = DEFAULT_HASHING_LIMITS;
     process.stdout.write(
@@ -144,10 +150,12 @@ async function main(): Promise<void> {
         'measured with autocannon (4 connections) in the same run, RSS = peak of this process (portal + load generator)',
         '                                     /healthz    /healthz    RSS MiB   sign-in answers',
         '                                      p99 ms       req/s',
-        row('idle (before: 4 + 64, late 503)', before.idle),
+        row(`idle (before: ${concurrency} + ${maxWaiting}, late 503)`, before.idle),
         row('flood, before', before.loaded),
         row(`idle (now: ${concurrency} + ${maxWaiting}, early 503)`, bounded.idle),
         row('flood, now', bounded.loaded),
+        row(`idle (${spare.concurrency} + ${maxWaiting}, early 503)`, oneCoreFree.idle),
+        row('flood, a core left to the loop', oneCoreFree.loaded),
         row('idle (no bound)', unbounded.idle),
         row('flood, no bound', unbounded.loaded),
         '',

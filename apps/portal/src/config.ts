@@ -2,7 +2,7 @@
 // every problem listed, not the first one.
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { defaultHashingConcurrency } from './services/hashing-queue.ts';
+import { DEFAULT_HASHING_LIMITS } from './services/hashing-queue.ts';
 import { DEFAULT_TASK_QUEUE } from '@photoplane/provisioner/contracts';
 import {
   DEFAULT_GRACE_DAYS,
@@ -291,7 +291,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     loginAccountDelayMs: int('LOGIN_ACCOUNT_DELAY_MS', 1000, 0, 30_000),
     unauthenticatedRequestsPerMinute: int('UNAUTHENTICATED_REQUESTS_PER_MINUTE', 30, 1, 100_000),
     passwordHashing: {
-      concurrency: int('PASSWORD_HASHING_CONCURRENCY', defaultHashingConcurrency(), 1, 256),
+      concurrency: int('PASSWORD_HASHING_CONCURRENCY', DEFAULT_HASHING_LIMITS.concurrency, 1, 256),
       maxWaiting: int('PASSWORD_HASHING_QUEUE', 64, 0, 100_000),
     },
     smtpUrl,

@@ -47,7 +47,10 @@ test('full() says a call would be refused right now; it clears as soon as a slot
   assert.equal(queue.full(), false, 'one may still wait');
   const second = queue.run(() => Promise.resolve());
   assert.equal(queue.full(), true);
-  await assert.rejects(queue.run(() => Promise.resolve()), HashingBusyError);
+  await assert.rejects(
+    queue.run(() => Promise.resolve()),
+    HashingBusyError,
+  );
   g.open();
   await Promise.all([first, second]);
   assert.equal(queue.full(), false);

@@ -14,15 +14,15 @@ export interface HashingLimits {
 }
 
 /**
- * One core fewer than the machine has (at least one): argon2 runs on libuv's thread pool, and with every core
- * hashing the event loop, which answers everything else (health checks, refusals, signed-in customers), waits for
- * CPU (bench/password-flood.bench.ts measured /healthz p99 rising from 176 to 459 ms with four hashes on two cores).
+ * One core fewer than the machine has (at least one), so that argon2 on libuv's thread pool leaves the event loop a
+ * core. Measured with bench/password-flood.bench.ts, it did not make /healthz measurably faster under a flood and cut
+ * sign-in throughput several-fold on two cores, so it is not the default: PASSWORD_HASHING_CONCURRENCY can set it.
  */
 export function defaultHashingConcurrency(cores: number = availableParallelism()): number {
   return Math.max(1, cores - 1);
 }
 
-export const DEFAULT_HASHING_LIMITS: HashingLimits = { concurrency: defaultHashingConcurrency(), maxWaiting: 64 };
+export const DEFAULT_HASHING_LIMITS: HashingLimits = { concurrency: 4, maxWaiting: 64 };
 
 /** The portal is busy hashing passwords; the client should try again shortly. */
 export class HashingBusyError extends Error {
