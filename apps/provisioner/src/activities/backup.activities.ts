@@ -2,11 +2,11 @@
 // and why (InstanceBackup, InstanceRestore, BackupCheck), audit events, and which instances to back up. Docker and
 // restic work runs on the instance's host queue (backup-host.activities.ts).
 import { randomBytes } from 'node:crypto';
-import type { PrismaClient } from '@photoplane/db';
+import { recordAudit, type AuditAction, type PrismaClient } from '@photoplane/db';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../contracts/backups.ts';
 import { inspectionInstanceId } from '../contracts/backups.ts';
-import { hostTaskQueue } from '../shared.ts';
+import { hostTaskQueue } from '../contracts/index.ts';
 
 export const DEFAULT_RETENTION: RetentionPolicy = { daily: 7, weekly: 4 };
 
@@ -55,22 +55,20 @@ export function createBackupActivities(deps: BackupActivityDeps) {
 
   function audit(
     instanceId: string,
-    action: string,
+    action: AuditAction,
     actorId: string | null | undefined,
     reason: string | null | undefined,
     details: object,
   ) {
-    return prisma.auditEvent.create({
-      data: {
-        actorType: actorId ? 'account' : 'system',
-        actorId: actorId ?? null,
-        action,
-        targetType: 'instance',
-        targetId: instanceId,
-        instanceId,
-        reason: reason ?? null,
-        details,
-      },
+    return recordAudit(prisma, {
+      actorType: actorId ? 'account' : 'system',
+      actorId: actorId ?? null,
+      action,
+      targetType: 'instance',
+      targetId: instanceId,
+      instanceId,
+      reason: reason ?? null,
+      details,
     });
   }
 

@@ -7,7 +7,7 @@ import type { PrismaClient } from '@photoplane/db';
 import { storageHardLimit, storageOverLimit } from '@photoplane/tenant-model';
 import { instanceOrigin } from '../instance-url.ts';
 import type { Mailer } from '../mail.ts';
-import { hostTaskQueue, type StorageVerdict } from '../shared.ts';
+import { hostTaskQueue, type StorageVerdict } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 
 export interface StorageActivityDeps {

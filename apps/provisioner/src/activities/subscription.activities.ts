@@ -8,7 +8,7 @@ import {
   type SubscriptionEvent,
   type SubscriptionState,
 } from '@photoplane/tenant-model';
-import type { HoldKind } from '../shared.ts';
+import type { HoldKind } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 
 export interface SubscriptionActivityDeps {
@@ -76,23 +76,21 @@ export function createSubscriptionActivities({ prisma }: SubscriptionActivityDep
         where: { id: input.subscriptionId },
         select: { state: true, instance: { select: { id: true } } },
       });
-      await tx.auditEvent.create({
-        data: {
-          actorType: input.actorId ? 'account' : 'system',
-          actorId: input.actorId,
-          actorLabel: input.actorId ? 'subscription workflow' : 'storage watchdog',
-          action: input.hold ? 'subscription.storage_hold' : 'subscription.storage_hold_lifted',
-          targetType: 'subscription',
-          targetId: input.subscriptionId,
-          instanceId: row.instance?.id ?? null,
-          reason: input.reason,
-          details: {
-            requestId: input.requestId,
-            measuredBytes: input.measuredBytes ?? null,
-            limitBytes: input.limitBytes ?? null,
-            liftedBy: input.hold ? null : input.fits ? 'plan' : 'staff',
-            subscriptionState: row.state,
-          },
+      await recordAudit(tx, {
+        actorType: input.actorId ? 'account' : 'system',
+        actorId: input.actorId,
+        actorLabel: input.actorId ? 'subscription workflow' : 'storage watchdog',
+        action: input.hold ? 'subscription.storage_hold' : 'subscription.storage_hold_lifted',
+        targetType: 'subscription',
+        targetId: input.subscriptionId,
+        instanceId: row.instance?.id ?? null,
+        reason: input.reason,
+        details: {
+          requestId: input.requestId,
+          measuredBytes: input.measuredBytes ?? null,
+          limitBytes: input.limitBytes ?? null,
+          liftedBy: input.hold ? null : input.fits ? 'plan' : 'staff',
+          subscriptionState: row.state,
         },
       });
       return { changed: true };

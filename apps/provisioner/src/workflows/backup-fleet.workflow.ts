@@ -9,7 +9,7 @@ import {
 } from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
 import { backupInstanceWorkflow } from './backup-instance.workflow.ts';
-import { describe } from './instance-operation.ts';
+import { describe } from './describe-failure.ts';
 
 export async function backupFleetWorkflow(): Promise<BackupFleetResult> {
   const ids = await backupControl.listInstancesToBackUp();

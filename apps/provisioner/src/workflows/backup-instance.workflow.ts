@@ -4,7 +4,7 @@
 import { log } from '@temporalio/workflow';
 import type { BackupInstanceInput, BackupInstanceResult } from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
-import { describe } from './instance-operation.ts';
+import { describe } from './describe-failure.ts';
 
 export async function backupInstanceWorkflow(input: BackupInstanceInput): Promise<BackupInstanceResult> {
   const b = await backupControl.beginBackup(input);

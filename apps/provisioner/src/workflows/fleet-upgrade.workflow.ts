@@ -30,9 +30,9 @@ import {
   type FleetUpgradeProgress,
 } from '../contracts/fleet-upgrade.ts';
 import { backupWorkflowId } from '../contracts/backups.ts';
-import { instanceLifecycleWorkflowId, UPGRADE_ROLLED_BACK } from '../shared.ts';
+import { instanceLifecycleWorkflowId, UPGRADE_ROLLED_BACK } from '../contracts/index.ts';
 import { backupInstanceWorkflow } from './backup-instance.workflow.ts';
-import { describe } from './instance-operation.ts';
+import { describe } from './describe-failure.ts';
 import { upgradeInstanceWorkflow } from './upgrade-instance.workflow.ts';
 
 const control = proxyActivities<Activities>({

@@ -4,7 +4,8 @@
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type { RestoreInstanceInput, RestoreInstanceResult } from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
-import { control, describe } from './instance-operation.ts';
+import { describe } from './describe-failure.ts';
+import { control } from './instance-operation.ts';
 
 export async function restoreInstanceWorkflow(input: RestoreInstanceInput): Promise<RestoreInstanceResult> {
   const r = await backupControl.beginRestore(input);

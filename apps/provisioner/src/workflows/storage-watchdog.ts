@@ -7,7 +7,6 @@ import type { HostActivities } from '../activities/index.ts';
 import type { StorageActivities, StorageCheckTarget } from '../activities/storage.activities.ts';
 import { staffHoldSignal, subscriptionWorkflowId, type StaffHoldSignal } from '../contracts/index.ts';
 
-
 const storage = proxyActivities<StorageActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
