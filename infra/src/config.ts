@@ -1,4 +1,4 @@
-// The one place the stack scripts read the environment. Every variable is listed in the README.
+// The one place the stack scripts read the environment. Every variable is listed in docs/configuration.md.
 import os from 'node:os';
 import path from 'node:path';
 import { StackProblem } from './problem.ts';

@@ -151,7 +151,7 @@ test('a member added with a password is created in the photo app; edits follow (
   assert.equal(after?.name, 'Alice Renamed');
   assert.equal(after?.storageLabel, 'alice2');
 
-  // Unlimited (0 GiB) members share the headroom (README "Quota roll-up between syncs"): the plan less everybody's
+  // Unlimited (0 GiB) members share the headroom (docs/features.md, "Quota roll-up between syncs"): the plan less everybody's
   // usage, less the room finite members can still grow into (Alice: 7 GiB quota, 3 GiB used), split equally between
   // the unlimited owner and this member, so the limits never add up to more than the plan.
   const unlimited = await addMember({ quotaGiB: 0 });

@@ -26,7 +26,7 @@ export interface InstanceActivityDeps {
 /** Why the control plane wrote the photo app's config; only reconcile's writes are corrections worth an audit row. */
 export type ConfigureReason = 'provision' | 'reconcile' | 'settings';
 
-/** The app is published on its Docker host's loopback; the worker runs on that host (see README, V5). */
+/** The app is published on its Docker host's loopback; the worker runs on that host (see docs/features.md, V5). */
 export function appBaseUrl(appHostPort: number): string {
   return `http://127.0.0.1:${appHostPort}`;
 }
