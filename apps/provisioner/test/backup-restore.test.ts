@@ -8,8 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { testLabels } from '@photoplane/infra/testing';
-import { createBackupHostActivities, type HostActivities } from '../src/activities/index.ts';
 import { createRestic, RESTIC_WRONG_PASSWORD, ResticError } from '../src/backup/restic.ts';
 import {
   backupWorkflowId,
@@ -25,7 +23,6 @@ import {
 } from '../src/contracts/backups.ts';
 import { listManaged, removeInstanceStack } from '../src/docker/index.ts';
 import { instanceLifecycleWorkflowId } from '../src/shared.ts';
-import { stackProfile } from '../src/stack-profiles.ts';
 import {
   adminApp,
   answersThroughEdge,
@@ -38,7 +35,7 @@ import {
   setUp,
   stack,
   tearDown,
-  withWorkers,
+  withBackupWorkers,
 } from './harness.ts';
 
 const restic = createRestic({ binary: stack.backups.restic, repositoryRoot: stack.backups.repositoryRoot });
@@ -49,27 +46,6 @@ after(async () => {
   for (const id of inspections) await removeInstanceStack(docker, id).catch(() => undefined);
   await tearDown();
 });
-
-/** The real host activities plus the backup ones, as the worker registers them (worker.ts buildDeps). */
-const withBackupWorkers = <T>(fn: () => Promise<T>) =>
-  withWorkers(
-    fn,
-    () =>
-      createBackupHostActivities({
-        docker,
-        secrets,
-        restic,
-        profile: stackProfile('standin', {
-          app: stack.images.photoAppStandin,
-          db: stack.images.busybox,
-          cache: stack.images.busybox,
-        }),
-        profileName: 'standin',
-        extraLabels: testLabels(stack.runId),
-        edgeSocket: stack.edgeSocket,
-        healthTimeoutMs: 30_000,
-      }) as unknown as Partial<HostActivities>,
-  );
 
 const backup = (instanceId: string) =>
   execute<BackupInstanceInput, BackupInstanceResult>(backupWorkflowNames.backupInstance, backupWorkflowId(instanceId), {
