@@ -59,6 +59,7 @@ export async function fleetUpgradeWorkflow(input: FleetUpgradeInput): Promise<Fl
   setHandler(fleetUpgradePauseSignal, () => void (pauseRequested = true));
   setHandler(fleetUpgradeResumeSignal, () => void (pauseRequested = false));
   const record = () => control.recordFleetUpgrade({ upgradeId, progress });
+  let failure: Error | undefined;
 
   async function upgradeOne(target: FleetUpgradeInstance): Promise<void> {
     // A fresh backup first (SPEC F3): an upgrade whose migrations go wrong must have something to restore. No
@@ -129,14 +130,21 @@ export async function fleetUpgradeWorkflow(input: FleetUpgradeInput): Promise<Fl
     }
     if (progress.state === 'running') progress.state = 'completed';
   } catch (err) {
-    if (!isCancellation(err)) throw err;
-    progress.state = 'cancelled';
-    progress.reason = 'cancelled by staff';
+    // Either way the record must end: a row left `running` would block every later rollout.
+    if (isCancellation(err)) {
+      progress.state = 'cancelled';
+      progress.reason = 'cancelled by staff';
+    } else {
+      progress.state = 'halted';
+      progress.reason = `the rollout failed: ${describe(err)}`;
+      failure = err instanceof Error ? err : new Error(String(err));
+    }
   } finally {
     for (const i of progress.waves.flatMap((w) => w.instances)) {
       if (i.status === 'pending') i.status = 'untouched';
     }
     await CancellationScope.nonCancellable(record);
   }
+  if (failure !== undefined) throw failure;
   return progress;
 }
