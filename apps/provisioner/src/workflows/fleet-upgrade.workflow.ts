@@ -73,8 +73,12 @@ export async function fleetUpgradeWorkflow(input: FleetUpgradeInput): Promise<Fl
       });
       target.backupId = backup.backupId;
     } catch (err) {
-      target.status = 'failed';
-      target.detail = `the backup before the upgrade failed: ${describe(err)}`;
+      // A backup already running (the nightly one) is another operation on the instance: skipped, as below.
+      const busy = failureType(err) === 'WorkflowExecutionAlreadyStartedError';
+      target.status = busy ? 'skipped' : 'failed';
+      target.detail = busy
+        ? 'a backup of this instance was already running'
+        : `the backup before the upgrade failed: ${describe(err)}`;
       return;
     }
     target.status = 'upgrading';
