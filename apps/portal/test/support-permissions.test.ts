@@ -30,7 +30,13 @@ before(async () => {
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: worker.operations(client), fleet: worker.fleet(client) },
+    support: {
+      operations: worker.operations(client),
+      // What support asks of a rollout is what is audited here; the rollout itself runs in support-cli.test.ts and
+      // apps/provisioner/test/fleet-upgrade.test.ts. Asked, never run, it stays in flight for pause, resume, cancel.
+      fleet: { start: async () => undefined, send: async () => undefined },
+      backups: { client, taskQueue: worker.taskQueue },
+    },
   });
   const doc = h.app.swagger() as {
     paths: Record<string, Record<string, { description?: string; requestBody?: unknown }>>;
@@ -227,6 +233,38 @@ test('each staff endpoint, called for real, leaves exactly one audit row: actor,
     }),
     'DELETE /v1/support/staff/{email}': async () => ({ values: { email: staffEmail }, body: { reason: 'r' } }),
     'DELETE /v1/support/logins': async () => ({ body: { reason: 'r' } }),
+    'GET /v1/support/tenants/{subdomain}/backups': async () => ({ values: { subdomain } }),
+    'POST /v1/support/tenants/{subdomain}/backups': async () => ({
+      values: { subdomain: await fresh('active') },
+      body: { reason: 'r' },
+    }),
+    'POST /v1/support/tenants/{subdomain}/restore': async () => {
+      const t = await instanceOwnedBy(h);
+      const id = randomUUID().replace(/-/g, '').slice(0, 12);
+      await h.prisma.instanceBackup.create({
+        data: { id, instanceId: t.instance.id, trigger: 'scheduled', status: 'succeeded', finishedAt: new Date() },
+      });
+      return { values: { subdomain: t.subdomain }, body: { snapshot: id, target: 'inspection', reason: 'r' } };
+    },
+    'POST /v1/support/fleet/upgrades': async () => ({
+      body: { image: 'ghcr.io/immich-app/immich-server:v9.9.9', reason: 'r' },
+    }),
+    'GET /v1/support/fleet/upgrades': async () => ({}),
+    'GET /v1/support/fleet/upgrades/{id}': async () => ({
+      values: { id: (await h.prisma.fleetUpgrade.findFirstOrThrow()).id },
+    }),
+    'POST /v1/support/fleet/upgrades/{id}/pause': async () => ({
+      values: { id: (await h.prisma.fleetUpgrade.findFirstOrThrow()).id },
+      body: { reason: 'r' },
+    }),
+    'POST /v1/support/fleet/upgrades/{id}/resume': async () => ({
+      values: { id: (await h.prisma.fleetUpgrade.findFirstOrThrow()).id },
+      body: { reason: 'r' },
+    }),
+    'POST /v1/support/fleet/upgrades/{id}/cancel': async () => ({
+      values: { id: (await h.prisma.fleetUpgrade.findFirstOrThrow()).id },
+      body: { reason: 'r' },
+    }),
   };
   assert.deepEqual(
     routes.map((r) => `${r.method} ${r.path}`).sort(),
