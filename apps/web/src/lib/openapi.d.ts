@@ -6100,6 +6100,300 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/support/tenants/{subdomain}/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The instance's backups (newest first), restores, and its repository's last integrity check
+         * @description Needs the permission `tenant.read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    subdomain: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            subdomain: string;
+                            backups: {
+                                /** @description What `--snapshot` takes */
+                                id: string;
+                                /** @description scheduled, on-demand or pre-upgrade */
+                                trigger: string;
+                                /** @description running, succeeded, failed, or forgotten (removed by retention) */
+                                status: string;
+                                /** Format: date-time */
+                                startedAt: string;
+                                finishedAt: string | null;
+                                bytesProcessed: string | null;
+                                bytesAdded: string | null;
+                                error: string | null;
+                            }[];
+                            restores: {
+                                id: string;
+                                backupId: string;
+                                /** @description in-place or inspection */
+                                target: string;
+                                status: string;
+                                /** Format: date-time */
+                                startedAt: string;
+                                finishedAt: string | null;
+                                inspectionInstanceId: string | null;
+                                appHostPort: number | null;
+                                error: string | null;
+                            }[];
+                            lastCheck: {
+                                /** Format: date-time */
+                                checkedAt: string;
+                                ok: boolean;
+                                errors: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Back the instance up now (its database dump and library volume)
+         * @description Needs the permission `tenant.support`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    subdomain: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            subdomain: string;
+                            operation: string;
+                            workflowId: string;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not possible in the current state, or another backup, restore or operation is running */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/tenants/{subdomain}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a backup: in place (stop, restore, start, health-check; superadmin) or into an inspection stack
+         * @description Needs the permission `tenant.support`. In place also needs `tenant.delete`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    subdomain: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A backup id from the list */
+                        snapshot: string;
+                        /** @description in-place (default; superadmin: what was added since the backup is lost) or inspection (a stack beside the instance, never routed) */
+                        target?: "in-place" | "inspection";
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            subdomain: string;
+                            operation: string;
+                            workflowId: string;
+                        };
+                    };
+                };
+                /** @description Invalid field, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not possible in the current state, or another backup, restore or operation is running */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/support/fleet/upgrades": {
         parameters: {
             query?: never;
