@@ -1,7 +1,7 @@
 // Control-queue activities of a fleet upgrade (SPEC F3): which instances it covers, and its progress on record in
 // the fleet_upgrade row (read by the support API and /metrics), with an audit row whenever its state changes.
 import { recordAudit, type Prisma, type PrismaClient } from '@photoplane/db';
-import type { FleetUpgradeProgress } from '../contracts/fleet-upgrade.ts';
+import { countByStatus, type FleetUpgradeProgress } from '../contracts/fleet-upgrade.ts';
 import { withPermanentErrors } from './errors.ts';
 
 export interface FleetActivityDeps {
@@ -45,8 +45,6 @@ export function createFleetActivities({ prisma }: FleetActivityDeps) {
           },
         });
         if (before.state === progress.state) return;
-        const counts: Record<string, number> = {};
-        for (const i of progress.waves.flatMap((w) => w.instances)) counts[i.status] = (counts[i.status] ?? 0) + 1;
         await recordAudit(tx, {
           actorType: 'system',
           actorLabel: 'fleet-upgrade',
@@ -54,7 +52,7 @@ export function createFleetActivities({ prisma }: FleetActivityDeps) {
           targetType: 'fleet_upgrade',
           targetId: upgradeId,
           reason: progress.reason ?? null,
-          details: { appImage: before.appImage, from: before.state, instances: counts },
+          details: { appImage: before.appImage, from: before.state, instances: countByStatus(progress.waves) },
         });
       });
     },

@@ -54,3 +54,10 @@ export interface FleetUpgradeProgress {
 export function failedInWave(instances: readonly FleetUpgradeInstance[]): number {
   return instances.filter((i) => i.status === 'rolled-back' || i.status === 'failed').length;
 }
+
+/** How many of the rollout's instances stand in each status (the audit rows and the support API show it). */
+export function countByStatus(waves: readonly { instances: readonly { status: string }[] }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const i of waves.flatMap((w) => w.instances)) counts[i.status] = (counts[i.status] ?? 0) + 1;
+  return counts;
+}

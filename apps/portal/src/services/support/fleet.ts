@@ -8,6 +8,7 @@ import {
   validationError,
   type RolloutPolicy,
 } from '@photoplane/tenant-model';
+import { countByStatus } from '@photoplane/provisioner/contracts';
 import type { FleetUpgradeRecord } from '../../repositories/fleet-upgrade.repository.ts';
 import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
 import type { FleetUpgradeControl } from '../fleet-upgrade-control.ts';
@@ -52,8 +53,6 @@ function parseImage(input: string): string {
 
 export function fleetUpgradeView(r: FleetUpgradeRecord): FleetUpgradeView {
   const waves = (r.waves ?? []) as FleetUpgradeView['waves'];
-  const counts: Record<string, number> = {};
-  for (const i of waves.flatMap((w) => w.instances)) counts[i.status] = (counts[i.status] ?? 0) + 1;
   return {
     id: r.id,
     appImage: r.appImage,
@@ -63,7 +62,7 @@ export function fleetUpgradeView(r: FleetUpgradeRecord): FleetUpgradeView {
     stateReason: r.stateReason,
     policy: r.policy as unknown as RolloutPolicy,
     waves,
-    counts,
+    counts: countByStatus(waves),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
     finishedAt: iso(r.finishedAt),
