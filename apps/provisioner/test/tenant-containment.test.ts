@@ -159,7 +159,10 @@ test('a fork bomb in one instance stops at its pids limit; the other instance ke
   const [a, b, , bPort] = await upTwoInstances(t);
   const limit = standinInput('x').resources.app.pidsLimit;
   const bomb = await docker.getContainer(a.names.app).exec({
-    Cmd: ['sh', '-c', 'bomb() { bomb | bomb & }; bomb'],
+    // Each copy starts two more and then stays (sleeping), so the population only grows until forks are refused
+    // and then holds at the limit; the classic `bomb | bomb &` alone lets every copy exit once it has forked, and on a
+    // loaded machine the population could swing between the samples without ever being seen near the limit.
+    Cmd: ['sh', '-c', 'bomb() { bomb | bomb & sleep 300; }; bomb'],
     AttachStdout: false,
     AttachStderr: false,
   });
