@@ -22,7 +22,7 @@ CREATE TABLE "shared_link_block" (
 
 CREATE INDEX "shared_link_block_instanceId_credentialHash_idx" ON "shared_link_block"("instanceId", "credentialHash");
 
--- At most one block holds per link; a lifted one stays as history.
+-- At most one block holds per link (a lifted one stays, as history).
 CREATE UNIQUE INDEX "shared_link_block_one_holding" ON "shared_link_block"("instanceId", "credentialHash") WHERE "liftedAt" IS NULL;
 
 ALTER TABLE "shared_link_block" ADD CONSTRAINT "shared_link_block_instanceId_fkey" FOREIGN KEY ("instanceId") REFERENCES "instance"("id") ON DELETE CASCADE ON UPDATE CASCADE;
