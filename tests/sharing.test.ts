@@ -234,8 +234,17 @@ test('members of one instance share albums, partners and links through the photo
   assert.equal((await visitor.go(sharePage)).status, 404);
 });
 
-/** A superadmin made the way an operator makes the first one, signed in with password and code (A6). */
-async function staffToken(kit: ReturnType<typeof customerKit>): Promise<string> {
+/**
+ * A superadmin made the way an operator makes the first one, signed in with password and code (A6). Once per file:
+ * there is one first superadmin, and its access token outlives the tests here.
+ */
+let staffSignIn: Promise<string> | undefined;
+function staffToken(kit: ReturnType<typeof customerKit>): Promise<string> {
+  staffSignIn ??= firstSuperadminToken(kit);
+  return staffSignIn;
+}
+
+async function firstSuperadminToken(kit: ReturnType<typeof customerKit>): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', 'apps/portal/src/admin/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],

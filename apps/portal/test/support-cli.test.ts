@@ -723,7 +723,7 @@ test('links block, ls and unblock as an operator types them (issue 14): that lin
   assert.ok(id, blocked.stdout);
   const again = await photoplane(['links', 'block', url, '--reason', 'twice']);
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /blocked already \[url\]/);
+  assert.match(again.stderr, /This link is blocked already\. \[url\]/);
 
   // Every way a visitor's request can carry the key is refused; other links, and other instances, are not.
   const page = await check(`/share/${key}`);
@@ -804,4 +804,26 @@ test('links block, ls and unblock as an operator types them (issue 14): that lin
       ['link.unblock', staffEmail, 'report withdrawn'],
     ],
   );
+});
+
+test("a plan without public links (issue 14): the edge check refuses every link visit of its libraries with 403; other plans' links go through", async () => {
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 3 });
+  const open = await instanceOwnedBy(h, { planGib: 4 });
+  const plan = await h.prisma.subscription.findUniqueOrThrow({ where: { id: instance.subscriptionId } });
+  await h.prisma.plan.update({ where: { id: plan.planId }, data: { publicLinks: false } });
+  const key = randomBytes(50).toString('base64url');
+  const check = (sub: string, uri: string) =>
+    h.app.inject({
+      method: 'GET',
+      url: '/v1/edge/link-check',
+      headers: { host: `${sub}.${INSTANCE_DOMAIN}`, 'x-forwarded-uri': uri },
+    });
+  const page = await check(subdomain, `/share/${key}`);
+  assert.equal(page.statusCode, 403);
+  assert.match(page.body, /Public links are not available for this library/);
+  const api = await check(subdomain, `/api/shared-links/me?key=${key}`);
+  assert.equal(api.statusCode, 403);
+  assert.match(api.json().detail, /plan does not include public links/);
+  assert.equal((await check(subdomain, '/api/albums')).statusCode, 204, 'members use the app as before');
+  assert.equal((await check(open.subdomain, `/share/${key}`)).statusCode, 204, 'a plan with links');
 });

@@ -26,3 +26,6 @@ CREATE INDEX "shared_link_block_instanceId_credentialHash_idx" ON "shared_link_b
 CREATE UNIQUE INDEX "shared_link_block_one_holding" ON "shared_link_block"("instanceId", "credentialHash") WHERE "liftedAt" IS NULL;
 
 ALTER TABLE "shared_link_block" ADD CONSTRAINT "shared_link_block_instanceId_fkey" FOREIGN KEY ("instanceId") REFERENCES "instance"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- Plan policy for links: a plan may leave public links out (the edge then refuses link visits with 403).
+ALTER TABLE "plan" ADD COLUMN "publicLinks" BOOLEAN NOT NULL DEFAULT true;

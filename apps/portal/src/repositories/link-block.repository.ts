@@ -78,18 +78,25 @@ export function createLinkBlockRepository(db: Db) {
     },
 
     /**
-     * The block holding for any of `credentialHashes` at the instance answering at `subdomain`, if one does: the
-     * edge's question, one statement over the partial unique index.
+     * The edge's question, one statement: for the instance answering at `subdomain`, whether its plan allows public
+     * links and the block holding for any of `credentialHashes`, if one does. Undefined for a host that is no
+     * instance.
      */
-    async holdingAt(subdomain: string, credentialHashes: string[]): Promise<{ id: string; reason: string } | null> {
-      if (credentialHashes.length === 0) return null;
-      const rows = await db.$queryRaw<{ id: string; reason: string }[]>`
-        SELECT b.id::text AS id, b.reason
-        FROM shared_link_block b JOIN instance i ON i.id = b."instanceId"
-        WHERE i.subdomain = ${subdomain} AND b."credentialHash" = ANY(${credentialHashes}::text[])
-          AND b."liftedAt" IS NULL
-        LIMIT 1`;
-      return rows[0] ?? null;
+    async accessAt(
+      subdomain: string,
+      credentialHashes: string[],
+    ): Promise<{ publicLinks: boolean; blockId: string | null } | undefined> {
+      const rows = await db.$queryRaw<{ publicLinks: boolean; blockId: string | null }[]>`
+        SELECT p."publicLinks" AS "publicLinks",
+          (SELECT b.id::text FROM shared_link_block b
+            WHERE b."instanceId" = i.id AND b."credentialHash" = ANY(${credentialHashes}::text[])
+              AND b."liftedAt" IS NULL
+            LIMIT 1) AS "blockId"
+        FROM instance i
+          JOIN subscription s ON s.id = i."subscriptionId"
+          JOIN plan p ON p.id = s."planId"
+        WHERE i.subdomain = ${subdomain}`;
+      return rows[0];
     },
   };
 }

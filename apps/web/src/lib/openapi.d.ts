@@ -635,6 +635,8 @@ export interface paths {
                                 priceCents: number;
                                 /** @example eur */
                                 currency: string;
+                                /** @description Whether the library may share public links (`/share/<key>`) */
+                                publicLinks: boolean;
                             }[];
                         };
                     };
