@@ -15,7 +15,7 @@ export const BLOCKED_LINK_PAGE = `<!doctype html>
 <body><main><h1>This shared link has been taken down</h1>
 <p>The operator of this photo service blocked this link after a report. The photos it shared cannot be viewed
 through it.</p>
-<p>If the link is yours, your dashboard says why.</p></main></body></html>
+<p>If you shared this link, the owner of this photo library has been told why.</p></main></body></html>
 `;
 
 /** A link of a library whose plan leaves public links out (issue 14). */
