@@ -42,6 +42,7 @@ describe('plans', () => {
       name: 'Family',
       storageBytes: 500n * BYTES_PER_GIB,
       stripePriceId: valid.stripePriceId,
+      publicLinks: true,
     });
     assert.equal(parsePlan({ ...valid, storageGib: ' 200 ' }).storageBytes, 200n * BYTES_PER_GIB);
   });
