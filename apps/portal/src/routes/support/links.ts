@@ -1,7 +1,7 @@
 // Shared links taken down at the edge (issue 14), in the support API: block a reported link, list the blocks, lift
 // one. Same gate as the other support routes; the service checks again and audits.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../schemas/auth.schema.ts';
+import { problem } from '../../schemas/problem.schema.ts';
 import {
   BlockLinkBody,
   LinkBlockList,
