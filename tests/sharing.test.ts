@@ -15,6 +15,8 @@ import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { removeLabelled } from '@photoplane/infra/cleanup';
 import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
+import { reconcileScheduleId } from '@photoplane/provisioner/contracts';
+import { Client, Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import { customerKit } from './support/customer.ts';
 import { instanceBrowser, signIn, uploadBody, type Reply } from './support/instance-browser.ts';
@@ -32,6 +34,7 @@ let db: CreatedDatabase;
 let prisma: PrismaClient;
 let services: Services | undefined;
 const totpKey = randomBytes(32).toString('base64url');
+const hostName = `s${stack.runId}${randomBytes(2).toString('hex')}`;
 
 before(async () => {
   db = await createTestDatabase();
@@ -39,7 +42,7 @@ before(async () => {
   services = await startServices({
     DATABASE_URL: db.url,
     TEMPORAL_TASK_QUEUE: `sharing-${stack.runId}-${randomBytes(2).toString('hex')}`,
-    PHOTOPLANE_DOCKER_HOST_NAME: `s${stack.runId}${randomBytes(2).toString('hex')}`,
+    PHOTOPLANE_DOCKER_HOST_NAME: hostName,
     PHOTOPLANE_RESOURCE_LABELS: `${TEST_RUN_LABEL}=${stack.runId},${FILE_LABEL}=${fileLabel}`,
     TOTP_ENCRYPTION_KEY: totpKey,
   });
@@ -231,8 +234,17 @@ test('members of one instance share albums, partners and links through the photo
   assert.equal((await visitor.go(sharePage)).status, 404);
 });
 
-/** A superadmin made the way an operator makes the first one, signed in with password and code (A6). */
-async function staffToken(kit: ReturnType<typeof customerKit>): Promise<string> {
+/**
+ * A superadmin made the way an operator makes the first one, signed in with password and code (A6). Once per file:
+ * there is one first superadmin, and its access token outlives the tests here.
+ */
+let staffSignIn: Promise<string> | undefined;
+function staffToken(kit: ReturnType<typeof customerKit>): Promise<string> {
+  staffSignIn ??= firstSuperadminToken(kit);
+  return staffSignIn;
+}
+
+async function firstSuperadminToken(kit: ReturnType<typeof customerKit>): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', 'apps/portal/src/admin/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
@@ -303,4 +315,129 @@ test('S3: while an instance is suspended its link visitors get the edge\'s "unav
     (me.json.assets as { id: string }[]).map((x) => x.id),
     [photo.json.id],
   );
+});
+
+test("S3 takedown: support blocks a reported link; through Caddy its visitors get 451 while the instance's other links work; the block holds when the edge loses the route and reconcile puts it back; lifting it restores the link", async () => {
+  const kit = customerKit(services!, stack);
+  const owner = await kit.buyInstance(prisma);
+  const email = `fay-${randomBytes(3).toString('hex')}@example.com`;
+  const added = await kit.api<{ password: string }>('POST', `/v1/instances/${owner.subdomain}/members`, {
+    token: owner.access,
+    body: { email, name: 'Fay', mode: 'password', mustChangePassword: false },
+  });
+  assert.equal(added.status, 201, JSON.stringify(added.body));
+  const fay = instanceBrowser();
+  const token = await signIn(fay, owner.origin, { email, password: added.body.password });
+  const photo = await fay.go(`${owner.origin}/api/assets`, { token, ...uploadBody('fay.jpg', 'photo fay.jpg') });
+  assert.equal(photo.status, 201, photo.text);
+  const makeLink = async (extra: object) => {
+    const link = await fay.go(`${owner.origin}/api/shared-links`, {
+      token,
+      json: { type: 'INDIVIDUAL', assetIds: [photo.json.id], ...extra },
+    });
+    assert.equal(link.status, 201, link.text);
+    return { key: String(link.json.key) };
+  };
+  const reported = await makeLink({});
+  const slug = `fay-trip-${randomBytes(2).toString('hex')}`;
+  const kept = await makeLink({ slug });
+  const visitor = instanceBrowser();
+  // Route changes (this test's and other instances') reload Caddy's config, which may reset a kept-alive connection it
+  // accepted before: such a request is tried once more.
+  const go = async (url: string) => {
+    try {
+      return await visitor.go(url);
+    } catch (e) {
+      if (!/ECONNRESET|socket hang up/.test(String(e))) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+      return visitor.go(url);
+    }
+  };
+  const reportedUrls = [
+    `${owner.origin}/share/${reported.key}`,
+    `${owner.origin}/api/shared-links/me?key=${reported.key}`,
+    `${owner.origin}/api/assets/${String(photo.json.id)}/original?key=${reported.key}`,
+  ];
+  const keptUrls = [
+    `${owner.origin}/share/${kept.key}`,
+    `${owner.origin}/s/${slug}`,
+    `${owner.origin}/api/shared-links/me?slug=${slug}`,
+  ];
+  for (const url of [...reportedUrls, ...keptUrls]) assert.equal((await go(url)).status, 200, url);
+
+  const staff = await staffToken(kit);
+  const block = await kit.api<{ id: string; hint: string }>('POST', '/v1/support/link-blocks', {
+    token: staff,
+    body: { url: reportedUrls[0], reason: 'issue 14: reported by a visitor' },
+  });
+  assert.equal(block.status, 201, JSON.stringify(block.body));
+  const expectTakenDown = async (when: string) => {
+    for (const url of reportedUrls) {
+      const res = await go(url);
+      assert.equal(res.status, 451, `${when}: ${url}: ${res.status} ${res.text.slice(0, 200)}`);
+      if (url.includes('/api/')) assert.equal(res.json.status, 451);
+      else assert.match(res.text, /This shared link has been taken down/);
+    }
+    for (const url of keptUrls) assert.equal((await go(url)).status, 200, `${when}: ${url}`);
+  };
+  await expectTakenDown('blocked');
+  const seen = await kit.api<{ links: { hint: string; reason: string }[] }>(
+    'GET',
+    `/v1/instances/${owner.subdomain}/blocked-links`,
+    { token: owner.access },
+  );
+  assert.deepEqual(
+    seen.body.links.map((l) => [l.hint, l.reason]),
+    [[reported.key.slice(0, 6), 'issue 14: reported by a visitor']],
+  );
+  assert.match(await kit.mailTo(owner.email, /was blocked/), /issue 14: reported by a visitor/);
+
+  // A custom address is a way to the same link: blocked by it, the slug's page and API answer 451 too.
+  const bySlug = await kit.api<{ id: string }>('POST', '/v1/support/link-blocks', {
+    token: staff,
+    body: { url: keptUrls[1], reason: 'issue 14: slug' },
+  });
+  assert.equal(bySlug.status, 201, JSON.stringify(bySlug.body));
+  for (const url of keptUrls.slice(1)) assert.equal((await go(url)).status, 451, url);
+  const liftSlug = await kit.api('POST', `/v1/support/link-blocks/${bySlug.body.id}/lift`, {
+    token: staff,
+    body: { reason: 'issue 14: slug back' },
+  });
+  assert.equal(liftSlug.status, 200, JSON.stringify(liftSlug.body));
+  for (const url of keptUrls) assert.equal((await go(url)).status, 200, url);
+
+  // The edge loses the instance's route (as a restart without its saved config would): the edge's own page. The
+  // reconcile run puts the route back, and the block, which lives in Photoplane, still holds.
+  const { id: instanceId } = await prisma.instance.findUniqueOrThrow({ where: { subdomain: owner.subdomain } });
+  const dropped = await fetch(`${stack.caddy.adminUrl}/id/pp-route-${instanceId}`, {
+    method: 'DELETE',
+    headers: { origin: stack.caddy.adminUrl },
+  });
+  assert.equal(dropped.status, 200, await dropped.text());
+  assert.equal((await go(reportedUrls[0]!)).status, 503, 'no route: the unavailable page');
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    await new Client({ connection, namespace: stack.temporalNamespace }).schedule
+      .getHandle(reconcileScheduleId(hostName))
+      .trigger();
+  } finally {
+    await connection.close();
+  }
+  await kit.waitFor(
+    'reconcile routing the instance again',
+    () => go(keptUrls[0]!),
+    (r) => r.status === 200,
+    90_000,
+  );
+  await expectTakenDown('after reconcile');
+
+  const lift = await kit.api('POST', `/v1/support/link-blocks/${block.body.id}/lift`, {
+    token: staff,
+    body: { reason: 'issue 14: report withdrawn' },
+  });
+  assert.equal(lift.status, 200, JSON.stringify(lift.body));
+  const back = await go(reportedUrls[0]!);
+  assert.equal(back.status, 200, back.text);
+  assert.match(back.text, new RegExp(String(photo.json.id)));
+  assert.equal((await go(reportedUrls[2]!)).text, 'photo fay.jpg');
 });

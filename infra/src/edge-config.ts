@@ -18,6 +18,8 @@ export const INSTANCE_PORTAL_ROUTE_ID = 'pp-instance-portal';
 export const PORTAL_PATH_PREFIX = '/photoplane';
 /** Where the portal answers Caddy's permission question (apps/portal/src/routes/edge). */
 export const TLS_ASK_PATH = '/v1/edge/tls-ask';
+/** Everything under it is for Caddy only (the TLS ask, the shared-link check): not routed at the portal's names. */
+export const EDGE_PATH_PREFIX = '/v1/edge';
 
 /**
  * `@id` of the last route of the server: a host no route above answered, that is an instance that is suspended, gone
@@ -195,9 +197,10 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
                     handler: 'subroute',
                     routes: [
                       {
-                        // The ask endpoint is Caddy's business, asked directly at the upstream; from outside it
-                        // would only let anyone enumerate live subdomains.
-                        match: [{ path: [TLS_ASK_PATH, `${TLS_ASK_PATH}/*`] }],
+                        // The edge's endpoints (the TLS ask, the shared-link check) are Caddy's business, asked
+                        // directly at the upstream; from outside they would only let anyone enumerate live
+                        // subdomains or probe links.
+                        match: [{ path: [EDGE_PATH_PREFIX, `${EDGE_PATH_PREFIX}/*`] }],
                         handle: [{ handler: 'static_response', status_code: 404 }],
                       },
                       { handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: opts.portalUpstream }] }] },

@@ -70,6 +70,10 @@ export const auditActions = [
   'fleet.upgrade.pause',
   'fleet.upgrade.resume',
   'fleet.upgrade.cancel',
+  // Shared links taken down at the edge (issue 14).
+  'link.block',
+  'link.unblock',
+  'link.list',
   'member.list',
   'member.show',
   'auth.add',

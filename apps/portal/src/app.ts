@@ -27,7 +27,11 @@ import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import supportRoutes from './routes/support/index.ts';
 import backupRoutes from './routes/support/backups.ts';
+import linkBlockRoutes from './routes/support/links.ts';
+import linkCheckRoutes from './routes/edge/link-check.ts';
 import type { BackupSupport } from './services/support/backups.ts';
+import type { LinkBlockSupport } from './services/support/link-blocks.ts';
+import type { LinkCheck } from './services/link-check.service.ts';
 import fleetRoutes from './routes/support/fleet.ts';
 import testCheckoutRoutes from './routes/test-checkout/index.ts';
 import webAppRoutes from './routes/web-app/index.ts';
@@ -86,6 +90,11 @@ export interface Services {
   support: SupportService;
   /** The support API's backups and restores (SPEC F1). */
   backups: BackupSupport;
+  /**
+   * Shared links taken down at the edge (issue 14): support's blocks, and the edge's check on every link visit
+   * (`portalUrl` is named in a 451's `Link: rel="blocked-by"`).
+   */
+  links: { support: LinkBlockSupport; check: LinkCheck; portalUrl: string };
   /** Prometheus metrics at `/metrics` and the request timing hook (issue 15). */
   metrics: { metrics: PortalMetrics; token: string | undefined };
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
@@ -230,6 +239,7 @@ export async function buildApp(opts: AppOptions) {
   });
   await app.register(stripeWebhookRoutes, { webhooks: services.webhooks, metrics: services.metrics.metrics });
   await app.register(edgeRoutes, { edge: services.edge });
+  await app.register(linkCheckRoutes, { links: services.links.check, portalUrl: services.links.portalUrl });
   await app.register(memberAuthPlugin, {
     memberAuth,
     ttlSeconds: opts.accessTokens.ttlSeconds,
@@ -247,6 +257,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(memberAccountRoutes, { memberAuth, memberAccount });
   await app.register(supportRoutes, { support: services.support });
   await app.register(backupRoutes, { support: services.support, backups: services.backups });
+  await app.register(linkBlockRoutes, { support: services.support, links: services.links.support });
   await app.register(fleetRoutes, { support: services.support });
   if (opts.web) {
     await app.register(webSessionRoutes, {

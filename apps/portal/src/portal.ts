@@ -27,6 +27,9 @@ import { createEdgeService } from './services/edge.service.ts';
 import { createInstanceOperations, type InstanceOperations } from './services/instance-operations.ts';
 import { createFleetUpgradeControl, type FleetUpgradeControl } from './services/fleet-upgrade-control.ts';
 import { createBackupSupport } from './services/support/backups.ts';
+import { createLinkBlockSupport } from './services/support/link-blocks.ts';
+import { createLinkCheck } from './services/link-check.service.ts';
+import { createLinkBlockRepository } from './repositories/link-block.repository.ts';
 import { createInvitationService } from './services/invitation.service.ts';
 import { createMailService } from './services/mail.service.ts';
 import { createMemberAccountService } from './services/member-account.service.ts';
@@ -308,6 +311,16 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       db: prisma,
       ...(overrides.backupWorkflows ?? { client: temporal, taskQueue }),
     }),
+    links: {
+      support: createLinkBlockSupport({
+        repositories: createSupportUnitOfWork(prisma),
+        domain: config.domain,
+        mail,
+        ...(overrides.now ? { now: overrides.now } : {}),
+      }),
+      check: createLinkCheck({ linkBlocks: createLinkBlockRepository(prisma), domain: config.domain }),
+      portalUrl: config.publicUrl,
+    },
     invitations: createInvitationService({
       repositories: memberRepositories,
       passwords,

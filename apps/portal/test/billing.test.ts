@@ -41,6 +41,7 @@ test('the configured plans are on sale and in the plan table', async () => {
         storageBytes: String(100n * GIB),
         priceCents: 500,
         currency: 'eur',
+        publicLinks: true,
       },
       {
         id: 'family',
@@ -49,6 +50,7 @@ test('the configured plans are on sale and in the plan table', async () => {
         storageBytes: String(1024n * GIB),
         priceCents: 1200,
         currency: 'eur',
+        publicLinks: true,
       },
     ],
   });

@@ -5,6 +5,7 @@
 // rows, CSV with semicolons, one-line errors and exit codes (2 usage, 1 refused).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { backupWorkflowId, instanceLifecycleWorkflowId } from '@photoplane/provi
 import {
   call,
   instanceOwnedBy,
+  INSTANCE_DOMAIN,
+  nextMailTo,
   nextTotpCode,
   signedInAccount,
   startHarness,
@@ -678,4 +681,149 @@ test('tenants backups, backup and restore as an operator types them (SPEC F1)', 
   assert.match(inPlace.stdout, /restore of 0123456789ab in place started/);
   const ran = await worker.waitForCall(instanceLifecycleWorkflowId(instance.id));
   assert.equal(ran.workflow, 'restoreInstanceWorkflow');
+});
+
+test('links block, ls and unblock as an operator types them (issue 14): that link alone answers 451 at the edge check; the owner is e-mailed and sees why', async () => {
+  const { subdomain, owner, instance } = await instanceOwnedBy(h);
+  const elsewhere = await instanceOwnedBy(h);
+  const key = randomBytes(50).toString('base64url');
+  const otherKey = randomBytes(50).toString('base64url');
+  const url = `https://${subdomain}.${INSTANCE_DOMAIN}/share/${key}`;
+  // What Caddy asks for every request that may follow a link (apps/provisioner/src/edge/routes.ts).
+  const check = (uri: string, host = `${subdomain}.${INSTANCE_DOMAIN}`, headers: Record<string, string> = {}) =>
+    h.app.inject({ method: 'GET', url: '/v1/edge/link-check', headers: { host, 'x-forwarded-uri': uri, ...headers } });
+  assert.equal((await check(`/share/${key}`)).statusCode, 204, 'not blocked yet');
+
+  const noReason = await photoplane(['links', 'block', url]);
+  assert.equal(noReason.code, 2, 'a reason is required');
+  const notALink = await photoplane([
+    'links',
+    'block',
+    `https://${subdomain}.${INSTANCE_DOMAIN}/albums`,
+    '--reason',
+    'r',
+  ]);
+  assert.equal(notALink.code, 1);
+  assert.match(notALink.stderr, /no share key.*\[url\]/);
+  const unknown = await photoplane([
+    'links',
+    'block',
+    `https://nobody-here.${INSTANCE_DOMAIN}/share/${key}`,
+    '--reason',
+    'r',
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /No such instance/);
+
+  const blocked = await photoplane(['links', 'block', url, '--reason', "abuse report 9: not the owner's to share"]);
+  assert.equal(blocked.code, 0, blocked.stderr);
+  const id = new RegExp(`^blocked /share/${key.slice(0, 6)}… at ${subdomain} \\(block ([0-9a-f-]{36})\\)`).exec(
+    blocked.stdout,
+  )?.[1];
+  assert.ok(id, blocked.stdout);
+  const again = await photoplane(['links', 'block', url, '--reason', 'twice']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /This link is blocked already\. \[url\]/);
+
+  // Every way a visitor's request can carry the key is refused; other links, and other instances, are not.
+  const page = await check(`/share/${key}`);
+  assert.equal(page.statusCode, 451);
+  assert.match(page.headers['content-type'] as string, /^text\/html/);
+  assert.match(page.body, /This shared link has been taken down/);
+  assert.doesNotMatch(page.body, /abuse report/, 'the reason is for the owner, not for visitors');
+  assert.match(page.headers.link as string, /rel="blocked-by"/);
+  const api = await check(`/api/shared-links/me?key=${key}`);
+  assert.equal(api.statusCode, 451);
+  assert.match(api.headers['content-type'] as string, /^application\/problem\+json/);
+  assert.equal(api.json().status, 451);
+  assert.equal((await check('/api/assets/x/thumbnail', undefined, { 'x-immich-share-key': key })).statusCode, 451);
+  assert.equal((await check(`/share/${key}/photos/1234`)).statusCode, 451);
+  assert.equal((await check(`/share/${otherKey}`)).statusCode, 204, 'another link of the instance');
+  assert.equal((await check('/api/albums')).statusCode, 204, 'the rest of the app');
+  assert.equal(
+    (await check(`/share/${key}`, `${elsewhere.subdomain}.${INSTANCE_DOMAIN}`)).statusCode,
+    204,
+    'the same key at another instance is another link',
+  );
+  // Stored only as a hash: nothing in the table holds the key.
+  const row = await h.prisma.sharedLinkBlock.findUniqueOrThrow({ where: { id } });
+  assert.ok(!JSON.stringify(row).includes(key.slice(6)), 'no more of the key than its first characters');
+
+  const mail = await nextMailTo(h, owner.account.email);
+  assert.match(mail.subject, new RegExp(`shared link of your photo library ${subdomain} was blocked`));
+  assert.match(mail.text, /abuse report 9/);
+  assert.match(mail.text, new RegExp(`/share/${key.slice(0, 6)}…`));
+  assert.ok(!mail.text.includes(key), 'the e-mail carries no working link');
+  const seen = await call(h, 'GET', `/v1/instances/${subdomain}/blocked-links`, owner.token);
+  assert.equal(seen.statusCode, 200, seen.body);
+  assert.deepEqual(
+    seen
+      .json()
+      .links.map((l: { hint: string; reason: string; liftedAt: string | null }) => [l.hint, l.reason, l.liftedAt]),
+    [[key.slice(0, 6), "abuse report 9: not the owner's to share", null]],
+  );
+  assert.equal(
+    (await call(h, 'GET', `/v1/instances/${subdomain}/blocked-links`, elsewhere.owner.token)).statusCode,
+    404,
+    "another customer does not see this instance's blocks",
+  );
+
+  const listed = await photoplane(['links', 'ls', subdomain, '--csv']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const [header, line] = listed.stdout.trim().split('\n');
+  assert.equal(header, 'Block;Subdomain;Link;Reason;By;Blocked;Lifted');
+  assert.match(
+    line ?? '',
+    new RegExp(
+      `^${id};${subdomain};/share/${key.slice(0, 6)}…;abuse report 9: not the owner's to share;${staffEmail};`,
+    ),
+  );
+
+  const unblocked = await photoplane(['links', 'unblock', url, '--reason', 'report withdrawn']);
+  assert.equal(unblocked.code, 0, unblocked.stderr);
+  assert.match(unblocked.stdout, new RegExp(`^unblocked /share/${key.slice(0, 6)}… at ${subdomain} \\(block ${id}\\)`));
+  assert.equal((await check(`/share/${key}`)).statusCode, 204, 'the link works again');
+  assert.match((await nextMailTo(h, owner.account.email)).subject, /works again/);
+  const holding = await photoplane(['links', 'ls', subdomain, '--holding', '--csv']);
+  assert.equal(holding.stdout.trim().split('\n').length, 1, 'only the header: nothing holds');
+  const twice = await photoplane(['links', 'unblock', url, '--reason', 'again']);
+  assert.equal(twice.code, 1);
+  assert.match(twice.stderr, /no block holds for this link/);
+  const byId = await photoplane(['links', 'unblock', id, '--reason', 'again']);
+  assert.equal(byId.code, 1);
+  assert.match(byId.stderr, /lifted already/);
+
+  const audit = await h.prisma.auditEvent.findMany({
+    where: { instanceId: instance.id, action: { in: ['link.block', 'link.unblock'] } },
+    orderBy: { at: 'asc' },
+  });
+  assert.deepEqual(
+    audit.map((a) => [a.action, a.actorLabel, a.reason]),
+    [
+      ['link.block', staffEmail, "abuse report 9: not the owner's to share"],
+      ['link.unblock', staffEmail, 'report withdrawn'],
+    ],
+  );
+});
+
+test("a plan without public links (issue 14): the edge check refuses every link visit of its libraries with 403; other plans' links go through", async () => {
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 3 });
+  const open = await instanceOwnedBy(h, { planGib: 4 });
+  const plan = await h.prisma.subscription.findUniqueOrThrow({ where: { id: instance.subscriptionId } });
+  await h.prisma.plan.update({ where: { id: plan.planId }, data: { publicLinks: false } });
+  const key = randomBytes(50).toString('base64url');
+  const check = (sub: string, uri: string) =>
+    h.app.inject({
+      method: 'GET',
+      url: '/v1/edge/link-check',
+      headers: { host: `${sub}.${INSTANCE_DOMAIN}`, 'x-forwarded-uri': uri },
+    });
+  const page = await check(subdomain, `/share/${key}`);
+  assert.equal(page.statusCode, 403);
+  assert.match(page.body, /Public links are not available for this library/);
+  const api = await check(subdomain, `/api/shared-links/me?key=${key}`);
+  assert.equal(api.statusCode, 403);
+  assert.match(api.json().detail, /plan does not include public links/);
+  assert.equal((await check(subdomain, '/api/albums')).statusCode, 204, 'members use the app as before');
+  assert.equal((await check(open.subdomain, `/share/${key}`)).statusCode, 204, 'a plan with links');
 });

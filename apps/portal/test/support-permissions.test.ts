@@ -246,6 +246,14 @@ test('each staff endpoint, called for real, leaves exactly one audit row: actor,
       });
       return { values: { subdomain: t.subdomain }, body: { snapshot: id, target: 'inspection', reason: 'r' } };
     },
+    'POST /v1/support/link-blocks': async () => ({
+      body: { url: `https://${subdomain}.photos.test/share/${randomUUID().replace(/-/g, '')}`, reason: 'r' },
+    }),
+    'GET /v1/support/link-blocks': async () => ({}),
+    'POST /v1/support/link-blocks/{id}/lift': async () => ({
+      values: { id: (await h.prisma.sharedLinkBlock.findFirstOrThrow({ where: { liftedAt: null } })).id },
+      body: { reason: 'r' },
+    }),
     'POST /v1/support/fleet/upgrades': async () => ({
       body: { image: 'ghcr.io/immich-app/immich-server:v9.9.9', reason: 'r' },
     }),

@@ -307,3 +307,102 @@ test("Caddy's unix socket (the photo apps' way to the edge on the local stack) r
   // Alone in its folder: that folder is what gets mounted into every photo-app container.
   assert.deepEqual(fs.readdirSync(path.dirname(caddy.edgeSocket)), [path.basename(caddy.edgeSocket)]);
 });
+
+/** node:http through Caddy with a method, headers and a body; the answer's status, body and headers. */
+function requestThroughCaddy(
+  host: string,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: caddy.httpPort,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { host, ...opts.headers },
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+test('a request that may follow a shared link is asked of the portal first: its refusal is what the visitor gets, its yes lets the request through whole (issue 14)', async () => {
+  // The portal's link check, played by a server that refuses whatever names BLOCKED and records what it was asked.
+  const asked: { method: string; url: string; uri: string; host: string; bodyBytes: number }[] = [];
+  const checker = http.createServer((req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (c: Buffer) => (bodyBytes += c.length));
+    req.on('end', () => {
+      const uri = String(req.headers['x-forwarded-uri'] ?? '');
+      asked.push({ method: req.method ?? '', url: req.url ?? '', uri, host: req.headers.host ?? '', bodyBytes });
+      if (req.url?.startsWith('/photoplane')) return res.end(`portal ${req.url}`);
+      if (uri.includes('BLOCKED') || req.headers['x-immich-share-key'] === 'BLOCKED') {
+        res.writeHead(451, { 'content-type': 'text/html', link: '<http://portal>; rel="blocked-by"' });
+        return res.end(`taken down ${uri}`);
+      }
+      res.writeHead(204).end();
+    });
+  });
+  // The photo app, played by a server that says what reached it, body included.
+  const app = http.createServer((req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (c: Buffer) => (bodyBytes += c.length));
+    req.on('end', () => res.end(`app ${req.method} ${req.url} ${bodyBytes}`));
+  });
+  servers.push(checker, app);
+  for (const s of [checker, app]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const dial = (s: http.Server) => `127.0.0.1:${(s.address() as AddressInfo).port}`;
+  const linkEdge = createCaddyEdge({
+    adminUrl: caddy.adminUrl,
+    serverId: SERVER_ID,
+    domain: DOMAIN,
+    portalUpstream: dial(checker),
+  });
+  const i = newInstance();
+  await linkEdge.routeInstance({ ...i, upstream: dial(app) });
+
+  for (const [path, headers] of [
+    ['/share/BLOCKED', {}],
+    ['/share/BLOCKED/photos/1234', {}],
+    ['/s/BLOCKED', {}],
+    ['/api/shared-links/me?key=BLOCKED', {}],
+    ['/api/assets/1/thumbnail?size=preview&slug=BLOCKED', {}],
+    ['/api/assets/1/original?k%65y=BLOCKED', {}],
+    ['/api/assets', { 'x-immich-share-key': 'BLOCKED' }],
+  ] as const) {
+    const res = await requestThroughCaddy(i.host, path, { headers });
+    assert.equal(res.status, 451, `${path}: ${res.body}`);
+    assert.equal(res.body, `taken down ${path}`, 'the portal answer, as it gave it');
+    assert.equal(res.headers.link, '<http://portal>; rel="blocked-by"');
+    const last = asked.at(-1)!;
+    assert.deepEqual([last.method, last.url, last.host], ['GET', '/v1/edge/link-check', i.host], path);
+  }
+  // Another link of the same instance goes through, with its method and body whole; the check got neither.
+  const body = Buffer.alloc(200_000, 7);
+  const upload = await requestThroughCaddy(i.host, '/api/assets?key=other', { method: 'POST', body });
+  assert.equal(upload.body, `app POST /api/assets?key=other ${body.length}`);
+  assert.deepEqual(
+    [asked.at(-1)!.method, asked.at(-1)!.uri, asked.at(-1)!.bodyBytes],
+    ['GET', '/api/assets?key=other', 0],
+  );
+  assert.equal((await requestThroughCaddy(i.host, '/share/other')).body, 'app GET /share/other 0');
+  // The rest of the app is not asked about; the prefix is still the portal's.
+  const before = asked.length;
+  assert.equal(
+    (await requestThroughCaddy(i.host, '/api/albums?shared=true')).body,
+    'app GET /api/albums?shared=true 0',
+  );
+  assert.equal((await requestThroughCaddy(i.host, '/api/server/ping')).body, 'app GET /api/server/ping 0');
+  assert.equal(asked.length, before, 'no check for requests without a share credential');
+  assert.equal((await requestThroughCaddy(i.host, '/photoplane/account')).body, 'portal /photoplane/account');
+});

@@ -11,3 +11,4 @@ export * from './permissions.ts';
 export * from './access.ts';
 export type { TransitionTable } from './state-machine.ts';
 export * from './rollout.ts';
+export * from './shared-link.ts';

@@ -42,8 +42,15 @@ describe('plans', () => {
       name: 'Family',
       storageBytes: 500n * BYTES_PER_GIB,
       stripePriceId: valid.stripePriceId,
+      publicLinks: true,
     });
     assert.equal(parsePlan({ ...valid, storageGib: ' 200 ' }).storageBytes, 200n * BYTES_PER_GIB);
+  });
+
+  it('a plan allows public links unless it says otherwise, and says it with a boolean (issue 14)', () => {
+    assert.equal(parsePlan(valid).publicLinks, true);
+    assert.equal(parsePlan({ ...valid, publicLinks: false }).publicLinks, false);
+    assert.throws(() => parsePlan({ ...valid, publicLinks: 'no' }), failsOn('plan.publicLinks'));
   });
 
   it('parsePlan names the field that failed: name, storageGib (positive integer) and stripePriceId', () => {

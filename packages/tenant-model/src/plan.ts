@@ -9,6 +9,11 @@ export interface Plan {
   /** Bytes are bigint everywhere: a 16 TiB plan in bytes is past what float arithmetic adds exactly. */
   readonly storageBytes: bigint;
   readonly stripePriceId: string;
+  /**
+   * Whether the plan's libraries may share public links (issue 14): when false, the edge refuses every request that
+   * follows a link (`/share/<key>`, `?key=` …) with 403. Absent means allowed.
+   */
+  readonly publicLinks?: boolean;
 }
 
 /** Whole GiB to bytes. Fractions are refused rather than rounded, so no quota is ever silently changed. */
@@ -40,7 +45,7 @@ function readGib(value: unknown, field: string): number {
   return gib;
 }
 
-/** One plan from a configuration object `{ id, name, storageGib, stripePriceId }` (SPEC P3). */
+/** One plan from a configuration object `{ id, name, storageGib, stripePriceId, publicLinks? }` (SPEC P3). */
 export function parsePlan(input: unknown, path = 'plan'): Plan {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw validationError(path, `${path} must be an object`);
@@ -60,7 +65,10 @@ export function parsePlan(input: unknown, path = 'plan'): Plan {
   if (typeof stripePriceId !== 'string' || !STRIPE_PRICE_PATTERN.test(stripePriceId)) {
     throw validationError(`${path}.stripePriceId`, `${path}.stripePriceId must be a Stripe price id (price_...)`);
   }
-  return { id: id as PlanId, name: name.trim(), storageBytes: gibToBytes(gib), stripePriceId };
+  const { publicLinks = true } = raw;
+  if (typeof publicLinks !== 'boolean')
+    throw validationError(`${path}.publicLinks`, `${path}.publicLinks must be true or false`);
+  return { id: id as PlanId, name: name.trim(), storageBytes: gibToBytes(gib), stripePriceId, publicLinks };
 }
 
 /** The plan catalogue: at least one plan, ids and Stripe prices unique (a price maps back to one plan). */

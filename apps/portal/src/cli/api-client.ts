@@ -111,6 +111,13 @@ export function createSupportApi(session: StoredSession, store: SessionStore, no
     me: () => unwrap(client.GET('/v1/me')),
     logOut: () => unwrap(client.POST('/v1/auth/logout')),
 
+    // ----- shared links taken down at the edge (issue 14) ----------------------------------------------------------
+    blockLink: (url: string, reason: string) => unwrap(client.POST(`${S}/link-blocks`, { body: { url, reason } })),
+    listLinkBlocks: async (q: { subdomain?: string; url?: string; holding?: boolean; limit?: number }) =>
+      (await unwrap(client.GET(`${S}/link-blocks`, { params: { query: q } }))).blocks,
+    liftLinkBlock: (id: string, reason: string) =>
+      unwrap(client.POST(`${S}/link-blocks/{id}/lift`, { params: { path: { id } }, body: { reason } })),
+
     // ----- fleet upgrades (F3) ----------------------------------------------------------------------------------
     startFleetUpgrade: (body: {
       image: string;

@@ -6,6 +6,7 @@ import { ApiError, NotSignedInError } from './api-client.ts';
 import { RefusedError, UsageError } from './args.ts';
 import { audit } from './commands/audit.ts';
 import { fleet } from './commands/fleet.ts';
+import { links } from './commands/links.ts';
 import { auth } from './commands/auth.ts';
 import { logins } from './commands/logins.ts';
 import { login, logout, whoami } from './commands/session.ts';
@@ -52,6 +53,9 @@ and so is every read.
                                               every active instance to REF, in waves (superadmin)
   fleet ls | fleet show ID [--watch]          rollouts and where each instance stands
   fleet pause|resume|cancel ID                the wave in flight finishes; the next waits / goes / never starts
+  links block URL --reason R                  take a reported shared link down at the edge (451; owner e-mailed)
+  links ls [SUB] [--holding] [-n LIMIT]       blocked links, newest first (lifted ones too unless --holding)
+  links unblock ID|URL --reason R             lift a block: the link works again
 `;
 
 const commands: Record<string, Command> = {
@@ -66,6 +70,7 @@ const commands: Record<string, Command> = {
   staff,
   audit,
   fleet,
+  links,
 };
 
 /** Runs one command line. */

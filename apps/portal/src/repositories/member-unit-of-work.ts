@@ -5,6 +5,7 @@ import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createInvitationRepository } from './invitation.repository.ts';
+import { createLinkBlockRepository } from './link-block.repository.ts';
 import { createMemberAccountRepository } from './member-account.repository.ts';
 import { createMemberPasswordResetRepository } from './member-password-reset.repository.ts';
 import { createMemberSessionRepository } from './member-session.repository.ts';
@@ -20,6 +21,7 @@ function createMemberRepositories(db: Db) {
     auditEvents: createAuditEventRepository(db),
     memberAccount: createMemberAccountRepository(db),
     passwordResets: createMemberPasswordResetRepository(db),
+    linkBlocks: createLinkBlockRepository(db),
   };
 }
 

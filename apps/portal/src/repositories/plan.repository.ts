@@ -8,6 +8,7 @@ export interface PlanRow {
   stripePriceId: string;
   priceCents: number;
   currency: string;
+  publicLinks: boolean;
 }
 
 export function createPlanRepository(db: Db) {

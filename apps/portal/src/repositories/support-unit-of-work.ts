@@ -5,6 +5,7 @@ import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
 import { createFleetUpgradeRepository } from './fleet-upgrade.repository.ts';
+import { createLinkBlockRepository } from './link-block.repository.ts';
 import { createMemberRepository } from './member.repository.ts';
 import { createStaffRepository } from './staff.repository.ts';
 import { createSupportRepository } from './support.repository.ts';
@@ -17,6 +18,7 @@ function createSupportRepositories(db: Db) {
     support: createSupportRepository(db),
     staff: createStaffRepository(db),
     fleetUpgrades: createFleetUpgradeRepository(db),
+    linkBlocks: createLinkBlockRepository(db),
   };
 }
 

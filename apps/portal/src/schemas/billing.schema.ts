@@ -16,6 +16,7 @@ export const Plan = Type.Object(
     storageBytes: Bytes,
     priceCents: Type.Integer({ description: 'Price per billing period, in the smallest currency unit' }),
     currency: Type.String({ examples: ['eur'] }),
+    publicLinks: Type.Boolean({ description: 'Whether the library may share public links (`/share/<key>`)' }),
   },
   closed,
 );

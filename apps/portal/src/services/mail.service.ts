@@ -23,6 +23,11 @@ interface Message {
   text: string;
 }
 
+/** A link by its first characters only: the e-mail must not carry a working link. */
+function describeLink(block: { kind: string; hint: string }): string {
+  return block.kind === 'slug' ? `the link /s/${block.hint}…` : `the link /share/${block.hint}…`;
+}
+
 export function createMailService({ transport, from, publicUrl, log }: MailServiceOptions) {
   const inFlight = new Set<Promise<void>>();
 
@@ -87,6 +92,41 @@ export function createMailService({ transport, from, publicUrl, log }: MailServi
           '',
           'The link works once and expires in 1 hour. Choosing a new password signs you out everywhere.',
           'If you did not ask for this, ignore this e-mail: your password stays as it is.',
+        ].join('\n'),
+      });
+    },
+
+    /** To an instance's owner when support takes one of its shared links down at the edge (issue 14). */
+    sendLinkBlocked(to: string, block: { subdomain: string; kind: string; hint: string; reason: string }): void {
+      dispatch({
+        kind: 'link_blocked',
+        to,
+        subject: `A shared link of your photo library ${block.subdomain} was blocked`,
+        text: [
+          `We blocked a shared link of your photo library ${block.subdomain} after a report: ${describeLink(block)}.`,
+          '',
+          `Why: ${block.reason}`,
+          '',
+          'Visitors following it now see a page saying it was taken down. Your photos, albums and other links are not',
+          `affected. Your dashboard lists the links we blocked: ${publicUrl}/dashboard`,
+          'If you think this is a mistake, reply to this e-mail.',
+        ].join('\n'),
+      });
+    },
+
+    sendLinkUnblocked(
+      to: string,
+      block: { subdomain: string; kind: string; hint: string; liftReason: string | null },
+    ): void {
+      dispatch({
+        kind: 'link_unblocked',
+        to,
+        subject: `A shared link of your photo library ${block.subdomain} works again`,
+        text: [
+          `We lifted the block on a shared link of your photo library ${block.subdomain}: ${describeLink(block)}.`,
+          ...(block.liftReason ? ['', `Why: ${block.liftReason}`] : []),
+          '',
+          'Visitors following it reach your library again, as the link allows.',
         ].join('\n'),
       });
     },

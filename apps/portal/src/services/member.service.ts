@@ -537,6 +537,26 @@ export function createMemberService({
       return toMemberView(updated, instance.deletionDelayDays);
     },
 
+    /**
+     * The instance's shared links support has taken down at the edge (issue 14), newest first, lifted ones included:
+     * which link (its first characters), why, since when. Who at the operator did it is staff's business.
+     */
+    async blockedLinks(principal: AdminPrincipal, subdomain: string) {
+      const authorized = await authorizeInstance(principal, subdomain);
+      const blocks = await repositories.linkBlocks.list({ instanceId: authorized.instance.id, limit: 100 });
+      return {
+        links: blocks.map((b) => ({
+          id: b.id,
+          kind: b.kind as 'key' | 'slug', // a CHECK keeps the column to these two
+          hint: b.hint,
+          reason: b.reason,
+          blockedAt: b.createdAt.toISOString(),
+          liftedAt: b.liftedAt ? b.liftedAt.toISOString() : null,
+          liftReason: b.liftReason,
+        })),
+      };
+    },
+
     /** The instance's member settings as they stand (the deletion delay, M7). */
     async getSettings(principal: AdminPrincipal, subdomain: string) {
       const authorized = await authorizeInstance(principal, subdomain);

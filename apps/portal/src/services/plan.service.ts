@@ -11,6 +11,8 @@ export interface PlanView {
   storageBytes: string;
   priceCents: number;
   currency: string;
+  /** Whether its libraries may share public links (issue 14). */
+  publicLinks: boolean;
 }
 
 export function createPlanService({ repositories, plans }: { repositories: UnitOfWork; plans: CatalogPlan[] }) {
@@ -19,7 +21,8 @@ export function createPlanService({ repositories, plans }: { repositories: UnitO
     async syncPlans(): Promise<void> {
       for (const plan of plans) {
         const { id, name, storageBytes, stripePriceId, priceCents, currency } = plan;
-        await repositories.plans.upsert({ id, name, storageBytes, stripePriceId, priceCents, currency });
+        const publicLinks = plan.publicLinks ?? true;
+        await repositories.plans.upsert({ id, name, storageBytes, stripePriceId, priceCents, currency, publicLinks });
       }
     },
 
@@ -31,6 +34,7 @@ export function createPlanService({ repositories, plans }: { repositories: UnitO
         storageBytes: p.storageBytes.toString(),
         priceCents: p.priceCents,
         currency: p.currency,
+        publicLinks: p.publicLinks ?? true,
       }));
     },
 

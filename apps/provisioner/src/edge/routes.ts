@@ -1,7 +1,8 @@
 // Pure builders for the Caddy route of one instance. The route's `@id` comes from the instance id, so a retried
 // step finds the route an earlier attempt made instead of adding a second one. Inside the route, the reserved
 // prefix `/photoplane` (and everything under it) goes to the portal, which serves the members' sign-in pages and
-// the OpenID provider at the instance's own address; everything else goes to the instance's photo app.
+// the OpenID provider at the instance's own address; a request that may follow a shared link is checked with the
+// portal first (a link taken down answers 451, issue 14); everything else goes to the instance's photo app.
 import { assertInstanceId } from '../docker/names.ts';
 import { PORTAL_PATH_PREFIX } from '../instance-url.ts';
 
@@ -40,6 +41,15 @@ interface ReverseProxy {
   upstreams: { dial: string }[];
 }
 
+/** Caddy's forward auth, spelled out: a GET to the portal first; 2xx goes on to the next handler, else its answer. */
+interface LinkCheckProxy extends ReverseProxy {
+  rewrite: { method: 'GET'; uri: string };
+  headers: { request: { set: Record<string, string[]> } };
+  handle_response: [{ match: { status_code: [2] }; routes: [{ handle: [{ handler: 'vars' }] }] }];
+}
+
+type ShareMatcher = { path: string[] } | { header: Record<string, string[]> } | { expression: string };
+
 /** The shape we write; Caddy returns it unchanged (keys reordered) from GET. */
 export interface CaddyRoute {
   '@id': string;
@@ -47,10 +57,44 @@ export interface CaddyRoute {
   handle: [
     {
       handler: 'subroute';
-      routes: [{ match: { path: string[] }[]; handle: [ReverseProxy] }, { handle: [ReverseProxy] }];
+      routes: [
+        { match: { path: string[] }[]; handle: [ReverseProxy] },
+        { match: ShareMatcher[]; handle: [LinkCheckProxy, ReverseProxy] },
+        { handle: [ReverseProxy] },
+      ];
     },
   ];
   terminal: true;
+}
+
+/** Where the portal answers the edge's link check (apps/portal/src/routes/edge/link-check.ts). */
+export const LINK_CHECK_PATH = '/v1/edge/link-check';
+
+/**
+ * Requests that may follow a shared link (issue 14), which the portal is asked about before the photo app sees them:
+ * Immich's link pages, its share-key header, and any query that may name `key` or `slug`, however escaped (the
+ * portal decodes and decides; a match that carries no credential costs one quick 204).
+ */
+export const SHARE_MATCHERS: ShareMatcher[] = [
+  { path: ['/share/*', '/s/*'] },
+  { header: { 'X-Immich-Share-Key': ['*'] } },
+  { expression: "{http.request.uri.query}.matches('(?i)(k|%6b)(e|%65)(y|%79)|(s|%73)(l|%6c)(u|%75)(g|%67)')" },
+];
+
+function linkCheck(portalUpstream: string): LinkCheckProxy {
+  return {
+    handler: 'reverse_proxy',
+    upstreams: [{ dial: portalUpstream }],
+    // The trailing `?` drops the visitor's query (it may hold their key): the portal reads X-Forwarded-Uri instead.
+    rewrite: { method: 'GET', uri: `${LINK_CHECK_PATH}?` },
+    headers: {
+      request: {
+        set: { 'X-Forwarded-Method': ['{http.request.method}'], 'X-Forwarded-Uri': ['{http.request.uri}'] },
+      },
+    },
+    // A route with a handler that writes nothing, so a 2xx goes on to the photo app (what forward_auth does).
+    handle_response: [{ match: { status_code: [2] }, routes: [{ handle: [{ handler: 'vars' }] }] }],
+  };
 }
 
 /** The prefix itself and everything below it, and nothing else (`/photoplanes` is the app's). */
@@ -106,6 +150,11 @@ export function buildRoute(route: InstanceRoute, domain: string, portalUpstream:
           {
             match: [{ path: PORTAL_PATHS }],
             handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: portalUpstream }] }],
+          },
+          {
+            // A link support has taken down answers 451 from the portal; any other goes on to the photo app.
+            match: SHARE_MATCHERS,
+            handle: [linkCheck(portalUpstream), { handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }],
           },
           { handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: route.upstream }] }] },
         ],

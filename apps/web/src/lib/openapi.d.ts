@@ -635,6 +635,8 @@ export interface paths {
                                 priceCents: number;
                                 /** @example eur */
                                 currency: string;
+                                /** @description Whether the library may share public links (`/share/<key>`) */
+                                publicLinks: boolean;
                             }[];
                         };
                     };
@@ -1966,6 +1968,81 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances/{subdomain}/blocked-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The instance's shared links the operator has taken down at the edge, newest first, and why
+         * @description Lifted blocks are listed too (`liftedAt`). A blocked link answers its visitors 451.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The instance, by its subdomain */
+                    subdomain: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            links: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description `key`: the link `/share/<key>`; `slug`: its custom address `/s/<slug>` */
+                                kind: "key" | "slug";
+                                /** @description The key's or slug's first characters (the whole key is never kept) */
+                                hint: string;
+                                /** @description Why the operator blocked it */
+                                reason: string;
+                                /** Format: date-time */
+                                blockedAt: string;
+                                liftedAt: string | null;
+                                liftReason: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance (or not yours) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -6378,6 +6455,309 @@ export interface paths {
                     };
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/link-blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Blocked links, newest first: all, one instance's, or the one holding for a link
+         * @description Needs the permission `tenant.read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One instance's blocks */
+                    subdomain?: string;
+                    /** @description The block holding for this link, if any */
+                    url?: string;
+                    /** @description Only blocks that still hold */
+                    holding?: boolean;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            blocks: {
+                                /** Format: uuid */
+                                id: string;
+                                subdomain: string;
+                                /** @description `key`: the link `/share/<key>`; `slug`: its custom address `/s/<slug>` */
+                                kind: "key" | "slug";
+                                /** @description The key's or slug's first characters (the whole key is never kept) */
+                                hint: string;
+                                reason: string;
+                                blockedBy: string | null;
+                                /** Format: date-time */
+                                blockedAt: string;
+                                liftedAt: string | null;
+                                liftedBy: string | null;
+                                liftReason: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid field, not a link of an instance here, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Take a reported shared link down at the edge: its visitors get 451 until the block is lifted
+         * @description Needs the permission `tenant.support`. The instance's owner is told by e-mail. Only a hash of the link's key is kept.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description The link as reported: https://<sub>.<domain>/share/<key>, /s/<slug>, or a URL with ?key= or ?slug=
+                         */
+                        url: string;
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            subdomain: string;
+                            /** @description `key`: the link `/share/<key>`; `slug`: its custom address `/s/<slug>` */
+                            kind: "key" | "slug";
+                            /** @description The key's or slug's first characters (the whole key is never kept) */
+                            hint: string;
+                            reason: string;
+                            blockedBy: string | null;
+                            /** Format: date-time */
+                            blockedAt: string;
+                            liftedAt: string | null;
+                            liftedBy: string | null;
+                            liftReason: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, not a link of an instance here, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such instance */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description This link is blocked already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/support/link-blocks/{id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a block: the link works again as the photo app allows
+         * @description Needs the permission `tenant.support`. The instance's owner is told by e-mail.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why: kept in the audit log */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            subdomain: string;
+                            /** @description `key`: the link `/share/<key>`; `slug`: its custom address `/s/<slug>` */
+                            kind: "key" | "slug";
+                            /** @description The key's or slug's first characters (the whole key is never kept) */
+                            hint: string;
+                            reason: string;
+                            blockedBy: string | null;
+                            /** Format: date-time */
+                            blockedAt: string;
+                            liftedAt: string | null;
+                            liftedBy: string | null;
+                            liftReason: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid field, not a link of an instance here, or a missing reason (errors[].field names it) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not signed in */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not staff, or the role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description No such block */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description This block was lifted already */
                 409: {
                     headers: {
                         [name: string]: unknown;

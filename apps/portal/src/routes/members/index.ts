@@ -20,6 +20,7 @@ import {
   Settings,
   SettingsBody,
 } from '../../schemas/member.schema.ts';
+import { OwnerBlockedLinks } from '../../schemas/link-block.schema.ts';
 import type { InvitationService } from '../../services/invitation.service.ts';
 import type { MemberService } from '../../services/member.service.ts';
 
@@ -236,6 +237,22 @@ const memberRoutes: FastifyPluginAsyncTypebox<MemberRoutesOptions> = async (app,
       onRequest: app.authenticate,
     },
     async (request) => members.updateSettings(request.user, request.params.subdomain, request.body),
+  );
+
+  app.get(
+    `${base}/blocked-links`,
+    {
+      schema: {
+        tags,
+        summary: "The instance's shared links the operator has taken down at the edge, newest first, and why",
+        description: 'Lifted blocks are listed too (`liftedAt`). A blocked link answers its visitors 451.',
+        security: bearer,
+        params: InstanceParams,
+        response: { 200: OwnerBlockedLinks, 401: notSignedIn, 404: noInstance },
+      },
+      onRequest: app.authenticate,
+    },
+    async (request) => members.blockedLinks(request.user, request.params.subdomain),
   );
 
   app.get(
