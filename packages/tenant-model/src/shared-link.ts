@@ -15,7 +15,7 @@ export interface ShareCredential {
 /** Immich's keys are 50 random bytes in base64url (67 characters); anything longer is not a key. */
 const KEY = /^[A-Za-z0-9_-]{1,128}$/;
 /** A slug is one path segment the owner chose (decoded): no slash or control character, bounded. */
-const SLUG = /^[^/?#\x00-\x1f\x7f]{1,128}$/u;
+const SLUG = /^(?:(?![/?#])\P{Cc}){1,128}$/u;
 /** Characters of a credential shown to people (the owner, support) so they can tell links apart. */
 export const SHARE_HINT_LENGTH = 6;
 
