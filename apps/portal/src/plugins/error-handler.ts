@@ -5,11 +5,7 @@ import { isDomainError } from '@photoplane/tenant-model';
 import fp from 'fastify-plugin';
 import { HashingBusyError } from '../services/hashing-queue.ts';
 import { problemFromDomainError } from './domain-errors.ts';
-
-import type { ProblemBody, ProblemInput } from '../schemas/problem.schema.ts';
-
-/** @deprecated moved to ../schemas/problem.schema.ts (derived from the TypeBox schema); kept until the merge. */
-export type { ProblemBody, ProblemInput };
+import type { ProblemInput } from '../schemas/problem.schema.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

@@ -85,6 +85,3 @@ export const Me = Type.Object(
   },
   closed,
 );
-
-/** @deprecated moved to ./problem.schema.ts; kept until the parallel branches are merged. */
-export { NoContent, problem } from './problem.schema.ts';
