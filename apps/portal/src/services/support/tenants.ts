@@ -12,7 +12,7 @@ import {
   type InstanceId,
   type InstanceState,
 } from '@photoplane/tenant-model';
-import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { TenantRecord } from '../../repositories/support.repository.ts';
 import type { InstanceOperations } from '../instance-operations.ts';
 import { iso, limitOf, parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
