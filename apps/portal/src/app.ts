@@ -11,7 +11,8 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
-import errorHandler from './plugins/error-handler.ts';
+import { createMethodMap, documentSharedStatuses } from './plugins/api-contract.ts';
+import errorHandler, { routerProblem } from './plugins/error-handler.ts';
 import { HashingBusyError } from './services/hashing-queue.ts';
 import memberAuthPlugin from './plugins/member-auth.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -171,9 +172,22 @@ export async function buildApp(opts: AppOptions) {
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
+    frameworkErrors: routerProblem,
     // Unknown fields are refused, not silently dropped: a typo in a field name must not look like success.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      // `format: 'email'` documents the fields for clients; the services' parseEmail decides (it trims and
+      // lower-cases first, which a format check on the raw string cannot), so the schema layer lets it through.
+      onCreate: (ajv) => ajv.addFormat('email', true),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // First, so that every route (the document's own included) is in the method map and documents what it answers.
+  const methods = createMethodMap();
+  app.addHook('onRoute', (route) => {
+    methods.add(route);
+    documentSharedStatuses(route, { isPublicAction });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -213,7 +227,7 @@ export async function buildApp(opts: AppOptions) {
 
   app.addSchema(Problem);
   app.decorate('services', opts.services);
-  await app.register(errorHandler);
+  await app.register(errorHandler, { methods });
   const { services } = opts;
   // Before every route, so that each one is timed.
   await app.register(metricsPlugin, services.metrics);

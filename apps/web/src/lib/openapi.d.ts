@@ -126,6 +126,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -152,6 +153,42 @@ export interface paths {
                 };
                 /** @description Invalid e-mail address, password or name */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -218,6 +255,42 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -250,6 +323,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -295,8 +369,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -375,6 +476,42 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -409,8 +546,35 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -452,6 +616,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string | null;
                             role: "customer" | "support" | "superadmin";
@@ -502,6 +667,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -525,6 +691,42 @@ export interface paths {
                 };
                 /** @description Malformed request */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -586,6 +788,42 @@ export interface paths {
                 };
                 /** @description The link has expired or was already used */
                 410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -687,6 +925,24 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -776,6 +1032,24 @@ export interface paths {
                 };
                 /** @description The subdomain is reserved or taken */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -930,6 +1204,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -950,6 +1233,24 @@ export interface paths {
                 };
                 /** @description Checkout not completed yet */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1011,6 +1312,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1048,6 +1367,15 @@ export interface paths {
                             /** @enum {boolean} */
                             allowed: true;
                         };
+                    };
+                };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description No live instance answers at this host name */
@@ -1101,6 +1429,7 @@ export interface paths {
                         "application/json": {
                             members: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1129,6 +1458,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1140,6 +1478,15 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1165,6 +1512,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** Format: email */
                         email: string;
                         /** @description Storage quota in GiB; 0 = unlimited */
                         quotaGiB?: number;
@@ -1187,6 +1535,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1255,6 +1604,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The quota exceeds what the plan has left (see bytesAvailable) */
                 422: {
                     headers: {
@@ -1310,6 +1686,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1337,6 +1714,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1348,6 +1734,15 @@ export interface paths {
                 };
                 /** @description No such member in this instance */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1393,6 +1788,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1465,6 +1861,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -1503,6 +1926,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1575,6 +1999,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The quota exceeds what the plan has left (see bytesAvailable) */
                 422: {
                     headers: {
@@ -1629,6 +2080,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1659,6 +2111,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1679,6 +2140,33 @@ export interface paths {
                 };
                 /** @description Scheduled for deletion */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1725,6 +2213,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1736,6 +2233,33 @@ export interface paths {
                 };
                 /** @description No such member in this instance */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1781,6 +2305,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1806,6 +2331,15 @@ export interface paths {
                             /** Format: date-time */
                             createdAt: string;
                         };
+                    };
+                };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description Not signed in */
@@ -1837,6 +2371,33 @@ export interface paths {
                 };
                 /** @description Past the deadline, or deleted immediately */
                 410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1883,6 +2444,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1894,6 +2464,15 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1964,6 +2543,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2014,6 +2620,7 @@ export interface paths {
                             members: {
                                 id: string;
                                 name: string;
+                                /** Format: email */
                                 email: string;
                                 status: "invited" | "active" | "disabled" | "pending_deletion" | "deleted";
                                 /** @description Bytes, as a decimal string */
@@ -2027,6 +2634,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -2038,6 +2654,15 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2128,6 +2753,51 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2162,6 +2832,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: email */
                         email: string;
                         password: string;
                         /** @description The 6-digit code from the authenticator app, once two-factor authentication is on (U6) */
@@ -2205,8 +2876,44 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2289,6 +2996,51 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2326,8 +3078,44 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2409,6 +3197,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many tries; see Retry-After */
                 429: {
                     headers: {
@@ -2454,6 +3269,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -2469,6 +3285,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2480,6 +3305,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2521,6 +3355,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -2556,6 +3391,33 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2633,6 +3495,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many tries; see Retry-After */
                 429: {
                     headers: {
@@ -2687,6 +3576,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2698,6 +3596,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2776,6 +3683,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2814,6 +3748,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2834,6 +3777,33 @@ export interface paths {
                 };
                 /** @description No such API key of yours */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2915,6 +3885,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -2961,6 +3958,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2972,6 +3978,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3019,6 +4034,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3039,6 +4063,33 @@ export interface paths {
                 };
                 /** @description No such session of yours */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3097,6 +4148,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3108,6 +4168,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3205,6 +4274,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -3243,6 +4339,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3254,6 +4359,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3294,6 +4408,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3314,6 +4437,33 @@ export interface paths {
                 };
                 /** @description Two-factor authentication is already on */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3379,6 +4529,33 @@ export interface paths {
                 };
                 /** @description Two-factor authentication is not on */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3467,6 +4644,33 @@ export interface paths {
                 };
                 /** @description No pending enrolment */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3628,7 +4832,10 @@ export interface paths {
                                 state: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "resuming" | "deprovisioning" | "deprovisioned" | "failed";
                                 subscriptionState: string;
                                 plan: string;
-                                /** @description The owner's e-mail */
+                                /**
+                                 * Format: email
+                                 * @description The owner's e-mail
+                                 */
                                 owner: string;
                                 host: string | null;
                                 provisioningStep: string | null;
@@ -3798,7 +5005,10 @@ export interface paths {
                             state: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "resuming" | "deprovisioning" | "deprovisioned" | "failed";
                             subscriptionState: string;
                             plan: string;
-                            /** @description The owner's e-mail */
+                            /**
+                             * Format: email
+                             * @description The owner's e-mail
+                             */
                             owner: string;
                             host: string | null;
                             provisioningStep: string | null;
@@ -3870,6 +5080,15 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3956,6 +5175,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4054,6 +5300,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4160,6 +5433,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4259,6 +5559,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4300,6 +5627,7 @@ export interface paths {
                         "application/json": {
                             users: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4364,6 +5692,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4384,6 +5721,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** Format: email */
                         email: string;
                         mode: "invite" | "password";
                         role?: "admin" | "user" | "viewer" | "guest";
@@ -4406,6 +5744,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4483,6 +5822,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Over the plan */
                 422: {
                     headers: {
@@ -4532,6 +5898,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4595,6 +5962,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4634,6 +6010,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4699,6 +6076,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4747,6 +6151,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4812,6 +6217,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4874,6 +6306,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4944,6 +6377,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5036,6 +6496,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -5084,6 +6571,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -5149,6 +6637,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5289,6 +6804,24 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5472,6 +7005,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5555,6 +7106,24 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5648,6 +7217,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5730,6 +7308,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -5766,6 +7371,7 @@ export interface paths {
                         "application/json": {
                             staff: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | ("support" | "superadmin");
@@ -5821,6 +7427,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: email */
                         email: string;
                         name?: string;
                         role: "support" | "superadmin";
@@ -5839,6 +7446,7 @@ export interface paths {
                         "application/json": {
                             staff: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | ("support" | "superadmin");
@@ -5885,6 +7493,24 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5940,6 +7566,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string | null;
                             role: "customer" | ("support" | "superadmin");
@@ -5988,6 +7615,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6044,6 +7698,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** Format: email */
                             email: string;
                         };
                     };
@@ -6086,6 +7741,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6202,6 +7884,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6278,6 +7969,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6379,6 +8097,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6598,6 +8343,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6699,6 +8462,15 @@ export interface paths {
                 };
                 /** @description No such fleet upgrade */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6834,6 +8606,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6953,6 +8752,33 @@ export interface paths {
                 };
                 /** @description Another fleet upgrade is in flight, or this one has ended */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7086,6 +8912,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7123,6 +8976,7 @@ export interface paths {
                             account: {
                                 /** Format: uuid */
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | "support" | "superadmin";
@@ -7148,6 +9002,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -7197,8 +9052,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7225,8 +9107,53 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description No CSRF header */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7271,6 +9198,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description No valid refresh cookie */
                 401: {
                     headers: {
@@ -7282,6 +9218,42 @@ export interface paths {
                 };
                 /** @description No CSRF header */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7325,6 +9297,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             subscriptionId: string;
+                            /** Format: email */
                             email: string;
                             subdomain: string;
                             state: string;
@@ -7339,6 +9312,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -7350,6 +9332,15 @@ export interface paths {
                 };
                 /** @description No such checkout */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7452,6 +9443,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7534,6 +9552,24 @@ export interface paths {
                 };
                 /** @description Checkout not completed yet */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
