@@ -76,7 +76,24 @@ export interface ErrorHandlerOptions {
 
 export default fp(
   async (app: FastifyInstance, options: ErrorHandlerOptions) => {
+    /** A known path asked with a method none of its routes serves: 405 with `Allow`; anything else: undefined. */
+    function methodNotAllowed(request: FastifyRequest, reply: FastifyReply) {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = options.methods?.allowedAt(path) ?? [];
+      if (!allowed.length || allowed.includes(request.method)) return undefined;
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, request, {
+        status: 405,
+        detail: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+      });
+    }
+
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      // The not-found route parses a body too (a QUERY without Content-Type fails there): the method is the problem.
+      if (request.is404) {
+        const refused = methodNotAllowed(request, reply);
+        if (refused) return refused;
+      }
       // A form page answers refusals as a page (one limiter for pages and JSON routes alike: the public limiter and
       // the per-member guess limit count once, and only the answer's format follows the route).
       const formPage = request.routeOptions.config?.formPage;
@@ -117,15 +134,10 @@ export default fp(
     });
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      const allowed = options.methods?.allowedAt(path) ?? [];
-      if (allowed.length && !allowed.includes(request.method)) {
-        reply.header('allow', allowed.join(', '));
-        return sendProblem(reply, request, {
-          status: 405,
-          detail: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
-        });
-      }
-      return sendProblem(reply, request, { status: 404, detail: `No route ${request.method} ${path}` });
+      return (
+        methodNotAllowed(request, reply) ??
+        sendProblem(reply, request, { status: 404, detail: `No route ${request.method} ${path}` })
+      );
     });
   },
   { name: 'error-handler' },
