@@ -183,7 +183,13 @@ test('sign-up to a running instance, an upgrade the photo app obeys at once, and
   });
   assert.equal(ended.instance?.subdomain, subdomain);
   const gone = await throughEdge(host, '/api/server/ping');
-  assert.notDeepEqual(gone.body, { res: 'pong' }, 'the subdomain no longer reaches a photo app');
+  // What a visitor of the old address sees: the edge's own "unavailable" page, not a photo app (nor a 502).
+  assert.equal(
+    gone.status,
+    503,
+    `the subdomain no longer reaches a photo app: ${gone.status} ${gone.text.slice(0, 200)}`,
+  );
+  assert.match(gone.text, /This photo library is unavailable/);
   const instance = await prisma.instance.findUniqueOrThrow({ where: { subdomain } });
   const left = await docker.listContainers({
     all: true,

@@ -133,7 +133,7 @@ export function customerKit(services: Services, stack: TestStack, webhookSecret 
     host: string,
     urlPath: string,
     init: { method?: string; token?: string; body?: unknown } = {},
-  ): Promise<{ status: number; body: Record<string, unknown> }> {
+  ): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -158,7 +158,7 @@ export function customerKit(services: Services, stack: TestStack, webhookSecret 
             } catch {
               // not JSON (Caddy's own answer when no route matches)
             }
-            resolve({ status: res.statusCode ?? 0, body });
+            resolve({ status: res.statusCode ?? 0, body, text });
           });
         },
       );

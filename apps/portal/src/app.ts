@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { parseEmail } from '@photoplane/tenant-model';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyReply,
@@ -11,7 +12,8 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
-import errorHandler from './plugins/error-handler.ts';
+import { createMethodMap, documentSharedStatuses } from './plugins/api-contract.ts';
+import errorHandler, { routerProblem } from './plugins/error-handler.ts';
 import { HashingBusyError } from './services/hashing-queue.ts';
 import memberAuthPlugin from './plugins/member-auth.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -159,6 +161,15 @@ function isPublicAction(route: RouteOptions): boolean {
   return !(route.schema as { security?: unknown } | undefined)?.security;
 }
 
+function isEmailAddress(input: string): boolean {
+  try {
+    parseEmail(input);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -180,9 +191,22 @@ export async function buildApp(opts: AppOptions) {
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: opts.logger ?? false }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
+    frameworkErrors: routerProblem,
     // Unknown fields are refused, not silently dropped: a typo in a field name must not look like success.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      // `format: 'email'` is the tenant model's rule (parseEmail: trimmed and lower-cased, then checked), so the
+      // schema refuses exactly what the services would, also where a service never parses the address (sign-in).
+      onCreate: (ajv) => ajv.addFormat('email', { type: 'string', validate: isEmailAddress }),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // First, so that every route (the document's own included) is in the method map and documents what it answers.
+  const methods = createMethodMap();
+  app.addHook('onRoute', (route) => {
+    methods.add(route);
+    documentSharedStatuses(route, { isPublicAction });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -222,7 +246,7 @@ export async function buildApp(opts: AppOptions) {
 
   app.addSchema(Problem);
   app.decorate('services', opts.services);
-  await app.register(errorHandler);
+  await app.register(errorHandler, { methods });
   const { services } = opts;
   // Before every route, so that each one is timed.
   await app.register(metricsPlugin, services.metrics);

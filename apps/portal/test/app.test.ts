@@ -105,3 +105,114 @@ test('a domain error becomes problem+json with its mapped status, code, field an
   assert.equal(body.bytesAvailable, '1073741824');
   assert.deepEqual(body.errors, [{ field: 'quotaGiB', message: 'Only 1 GiB is left to allocate' }]);
 });
+
+test('a known path asked with another method answers 405 problem+json with Allow; an unknown path stays 404', async () => {
+  const put = await app.inject({ method: 'PUT', url: '/v1/plans' });
+  assert.equal(put.statusCode, 405);
+  assert.equal(put.headers.allow, 'GET, HEAD');
+  assert.match(String(put.headers['content-type']), /^application\/problem\+json/);
+  assert.equal(put.json<{ title: string }>().title, 'Method Not Allowed');
+  // A parametric path: the methods of every route that path matches.
+  const del = await app.inject({ method: 'DELETE', url: '/v1/instances/family/members?limit=1' });
+  assert.equal(del.statusCode, 405);
+  assert.equal(del.headers.allow, 'GET, HEAD, POST');
+  assert.equal((await app.inject({ method: 'DELETE', url: '/v1/no/such/members' })).statusCode, 404);
+});
+
+test('a path parameter longer than the router accepts answers 414 problem+json', async () => {
+  const res = await app.inject({ method: 'GET', url: `/v1/subdomains/${'a'.repeat(200)}` });
+  assert.equal(res.statusCode, 414);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  assert.equal(res.json<{ title: string }>().title, 'URI Too Long');
+});
+
+interface Operation {
+  responses: Record<string, unknown>;
+  security?: unknown[];
+  requestBody?: unknown;
+}
+
+async function operations(): Promise<{ method: string; path: string; op: Operation }[]> {
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{
+    paths: Record<string, Record<string, Operation>>;
+  }>();
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+  );
+}
+
+test("every status the router and body parser answer before a route's handler is in that route's responses", async () => {
+  const seen: string[] = [];
+  for (const { method, path, op } of await operations()) {
+    if (path.startsWith('/test/')) continue;
+    const documented = Object.keys(op.responses);
+    const probes: { what: string; url: string; headers?: Record<string, string>; payload?: string }[] = [];
+    if (path.includes('{')) probes.push({ what: 'a long parameter', url: path.replace(/\{[^}]+\}/g, 'p'.repeat(200)) });
+    const url = path.replace(/\{[^}]+\}/g, 'family');
+    if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
+      probes.push({
+        what: 'an unknown media type',
+        url,
+        headers: { 'content-type': 'application/xml' },
+        payload: '<a/>',
+      });
+      probes.push({ what: 'broken JSON', url, headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+      probes.push({
+        what: 'a body over the limit',
+        url,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ a: 'x'.repeat(2 * 1024 * 1024) }),
+      });
+    }
+    for (const probe of probes) {
+      const res = await app.inject({
+        method: method as 'GET',
+        url: probe.url,
+        ...(probe.headers ? { headers: probe.headers } : {}),
+        ...(probe.payload !== undefined ? { payload: probe.payload } : {}),
+      });
+      seen.push(String(res.statusCode));
+      assert.ok(
+        documented.includes(String(res.statusCode)),
+        `${method} ${path} with ${probe.what} answered ${res.statusCode}, documented: ${documented.join(', ')}`,
+      );
+    }
+  }
+  // The probes did reach each refusal (so the loop above checked something).
+  for (const status of ['400', '413', '414', '415']) assert.ok(seen.includes(status), `no probe answered ${status}`);
+});
+
+test('every secured operation documents 401; every e-mail field in the document declares its format', async () => {
+  const ops = await operations();
+  for (const { method, path, op } of ops) {
+    if (op.security?.length) assert.ok('401' in op.responses, `${method} ${path}`);
+  }
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<unknown>();
+  const emails: unknown[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'email' && value && typeof value === 'object' && 'type' in value) emails.push(value);
+      visit(value);
+    }
+  };
+  visit(doc);
+  assert.ok(emails.length >= 10, `found ${emails.length} e-mail fields`);
+  for (const email of emails) assert.equal((email as { format?: string }).format, 'email', JSON.stringify(email));
+});
+
+test('QUERY, a method that reads a body, on a known path is also 405, not a body error', async () => {
+  const res = await app.inject({ method: 'QUERY' as 'GET', url: '/v1/plans' });
+  assert.equal(res.statusCode, 405);
+  assert.equal(res.headers.allow, 'GET, HEAD');
+});
+
+test("an e-mail field refuses what is not an address (the tenant model's rule) before any service runs", async () => {
+  const res = await app.inject({ method: 'POST', url: '/v1/auth/password-reset/request', payload: { email: '0' } });
+  assert.equal(res.statusCode, 400);
+  assert.deepEqual(
+    res.json<{ errors: { field: string }[] }>().errors.map((e) => e.field),
+    ['body.email'],
+  );
+});

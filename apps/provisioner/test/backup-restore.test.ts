@@ -22,7 +22,7 @@ import {
   type RestoreInstanceResult,
 } from '../src/contracts/backups.ts';
 import { listManaged, removeInstanceStack } from '../src/docker/index.ts';
-import { instanceLifecycleWorkflowId } from '../src/shared.ts';
+import { instanceLifecycleWorkflowId } from '../src/contracts/index.ts';
 import {
   adminApp,
   answersThroughEdge,

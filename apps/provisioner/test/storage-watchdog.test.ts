@@ -26,7 +26,7 @@ import {
   type SubscriptionWorkflowInput,
   type SubscriptionWorkflowStatus,
   type UsageSyncReport,
-} from '../src/shared.ts';
+} from '../src/contracts/index.ts';
 import {
   answersThroughEdge,
   client,

@@ -102,3 +102,96 @@ export function checkAcceptsMembers(state: InstanceState): Check {
     }),
   );
 }
+
+/** The operations support starts on an instance (SPEC A4); each is a workflow that moves it through its states. */
+export const instanceOperations = ['suspend', 'resume', 'deprovision', 'reprovision'] as const;
+export type InstanceOperation = (typeof instanceOperations)[number];
+
+export interface InstanceOperationStates {
+  /** The event that starts the operation. */
+  readonly start: InstanceEvent;
+  /** The -ing state the operation works in; finding it means an earlier attempt already started. */
+  readonly working: InstanceState;
+  readonly finish: InstanceEvent;
+  readonly fail: InstanceEvent;
+  /** The state the operation leads to; finding it before starting means there is nothing to do. */
+  readonly done: InstanceState | null;
+}
+
+export const instanceOperationStates: Readonly<Record<InstanceOperation, InstanceOperationStates>> = {
+  suspend: {
+    start: 'suspend_started',
+    working: 'suspending',
+    finish: 'suspended',
+    fail: 'suspend_failed',
+    done: 'suspended',
+  },
+  resume: { start: 'resume_started', working: 'resuming', finish: 'resumed', fail: 'resume_failed', done: 'active' },
+  deprovision: {
+    start: 'deprovision_started',
+    working: 'deprovisioning',
+    finish: 'deprovisioned',
+    fail: 'deprovision_failed',
+    done: 'deprovisioned',
+  },
+  // Reprovisioning re-runs the provisioning steps, so it works in `provisioning`. An active instance is a valid
+  // start, hence no `done` state: asking for it again always rebuilds.
+  reprovision: {
+    start: 'reprovision_started',
+    working: 'provisioning',
+    finish: 'provisioned',
+    fail: 'provision_failed',
+    done: null,
+  },
+};
+
+/**
+ * Whether `operation` may be asked for an instance in `state`: its start event is allowed there, or the instance is
+ * already where it leads (a repeated request, which the workflow answers with "already done").
+ */
+export function checkInstanceOperation(state: InstanceState, operation: InstanceOperation): Check {
+  const { start, done } = instanceOperationStates[operation];
+  if (state === done || instanceEventsAllowed(state).includes(start)) return allowed;
+  return refused(
+    new DomainError('illegal_transition', `Cannot ${operation} an instance that is ${state}.`, {
+      field: 'state',
+      state,
+    }),
+  );
+}
+
+export function instanceOperationsAllowed(state: InstanceState): InstanceOperation[] {
+  return instanceOperations.filter((operation) => checkInstanceOperation(state, operation).ok);
+}
+
+/**
+ * What the instance is known to be, from the subscription workflow's point of view. `failed`: an operation on it
+ * failed (the instance row says why); only support's reprovision or the subscription's end moves it on.
+ */
+export const instanceConditions = ['none', 'running', 'stopped', 'removed', 'failed'] as const;
+export type InstanceCondition = (typeof instanceConditions)[number];
+
+/**
+ * The instance's state as the condition the subscription workflow tracks. A state in motion counts as where it is
+ * going (provisioning or resuming → running, suspending → stopped, deprovisioning → removed): the workflow that
+ * moves it is already running and will get there, or leave the instance `failed`.
+ */
+export function instanceConditionOf(state: InstanceState | undefined): InstanceCondition {
+  switch (state) {
+    case undefined:
+    case 'pending':
+      return 'none';
+    case 'provisioning':
+    case 'active':
+    case 'resuming':
+      return 'running';
+    case 'suspending':
+    case 'suspended':
+      return 'stopped';
+    case 'deprovisioning':
+    case 'deprovisioned':
+      return 'removed';
+    case 'failed':
+      return 'failed';
+  }
+}

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
 import { isDomainError } from '@photoplane/tenant-model';
 import { ConfigError, readPortalConfig } from '../config.ts';
-import { createSupportUnitOfWork } from '../repositories/support-unit-of-work.ts';
+import { createSupportUnitOfWork } from '../repositories/unit-of-work.ts';
 import { createPasswordService } from '../services/password.service.ts';
 import { createSecretBox } from '../services/secret-box.ts';
 import { STAFF_TOTP_PURPOSE } from '../services/support.service.ts';

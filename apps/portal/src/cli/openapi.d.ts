@@ -24,6 +24,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -50,6 +51,42 @@ export interface paths {
                 };
                 /** @description Invalid e-mail address, password or name */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -116,6 +153,42 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -148,6 +221,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -193,8 +267,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -273,6 +374,42 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -307,8 +444,35 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -350,6 +514,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string | null;
                             role: "customer" | "support" | "superadmin";
@@ -400,6 +565,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -423,6 +589,42 @@ export interface paths {
                 };
                 /** @description Malformed request */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -484,6 +686,42 @@ export interface paths {
                 };
                 /** @description The link has expired or was already used */
                 410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -636,7 +874,10 @@ export interface paths {
                                 state: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "resuming" | "deprovisioning" | "deprovisioned" | "failed";
                                 subscriptionState: string;
                                 plan: string;
-                                /** @description The owner's e-mail */
+                                /**
+                                 * Format: email
+                                 * @description The owner's e-mail
+                                 */
                                 owner: string;
                                 host: string | null;
                                 provisioningStep: string | null;
@@ -806,7 +1047,10 @@ export interface paths {
                             state: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "resuming" | "deprovisioning" | "deprovisioned" | "failed";
                             subscriptionState: string;
                             plan: string;
-                            /** @description The owner's e-mail */
+                            /**
+                             * Format: email
+                             * @description The owner's e-mail
+                             */
                             owner: string;
                             host: string | null;
                             provisioningStep: string | null;
@@ -878,6 +1122,15 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -964,6 +1217,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1062,6 +1342,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1168,6 +1475,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1267,6 +1601,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1308,6 +1669,7 @@ export interface paths {
                         "application/json": {
                             users: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1372,6 +1734,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1392,6 +1763,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** Format: email */
                         email: string;
                         mode: "invite" | "password";
                         role?: "admin" | "user" | "viewer" | "guest";
@@ -1414,6 +1786,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1491,6 +1864,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Over the plan */
                 422: {
                     headers: {
@@ -1540,6 +1940,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1603,6 +2004,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1642,6 +2052,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1707,6 +2118,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1755,6 +2193,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1820,6 +2259,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1882,6 +2348,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1952,6 +2419,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2044,6 +2538,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2092,6 +2613,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -2157,6 +2679,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2297,6 +2846,24 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2480,6 +3047,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2563,6 +3148,24 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2656,6 +3259,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2738,6 +3350,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2774,6 +3413,7 @@ export interface paths {
                         "application/json": {
                             staff: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | ("support" | "superadmin");
@@ -2829,6 +3469,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: email */
                         email: string;
                         name?: string;
                         role: "support" | "superadmin";
@@ -2847,6 +3488,7 @@ export interface paths {
                         "application/json": {
                             staff: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | ("support" | "superadmin");
@@ -2893,6 +3535,24 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2948,6 +3608,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string | null;
                             role: "customer" | ("support" | "superadmin");
@@ -2996,6 +3657,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3052,6 +3740,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** Format: email */
                             email: string;
                         };
                     };
@@ -3094,6 +3783,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3210,6 +3926,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3286,6 +4011,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3387,6 +4139,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3909,6 +4688,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4010,6 +4807,15 @@ export interface paths {
                 };
                 /** @description No such fleet upgrade */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4145,6 +4951,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4271,6 +5104,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4390,6 +5250,33 @@ export interface paths {
                 };
                 /** @description Another fleet upgrade is in flight, or this one has ended */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -13,7 +13,7 @@ import Provider, {
   type Configuration,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
-import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
+import type { MemberUnitOfWork } from '../repositories/unit-of-work.ts';
 import type { OidcRepository } from '../repositories/oidc.repository.ts';
 import type { MemberPrincipal } from '../services/member-auth.service.ts';
 import { hashSecretToken } from '../services/secret-token.ts';

@@ -4,12 +4,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDomainError } from '@photoplane/tenant-model';
 import fp from 'fastify-plugin';
 import { HashingBusyError } from '../services/hashing-queue.ts';
+import type { MethodMap } from './api-contract.ts';
 import { problemFromDomainError } from './domain-errors.ts';
-
-import type { ProblemBody, ProblemInput } from '../schemas/problem.schema.ts';
-
-/** @deprecated moved to ../schemas/problem.schema.ts (derived from the TypeBox schema); kept until the merge. */
-export type { ProblemBody, ProblemInput };
+import type { ProblemInput } from '../schemas/problem.schema.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -20,6 +17,7 @@ const TITLES: Record<number, string> = {
   409: 'Conflict',
   410: 'Gone',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -39,6 +37,23 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
   return reply.code(body.status).type('application/problem+json').send(body);
 }
 
+/**
+ * The router's own refusals (fastify's `frameworkErrors`), which never reach the error handler: a path parameter
+ * longer than the router accepts (414) or a path that is not valid percent-encoding (400). As problem+json too.
+ */
+export function routerProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  let problem: ProblemInput;
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    problem = { status: 414, detail: 'A path parameter is longer than the portal accepts.' };
+  else if (error.code === 'FST_ERR_BAD_URL')
+    problem = { status: 400, detail: 'The path is not valid (a bad percent-encoding).' };
+  else {
+    request.log.error({ err: error }, 'router error');
+    problem = { status: 500, detail: 'Something went wrong on our side.' };
+  }
+  void sendProblem(reply, request, problem);
+}
+
 function validationErrors(error: FastifyError): { field: string; message: string }[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).map((v) => {
@@ -54,9 +69,31 @@ function validationErrors(error: FastifyError): { field: string; message: string
   });
 }
 
+export interface ErrorHandlerOptions {
+  /** Which methods each path answers (api-contract.ts): a request for a known path with another method is a 405. */
+  methods?: MethodMap;
+}
+
 export default fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: ErrorHandlerOptions) => {
+    /** A known path asked with a method none of its routes serves: 405 with `Allow`; anything else: undefined. */
+    function methodNotAllowed(request: FastifyRequest, reply: FastifyReply) {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = options.methods?.allowedAt(path) ?? [];
+      if (!allowed.length || allowed.includes(request.method)) return undefined;
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, request, {
+        status: 405,
+        detail: `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+      });
+    }
+
     app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+      // The not-found route parses a body too (a QUERY without Content-Type fails there): the method is the problem.
+      if (request.is404) {
+        const refused = methodNotAllowed(request, reply);
+        if (refused) return refused;
+      }
       // A form page answers refusals as a page (one limiter for pages and JSON routes alike: the public limiter and
       // the per-member guess limit count once, and only the answer's format follows the route).
       const formPage = request.routeOptions.config?.formPage;
@@ -95,9 +132,13 @@ export default fp(
       }
       return sendProblem(reply, request, { status, detail: error.message });
     });
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, request, { status: 404, detail: `No route ${request.method} ${request.url.split('?')[0]}` }),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      return (
+        methodNotAllowed(request, reply) ??
+        sendProblem(reply, request, { status: 404, detail: `No route ${request.method} ${path}` })
+      );
+    });
   },
   { name: 'error-handler' },
 );

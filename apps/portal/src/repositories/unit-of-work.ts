@@ -1,18 +1,40 @@
-// The account repositories, over the client or over one transaction: a use case that must change several
-// tables together (redeem a token and verify the address; rotate a refresh token) runs them in `transaction`.
-import type { PrismaClient } from '@photoplane/db';
+// A use case's repositories, over the client or over one transaction: a use case that must change several tables
+// together (redeem a token and verify the address; rotate a refresh token; a staff action and its audit row) runs
+// them in `transaction`, and they are written together or not at all. One mechanism, three narrow sets: each
+// family of use cases sees only the repositories it needs (accounts and billing, members, support).
+import { createAccessRepository, type PrismaClient } from '@photoplane/db';
 import { createAccountTokenRepository } from './account-token.repository.ts';
 import { createAccountRepository } from './account.repository.ts';
 import { createAuditEventRepository } from './audit-event.repository.ts';
 import type { Db } from './db.ts';
+import { createFleetUpgradeRepository } from './fleet-upgrade.repository.ts';
+import { createInvitationRepository } from './invitation.repository.ts';
+import { createLinkBlockRepository } from './link-block.repository.ts';
 import { createLoginAttemptRepository } from './login-attempt.repository.ts';
+import { createMemberAccountRepository } from './member-account.repository.ts';
+import { createMemberPasswordResetRepository } from './member-password-reset.repository.ts';
+import { createMemberSessionRepository } from './member-session.repository.ts';
+import { createMemberRepository } from './member.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
 import { createPlanRepository } from './plan.repository.ts';
 import { createSessionRepository } from './session.repository.ts';
+import { createStaffRepository } from './staff.repository.ts';
 import { createSubscriptionRepository } from './subscription.repository.ts';
+import { createSupportRepository } from './support.repository.ts';
 import { createWebhookEventRepository } from './webhook-event.repository.ts';
 
-function createRepositories(db: Db) {
+/** A set of repositories over `db`, plus `transaction`, which runs `work` with the same set over one transaction. */
+export type UnitOfWorkOf<R> = R & { transaction<T>(work: (repositories: R) => Promise<T>): Promise<T> };
+
+function unitOfWork<R extends object>(prisma: PrismaClient, repositories: (db: Db) => R): UnitOfWorkOf<R> {
+  return {
+    ...repositories(prisma),
+    transaction: (work) => prisma.$transaction((tx) => work(repositories(tx))),
+  };
+}
+
+// Accounts, sessions and billing (SPEC P1-P8).
+function createAccountRepositories(db: Db) {
   return {
     accounts: createAccountRepository(db),
     accountTokens: createAccountTokenRepository(db),
@@ -26,15 +48,50 @@ function createRepositories(db: Db) {
   };
 }
 
-export type AccountRepositories = ReturnType<typeof createRepositories>;
-
-export interface UnitOfWork extends AccountRepositories {
-  transaction<T>(work: (repositories: AccountRepositories) => Promise<T>): Promise<T>;
+// Members of an instance, plus the tenant model's access port over the same connection.
+function createMemberRepositories(db: Db) {
+  return {
+    access: createAccessRepository(db),
+    accounts: createAccountRepository(db),
+    members: createMemberRepository(db),
+    invitations: createInvitationRepository(db),
+    memberSessions: createMemberSessionRepository(db),
+    auditEvents: createAuditEventRepository(db),
+    memberAccount: createMemberAccountRepository(db),
+    passwordResets: createMemberPasswordResetRepository(db),
+    linkBlocks: createLinkBlockRepository(db),
+  };
 }
 
-export function createUnitOfWork(prisma: PrismaClient): UnitOfWork {
+// The support use cases (SPEC A1-A5).
+function createSupportRepositories(db: Db) {
   return {
-    ...createRepositories(prisma),
-    transaction: (work) => prisma.$transaction((tx) => work(createRepositories(tx))),
+    accounts: createAccountRepository(db),
+    auditEvents: createAuditEventRepository(db),
+    members: createMemberRepository(db),
+    support: createSupportRepository(db),
+    staff: createStaffRepository(db),
+    fleetUpgrades: createFleetUpgradeRepository(db),
+    linkBlocks: createLinkBlockRepository(db),
   };
+}
+
+export type AccountRepositories = ReturnType<typeof createAccountRepositories>;
+export type MemberRepositories = ReturnType<typeof createMemberRepositories>;
+export type SupportRepositories = ReturnType<typeof createSupportRepositories>;
+
+export type UnitOfWork = UnitOfWorkOf<AccountRepositories>;
+export type MemberUnitOfWork = UnitOfWorkOf<MemberRepositories>;
+export type SupportUnitOfWork = UnitOfWorkOf<SupportRepositories>;
+
+export function createUnitOfWork(prisma: PrismaClient): UnitOfWork {
+  return unitOfWork(prisma, createAccountRepositories);
+}
+
+export function createMemberUnitOfWork(prisma: PrismaClient): MemberUnitOfWork {
+  return unitOfWork(prisma, createMemberRepositories);
+}
+
+export function createSupportUnitOfWork(prisma: PrismaClient): SupportUnitOfWork {
+  return unitOfWork(prisma, createSupportRepositories);
 }

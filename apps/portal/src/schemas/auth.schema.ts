@@ -7,6 +7,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../services/password.s
 const closed = { additionalProperties: false } as const;
 
 const Email = Type.String({
+  format: 'email',
   minLength: 1,
   maxLength: 254,
   description: 'E-mail address',
@@ -78,13 +79,10 @@ export const TokenPair = Type.Object(
 export const Me = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
-    email: Type.String(),
+    email: Type.String({ format: 'email' }),
     name: Type.Union([Type.String(), Type.Null()]),
     role: Type.Union([Type.Literal('customer'), Type.Literal('support'), Type.Literal('superadmin')]),
     emailVerified: Type.Boolean(),
   },
   closed,
 );
-
-/** @deprecated moved to ./problem.schema.ts; kept until the parallel branches are merged. */
-export { NoContent, problem } from './problem.schema.ts';

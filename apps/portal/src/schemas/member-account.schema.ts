@@ -22,7 +22,7 @@ const MemberRole = Type.Union(['owner', 'admin', 'user', 'viewer', 'guest'].map(
 export const MemberAccount = Type.Object(
   {
     id: Type.String(),
-    email: Type.String(),
+    email: Type.String({ format: 'email' }),
     name: Type.String(),
     role: MemberRole,
     mustChangePassword: Type.Boolean(),

@@ -46,7 +46,7 @@ const NewPassword = Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX
 export const NewMemberBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    email: Type.String({ minLength: 1, maxLength: 254 }),
+    email: Type.String({ format: 'email', minLength: 1, maxLength: 254 }),
     quotaGiB: Type.Optional(QuotaGiB),
     storageLabel: Type.Optional(StorageLabel),
     role: Type.Optional(AssignableRole),
@@ -108,7 +108,7 @@ const MemberStatus = Type.Union(
 export const MemberView = Type.Object(
   {
     id: Type.String(),
-    email: Type.String(),
+    email: Type.String({ format: 'email' }),
     name: Type.String(),
     role: MemberRole,
     status: MemberStatus,
@@ -162,7 +162,7 @@ export const MemberStats = Type.Object(
         {
           id: Type.String(),
           name: Type.String(),
-          email: Type.String(),
+          email: Type.String({ format: 'email' }),
           status: MemberStatus,
           usageBytes: Bytes,
           quotaGiB: Type.Integer(),
@@ -179,7 +179,7 @@ export const MemberStats = Type.Object(
 
 export const MemberLoginBody = Type.Object(
   {
-    email: Type.String({ minLength: 1, maxLength: 254 }),
+    email: Type.String({ format: 'email', minLength: 1, maxLength: 254 }),
     password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
     totpCode: Type.Optional(
       Type.String({
@@ -217,7 +217,7 @@ export const ChangePasswordBody = Type.Object(
 export const MemberSelf = Type.Object(
   {
     id: Type.String(),
-    email: Type.String(),
+    email: Type.String({ format: 'email' }),
     name: Type.String(),
     role: MemberRole,
     mustChangePassword: Type.Boolean(),

@@ -43,7 +43,7 @@ const tenantFields = {
   state: InstanceState,
   subscriptionState: Type.String(),
   plan: Type.String(),
-  owner: Type.String({ description: "The owner's e-mail" }),
+  owner: Type.String({ format: 'email', description: "The owner's e-mail" }),
   host: Nullable(Type.String()),
   provisioningStep: Nullable(Type.String()),
   members: Type.Integer(),
@@ -135,7 +135,7 @@ const StorageLabel = Nullable(Type.String({ minLength: 1, maxLength: 64 }));
 export const NewUserBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    email: Type.String({ minLength: 1, maxLength: 254 }),
+    email: Type.String({ format: 'email', minLength: 1, maxLength: 254 }),
     mode: Type.Union([Type.Literal('invite'), Type.Literal('password')]),
     role: Type.Optional(AssignableRole),
     quotaGiB: Type.Optional(QuotaGiB),
@@ -246,14 +246,14 @@ export const CredentialsReset = Type.Object({
 const StaffRole = Type.Union([Type.Literal('support'), Type.Literal('superadmin')]);
 
 export const StaffParams = Type.Object(
-  { email: Type.String({ minLength: 1, maxLength: 254, description: "The staff account's e-mail" }) },
+  { email: Type.String({ format: 'email', minLength: 1, maxLength: 254, description: "The staff account's e-mail" }) },
   closed,
 );
 
 export const StaffView = Type.Object(
   {
     id: Type.String(),
-    email: Type.String(),
+    email: Type.String({ format: 'email' }),
     name: Nullable(Type.String()),
     role: Type.Union([Type.Literal('customer'), StaffRole]),
     createdAt: DateTime,
@@ -265,7 +265,7 @@ export const StaffList = Type.Object({ staff: Type.Array(StaffView) }, closed);
 
 export const NewStaffBody = Type.Object(
   {
-    email: Type.String({ minLength: 3, maxLength: 254 }),
+    email: Type.String({ format: 'email', minLength: 3, maxLength: 254 }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     role: StaffRole,
     reason: Reason,
@@ -284,7 +284,7 @@ export const NewStaff = Type.Object(
 );
 
 export const StaffRoleBody = Type.Object({ role: StaffRole, reason: Reason }, closed);
-export const StaffRemoved = Type.Object({ email: Type.String() }, closed);
+export const StaffRemoved = Type.Object({ email: Type.String({ format: 'email' }) }, closed);
 
 // ----- fleet upgrades (SPEC F3) ------------------------------------------------------------------------------------
 export const FleetUpgradeBody = Type.Object(

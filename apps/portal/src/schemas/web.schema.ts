@@ -28,7 +28,7 @@ export const TestCheckoutParams = Type.Object({ subscriptionId: Type.String({ fo
 export const TestCheckoutView = Type.Object(
   {
     subscriptionId: Type.String({ format: 'uuid' }),
-    email: Type.String(),
+    email: Type.String({ format: 'email' }),
     subdomain: Type.String(),
     state: Type.String(),
     plan: Type.Object(

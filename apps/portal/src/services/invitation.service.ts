@@ -8,7 +8,7 @@ import {
   type Invitation,
   type MemberId,
 } from '@photoplane/tenant-model';
-import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
+import type { MemberUnitOfWork } from '../repositories/unit-of-work.ts';
 import type { InvitationRecord } from '../repositories/invitation.repository.ts';
 import type { MemberSync } from './member-workflows.ts';
 import { assertPasswordPolicy, type PasswordService } from './password.service.ts';

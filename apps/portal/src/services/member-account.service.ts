@@ -13,7 +13,7 @@ import {
   type MemberRole,
 } from '@photoplane/tenant-model';
 import type { ApiKeyRecord, Preferences } from '../repositories/member-account.repository.ts';
-import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
+import type { MemberUnitOfWork } from '../repositories/unit-of-work.ts';
 import type { MemberPrincipal } from './member-auth.service.ts';
 import type { MemberSync } from './member-workflows.ts';
 import type { SecretBox } from './secret-box.ts';

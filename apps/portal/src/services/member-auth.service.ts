@@ -14,7 +14,7 @@ import {
   type MemberRole,
   type SessionId,
 } from '@photoplane/tenant-model';
-import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
+import type { MemberUnitOfWork } from '../repositories/unit-of-work.ts';
 import { assertPasswordPolicy, type PasswordService } from './password.service.ts';
 import type { SecretBox } from './secret-box.ts';
 import { createSecretToken, hashSecretToken } from './secret-token.ts';

@@ -4,7 +4,7 @@
 // whether or not the address belongs to anyone; the link works once, for one hour, in this instance only, and
 // using it signs the member out everywhere (the photo app too, through the back-channel logout outbox).
 import { DomainError, memberCanSignIn, normaliseEmail, validationError } from '@photoplane/tenant-model';
-import type { MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
+import type { MemberUnitOfWork } from '../repositories/unit-of-work.ts';
 import type { MemberMailService } from './member-mail.service.ts';
 import { assertPasswordPolicy, type PasswordService } from './password.service.ts';
 import { createSecretToken, hashSecretToken } from './secret-token.ts';

@@ -40,7 +40,7 @@ import {
   type MemberStatus,
   type Permission,
 } from '@photoplane/tenant-model';
-import type { MemberRepositories, MemberUnitOfWork } from '../repositories/member-unit-of-work.ts';
+import type { MemberRepositories, MemberUnitOfWork } from '../repositories/unit-of-work.ts';
 import { toDomainMember, type MemberInstance, type MemberRecord } from '../repositories/member.repository.ts';
 import type { MemberMailService } from './member-mail.service.ts';
 import type { MemberSync } from './member-workflows.ts';

@@ -3,7 +3,7 @@
 // acting member of staff once per request (`authorize`: staff role, the route's permission, audited refusal); each
 // use case then re-checks its permission against the tenant model's table, needs a reason for every change and
 // writes one audit row, reads included.
-import type { SupportUnitOfWork } from '../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../repositories/unit-of-work.ts';
 import type { InstanceOperations } from './instance-operations.ts';
 import type { MemberService } from './member.service.ts';
 import type { PasswordService } from './password.service.ts';

@@ -1,47 +1,16 @@
 // Control-queue activities of the lifecycle workflows (SPEC V3, V4): moving an instance's row through its states,
 // recording what upgrades and reconciliation changed, and the owner after a reprovision. Docker work is in
 // host.activities.ts; the edge and placement activities of provisioning are reused as they are.
-import { DomainError, transitionInstance, type InstanceEvent, type InstanceState } from '@photoplane/tenant-model';
+import {
+  DomainError,
+  instanceOperationStates,
+  transitionInstance,
+  type InstanceEvent,
+  type InstanceState,
+} from '@photoplane/tenant-model';
 import { hostTaskQueue, type InstanceOperation } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl, createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
-
-interface OperationStates {
-  start: InstanceEvent;
-  /** The -ing state the operation works in; finding it means an earlier attempt already started. */
-  working: InstanceState;
-  finish: InstanceEvent;
-  fail: InstanceEvent;
-  /** The state the operation leads to; finding it before starting means there is nothing to do. */
-  done: InstanceState | null;
-}
-
-const OPERATIONS: Record<InstanceOperation, OperationStates> = {
-  suspend: {
-    start: 'suspend_started',
-    working: 'suspending',
-    finish: 'suspended',
-    fail: 'suspend_failed',
-    done: 'suspended',
-  },
-  resume: { start: 'resume_started', working: 'resuming', finish: 'resumed', fail: 'resume_failed', done: 'active' },
-  deprovision: {
-    start: 'deprovision_started',
-    working: 'deprovisioning',
-    finish: 'deprovisioned',
-    fail: 'deprovision_failed',
-    done: 'deprovisioned',
-  },
-  // Reprovisioning re-runs the provisioning steps, so it works in `provisioning`. An active instance is a valid
-  // start, hence no `done` state: asking for it again always rebuilds.
-  reprovision: {
-    start: 'reprovision_started',
-    working: 'provisioning',
-    finish: 'provisioned',
-    fail: 'provision_failed',
-    done: null,
-  },
-};
 
 export interface BegunOperation {
   /** The instance was already in the operation's target state: nothing to do. */
@@ -81,7 +50,7 @@ export function createLifecycleActivities(deps: InstanceActivityDeps) {
   return withPermanentErrors({
     /** Moves the instance into the operation's working state (an illegal start fails for good). */
     async beginInstanceOperation(input: { instanceId: string; operation: InstanceOperation }): Promise<BegunOperation> {
-      const op = OPERATIONS[input.operation];
+      const op = instanceOperationStates[input.operation];
       const before = await prisma.instance.findUniqueOrThrow({ where: { id: input.instanceId } });
       const alreadyDone = before.state === op.done;
       if (!alreadyDone) await moveInstance(input.instanceId, op.start, [op.working]);
@@ -106,7 +75,7 @@ export function createLifecycleActivities(deps: InstanceActivityDeps) {
       operation: InstanceOperation;
       appHostPort: number | null;
     }) {
-      const op = OPERATIONS[input.operation];
+      const op = instanceOperationStates[input.operation];
       const target = transitionInstance(op.working, op.finish);
       await moveInstance(input.instanceId, op.finish, [target]);
       await prisma.instance.update({
@@ -124,7 +93,7 @@ export function createLifecycleActivities(deps: InstanceActivityDeps) {
 
     /** The operation failed after it started: `failed` with the reason, for support to reprovision or deprovision. */
     async failInstanceOperation(input: { instanceId: string; operation: InstanceOperation; error: string }) {
-      const op = OPERATIONS[input.operation];
+      const op = instanceOperationStates[input.operation];
       await moveInstance(input.instanceId, op.fail, ['failed']);
       await prisma.instance.update({
         where: { id: input.instanceId },

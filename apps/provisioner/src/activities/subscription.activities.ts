@@ -5,6 +5,7 @@ import { recordAudit, type PrismaClient } from '@photoplane/db';
 import {
   DomainError,
   transitionSubscription,
+  type InstanceState,
   type SubscriptionEvent,
   type SubscriptionState,
 } from '@photoplane/tenant-model';
@@ -17,7 +18,7 @@ export interface SubscriptionActivityDeps {
 
 export interface SubscriptionSnapshot {
   state: SubscriptionState;
-  instance: { id: string; state: string } | null;
+  instance: { id: string; state: InstanceState } | null;
   owner: { email: string; name: string };
   staffHold: boolean;
   storageHold: boolean;

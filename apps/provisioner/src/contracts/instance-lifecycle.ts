@@ -13,9 +13,8 @@ export const instanceLifecycleWorkflowNames = {
   reprovisionInstance: 'reprovisionInstanceWorkflow',
 } as const;
 
-/** The operations that move an instance through its states; each is a workflow. */
-export const instanceOperations = ['suspend', 'resume', 'deprovision', 'reprovision'] as const;
-export type InstanceOperation = (typeof instanceOperations)[number];
+/** The operations that move an instance through its states; each is a workflow (the tenant model's rules). */
+export { instanceOperations, type InstanceOperation } from '@photoplane/tenant-model';
 
 /**
  * One id for suspend, resume, deprovision and upgrade of an instance: Temporal refuses to start a second workflow

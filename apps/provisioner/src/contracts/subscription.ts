@@ -1,6 +1,6 @@
 // The subscription workflow (SPEC P5-P8): one per subscription, fed by the portal's Stripe webhook through signals.
 import { queryDefinition, signalDefinition } from './definitions.ts';
-import type { SubscriptionState } from '@photoplane/tenant-model';
+import type { InstanceCondition, SubscriptionState } from '@photoplane/tenant-model';
 
 export type { subscriptionWorkflow } from '../workflows/subscription.workflow.ts';
 
@@ -96,11 +96,8 @@ export interface SubscriptionTimers {
   instanceRetryMs?: number;
 }
 
-/**
- * What the instance is known to be, from the subscription workflow's point of view. `failed`: an operation on it
- * failed (the instance row says why); only support's reprovision or the subscription's end moves it on.
- */
-export type SubscriptionInstanceCondition = 'none' | 'running' | 'stopped' | 'removed' | 'failed';
+/** What the instance is known to be, from the subscription workflow's point of view (the tenant model's rule). */
+export type SubscriptionInstanceCondition = InstanceCondition;
 
 /** Carried across continueAsNew so a new run resumes exactly where the last one stopped. */
 export interface SubscriptionWorkflowCarry {

@@ -17,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import {
   desiredInstanceFor,
+  instanceConditionOf,
   subscriptionEventsAllowed,
   transitionSubscription,
   type SubscriptionEvent,
@@ -57,27 +58,6 @@ const DEFAULT_MAX_EVENTS_PER_RUN = 200;
 const DEFAULT_INSTANCE_RETRY_MS = 60_000;
 
 type InstanceOp = 'provision' | 'suspend' | 'resume' | 'deprovision';
-
-/** The instance row's state as the condition the workflow tracks (used when a run starts without a carry). */
-function conditionOf(instanceState: string | undefined): SubscriptionInstanceCondition {
-  switch (instanceState) {
-    case undefined:
-    case 'pending':
-      return 'none';
-    case 'provisioning':
-    case 'active':
-    case 'resuming':
-      return 'running';
-    case 'suspending':
-    case 'suspended':
-      return 'stopped';
-    case 'deprovisioning':
-    case 'deprovisioned':
-      return 'removed';
-    default:
-      return 'failed';
-  }
-}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -143,7 +123,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const snapshot = await db.loadSubscription({ subscriptionId });
   if (!carry) {
     state = snapshot.state;
-    instance = conditionOf(snapshot.instance?.state);
+    instance = instanceConditionOf(snapshot.instance?.state);
     staffHold = snapshot.staffHold;
     storageHold = snapshot.storageHold;
   }

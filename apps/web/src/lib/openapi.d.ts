@@ -126,6 +126,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -152,6 +153,42 @@ export interface paths {
                 };
                 /** @description Invalid e-mail address, password or name */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -218,6 +255,42 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -250,6 +323,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -295,8 +369,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -375,6 +476,42 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -409,8 +546,35 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -452,6 +616,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string | null;
                             role: "customer" | "support" | "superadmin";
@@ -502,6 +667,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -525,6 +691,42 @@ export interface paths {
                 };
                 /** @description Malformed request */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -586,6 +788,42 @@ export interface paths {
                 };
                 /** @description The link has expired or was already used */
                 410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -689,6 +927,24 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -778,6 +1034,24 @@ export interface paths {
                 };
                 /** @description The subdomain is reserved or taken */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -932,6 +1206,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -952,6 +1235,24 @@ export interface paths {
                 };
                 /** @description Checkout not completed yet */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1013,6 +1314,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1050,6 +1369,15 @@ export interface paths {
                             /** @enum {boolean} */
                             allowed: true;
                         };
+                    };
+                };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description No live instance answers at this host name */
@@ -1103,6 +1431,7 @@ export interface paths {
                         "application/json": {
                             members: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1131,6 +1460,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1142,6 +1480,15 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1167,6 +1514,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** Format: email */
                         email: string;
                         /** @description Storage quota in GiB; 0 = unlimited */
                         quotaGiB?: number;
@@ -1189,6 +1537,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1257,6 +1606,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The quota exceeds what the plan has left (see bytesAvailable) */
                 422: {
                     headers: {
@@ -1312,6 +1688,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1339,6 +1716,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1350,6 +1736,15 @@ export interface paths {
                 };
                 /** @description No such member in this instance */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1395,6 +1790,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1467,6 +1863,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -1505,6 +1928,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1577,6 +2001,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The quota exceeds what the plan has left (see bytesAvailable) */
                 422: {
                     headers: {
@@ -1631,6 +2082,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1661,6 +2113,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1681,6 +2142,33 @@ export interface paths {
                 };
                 /** @description Scheduled for deletion */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1727,6 +2215,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1738,6 +2235,33 @@ export interface paths {
                 };
                 /** @description No such member in this instance */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1783,6 +2307,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -1808,6 +2333,15 @@ export interface paths {
                             /** Format: date-time */
                             createdAt: string;
                         };
+                    };
+                };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description Not signed in */
@@ -1839,6 +2373,33 @@ export interface paths {
                 };
                 /** @description Past the deadline, or deleted immediately */
                 410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1885,6 +2446,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -1896,6 +2466,15 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1959,6 +2538,33 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2091,6 +2697,7 @@ export interface paths {
                             members: {
                                 id: string;
                                 name: string;
+                                /** Format: email */
                                 email: string;
                                 status: "invited" | "active" | "disabled" | "pending_deletion" | "deleted";
                                 /** @description Bytes, as a decimal string */
@@ -2104,6 +2711,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -2115,6 +2731,15 @@ export interface paths {
                 };
                 /** @description No such instance (or not yours) */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2205,6 +2830,51 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2239,6 +2909,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: email */
                         email: string;
                         password: string;
                         /** @description The 6-digit code from the authenticator app, once two-factor authentication is on (U6) */
@@ -2282,8 +2953,44 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2366,6 +3073,51 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2403,8 +3155,44 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2486,6 +3274,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many tries; see Retry-After */
                 429: {
                     headers: {
@@ -2531,6 +3346,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -2546,6 +3362,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2557,6 +3382,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2598,6 +3432,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -2633,6 +3468,33 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2710,6 +3572,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many tries; see Retry-After */
                 429: {
                     headers: {
@@ -2764,6 +3653,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2775,6 +3673,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2853,6 +3760,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2891,6 +3825,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -2911,6 +3854,33 @@ export interface paths {
                 };
                 /** @description No such API key of yours */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2992,6 +3962,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -3038,6 +4035,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3049,6 +4055,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3096,6 +4111,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3116,6 +4140,33 @@ export interface paths {
                 };
                 /** @description No such session of yours */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3174,6 +4225,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3185,6 +4245,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3282,6 +4351,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -3320,6 +4416,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3331,6 +4436,15 @@ export interface paths {
                 };
                 /** @description The password must be changed first */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3371,6 +4485,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in (no valid bearer token or API key for this instance) */
                 401: {
                     headers: {
@@ -3391,6 +4514,33 @@ export interface paths {
                 };
                 /** @description Two-factor authentication is already on */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3456,6 +4606,33 @@ export interface paths {
                 };
                 /** @description Two-factor authentication is not on */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3544,6 +4721,33 @@ export interface paths {
                 };
                 /** @description No pending enrolment */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3705,7 +4909,10 @@ export interface paths {
                                 state: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "resuming" | "deprovisioning" | "deprovisioned" | "failed";
                                 subscriptionState: string;
                                 plan: string;
-                                /** @description The owner's e-mail */
+                                /**
+                                 * Format: email
+                                 * @description The owner's e-mail
+                                 */
                                 owner: string;
                                 host: string | null;
                                 provisioningStep: string | null;
@@ -3875,7 +5082,10 @@ export interface paths {
                             state: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "resuming" | "deprovisioning" | "deprovisioned" | "failed";
                             subscriptionState: string;
                             plan: string;
-                            /** @description The owner's e-mail */
+                            /**
+                             * Format: email
+                             * @description The owner's e-mail
+                             */
                             owner: string;
                             host: string | null;
                             provisioningStep: string | null;
@@ -3947,6 +5157,15 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4033,6 +5252,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4131,6 +5377,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4237,6 +5510,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4336,6 +5636,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4377,6 +5704,7 @@ export interface paths {
                         "application/json": {
                             users: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4441,6 +5769,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4461,6 +5798,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
+                        /** Format: email */
                         email: string;
                         mode: "invite" | "password";
                         role?: "admin" | "user" | "viewer" | "guest";
@@ -4483,6 +5821,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4560,6 +5899,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Over the plan */
                 422: {
                     headers: {
@@ -4609,6 +5975,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4672,6 +6039,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4711,6 +6087,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4776,6 +6153,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4824,6 +6228,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -4889,6 +6294,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4951,6 +6383,7 @@ export interface paths {
                         "application/json": {
                             member: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string;
                                 role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -5021,6 +6454,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5113,6 +6573,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -5161,6 +6648,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string;
                             role: "owner" | "admin" | "user" | "viewer" | "guest";
@@ -5226,6 +6714,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5366,6 +6881,24 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5549,6 +7082,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5632,6 +7183,24 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5725,6 +7294,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5807,6 +7385,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -5843,6 +7448,7 @@ export interface paths {
                         "application/json": {
                             staff: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | ("support" | "superadmin");
@@ -5898,6 +7504,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: email */
                         email: string;
                         name?: string;
                         role: "support" | "superadmin";
@@ -5916,6 +7523,7 @@ export interface paths {
                         "application/json": {
                             staff: {
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | ("support" | "superadmin");
@@ -5962,6 +7570,24 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6017,6 +7643,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** Format: email */
                             email: string;
                             name: string | null;
                             role: "customer" | ("support" | "superadmin");
@@ -6065,6 +7692,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6121,6 +7775,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** Format: email */
                             email: string;
                         };
                     };
@@ -6163,6 +7818,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6279,6 +7961,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -6355,6 +8046,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6456,6 +8174,33 @@ export interface paths {
                 };
                 /** @description Not possible in the current state, or another backup, restore or operation is running */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6978,6 +8723,24 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7079,6 +8842,15 @@ export interface paths {
                 };
                 /** @description No such fleet upgrade */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7214,6 +8986,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7333,6 +9132,33 @@ export interface paths {
                 };
                 /** @description Another fleet upgrade is in flight, or this one has ended */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7466,6 +9292,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7503,6 +9356,7 @@ export interface paths {
                             account: {
                                 /** Format: uuid */
                                 id: string;
+                                /** Format: email */
                                 email: string;
                                 name: string | null;
                                 role: "customer" | "support" | "superadmin";
@@ -7528,6 +9382,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * Format: email
                          * @description E-mail address
                          * @example ada@example.com
                          */
@@ -7577,8 +9432,35 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7605,8 +9487,53 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description No CSRF header */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7651,6 +9578,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description No valid refresh cookie */
                 401: {
                     headers: {
@@ -7662,6 +9598,42 @@ export interface paths {
                 };
                 /** @description No CSRF header */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests from this address; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The portal is busy hashing passwords; see Retry-After */
+                503: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7705,6 +9677,7 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             subscriptionId: string;
+                            /** Format: email */
                             email: string;
                             subdomain: string;
                             state: string;
@@ -7719,6 +9692,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request is not valid; `errors` names each field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description Not signed in */
                 401: {
                     headers: {
@@ -7730,6 +9712,15 @@ export interface paths {
                 };
                 /** @description No such checkout */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7832,6 +9823,33 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is longer than the portal accepts */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7914,6 +9932,24 @@ export interface paths {
                 };
                 /** @description Checkout not completed yet */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is larger than the portal accepts */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The body is not in a media type this route reads */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -6,15 +6,14 @@ import {
   Accepted,
   LoginBody,
   Me,
-  NoContent,
   PasswordResetConfirmBody,
   PasswordResetRequestBody,
-  problem,
   RefreshBody,
   SignUpBody,
   TokenPair,
   VerifyEmailBody,
 } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import type { AccountService } from '../../services/account.service.ts';
 import type { SessionService, SignedIn } from '../../services/session.service.ts';
 

@@ -1,7 +1,7 @@
 // Plans, subdomains, checkout and the customer's subscription (SPEC P3, P4, P5, P9). Thin: each handler passes
 // validated input to one service call.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../schemas/auth.schema.ts';
+import { problem } from '../../schemas/problem.schema.ts';
 import {
   BillingPortal,
   CheckoutBody,

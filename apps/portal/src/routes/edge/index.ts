@@ -2,7 +2,7 @@
 // allows a certificate, anything else refuses it.
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sendProblem } from '../../plugins/error-handler.ts';
-import { problem } from '../../schemas/auth.schema.ts';
+import { problem } from '../../schemas/problem.schema.ts';
 import type { EdgeService } from '../../services/edge.service.ts';
 
 const edgeRoutes: FastifyPluginAsyncTypebox<{ edge: EdgeService }> = async (app, { edge }) => {

@@ -4,7 +4,7 @@
 // token opens change-password only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createMemberLoginThrottle, type LoginRateLimit } from '../../plugins/login-throttle.ts';
-import { NoContent, problem } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import {
   ChangePasswordBody,
   InstanceParams,

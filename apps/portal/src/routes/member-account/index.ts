@@ -2,7 +2,7 @@
 // authenticates the member (bearer token or x-api-key) and passes validated input to one service call. Nothing
 // here takes a member id: every route acts on the caller's own member, so no credential reaches anyone else's.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { NoContent, problem } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import {
   AccountPatchBody,
   ApiKeyBody,

@@ -2,7 +2,7 @@
 // or for staff. Thin: each handler passes validated input to one member service call. A member id that is not a
 // member of this instance, whoever's it is, answers 404 "No such member".
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { NoContent, problem } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import {
   CreatedMember,
   DeleteMemberBody,

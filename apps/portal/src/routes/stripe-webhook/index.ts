@@ -1,7 +1,7 @@
 // Stripe's webhook endpoint (SPEC P5). Its own plugin scope, because the signature covers the exact bytes Stripe
 // sent: here (and only here) bodies are kept as raw buffers instead of being parsed as JSON.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../schemas/auth.schema.ts';
+import { problem } from '../../schemas/problem.schema.ts';
 import { WebhookHeaders, WebhookReceived } from '../../schemas/billing.schema.ts';
 import { isDomainError } from '@photoplane/tenant-model';
 import type { PortalMetrics } from '../../services/metrics.service.ts';

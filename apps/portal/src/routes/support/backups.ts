@@ -1,6 +1,6 @@
 // The support API's backup routes (SPEC F1): list, back up now, restore. Same gate as the other support routes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../schemas/auth.schema.ts';
+import { problem } from '../../schemas/problem.schema.ts';
 import { BackupList, BackupStarted, RestoreBody } from '../../schemas/backup.schema.ts';
 import { ReasonBody, TenantParams } from '../../schemas/support.schema.ts';
 import type { BackupSupport } from '../../services/support/backups.ts';

@@ -1,7 +1,7 @@
 // Fleet upgrades (SPEC F3) in the support API: start one (superadmin), watch it (support too), pause, resume or
 // cancel it. The rollout itself is the worker's fleetUpgradeWorkflow; these routes ask it and read its record.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { problem } from '../../schemas/auth.schema.ts';
+import { problem } from '../../schemas/problem.schema.ts';
 import {
   FleetUpgradeBody,
   FleetUpgradeList,

@@ -3,7 +3,7 @@
 // (gate.ts) refuses anyone else with 403 naming it, audited. Thin: each handler passes validated input to one support
 // service call, which re-checks the permission, requires the reason of a change and writes the audit row.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { NoContent, problem } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import { MemberView } from '../../schemas/member.schema.ts';
 import {
   AuditList,

@@ -2,7 +2,7 @@
 // stripe-mock. Its events go through the real webhook endpoint (app.inject: the same route, signature check and
 // all, without leaving the process).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { NoContent, problem } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import {
   TestCheckoutParams,
   TestCheckoutPaid,

@@ -11,7 +11,8 @@ import {
   setSessionCookies,
   type WebCookieOptions,
 } from '../../plugins/web-session.ts';
-import { LoginBody, NoContent, problem } from '../../schemas/auth.schema.ts';
+import { LoginBody } from '../../schemas/auth.schema.ts';
+import { NoContent, problem } from '../../schemas/problem.schema.ts';
 import { WebSession, WebSessionStarted } from '../../schemas/web.schema.ts';
 import type { AccountService } from '../../services/account.service.ts';
 import type { SessionService, SignedIn } from '../../services/session.service.ts';

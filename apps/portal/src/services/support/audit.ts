@@ -1,7 +1,7 @@
 // The audit log of staff actions (SPEC A5), searchable by actor, tenant and time. Reading it is itself audited.
 import { resourceNotFound } from '@photoplane/tenant-model';
 import type { Prisma } from '@photoplane/db';
-import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import { limitOf, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
 
 export interface AuditView {

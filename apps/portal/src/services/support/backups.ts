@@ -14,7 +14,7 @@ import {
 import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/contracts';
 import { DomainError, validationError } from '@photoplane/tenant-model';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import { createStaffContext, iso, parseReason, requirePermission, type Staff } from './staff-context.ts';
 
 export interface BackupView {

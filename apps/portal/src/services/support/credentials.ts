@@ -10,7 +10,7 @@ import {
   validationError,
   type AccountId,
 } from '@photoplane/tenant-model';
-import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { CredentialRecord } from '../../repositories/support.repository.ts';
 import type { MemberService } from '../member.service.ts';
 import { createSecretToken } from '../secret-token.ts';

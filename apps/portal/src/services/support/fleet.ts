@@ -10,7 +10,7 @@ import {
 } from '@photoplane/tenant-model';
 import { countByStatus } from '@photoplane/provisioner/contracts';
 import type { FleetUpgradeRecord } from '../../repositories/fleet-upgrade.repository.ts';
-import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { FleetUpgradeControl } from '../fleet-upgrade-control.ts';
 import { iso, limitOf, parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
 

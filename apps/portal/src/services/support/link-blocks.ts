@@ -11,7 +11,7 @@ import {
   type ShareCredentialKind,
 } from '@photoplane/tenant-model';
 import type { LinkBlockRecord } from '../../repositories/link-block.repository.ts';
-import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import { credentialHash } from '../link-check.service.ts';
 import type { MailService } from '../mail.service.ts';
 import { createStaffContext, iso, limitOf, parseReason, requirePermission, type Staff } from './staff-context.ts';

@@ -2,7 +2,7 @@
 // here; it writes the audit row of each change (with the staff reason and address). Reads are audited here.
 // Members are addressed by id or e-mail within one instance, resolved once per call by `resolveMember`.
 import { DomainError, memberNotFound, normaliseEmail, type InstanceId, type MemberId } from '@photoplane/tenant-model';
-import type { SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { AdminPrincipal, MemberPatch, MemberService, MemberView, NewMemberInput } from '../member.service.ts';
 import { assertPasswordPolicy, type PasswordService } from '../password.service.ts';
 import { parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';

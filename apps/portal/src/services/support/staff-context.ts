@@ -14,7 +14,7 @@ import {
   type Permission,
 } from '@photoplane/tenant-model';
 import type { Prisma } from '@photoplane/db';
-import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { TenantRecord } from '../../repositories/support.repository.ts';
 import type { AuditAction } from '../../repositories/audit-event.repository.ts';
 

@@ -10,7 +10,7 @@ import {
   validationError,
   type AccountRole,
 } from '@photoplane/tenant-model';
-import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { StaffRecord } from '../../repositories/staff.repository.ts';
 import type { PasswordService } from '../password.service.ts';
 import { generatePassword } from '../random-password.ts';

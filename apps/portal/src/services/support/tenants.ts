@@ -3,16 +3,15 @@
 // starts its workflow, so a start Temporal refuses rolls the row back.
 import type { InstanceOperation } from '@photoplane/provisioner/contracts';
 import {
-  DomainError,
-  instanceEventsAllowed,
+  assertAllowed,
+  checkInstanceOperation,
   instanceStates,
   usageStats,
   validationError,
-  type InstanceEvent,
   type InstanceId,
   type InstanceState,
 } from '@photoplane/tenant-model';
-import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/support-unit-of-work.ts';
+import type { SupportRepositories, SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { TenantRecord } from '../../repositories/support.repository.ts';
 import type { InstanceOperations } from '../instance-operations.ts';
 import { iso, limitOf, parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
@@ -62,14 +61,6 @@ export interface TenantQuery {
   state?: string | undefined;
   limit?: number | undefined;
 }
-
-/** The instance event each operation starts with, and the state in which it has nothing left to do. */
-const operationStart: Record<InstanceOperation, { event: InstanceEvent; done: InstanceState | null }> = {
-  suspend: { event: 'suspend_started', done: 'suspended' },
-  resume: { event: 'resume_started', done: 'active' },
-  deprovision: { event: 'deprovision_started', done: 'deprovisioned' },
-  reprovision: { event: 'reprovision_started', done: null },
-};
 
 export function parseInstanceState(input: string, field = 'state'): InstanceState {
   if ((instanceStates as readonly string[]).includes(input)) return input as InstanceState;
@@ -191,14 +182,7 @@ export function createTenantSupport(deps: {
       const reason = parseReason(reasonInput);
       return repositories.transaction(async (repos) => {
         const tenant = await context.requireTenant(repos, subdomain);
-        const { event, done } = operationStart[operation];
-        if (tenant.instanceState !== done && !instanceEventsAllowed(tenant.instanceState).includes(event)) {
-          throw new DomainError(
-            'illegal_transition',
-            `Cannot ${operation} an instance that is ${tenant.instanceState}.`,
-            { field: 'state', state: tenant.instanceState },
-          );
-        }
+        assertAllowed(checkInstanceOperation(tenant.instanceState, operation));
         await context.audit(repos, who, {
           action: `tenant.${operation}`,
           targetType: 'instance',
