@@ -27,6 +27,8 @@ import memberRoutes from './routes/members/index.ts';
 import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
 import supportRoutes from './routes/support/index.ts';
 import backupRoutes from './routes/support/backups.ts';
+import exportRoutes from './routes/exports/index.ts';
+import type { ExportService } from './services/export.service.ts';
 import type { BackupSupport } from './services/support/backups.ts';
 import fleetRoutes from './routes/support/fleet.ts';
 import testCheckoutRoutes from './routes/test-checkout/index.ts';
@@ -86,6 +88,8 @@ export interface Services {
   support: SupportService;
   /** The support API's backups and restores (SPEC F1). */
   backups: BackupSupport;
+  /** The owner's export of their library and its download link (SPEC F1). */
+  exports: ExportService;
   /** Prometheus metrics at `/metrics` and the request timing hook (issue 15). */
   metrics: { metrics: PortalMetrics; token: string | undefined };
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
@@ -148,6 +152,14 @@ function isPublicAction(route: RouteOptions): boolean {
   if (methods.every((m) => m === 'GET' || m === 'HEAD' || m === 'OPTIONS')) return false;
   if (route.url.endsWith('*') || route.url === '/v1/stripe/webhook') return false;
   return !(route.schema as { security?: unknown } | undefined)?.security;
+}
+
+/**
+ * A request's URL for the log, with the secret of a mailed download link (`/v1/exports/<token>`) masked: the link's
+ * token is the credential, and a log line must not be one.
+ */
+export function urlForLog(url: string | undefined): string | undefined {
+  return url?.replace(/^(\/v1\/exports\/)[^/?#]+/, '$1[redacted]');
 }
 
 export const REDACTED_PATHS = [
@@ -236,6 +248,7 @@ export async function buildApp(opts: AppOptions) {
     guessLimit: loginRateLimit,
   });
   await app.register(memberRoutes, { members, invitations });
+  await app.register(exportRoutes, { exports: services.exports });
   await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
   await app.register(instanceSignInRoutes, {
     ...services.signIn,
