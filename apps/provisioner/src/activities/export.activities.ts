@@ -156,7 +156,10 @@ export function createExportActivities(deps: ExportActivityDeps) {
       return { expiresAt: expiresAt.toISOString() };
     },
 
-    /** Deletes the archives whose links have expired and forgets their tokens (the row stays, as history). */
+    /**
+     * Deletes the archives whose links have expired. The row stays, as history, with its token's hash: the link then
+     * answers "expired" rather than "not valid", and the hash opens nothing any more.
+     */
     async expireExports(): Promise<{ expired: string[] }> {
       const due = await prisma.instanceExport.findMany({ where: { status: 'ready', expiresAt: { lte: now() } } });
       const expired: string[] = [];
@@ -164,7 +167,7 @@ export function createExportActivities(deps: ExportActivityDeps) {
         await rm(path.join(deps.exportDir, row.fileName ?? `${row.id}.tar`), { force: true });
         await prisma.instanceExport.update({
           where: { id: row.id },
-          data: { status: 'expired', tokenHash: null, fileName: null },
+          data: { status: 'expired', fileName: null },
         });
         await audit(row.instanceId, 'export.expired', { exportId: row.id });
         expired.push(row.id);
