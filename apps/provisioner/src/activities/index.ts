@@ -1,6 +1,7 @@
 import { createBackupActivities, type BackupActivityDeps } from './backup.activities.ts';
 import { createExportActivities } from './export.activities.ts';
 import { createFleetActivities } from './fleet.activities.ts';
+import { createReconcileReportActivities } from './reconcile-report.activities.ts';
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStorageActivities(deps),
     ...createBackupActivities(deps),
     ...createFleetActivities(deps),
+    ...createReconcileReportActivities(deps),
     ...createExportActivities({
       prisma: deps.prisma,
       mailer: deps.mailer,
