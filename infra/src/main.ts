@@ -61,6 +61,8 @@ function serviceEnv(stack: Stack, databaseUrl: string, secretKey: string, portal
     // Backups (SPEC F1): the worker runs this restic against a repository per instance under this folder.
     PHOTOPLANE_RESTIC: stack.backups.restic,
     PHOTOPLANE_BACKUP_REPOSITORY: stack.backups.repositoryRoot,
+    // The owners' exports (SPEC F1): written by the worker, served by the portal from the same folder.
+    PHOTOPLANE_EXPORT_DIR: path.join(path.dirname(stack.backups.repositoryRoot), 'exports'),
     // The portal derives each instance's OpenID client secret under this key; the worker derives the same from the
     // master key (apps/provisioner/src/secrets.ts).
     OIDC_CLIENT_SECRET_KEY: createHmac('sha256', secretKey)
@@ -145,7 +147,8 @@ async function start(): Promise<void> {
   // Their JSON logs go to the log folder as they are, and to the terminal readable (see service-logs.ts).
   const worker = startProcess('worker', process.execPath, [...tsx, 'apps/provisioner/src/worker.ts'], {
     cwd: repoRoot,
-    env,
+    // The owners' export links (SPEC F1) the worker mails point at the portal.
+    env: { PORTAL_PUBLIC_URL: `http://127.0.0.1:${config.portalPort}`, ...env },
     logFile: path.join(stack.logDir, 'worker.log'),
     echo: serviceEcho('worker'),
   });

@@ -41,6 +41,13 @@ export const auditActions = [
   'restore.started',
   'restore.succeeded',
   'restore.failed',
+  // The owner's export of their library (SPEC F1, seed 001): asked by the owner, made and expired by the worker,
+  // each download by its link.
+  'export.requested',
+  'export.ready',
+  'export.failed',
+  'export.downloaded',
+  'export.expired',
   // Fleet upgrades (SPEC F3): the rollout's own state changes, by the worker.
   'fleet.upgrade.running',
   'fleet.upgrade.paused',

@@ -75,6 +75,8 @@ export async function startServices(env: NodeJS.ProcessEnv): Promise<Services> {
   start('apps/provisioner/src/worker.ts', {
     PORTAL_UPSTREAM: `127.0.0.1:${port}`,
     WORKER_METRICS_ADDRESS: metricsAddress,
+    // The owner's export link (SPEC F1) the worker mails points at this portal.
+    PORTAL_PUBLIC_URL: env.PORTAL_PUBLIC_URL ?? portalUrl,
   });
   start('apps/portal/src/server.ts', {
     PORT: String(port),

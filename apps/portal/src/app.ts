@@ -31,6 +31,8 @@ import supportRoutes from './routes/support/index.ts';
 import backupRoutes from './routes/support/backups.ts';
 import linkBlockRoutes from './routes/support/links.ts';
 import linkCheckRoutes from './routes/edge/link-check.ts';
+import exportRoutes from './routes/exports/index.ts';
+import type { ExportService } from './services/export.service.ts';
 import type { BackupSupport } from './services/support/backups.ts';
 import type { LinkBlockSupport } from './services/support/link-blocks.ts';
 import type { LinkCheck } from './services/link-check.service.ts';
@@ -97,6 +99,8 @@ export interface Services {
    * (`portalUrl` is named in a 451's `Link: rel="blocked-by"`).
    */
   links: { support: LinkBlockSupport; check: LinkCheck; portalUrl: string };
+  /** The owner's export of their library and its download link (SPEC F1). */
+  exports: ExportService;
   /** Prometheus metrics at `/metrics` and the request timing hook (issue 15). */
   metrics: { metrics: PortalMetrics; token: string | undefined };
   /** Test mode only (Stripe is stripe-mock): the portal's own payment page and simulated Stripe events (W1). */
@@ -168,6 +172,14 @@ function isEmailAddress(input: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A request's URL for the log, with the secret of a mailed download link (`/v1/exports/<token>`) masked: the link's
+ * token is the credential, and a log line must not be one.
+ */
+export function urlForLog(url: string | undefined): string | undefined {
+  return url?.replace(/^(\/v1\/exports\/)[^/?#]+/, '$1[redacted]');
 }
 
 export const REDACTED_PATHS = [
@@ -270,6 +282,7 @@ export async function buildApp(opts: AppOptions) {
     guessLimit: loginRateLimit,
   });
   await app.register(memberRoutes, { members, invitations });
+  await app.register(exportRoutes, { exports: services.exports });
   await app.register(instanceAuthRoutes, { memberAuth, loginRateLimit });
   await app.register(instanceSignInRoutes, {
     ...services.signIn,

@@ -1,5 +1,6 @@
 // The portal's configuration: the one place it reads the environment. Invalid values stop it at start-up with
 // every problem listed, not the first one.
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { DEFAULT_HASHING_LIMITS } from './services/hashing-queue.ts';
@@ -69,6 +70,8 @@ export interface PortalConfig {
   publicUrl: string;
   /** The provisioner's task queue, where the portal starts subscription workflows. */
   temporalTaskQueue: string;
+  /** PHOTOPLANE_EXPORT_DIR: where the worker writes the owners' exports (SPEC F1), served from here by their links. */
+  exportDir: string;
   /** Instances live at <subdomain>.<domain>. */
   domain: string;
   /**
@@ -207,6 +210,9 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
   if (!URL.canParse(publicUrl) || !/^https?:$/.test(new URL(publicUrl).protocol))
     problems.push('PORTAL_PUBLIC_URL must be an http:// or https:// URL');
 
+  const exportDir = get('PHOTOPLANE_EXPORT_DIR') ?? '/var/lib/photoplane/exports';
+  if (!path.isAbsolute(exportDir)) problems.push('PHOTOPLANE_EXPORT_DIR must be an absolute folder');
+
   const stripeApiUrl = get('STRIPE_API_URL');
   if (stripeApiUrl !== undefined && (!URL.canParse(stripeApiUrl) || !/^https?:$/.test(new URL(stripeApiUrl).protocol)))
     problems.push('STRIPE_API_URL must be an http:// or https:// URL');
@@ -302,6 +308,7 @@ export function readPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalCo
     ),
     publicUrl: publicUrl.replace(/\/+$/, ''),
     temporalTaskQueue: get('TEMPORAL_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    exportDir,
     domain,
     instanceUrlTemplate,
     oidc: {

@@ -41,6 +41,7 @@ import {
   type InstanceQuotaSync,
   type MemberSync,
 } from './services/member-workflows.ts';
+import { createExportService, createTemporalExportStarter, type ExportStarter } from './services/export.service.ts';
 import { createMemberService } from './services/member.service.ts';
 import { createPortalMetrics } from './services/metrics.service.ts';
 import {
@@ -89,6 +90,8 @@ export interface PortalOverrides {
   fleet?: FleetUpgradeControl;
   /** Where backup and restore workflows are started (SPEC F1; default: the Temporal client and task queue). */
   backupWorkflows?: { client: Client; taskQueue: string };
+  /** Where the owners' export workflows are started (SPEC F1; default: the Temporal client and task queue). */
+  exportStarter?: ExportStarter;
   memberSync?: MemberSync;
   quotaSync?: InstanceQuotaSync;
   /** The subscription workflow's timers (default: BILLING_GRACE_DAYS and BILLING_RETENTION_DAYS). */
@@ -319,6 +322,11 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       check: createLinkCheck({ linkBlocks: createLinkBlockRepository(prisma), domain: config.domain }),
       portalUrl: config.publicUrl,
     },
+    exports: createExportService({
+      db: prisma,
+      exportDir: config.exportDir,
+      starter: overrides.exportStarter ?? createTemporalExportStarter({ client: temporal, taskQueue }),
+    }),
     invitations: createInvitationService({
       repositories: memberRepositories,
       passwords,

@@ -2,7 +2,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createPrismaClient } from '@photoplane/db';
 import { pino } from 'pino';
-import { REDACTED_PATHS } from './app.ts';
+import { REDACTED_PATHS, urlForLog } from './app.ts';
 import { ConfigError, readPortalConfig } from './config.ts';
 import { createPortal } from './portal.ts';
 
@@ -18,7 +18,20 @@ async function main(): Promise<void> {
     throw e;
   }
   // One logger for the app and the services, so background failures (mail delivery) land in the same log.
-  const logger = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+  const logger = pino({
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      // Fastify's own request serializer, with a download link's token masked (urlForLog).
+      req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method,
+        url: urlForLog(req.url),
+        host: req.host,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
+    },
+  });
   if (config.jwtSecretGenerated)
     logger.warn('JWT_SECRET is not set: using a random key, so sign-ins end when the portal restarts');
   if (config.totpEncryptionKeyGenerated)

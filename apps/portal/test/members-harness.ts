@@ -14,6 +14,7 @@ import { createPasswordService } from '../src/services/password.service.ts';
 import { createSecretBox } from '../src/services/secret-box.ts';
 import type { InstanceOperations } from '../src/services/instance-operations.ts';
 import type { FleetUpgradeControl } from '../src/services/fleet-upgrade-control.ts';
+import type { ExportStarter } from '../src/services/export.service.ts';
 import type { Client } from '@temporalio/client';
 import type { OidcProviders } from '../src/oidc/instance-providers.ts';
 import type { PhotoAppLogout } from '../src/services/photo-app-logout.service.ts';
@@ -61,6 +62,8 @@ export interface HarnessOptions {
   staffSessionTtlSeconds?: number;
   /** The app's public limiter (UNAUTHENTICATED_REQUESTS_PER_MINUTE); off by default, as tests share one address. */
   publicRequestsPerMinute?: number;
+  /** The owners' exports (SPEC F1): PHOTOPLANE_EXPORT_DIR, and where their workflows are started. */
+  exports?: { dir: string; starter: ExportStarter };
 }
 
 /** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
@@ -95,6 +98,7 @@ export async function startHarness(
     PHOTOPLANE_DOMAIN: options.signIn?.domain ?? INSTANCE_DOMAIN,
     PHOTOPLANE_INSTANCE_URL: options.signIn?.instanceUrlTemplate ?? `https://{subdomain}.${INSTANCE_DOMAIN}`,
     ...(options.signIn ? { OIDC_CLIENT_SECRET_KEY: options.signIn.clientSecretKey } : {}),
+    ...(options.exports ? { PHOTOPLANE_EXPORT_DIR: options.exports.dir } : {}),
   });
   const portal = await startTestPortal({
     prisma,
@@ -110,6 +114,7 @@ export async function startHarness(
             ...(options.support.backups ? { backupWorkflows: options.support.backups } : {}),
           }
         : {}),
+      ...(options.exports ? { exportStarter: options.exports.starter } : {}),
       ...(options.publicRequestsPerMinute
         ? { publicRateLimit: { max: options.publicRequestsPerMinute, timeWindowMs: 60_000 } }
         : {}),

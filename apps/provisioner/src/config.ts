@@ -64,6 +64,11 @@ export interface ProvisionerConfig {
     checkReadDataPercent: number;
     retention: Record<string, RetentionPolicy> | undefined;
   };
+  /**
+   * The owner's export (SPEC F1): PHOTOPLANE_EXPORT_DIR (shared with the portal, which serves the archives),
+   * PORTAL_PUBLIC_URL (the mailed link's origin), PHOTOPLANE_EXPORT_LINK_DAYS (how long a link and its archive live).
+   */
+  exports: { exportDir: string; portalUrl: string; linkDays: number };
 }
 
 function readRetention(raw: string | undefined, problems: string[]): Record<string, RetentionPolicy> | undefined {
@@ -185,6 +190,14 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
   if (!Number.isInteger(checkPercent) || checkPercent < 0 || checkPercent > 100)
     problems.push('PHOTOPLANE_BACKUP_CHECK_READ_PERCENT must be a whole number from 0 to 100');
   const retention = readRetention(env.PHOTOPLANE_BACKUP_RETENTION, problems);
+  const exportDir = env.PHOTOPLANE_EXPORT_DIR?.trim() || '/var/lib/photoplane/exports';
+  if (!path.isAbsolute(exportDir)) problems.push('PHOTOPLANE_EXPORT_DIR must be an absolute folder');
+  const portalUrl = (env.PORTAL_PUBLIC_URL?.trim() || `https://portal.${domain}`).replace(/\/+$/, '');
+  if (!URL.canParse(portalUrl) || !/^https?:$/.test(new URL(portalUrl).protocol))
+    problems.push('PORTAL_PUBLIC_URL must be an http(s) URL, e.g. https://portal.example.com');
+  const linkDays = Number(env.PHOTOPLANE_EXPORT_LINK_DAYS?.trim() || '3');
+  if (!Number.isInteger(linkDays) || linkDays < 1 || linkDays > 30)
+    problems.push('PHOTOPLANE_EXPORT_LINK_DAYS must be a whole number of days from 1 to 30');
   if (problems.length) throw new ConfigError(`invalid provisioner configuration:\n  - ${problems.join('\n  - ')}`);
   return {
     databaseUrl,
@@ -219,5 +232,6 @@ export function readProvisionerConfig(env: NodeJS.ProcessEnv = process.env): Pro
       checkReadDataPercent: checkPercent,
       retention,
     },
+    exports: { exportDir, portalUrl, linkDays },
   };
 }

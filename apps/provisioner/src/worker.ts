@@ -7,13 +7,16 @@ import type { Logger } from 'pino';
 import {
   createActivities,
   createBackupHostActivities,
+  createExportHostActivities,
   createHostActivities,
   type Activities,
   type BackupHostActivities,
+  type ExportHostActivities,
   type HostActivities,
 } from './activities/index.ts';
 import { createRestic } from './backup/restic.ts';
 import { BACKUP_CHECK_SCHEDULE_ID, BACKUP_SCHEDULE_ID, backupWorkflowNames } from './contracts/backups.ts';
+import { EXPORT_EXPIRY_SCHEDULE_ID, exportWorkflowNames } from './contracts/exports.ts';
 import { ConfigError, readProvisionerConfig, type ProvisionerConfig } from './config.ts';
 import { dockerClient } from './docker/index.ts';
 import { createLogger, installTemporalLogger } from './logger.ts';
@@ -46,7 +49,7 @@ export function createHostWorker(opts: {
   connection: NativeConnection;
   namespace: string;
   hostName: string;
-  activities: HostActivities | (HostActivities & BackupHostActivities);
+  activities: HostActivities | (HostActivities & BackupHostActivities & Partial<ExportHostActivities>);
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -120,6 +123,7 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
       mailer: createSmtpMailer(config.smtpUrl, config.mailFrom),
       storageGracePercent: config.storageGracePercent,
       ...(config.backup.retention ? { backupRetention: config.backup.retention } : {}),
+      exports: config.exports,
     }),
     hostActivities: {
       ...createHostActivities({
@@ -130,6 +134,13 @@ export function buildDeps(config: ProvisionerConfig, prisma: PrismaClient) {
         ...(config.edgeSocket ? { edgeSocket: config.edgeSocket } : {}),
       }),
       ...backupHostActivities,
+      ...createExportHostActivities({
+        docker,
+        secrets,
+        profile,
+        exportDir: config.exports.exportDir,
+        extraLabels: config.resourceLabels,
+      }),
     },
   };
 }
@@ -151,6 +162,13 @@ async function ensureSchedules(config: ProvisionerConfig, logger: Logger): Promi
       scheduleId: USAGE_SYNC_SCHEDULE_ID,
       everyMinutes: config.usageSyncEveryMinutes,
       workflowType: workflowNames.syncUsage,
+      args: [],
+    },
+    {
+      // The owners' exports (SPEC F1) whose links have expired are deleted within the hour.
+      scheduleId: EXPORT_EXPIRY_SCHEDULE_ID,
+      everyMinutes: 60,
+      workflowType: exportWorkflowNames.expireExports,
       args: [],
     },
   ];

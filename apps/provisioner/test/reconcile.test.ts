@@ -88,6 +88,11 @@ test('reconcile recreates an app container removed by hand and starts a stopped 
     assert.equal((await routeOf(instance.id))?.upstream, `127.0.0.1:${port}`);
     assert.ok(await answersThroughEdge(instance.host));
     assert.deepEqual(await appUserEmails(instance.id), [instance.email], 'the recreated app found its volume');
+    // The run's drift is recorded for /metrics (SPEC F2): the newest run of this host, repairs by subject.
+    const run = await prisma.reconcileRun.findFirstOrThrow({ where: { hostName }, orderBy: { finishedAt: 'desc' } });
+    assert.equal(run.checked, report.checked);
+    assert.equal(run.failed, 0);
+    assert.deepEqual(run.drift, { app: 1, db: 1, route: 1 });
   });
 });
 

@@ -24,8 +24,35 @@ export interface InstanceBackupRow {
   checkOk: boolean | null;
 }
 
+export interface ReconcileRunRow {
+  /** The host the run covered ('' for a run over every host). */
+  host: string;
+  finishedAt: number;
+  checked: number;
+  failed: number;
+  /** Repairs by subject (db, cache, app, route, photo-app-config). */
+  drift: Record<string, number>;
+}
+
 export function createFleetMetricsRepository(db: Db) {
   return {
+    /** The last reconcile run of each host (SPEC F2: the last reconcile's drift). */
+    async lastReconcileRuns(): Promise<ReconcileRunRow[]> {
+      const rows = await db.$queryRaw<
+        { hostName: string; finishedAt: Date; checked: number; failed: number; drift: Record<string, number> }[]
+      >`
+        SELECT DISTINCT ON (r."hostName") r."hostName", r."finishedAt", r."checked", r."failed", r."drift"
+        FROM "reconcile_run" r
+        ORDER BY r."hostName", r."finishedAt" DESC`;
+      return rows.map((r) => ({
+        host: r.hostName,
+        finishedAt: Math.floor(r.finishedAt.getTime() / 1000),
+        checked: r.checked,
+        failed: r.failed,
+        drift: r.drift,
+      }));
+    },
+
     /** Backups (SPEC F1) of active instances: when the last one succeeded, and whether the repository checked sound. */
     async instanceBackups(): Promise<InstanceBackupRow[]> {
       const rows = await db.$queryRaw<{ subdomain: string; lastBackupAt: Date; checkOk: boolean | null }[]>`

@@ -4,6 +4,9 @@
 // Node's own process metrics come along. Route labels are route patterns, never raw URLs, so nothing a client sends
 // can grow the series.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What reconcile compares (the provisioner's ReconcileSubject). */
+const RECONCILE_SUBJECTS = ['db', 'cache', 'app', 'route', 'photo-app-config'];
 import type { FleetMetricsRepository } from '../repositories/fleet-metrics.repository.ts';
 
 export interface PortalMetricsDeps {
@@ -52,13 +55,14 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
     }
   };
   const readFleet = async () => {
-    const [states, usage, hosts, backups] = await Promise.all([
+    const [states, usage, hosts, backups, reconciles] = await Promise.all([
       read('photoplane_instances', () => fleet.instancesByState()),
       read('photoplane_instance_used_bytes', () => fleet.instanceUsage()),
       read('photoplane_docker_host_instances', () => fleet.hostLoad()),
       read('photoplane_instance_last_backup_timestamp_seconds', () => fleet.instanceBackups()),
+      read('photoplane_reconcile_last_drift', () => fleet.lastReconcileRuns()),
     ]);
-    return { states, usage, hosts, backups };
+    return { states, usage, hosts, backups, reconciles };
   };
   let current: ReturnType<typeof readFleet> | undefined;
   const snapshot = () => current ?? readFleet();
@@ -126,6 +130,46 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
       for (const r of s.backups ?? []) if (r.checkOk !== null) set(r.subdomain, r.checkOk ? 1 : 0);
     },
   );
+
+  // The last reconcile's drift (SPEC F2), per host ('' for a run over every host): what it found out of line and
+  // repaired, by subject (every subject present, 0 when in line, so a rule can compare), and what it could not.
+  gauge(
+    'photoplane_reconcile_last_run_timestamp_seconds',
+    'When the last reconcile run ended, Unix seconds',
+    'host',
+    (s, set) => {
+      for (const r of s.reconciles ?? []) set(r.host, r.finishedAt);
+    },
+  );
+  gauge(
+    'photoplane_reconcile_last_checked_instances',
+    'Instances the last reconcile run looked at',
+    'host',
+    (s, set) => {
+      for (const r of s.reconciles ?? []) set(r.host, r.checked);
+    },
+  );
+  gauge(
+    'photoplane_reconcile_last_failed_instances',
+    'Instances the last reconcile run could not bring back in line',
+    'host',
+    (s, set) => {
+      for (const r of s.reconciles ?? []) set(r.host, r.failed);
+    },
+  );
+  const drift: Gauge<'host' | 'subject'> = new Gauge({
+    name: 'photoplane_reconcile_last_drift',
+    help: 'Repairs the last reconcile run made, by what had drifted (db, cache, app containers, route, photo-app-config)',
+    labelNames: ['host', 'subject'],
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      drift.reset();
+      for (const r of s.reconciles ?? [])
+        for (const subject of new Set([...RECONCILE_SUBJECTS, ...Object.keys(r.drift)]))
+          drift.set({ host: r.host, subject }, r.drift[subject] ?? 0);
+    },
+  });
 
   return {
     registry,

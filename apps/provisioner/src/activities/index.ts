@@ -1,5 +1,7 @@
 import { createBackupActivities, type BackupActivityDeps } from './backup.activities.ts';
+import { createExportActivities } from './export.activities.ts';
 import { createFleetActivities } from './fleet.activities.ts';
+import { createReconcileReportActivities } from './reconcile-report.activities.ts';
 import { createDockerHostActivities, type DockerHostActivityDeps } from './docker-host.activities.ts';
 import { createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
 import { createLifecycleActivities } from './lifecycle.activities.ts';
@@ -13,7 +15,11 @@ export type { BegunOperation, InstanceToReconcile, LifecycleActivities } from '.
 
 export type ActivityDeps = DockerHostActivityDeps &
   InstanceActivityDeps &
-  Pick<StorageActivityDeps, 'storageGracePercent'> & { backupRetention?: BackupActivityDeps['backupRetention'] };
+  Pick<StorageActivityDeps, 'storageGracePercent'> & {
+    backupRetention?: BackupActivityDeps['backupRetention'];
+    /** The owner's export (SPEC F1): PHOTOPLANE_EXPORT_DIR, PORTAL_PUBLIC_URL, PHOTOPLANE_EXPORT_LINK_DAYS. */
+    exports?: { exportDir: string; portalUrl: string; linkDays: number };
+  };
 
 /**
  * The activities of the general task queue (workflows run there too), built from injected dependencies. Docker
@@ -29,6 +35,16 @@ export function createActivities(deps: ActivityDeps) {
     ...createStorageActivities(deps),
     ...createBackupActivities(deps),
     ...createFleetActivities(deps),
+    ...createReconcileReportActivities(deps),
+    ...createExportActivities({
+      prisma: deps.prisma,
+      mailer: deps.mailer,
+      ...(deps.exports ?? {
+        exportDir: '/var/lib/photoplane/exports',
+        portalUrl: `https://${deps.domain}`,
+        linkDays: 3,
+      }),
+    }),
   };
 }
 
@@ -45,3 +61,9 @@ export {
   type BackupHostActivityDeps,
 } from './backup-host.activities.ts';
 export type { FleetActivities, UpgradeTarget } from './fleet.activities.ts';
+export { createExportActivities, type ExportActivities, type ExportActivityDeps } from './export.activities.ts';
+export {
+  createExportHostActivities,
+  type ExportHostActivities,
+  type ExportHostActivityDeps,
+} from './export-host.activities.ts';

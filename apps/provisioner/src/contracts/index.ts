@@ -16,6 +16,7 @@ export * from './subscription.ts';
 export * from './members.ts';
 export * from './photo-app-config.ts';
 export * from './backups.ts';
+export * from './exports.ts';
 export * from './fleet-upgrade.ts';
 
 /** The instance workflows by name (the member, subscription and photo-app-config families have their own). */

@@ -17,3 +17,4 @@ export { backupInstanceWorkflow } from './backup-instance.workflow.ts';
 export { backupFleetWorkflow, checkBackupsWorkflow } from './backup-fleet.workflow.ts';
 export { restoreInstanceWorkflow } from './restore-instance.workflow.ts';
 export { fleetUpgradeWorkflow } from './fleet-upgrade.workflow.ts';
+export { exportInstanceWorkflow, expireExportsWorkflow } from './export-instance.workflow.ts';

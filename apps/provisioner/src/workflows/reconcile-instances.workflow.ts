@@ -4,7 +4,7 @@
 // The photo app's settings the control plane relies on (OAuth, password login off, storage template, deletion delay,
 // external domain) are re-asserted and each correction audited. Suspended instances should not run and not be routed. One instance failing to reconcile does not stop the rest;
 // it is reported. Meant to run from a Temporal Schedule (reconcileScheduleId).
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, log } from '@temporalio/workflow';
 import type { InstanceToReconcile } from '../activities/index.ts';
 import type { ReconcileInstancesInput, ReconcileRepair, ReconcileReport } from '../contracts/index.ts';
 import { describe } from './describe-failure.ts';
@@ -56,6 +56,12 @@ export async function reconcileInstancesWorkflow(input: ReconcileInstancesInput 
     } catch (err) {
       report.failed.push({ instanceId: instance.instanceId, error: describe(err) });
     }
+  }
+  // The drift found, for /metrics (SPEC F2). A failure to record it must not fail the repairs already made.
+  try {
+    await control.recordReconcileRun({ ...(input.hostName ? { hostName: input.hostName } : {}), report });
+  } catch (err) {
+    log.warn('could not record the reconcile run', { error: describe(err) });
   }
   return report;
 }
