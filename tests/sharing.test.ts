@@ -258,27 +258,41 @@ async function firstSuperadminToken(kit: ReturnType<typeof customerKit>): Promis
   return login.body.accessToken;
 }
 
-test('S3: while an instance is suspended its link visitors get the edge\'s "unavailable" page; after resume the link works again', async () => {
-  const kit = customerKit(services!, stack);
+/**
+ * A new customer's instance with one member, `name`, signed in to its photo app through Photoplane, who has uploaded
+ * one photo; `share` makes a shared link of it (Immich's POST /api/shared-links) and returns the link's key.
+ */
+async function memberWithAPhoto(kit: ReturnType<typeof customerKit>, name: string) {
   const owner = await kit.buyInstance(prisma);
-  const email = `dee-${randomBytes(3).toString('hex')}@example.com`;
+  const email = `${name.toLowerCase()}-${randomBytes(3).toString('hex')}@example.com`;
   const added = await kit.api<{ password: string }>('POST', `/v1/instances/${owner.subdomain}/members`, {
     token: owner.access,
-    body: { email, name: 'Dee', mode: 'password', mustChangePassword: false },
+    body: { email, name, mode: 'password', mustChangePassword: false },
   });
   assert.equal(added.status, 201, JSON.stringify(added.body));
-  const dee = instanceBrowser();
-  const token = await signIn(dee, owner.origin, { email, password: added.body.password });
-  const photo = await dee.go(`${owner.origin}/api/assets`, { token, ...uploadBody('dee.jpg', 'photo dee.jpg') });
+  const browser = instanceBrowser();
+  const token = await signIn(browser, owner.origin, { email, password: added.body.password });
+  const file = `${name.toLowerCase()}.jpg`;
+  const photo = await browser.go(`${owner.origin}/api/assets`, { token, ...uploadBody(file, `photo ${file}`) });
   assert.equal(photo.status, 201, photo.text);
-  const link = await dee.go(`${owner.origin}/api/shared-links`, {
-    token,
-    json: { type: 'INDIVIDUAL', assetIds: [photo.json.id] },
-  });
-  assert.equal(link.status, 201, link.text);
+  const share = async (extra: object = {}) => {
+    const link = await browser.go(`${owner.origin}/api/shared-links`, {
+      token,
+      json: { type: 'INDIVIDUAL', assetIds: [photo.json.id], ...extra },
+    });
+    assert.equal(link.status, 201, link.text);
+    return String(link.json.key);
+  };
+  return { owner, photoId: String(photo.json.id), share };
+}
+
+test('S3: while an instance is suspended its link visitors get the edge\'s "unavailable" page; after resume the link works again', async () => {
+  const kit = customerKit(services!, stack);
+  const { owner, photoId, share } = await memberWithAPhoto(kit, 'Dee');
+  const key = await share();
   const visitor = instanceBrowser();
-  const page = `${owner.origin}/share/${String(link.json.key)}`;
-  const api = `${owner.origin}/api/shared-links/me?key=${String(link.json.key)}`;
+  const page = `${owner.origin}/share/${key}`;
+  const api = `${owner.origin}/api/shared-links/me?key=${key}`;
   assert.equal((await visitor.go(page)).status, 200);
 
   const staff = await staffToken(kit);
@@ -308,39 +322,21 @@ test('S3: while an instance is suspended its link visitors get the edge\'s "unav
     (r) => r.status === 200,
     60_000,
   );
-  assert.match(back.text, new RegExp(String(photo.json.id)));
+  assert.match(back.text, new RegExp(photoId));
   const me = await visitor.go(api);
   assert.equal(me.status, 200, me.text);
   assert.deepEqual(
     (me.json.assets as { id: string }[]).map((x) => x.id),
-    [photo.json.id],
+    [photoId],
   );
 });
 
 test("S3 takedown: support blocks a reported link; through Caddy its visitors get 451 while the instance's other links work; the block holds when the edge loses the route and reconcile puts it back; lifting it restores the link", async () => {
   const kit = customerKit(services!, stack);
-  const owner = await kit.buyInstance(prisma);
-  const email = `fay-${randomBytes(3).toString('hex')}@example.com`;
-  const added = await kit.api<{ password: string }>('POST', `/v1/instances/${owner.subdomain}/members`, {
-    token: owner.access,
-    body: { email, name: 'Fay', mode: 'password', mustChangePassword: false },
-  });
-  assert.equal(added.status, 201, JSON.stringify(added.body));
-  const fay = instanceBrowser();
-  const token = await signIn(fay, owner.origin, { email, password: added.body.password });
-  const photo = await fay.go(`${owner.origin}/api/assets`, { token, ...uploadBody('fay.jpg', 'photo fay.jpg') });
-  assert.equal(photo.status, 201, photo.text);
-  const makeLink = async (extra: object) => {
-    const link = await fay.go(`${owner.origin}/api/shared-links`, {
-      token,
-      json: { type: 'INDIVIDUAL', assetIds: [photo.json.id], ...extra },
-    });
-    assert.equal(link.status, 201, link.text);
-    return { key: String(link.json.key) };
-  };
-  const reported = await makeLink({});
+  const { owner, photoId, share } = await memberWithAPhoto(kit, 'Fay');
+  const reported = { key: await share() };
   const slug = `fay-trip-${randomBytes(2).toString('hex')}`;
-  const kept = await makeLink({ slug });
+  const kept = { key: await share({ slug }) };
   const visitor = instanceBrowser();
   // Route changes (this test's and other instances') reload Caddy's config, which may reset a kept-alive connection it
   // accepted before: such a request is tried once more.
@@ -356,7 +352,7 @@ test("S3 takedown: support blocks a reported link; through Caddy its visitors ge
   const reportedUrls = [
     `${owner.origin}/share/${reported.key}`,
     `${owner.origin}/api/shared-links/me?key=${reported.key}`,
-    `${owner.origin}/api/assets/${String(photo.json.id)}/original?key=${reported.key}`,
+    `${owner.origin}/api/assets/${photoId}/original?key=${reported.key}`,
   ];
   const keptUrls = [
     `${owner.origin}/share/${kept.key}`,
@@ -438,6 +434,6 @@ test("S3 takedown: support blocks a reported link; through Caddy its visitors ge
   assert.equal(lift.status, 200, JSON.stringify(lift.body));
   const back = await go(reportedUrls[0]!);
   assert.equal(back.status, 200, back.text);
-  assert.match(back.text, new RegExp(String(photo.json.id)));
+  assert.match(back.text, new RegExp(photoId));
   assert.equal((await go(reportedUrls[2]!)).text, 'photo fay.jpg');
 });
