@@ -21,6 +21,8 @@ import { createSupportUnitOfWork } from './repositories/support-unit-of-work.ts'
 import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
 import { createUnitOfWork } from './repositories/unit-of-work.ts';
 import { createAccountService } from './services/account.service.ts';
+import { createPreparedSql } from './repositories/prepared.ts';
+import { createSessionLivenessCache, type SessionLivenessCache } from './services/session-liveness-cache.ts';
 import { createBillingOutboxHandlers } from './services/billing-outbox.ts';
 import { createCheckoutService } from './services/checkout.service.ts';
 import { createEdgeService } from './services/edge.service.ts';
@@ -116,6 +118,8 @@ export interface Portal {
   /** The e-mail senders, for a test to `flush()` what is in flight. */
   mail: MailService;
   memberMail: MemberMailService;
+  /** Sign-ins this process knows to be live (issue 18): `listening` says whether the cache is in use. */
+  sessionLiveness: SessionLivenessCache;
   /** Starts the background work: plan catalogue and purge schedule (retried), outbox, logout loop, housekeeping. */
   start(): void;
   /** Stops everything createPortal made (not the database client or logger it was given). */
@@ -159,7 +163,9 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
   const secretBox = createSecretBox(config.totpEncryptionKey);
   // Staff accounts' TOTP secrets (SPEC A6), under a key of their own derived from the same material.
   const staffTotp = createSecretBox(config.totpEncryptionKey, STAFF_TOTP_PURPOSE);
-  const repositories = createUnitOfWork(prisma);
+  // The hot reads' own pool of prepared statements (issue 18); everything else goes through Prisma.
+  const prepared = createPreparedSql(config.databaseUrl);
+  const repositories = createUnitOfWork(prisma, prepared);
   const memberRepositories = createMemberUnitOfWork(prisma);
   const instances = createInstanceRepository(prisma);
   const passwords = createPasswordService(config.passwordHashing);
@@ -208,7 +214,14 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     sync: memberSync,
     log: logger,
   });
-  const accounts = createAccountService({ repositories, passwords, mail });
+  // Sign-ins known live in this process, dropped by PostgreSQL's NOTIFY when any process ends one (issue 18).
+  const liveness = createSessionLivenessCache({ databaseUrl: config.databaseUrl, log: logger });
+  const accounts = createAccountService({
+    repositories,
+    passwords,
+    mail,
+    sessionsEnded: () => liveness.barrier(),
+  });
   const support = createSupportService({
     repositories: createSupportUnitOfWork(prisma),
     members,
@@ -300,6 +313,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       passwords,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
       staff: { totp: staffTotp, sessionTtlSeconds: config.staffSessionTtlSeconds },
+      liveness,
     }),
     members,
     support,
@@ -379,6 +393,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     photoAppLogout,
     mail,
     memberMail,
+    sessionLiveness: liveness,
     start() {
       // The catalogue in the database follows the configuration, and the midnight purge schedule exists. Neither
       // needs its peer at the moment of start: both are retried until they succeed (checkouts fail until then).
@@ -411,6 +426,8 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       await mail.close();
       await memberMail.close();
       await connection?.close();
+      await liveness.close();
+      await prepared.close();
     },
   };
 }
