@@ -166,7 +166,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
   // The hot reads' own pool of prepared statements (issue 18); everything else goes through Prisma.
   const prepared = createPreparedSql(config.databaseUrl);
   const repositories = createUnitOfWork(prisma, prepared);
-  const memberRepositories = createMemberUnitOfWork(prisma);
+  const memberRepositories = createMemberUnitOfWork(prisma, prepared);
   const instances = createInstanceRepository(prisma);
   const passwords = createPasswordService(config.passwordHashing);
   const instanceUrl = (subdomain: string) => config.instanceUrlTemplate.replace('{subdomain}', subdomain);

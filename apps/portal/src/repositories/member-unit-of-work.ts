@@ -9,12 +9,14 @@ import { createMemberAccountRepository } from './member-account.repository.ts';
 import { createMemberPasswordResetRepository } from './member-password-reset.repository.ts';
 import { createMemberSessionRepository } from './member-session.repository.ts';
 import { createMemberRepository } from './member.repository.ts';
+import type { PreparedSql } from './prepared.ts';
 
-function createMemberRepositories(db: Db) {
+// `prepared`: the hot reads' statements (issue 18), outside transactions only.
+function createMemberRepositories(db: Db, prepared?: PreparedSql) {
   return {
     access: createAccessRepository(db),
-    accounts: createAccountRepository(db),
-    members: createMemberRepository(db),
+    accounts: createAccountRepository(db, prepared),
+    members: createMemberRepository(db, prepared),
     invitations: createInvitationRepository(db),
     memberSessions: createMemberSessionRepository(db),
     auditEvents: createAuditEventRepository(db),
@@ -29,9 +31,9 @@ export interface MemberUnitOfWork extends MemberRepositories {
   transaction<T>(work: (repositories: MemberRepositories) => Promise<T>): Promise<T>;
 }
 
-export function createMemberUnitOfWork(prisma: PrismaClient): MemberUnitOfWork {
+export function createMemberUnitOfWork(prisma: PrismaClient, prepared?: PreparedSql): MemberUnitOfWork {
   return {
-    ...createMemberRepositories(prisma),
+    ...createMemberRepositories(prisma, prepared),
     transaction: (work) => prisma.$transaction((tx) => work(createMemberRepositories(tx))),
   };
 }

@@ -11,7 +11,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 
 export const SESSION_ENDED_CHANNEL = 'photoplane_session_ended';
+/** Each listener's answer to a barrier: `<barrier id>:<its backend pid>`. */
+const ACK_CHANNEL = 'photoplane_session_ack';
 const BARRIER_PREFIX = 'barrier:';
+/** How every portal's LISTEN connection names itself, so a barrier can count them in pg_stat_activity. */
+export const LISTENER_NAME = 'photoplane-portal-listen';
 
 interface Entry {
   accountId: string;
@@ -26,10 +30,11 @@ export interface SessionLivenessCache {
   ticket(): number;
   remember(ticket: number, sessionId: string, entry: Entry): void;
   /**
-   * Resolves once this process's listener has received every notification committed before the call, i.e. once
-   * PostgreSQL has handed a revocation that just committed to every listening portal process (all listeners get
-   * a notification in the same dispatch). A revoking request awaits it before it answers. Bounded: resolves after
-   * `timeoutMs` anyway (the listener is down; the cache is then off everywhere it is down).
+   * Resolves once every portal process listening on this database has processed every notification committed
+   * before the call: each listener answers the barrier (notifications arrive in commit order, so it has dropped
+   * what the revocation named first). A revoking request awaits it before it answers, so no process can still
+   * accept the sign-in afterwards. A listener that has not answered within `timeoutMs` has its connection
+   * terminated, which turns that process's cache off until it listens again (it then starts empty).
    */
   barrier(timeoutMs?: number): Promise<void>;
   /** Whether the listener is up and the cache in use. */
@@ -55,7 +60,7 @@ export function createSessionLivenessCache({
 }: SessionLivenessCacheOptions): SessionLivenessCache {
   const entries = new Map<string, Entry>();
   const families = new Map<string, Set<string>>();
-  const barriers = new Map<string, () => void>();
+  const barriers = new Map<string, { acked: Set<number>; check: () => void }>();
   // Bumped by every notification and every change of listening state: an answer read under an older epoch may
   // predate a revocation this process has already heard of, so it is not remembered.
   let epoch = 0;
@@ -81,8 +86,21 @@ export function createSessionLivenessCache({
 
   function onNotification(message: pg.Notification) {
     const payload = message.payload ?? '';
+    if (message.channel === ACK_CHANNEL) {
+      const [id = '', pid = ''] = payload.split(':');
+      const waiting = barriers.get(id);
+      waiting?.acked.add(Number(pid));
+      waiting?.check();
+      return;
+    }
     if (payload.startsWith(BARRIER_PREFIX)) {
-      barriers.get(payload.slice(BARRIER_PREFIX.length))?.();
+      // Everything committed before this barrier has been handled above (same stream, commit order): answer it.
+      client
+        ?.query('SELECT pg_notify($1, $2 || pg_backend_pid())', [
+          ACK_CHANNEL,
+          `${payload.slice(BARRIER_PREFIX.length)}:`,
+        ])
+        .catch((err: unknown) => log.warn({ err }, 'session liveness: could not answer a barrier'));
       return;
     }
     epoch++;
@@ -110,7 +128,7 @@ export function createSessionLivenessCache({
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const next = new pg.Client({ connectionString: databaseUrl, application_name: 'photoplane-portal-listen' });
+    const next = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_NAME });
     next.on('notification', onNotification);
     next.on('error', down);
     next.on('end', () => down(new Error('connection ended')));
@@ -118,6 +136,7 @@ export function createSessionLivenessCache({
     try {
       await next.connect();
       await next.query(`LISTEN ${SESSION_ENDED_CHANNEL}`);
+      await next.query(`LISTEN ${ACK_CHANNEL}`);
       if (closed || client !== next) return;
       clear();
       listening = true;
@@ -161,14 +180,32 @@ export function createSessionLivenessCache({
       const current = client;
       if (!listening || !current) return;
       const id = randomUUID();
+      const acked = new Set<number>();
+      let expected: number[] = [];
       let timer: NodeJS.Timeout | undefined;
-      const heard = new Promise<void>((resolve) => {
-        barriers.set(id, resolve);
-        timer = setTimeout(resolve, timeoutMs);
+      let settle = () => {};
+      const done = new Promise<boolean>((resolve) => {
+        const check = () => {
+          if (expected.length > 0 && expected.every((pid) => acked.has(pid))) resolve(true);
+        };
+        settle = check;
+        barriers.set(id, { acked, check });
+        timer = setTimeout(() => resolve(false), timeoutMs);
       });
       try {
-        await current.query('SELECT pg_notify($1, $2)', [SESSION_ENDED_CHANNEL, BARRIER_PREFIX + id]);
-        await heard;
+        // The listeners are counted in the statement that sends the barrier: one that connects later starts empty.
+        const { rows } = await current.query<{ pids: number[] }>(
+          `SELECT pg_notify($1, $2),
+                  array(SELECT pid FROM pg_stat_activity
+                         WHERE application_name = $3 AND datname = current_database()) AS pids`,
+          [SESSION_ENDED_CHANNEL, BARRIER_PREFIX + id, LISTENER_NAME],
+        );
+        expected = rows[0]?.pids ?? [];
+        settle();
+        if (await done) return;
+        const silent = expected.filter((pid) => !acked.has(pid));
+        log.warn({ silent }, 'session liveness: listeners did not answer a barrier; cutting them off');
+        await current.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [silent]);
       } catch (err) {
         log.warn({ err }, 'session liveness: barrier failed');
       } finally {
@@ -198,7 +235,6 @@ export function createSessionLivenessCache({
         last.on('error', () => {});
         await last.end().catch(() => {});
       }
-      for (const resolve of barriers.values()) resolve();
     },
   };
 }
