@@ -104,6 +104,8 @@ export interface PortalOverrides {
   outbox?: Pick<OutboxDispatcherOptions, 'pollMs' | 'backoffMs' | 'maxBackoffMs' | 'leaseMs'>;
   /** Per-address limit of public actions; `null` lifts it (tests making many requests from one address). */
   publicRateLimit?: AppOptions['publicRateLimit'] | null;
+  /** `false` only in the webhook bench's baseline: Stripe event ids are then not recorded (no deduplication). */
+  webhookDedupe?: false;
   /** Refusing public actions while the hashing queue is full (default on); `null` turns it off (the flood bench). */
   hashing?: AppOptions['hashing'] | null;
 }
@@ -301,6 +303,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       stripe,
       webhookSecret: config.stripe.webhookSecret,
       queued: () => outbox.nudge(),
+      ...(overrides.webhookDedupe === false ? { dedupe: false } : {}),
     }),
     accounts,
     metrics: {
