@@ -172,3 +172,27 @@ test('while the LISTEN connection is down the cache is off, and it comes back', 
   await waitUntil('A listening again', () => a.sessionLiveness.listening);
   await signedInOnBoth();
 });
+
+test('a listener that does not answer a revocation is cut off, so its process cannot go on trusting its cache', async () => {
+  // A portal process whose event loop is stuck looks like this from PostgreSQL: listening, never answering.
+  const { Client } = (await import('pg')).default;
+  const stuck = new Client({ connectionString: db.url, application_name: 'photoplane-portal-listen' });
+  await stuck.connect();
+  const ended = new Promise<string>((resolve) => {
+    stuck.on('error', (e: Error) => resolve(e.message));
+    stuck.on('end', () => resolve('ended'));
+  });
+  await stuck.query('LISTEN photoplane_session_ended');
+  const { accessToken } = await signedInOnBoth();
+  const started = Date.now();
+  const out = await a.app.inject({
+    method: 'POST',
+    url: '/v1/auth/logout',
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  assert.equal(out.statusCode, 204);
+  // The logout waited for the silent listener (2 s), then terminated its connection before answering.
+  assert.ok(Date.now() - started >= 1_900, `answered after ${Date.now() - started} ms`);
+  assert.match(await ended, /terminat|ended/);
+  assert.equal((await me(b, accessToken)).statusCode, 401);
+});
