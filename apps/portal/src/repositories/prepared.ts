@@ -30,6 +30,8 @@ export function createPreparedSql(databaseUrl: string, maxConnections = 10): Pre
     connectionString: databaseUrl,
     max: maxConnections,
     application_name: 'photoplane-portal',
+    // Idle connections must not keep a process alive that is otherwise done (tests that never close a portal).
+    allowExitOnIdle: true,
   });
   // An idle connection that fails (a restarted database) is dropped by the pool; without a listener it would throw.
   pool.on('error', () => {});

@@ -137,6 +137,8 @@ export function createSessionLivenessCache({
       await next.connect();
       await next.query(`LISTEN ${SESSION_ENDED_CHANNEL}`);
       await next.query(`LISTEN ${ACK_CHANNEL}`);
+      // The listener alone must not keep a process alive that is otherwise done (like an idle pool connection).
+      (next as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
       if (closed || client !== next) return;
       clear();
       listening = true;
