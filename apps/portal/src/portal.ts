@@ -231,6 +231,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     operations: instanceOperations,
     fleet: overrides.fleet ?? createFleetUpgradeControl({ client: temporal, taskQueue }),
     staffTotp,
+    sessionsEnded: () => liveness.barrier(),
   });
 
   // The OpenID provider of every instance (SPEC I1) and the loop that carries revocations to the photo apps.
