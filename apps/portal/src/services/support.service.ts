@@ -56,7 +56,14 @@ export function createSupportService({
     ...createTenantSupport({ repositories, context, operations }),
     ...createMemberSupport({ repositories, context, members, passwords, now }),
     ...createCredentialSupport({ repositories, context, members, now, ...(sessionsEnded ? { sessionsEnded } : {}) }),
-    ...createStaffSupport({ repositories, context, passwords, totpBox: staffTotp, now }),
+    ...createStaffSupport({
+      repositories,
+      context,
+      passwords,
+      totpBox: staffTotp,
+      now,
+      ...(sessionsEnded ? { sessionsEnded } : {}),
+    }),
     ...createAuditSupport({ repositories, context }),
     ...createFleetSupport({ repositories, context, fleet }),
   };
