@@ -19,6 +19,8 @@ import { createOutboxQueue } from './repositories/outbox.repository.ts';
 import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
 import { createMemberUnitOfWork, createSupportUnitOfWork, createUnitOfWork } from './repositories/unit-of-work.ts';
 import { createAccountService } from './services/account.service.ts';
+import { createPreparedSql } from './repositories/prepared.ts';
+import { createSessionLivenessCache, type SessionLivenessCache } from './services/session-liveness-cache.ts';
 import { createBillingOutboxHandlers } from './services/billing-outbox.ts';
 import { createCheckoutService } from './services/checkout.service.ts';
 import { createEdgeService } from './services/edge.service.ts';
@@ -106,6 +108,8 @@ export interface PortalOverrides {
   outbox?: Pick<OutboxDispatcherOptions, 'pollMs' | 'backoffMs' | 'maxBackoffMs' | 'leaseMs'>;
   /** Per-address limit of public actions; `null` lifts it (tests making many requests from one address). */
   publicRateLimit?: AppOptions['publicRateLimit'] | null;
+  /** `false` only in the webhook bench's baseline: Stripe event ids are then not recorded (no deduplication). */
+  webhookDedupe?: false;
   /** Refusing public actions while the hashing queue is full (default on); `null` turns it off (the flood bench). */
   hashing?: AppOptions['hashing'] | null;
 }
@@ -120,6 +124,8 @@ export interface Portal {
   /** The e-mail senders, for a test to `flush()` what is in flight. */
   mail: MailService;
   memberMail: MemberMailService;
+  /** Sign-ins this process knows to be live (issue 18): `listening` says whether the cache is in use. */
+  sessionLiveness: SessionLivenessCache;
   /** Starts the background work: plan catalogue and purge schedule (retried), outbox, logout loop, housekeeping. */
   start(): void;
   /** Stops everything createPortal made (not the database client or logger it was given). */
@@ -163,8 +169,10 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
   const secretBox = createSecretBox(config.totpEncryptionKey);
   // Staff accounts' TOTP secrets (SPEC A6), under a key of their own derived from the same material.
   const staffTotp = createSecretBox(config.totpEncryptionKey, STAFF_TOTP_PURPOSE);
-  const repositories = createUnitOfWork(prisma);
-  const memberRepositories = createMemberUnitOfWork(prisma);
+  // The hot reads' own pool of prepared statements (issue 18); everything else goes through Prisma.
+  const prepared = createPreparedSql(config.databaseUrl);
+  const repositories = createUnitOfWork(prisma, prepared);
+  const memberRepositories = createMemberUnitOfWork(prisma, prepared);
   const instances = createInstanceRepository(prisma);
   const passwords = createPasswordService(config.passwordHashing);
   const instanceUrl = (subdomain: string) => config.instanceUrlTemplate.replace('{subdomain}', subdomain);
@@ -212,7 +220,14 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     sync: memberSync,
     log: logger,
   });
-  const accounts = createAccountService({ repositories, passwords, mail });
+  // Sign-ins known live in this process, dropped by PostgreSQL's NOTIFY when any process ends one (issue 18).
+  const liveness = createSessionLivenessCache({ databaseUrl: config.databaseUrl, log: logger });
+  const accounts = createAccountService({
+    repositories,
+    passwords,
+    mail,
+    sessionsEnded: () => liveness.barrier(),
+  });
   const support = createSupportService({
     repositories: createSupportUnitOfWork(prisma),
     members,
@@ -220,6 +235,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     operations: instanceOperations,
     fleet: overrides.fleet ?? createFleetUpgradeControl({ client: temporal, taskQueue }),
     staffTotp,
+    sessionsEnded: () => liveness.barrier(),
   });
 
   // The OpenID provider of every instance (SPEC I1) and the loop that carries revocations to the photo apps.
@@ -292,6 +308,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       stripe,
       webhookSecret: config.stripe.webhookSecret,
       queued: () => outbox.nudge(),
+      ...(overrides.webhookDedupe === false ? { dedupe: false } : {}),
     }),
     accounts,
     metrics: {
@@ -304,6 +321,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       passwords,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
       staff: { totp: staffTotp, sessionTtlSeconds: config.staffSessionTtlSeconds },
+      liveness,
     }),
     members,
     support,
@@ -398,6 +416,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     photoAppLogout,
     mail,
     memberMail,
+    sessionLiveness: liveness,
     start() {
       // The catalogue in the database follows the configuration, and the midnight purge schedule exists. Neither
       // needs its peer at the moment of start: both are retried until they succeed (checkouts fail until then).
@@ -430,6 +449,8 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       await mail.close();
       await memberMail.close();
       await connection?.close();
+      await liveness.close();
+      await prepared.close();
     },
   };
 }

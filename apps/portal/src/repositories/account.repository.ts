@@ -1,6 +1,7 @@
 // Portal accounts (customers and staff).
 import type { AccountId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
+import type { PreparedSql } from './prepared.ts';
 
 export type AccountRole = 'customer' | 'support' | 'superadmin';
 
@@ -36,13 +37,27 @@ const columns = {
   totpLastUsedStep: true,
 } as const;
 
-export function createAccountRepository(db: Db) {
+// Ids in tokens are ours, but a malformed one must read as "no account", not fail the ::uuid cast.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createAccountRepository(db: Db, prepared?: PreparedSql) {
   return {
     async findByEmail(emailNormalized: string): Promise<AccountRecord | null> {
       return (await db.account.findUnique({ where: { emailNormalized }, select: columns })) as AccountRecord | null;
     },
 
     async findById(id: AccountId): Promise<AccountRecord | null> {
+      if (prepared) {
+        if (!UUID.test(id)) return null;
+        const rows = await prepared.rows<AccountRecord>(
+          'portal-account-by-id',
+          `SELECT "id", "email", "emailNormalized", "name", "role"::text AS "role", "passwordHash", "emailVerifiedAt",
+                  "totpSecretCipher", "totpLastUsedStep"
+             FROM "account" WHERE "id" = $1::uuid`,
+          [id],
+        );
+        return rows[0] ?? null;
+      }
       return (await db.account.findUnique({ where: { id }, select: columns })) as AccountRecord | null;
     },
 

@@ -11,6 +11,7 @@ import type {
   QuotaMember,
 } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
+import type { PreparedSql } from './prepared.ts';
 
 export interface MemberRecord {
   id: MemberId;
@@ -75,6 +76,66 @@ export type MemberChanges = Partial<
   >
 >;
 
+/**
+ * What the owner's (or staff's) member pages read, as one statement: the signed-in account, the instance at the
+ * subdomain with its paying account, and every member row of it (deleted ones too, for the quota sums).
+ */
+export interface MemberAdminView {
+  account: { id: string; email: string; role: string } | null;
+  instance: MemberInstance | null;
+  /** Oldest first (createdAt, id), as `list` orders them. */
+  members: MemberRecord[];
+}
+
+interface MemberAdminRow {
+  accountId: string | null;
+  accountEmail: string | null;
+  accountRole: string | null;
+  instanceId: string | null;
+  subdomain: string | null;
+  instanceState: string | null;
+  deletionDelayDays: number | null;
+  photoAppOwnerId: string | null;
+  planBytes: bigint | null;
+  ownerAccountId: string | null;
+  ownerEmail: string | null;
+  ownerName: string | null;
+  memberId: string | null;
+  email: string;
+  emailNormalized: string;
+  name: string;
+  role: MemberRole;
+  status: MemberStatus;
+  storageLabel: string | null;
+  quotaBytes: bigint | null;
+  usageBytes: bigint;
+  mustChangePassword: boolean;
+  passwordHash: string | null;
+  deletionRequestedAt: Date | null;
+  deletionImmediate: boolean;
+  statusBeforeDeletion: MemberStatus | null;
+  photoAppUserId: string | null;
+  createdAt: Date;
+}
+
+const ADMIN_VIEW = `
+  SELECT a."id" AS "accountId", a."email" AS "accountEmail", a."role"::text AS "accountRole",
+         i."id" AS "instanceId", i."subdomain", i."state"::text AS "instanceState", i."deletionDelayDays",
+         i."photoAppOwnerId", p."storageBytes" AS "planBytes",
+         s."accountId" AS "ownerAccountId", oa."email" AS "ownerEmail", oa."name" AS "ownerName",
+         m."id" AS "memberId", m."email", m."emailNormalized", m."name", m."role"::text AS "role",
+         m."status"::text AS "status", m."storageLabel", m."quotaBytes", m."usageBytes", m."mustChangePassword",
+         m."passwordHash", m."deletionRequestedAt", m."deletionImmediate",
+         m."statusBeforeDeletion"::text AS "statusBeforeDeletion", m."photoAppUserId", m."createdAt"
+    FROM (SELECT 1) one
+    LEFT JOIN "account" a ON a."id" = $1::uuid
+    LEFT JOIN "instance" i ON i."subdomain" = $2
+    LEFT JOIN "subscription" s ON s."id" = i."subscriptionId"
+    LEFT JOIN "plan" p ON p."id" = s."planId"
+    LEFT JOIN "account" oa ON oa."id" = s."accountId"
+    LEFT JOIN "member" m ON m."instanceId" = i."id"
+   ORDER BY m."createdAt", m."id"`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const columns = {
@@ -122,8 +183,61 @@ export function toDomainMember(record: MemberRecord): Member {
   };
 }
 
-export function createMemberRepository(db: Db) {
+export function createMemberRepository(db: Db, prepared?: PreparedSql) {
   return {
+    /** See MemberAdminView; through the prepared statement when there is one (issue 18), else through Prisma. */
+    async findAdminView(accountId: string, subdomain: string): Promise<MemberAdminView> {
+      if (!UUID.test(accountId)) return { account: null, instance: null, members: [] };
+      const values = [accountId, subdomain.toLowerCase()];
+      const rows = prepared
+        ? await prepared.rows<MemberAdminRow>('portal-member-admin-view', ADMIN_VIEW, values)
+        : await db.$queryRawUnsafe<MemberAdminRow[]>(ADMIN_VIEW, ...values);
+      const first = rows[0];
+      if (!first) return { account: null, instance: null, members: [] };
+      const account =
+        first.accountId && first.accountEmail && first.accountRole
+          ? { id: first.accountId, email: first.accountEmail, role: first.accountRole }
+          : null;
+      const instance: MemberInstance | null =
+        first.instanceId && first.subdomain && first.instanceState && first.ownerAccountId && first.ownerEmail
+          ? {
+              id: first.instanceId as InstanceId,
+              subdomain: first.subdomain,
+              state: first.instanceState,
+              deletionDelayDays: first.deletionDelayDays ?? 0,
+              photoAppOwnerId: first.photoAppOwnerId,
+              planBytes: first.planBytes ?? 0n,
+              owner: { accountId: first.ownerAccountId, email: first.ownerEmail, name: first.ownerName },
+            }
+          : null;
+      const members = rows.flatMap((r): MemberRecord[] =>
+        r.memberId && instance
+          ? [
+              {
+                id: r.memberId as MemberId,
+                instanceId: instance.id,
+                email: r.email,
+                emailNormalized: r.emailNormalized,
+                name: r.name,
+                role: r.role,
+                status: r.status,
+                storageLabel: r.storageLabel,
+                quotaBytes: r.quotaBytes,
+                usageBytes: r.usageBytes,
+                mustChangePassword: r.mustChangePassword,
+                passwordHash: r.passwordHash,
+                deletionRequestedAt: r.deletionRequestedAt,
+                deletionImmediate: r.deletionImmediate,
+                statusBeforeDeletion: r.statusBeforeDeletion,
+                photoAppUserId: r.photoAppUserId,
+                createdAt: r.createdAt,
+              },
+            ]
+          : [],
+      );
+      return { account, instance, members };
+    },
+
     async findInstanceBySubdomain(subdomain: string): Promise<MemberInstance | null> {
       const row = await db.instance.findUnique({
         where: { subdomain: subdomain.toLowerCase() },

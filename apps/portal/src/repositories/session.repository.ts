@@ -1,8 +1,8 @@
 // Portal-realm sessions. A sign-in starts a family; each refresh revokes the family's current row and adds a
 // new one, so a revoked row whose refresh token is presented again is evidence of a stolen token.
 import type { AccountId, SessionId } from '@photoplane/tenant-model';
-import { Prisma } from '@photoplane/db';
 import type { Db } from './db.ts';
+import type { PreparedSql } from './prepared.ts';
 
 export interface SessionRecord {
   id: SessionId;
@@ -12,6 +12,11 @@ export interface SessionRecord {
   revokedAt: Date | null;
   deviceType: string | null;
   deviceOs: string | null;
+}
+
+export interface LiveSignIn {
+  familyId: string;
+  liveUntil: Date;
 }
 
 export interface NewSession {
@@ -26,7 +31,7 @@ export interface NewSession {
 // Ids in access tokens are ours, but a malformed one must read as "no session", not fail the ::uuid cast.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function createSessionRepository(db: Db) {
+export function createSessionRepository(db: Db, prepared?: PreparedSql) {
   return {
     async create(session: NewSession, now: Date): Promise<SessionId> {
       const row = await db.session.create({
@@ -83,20 +88,26 @@ export function createSessionRepository(db: Db) {
      * Whether the sign-in that issued this session id is still live: some row of its family is neither revoked
      * nor expired. Refresh replaces the row, so an access token from before a refresh keeps working until it
      * expires, while logout, reuse detection and password reset (which revoke the whole family) end it at once.
+     * Live: the family and until when (its newest live row's expiry), which is what the liveness cache keeps.
      */
-    async isSignInLive(id: SessionId, accountId: AccountId, now: Date): Promise<boolean> {
-      if (!UUID.test(id) || !UUID.test(accountId)) return false;
-      const rows = await db.$queryRaw<{ live: boolean }[]>(Prisma.sql`
-        SELECT EXISTS (
-          SELECT 1 FROM session issued
+    async findLiveSignIn(id: SessionId, accountId: AccountId, now: Date): Promise<LiveSignIn | null> {
+      if (!UUID.test(id) || !UUID.test(accountId)) return null;
+      const text = `
+        SELECT issued."familyId"::text AS "familyId", max(current."expiresAt") AS "liveUntil"
+          FROM session issued
           JOIN session current ON current."familyId" = issued."familyId"
-          WHERE issued.id = ${id}::uuid
-            AND issued."accountId" = ${accountId}::uuid
-            AND issued.realm = 'portal'
-            AND current."revokedAt" IS NULL
-            AND current."expiresAt" > ${now}
-        ) AS live`);
-      return rows[0]?.live === true;
+         WHERE issued.id = $1::uuid
+           AND issued."accountId" = $2::uuid
+           AND issued.realm = 'portal'
+           AND current."revokedAt" IS NULL
+           AND current."expiresAt" > ($3::timestamptz AT TIME ZONE 'UTC')
+         GROUP BY issued."familyId"`;
+      type Row = { familyId: string; liveUntil: Date | null };
+      const rows = prepared
+        ? await prepared.rows<Row>('portal-live-sign-in', text, [id, accountId, now.toISOString()])
+        : await db.$queryRawUnsafe<Row[]>(text, id, accountId, now.toISOString());
+      const row = rows[0];
+      return row?.liveUntil ? { familyId: row.familyId, liveUntil: row.liveUntil } : null;
     },
   };
 }

@@ -3,6 +3,7 @@
 // period end, newest event time, plan) and releases holds of checkouts that never completed.
 import type { MemberId, MemberStatus, QuotaMember, SubscriptionState } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
+import type { PreparedSql } from './prepared.ts';
 
 export interface HoldRecord {
   subscriptionId: string;
@@ -112,7 +113,7 @@ const holdSelect = {
   },
 } as const;
 
-export function createSubscriptionRepository(db: Db) {
+export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
   return {
     /**
      * An incomplete subscription and the pending instance that claims the subdomain. Null when the name is taken:
@@ -244,7 +245,8 @@ export function createSubscriptionRepository(db: Db) {
      * costs more than the query itself (bench/subscription-view.bench.ts).
      */
     async findViewForAccount(accountId: string, lastWordActions: string[]): Promise<SubscriptionViewRecord | null> {
-      const rows = await db.$queryRaw<SubscriptionViewRow[]>`
+      if (!UUID.test(accountId)) return null;
+      const text = `
         SELECT s."id", s."state"::text AS "state", s."createdAt", s."currentPeriodEnd", s."graceEndsAt",
                s."retentionEndsAt", s."stripeCustomerId",
                s."storageHoldSince", s."storageHoldBytes", s."storageHoldLimitBytes",
@@ -264,12 +266,16 @@ export function createSubscriptionRepository(db: Db) {
                 SELECT a."action", a."at", a."details"
                   FROM "audit_event" a
                  WHERE a."targetType" = 'subscription' AND a."targetId" = s."id"::text
-                   AND a."action" = ANY(${lastWordActions}::text[])
+                   AND a."action" = ANY($2::text[])
                  ORDER BY a."at" DESC
                  LIMIT 1) w ON true
-         WHERE s."accountId" = ${accountId}::uuid
+         WHERE s."accountId" = $1::uuid
          ORDER BY (s."state" = 'ended'), s."createdAt" DESC
          LIMIT 1`;
+      const values = [accountId, lastWordActions];
+      const rows = prepared
+        ? await prepared.rows<SubscriptionViewRow>('portal-subscription-view', text, values)
+        : await db.$queryRawUnsafe<SubscriptionViewRow[]>(text, ...values);
       const r = rows[0];
       if (!r) return null;
       return {

@@ -16,6 +16,7 @@ import { createMemberPasswordResetRepository } from './member-password-reset.rep
 import { createMemberSessionRepository } from './member-session.repository.ts';
 import { createMemberRepository } from './member.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
+import type { PreparedSql } from './prepared.ts';
 import { createPlanRepository } from './plan.repository.ts';
 import { createSessionRepository } from './session.repository.ts';
 import { createStaffRepository } from './staff.repository.ts';
@@ -26,34 +27,42 @@ import { createWebhookEventRepository } from './webhook-event.repository.ts';
 /** A set of repositories over `db`, plus `transaction`, which runs `work` with the same set over one transaction. */
 export type UnitOfWorkOf<R> = R & { transaction<T>(work: (repositories: R) => Promise<T>): Promise<T> };
 
-function unitOfWork<R extends object>(prisma: PrismaClient, repositories: (db: Db) => R): UnitOfWorkOf<R> {
+/**
+ * `prepared`: the hot reads' prepared statements (issue 18), given to the set over the client only; inside a
+ * transaction every read goes through it.
+ */
+function unitOfWork<R extends object>(
+  prisma: PrismaClient,
+  repositories: (db: Db, prepared?: PreparedSql) => R,
+  prepared?: PreparedSql,
+): UnitOfWorkOf<R> {
   return {
-    ...repositories(prisma),
+    ...repositories(prisma, prepared),
     transaction: (work) => prisma.$transaction((tx) => work(repositories(tx))),
   };
 }
 
 // Accounts, sessions and billing (SPEC P1-P8).
-function createAccountRepositories(db: Db) {
+function createAccountRepositories(db: Db, prepared?: PreparedSql) {
   return {
-    accounts: createAccountRepository(db),
+    accounts: createAccountRepository(db, prepared),
     accountTokens: createAccountTokenRepository(db),
-    sessions: createSessionRepository(db),
+    sessions: createSessionRepository(db, prepared),
     loginAttempts: createLoginAttemptRepository(db),
     auditEvents: createAuditEventRepository(db),
     plans: createPlanRepository(db),
-    subscriptions: createSubscriptionRepository(db),
+    subscriptions: createSubscriptionRepository(db, prepared),
     webhookEvents: createWebhookEventRepository(db),
     outbox: createOutboxRepository(db),
   };
 }
 
 // Members of an instance, plus the tenant model's access port over the same connection.
-function createMemberRepositories(db: Db) {
+function createMemberRepositories(db: Db, prepared?: PreparedSql) {
   return {
     access: createAccessRepository(db),
-    accounts: createAccountRepository(db),
-    members: createMemberRepository(db),
+    accounts: createAccountRepository(db, prepared),
+    members: createMemberRepository(db, prepared),
     invitations: createInvitationRepository(db),
     memberSessions: createMemberSessionRepository(db),
     auditEvents: createAuditEventRepository(db),
@@ -84,12 +93,12 @@ export type UnitOfWork = UnitOfWorkOf<AccountRepositories>;
 export type MemberUnitOfWork = UnitOfWorkOf<MemberRepositories>;
 export type SupportUnitOfWork = UnitOfWorkOf<SupportRepositories>;
 
-export function createUnitOfWork(prisma: PrismaClient): UnitOfWork {
-  return unitOfWork(prisma, createAccountRepositories);
+export function createUnitOfWork(prisma: PrismaClient, prepared?: PreparedSql): UnitOfWork {
+  return unitOfWork(prisma, createAccountRepositories, prepared);
 }
 
-export function createMemberUnitOfWork(prisma: PrismaClient): MemberUnitOfWork {
-  return unitOfWork(prisma, createMemberRepositories);
+export function createMemberUnitOfWork(prisma: PrismaClient, prepared?: PreparedSql): MemberUnitOfWork {
+  return unitOfWork(prisma, createMemberRepositories, prepared);
 }
 
 export function createSupportUnitOfWork(prisma: PrismaClient): SupportUnitOfWork {

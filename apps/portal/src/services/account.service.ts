@@ -20,6 +20,8 @@ export interface AccountServiceDeps {
   repositories: UnitOfWork;
   passwords: PasswordService;
   mail: MailService;
+  /** After signing an account out everywhere: resolves once every portal process's liveness cache heard of it. */
+  sessionsEnded?: () => Promise<void>;
   now?: () => Date;
   verificationTtlMs?: number;
   passwordResetTtlMs?: number;
@@ -45,6 +47,7 @@ export function createAccountService({
   repositories,
   passwords,
   mail,
+  sessionsEnded,
   now = () => new Date(),
   verificationTtlMs = 24 * HOUR_MS,
   passwordResetTtlMs = HOUR_MS,
@@ -141,6 +144,7 @@ export function createAccountService({
           details: { revokedSessions },
         });
       });
+      await sessionsEnded?.();
     },
 
     async getAccount(accountId: AccountId): Promise<AccountView> {

@@ -29,7 +29,9 @@ import {
   setMemberDisabled,
   usageStats,
   validationError,
+  type AccessPort,
   type AccountId,
+  type AccountRole,
   type Actor,
   type InstanceId,
   type InstanceState,
@@ -176,6 +178,51 @@ export function createMemberService({
     };
   }
 
+  /**
+   * authorizeInstance and every member row of the instance in one statement (issue 18: the member pages are read
+   * on every visit). The rule is still the tenant model's: checkAccess is asked with a port that answers the one
+   * ownership question from the row that statement read. The first visit ever (no owner row yet) takes the long way.
+   */
+  async function authorizeWithMembers(
+    principal: AdminPrincipal,
+    subdomain: string,
+  ): Promise<{ authorized: Authorized; members: MemberRecord[] }> {
+    const view = await repositories.members.findAdminView(principal.accountId, subdomain);
+    const { account, instance } = view;
+    if (!account) throw new DomainError('unauthenticated', 'The account no longer exists.');
+    if (!instance) throw instanceNotFound();
+    const role = account.role as AccountRole;
+    const asAccount = accountActor(account.id as AccountId, role);
+    const read: AccessPort = {
+      ...access,
+      instance: {
+        checkAccountAccess: (accountId, ids) =>
+          Promise.resolve(
+            new Set([...ids].filter((id) => id === instance.id && instance.owner.accountId === accountId)),
+          ),
+      },
+    };
+    const granted = await checkAccess(read, asAccount, role === 'customer' ? 'tenant.read' : 'tenant.support', [
+      instance.id,
+    ]);
+    if (!granted.has(instance.id)) throw instanceNotFound();
+    if (role !== 'customer')
+      return { authorized: { instance, actor: asAccount, label: account.email }, members: view.members };
+    const owner = view.members.find((m) => m.role === 'owner');
+    if (!owner) {
+      const authorized = await authorizeInstance(principal, subdomain);
+      return { authorized, members: await repositories.members.list(authorized.instance.id) };
+    }
+    return {
+      authorized: {
+        instance,
+        actor: { kind: 'member', memberId: owner.id, instanceId: instance.id, role: 'owner' },
+        label: account.email,
+      },
+      members: view.members,
+    };
+  }
+
   /** SPEC M1: the owner is the instance's first member; the row is made the first time anyone administers it. */
   async function ensureOwner(instance: MemberInstance): Promise<MemberRecord> {
     const existing = await repositories.members.findOwner(instance.id);
@@ -291,6 +338,12 @@ export function createMemberService({
 
   return {
     async listMembers(principal: AdminPrincipal, subdomain: string, search?: string) {
+      if (!search?.trim()) {
+        const { authorized, members } = await authorizeWithMembers(principal, subdomain);
+        return members
+          .filter((m) => m.status !== 'deleted')
+          .map((row) => toMemberView(row, authorized.instance.deletionDelayDays));
+      }
       const authorized = await authorizeInstance(principal, subdomain);
       const rows = await repositories.members.list(authorized.instance.id, search);
       return rows.map((row) => toMemberView(row, authorized.instance.deletionDelayDays));
@@ -595,10 +648,16 @@ export function createMemberService({
 
     /** SPEC M8: each member's usage and share of their quota; the instance's total against the plan. */
     async stats(principal: AdminPrincipal, subdomain: string) {
-      const authorized = await authorizeInstance(principal, subdomain);
+      const { authorized, members } = await authorizeWithMembers(principal, subdomain);
       const { instance } = authorized;
-      const rows = await repositories.members.list(instance.id);
-      const stats = usageStats(instance.planBytes, await repositories.members.quotaMembers(instance.id));
+      const rows = members.filter((m) => m.status !== 'deleted');
+      const quotaMembers = members.map(({ id, quotaBytes, usageBytes, status }) => ({
+        id,
+        quotaBytes,
+        usageBytes,
+        status,
+      }));
+      const stats = usageStats(instance.planBytes, quotaMembers);
       const byId = new Map(stats.members.map((m) => [m.memberId as string, m]));
       const percent = (basisPoints: number) => basisPoints / 100;
       return {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, isStaffRole, normaliseEmail, type AccountId, type SessionId } from '@photoplane/tenant-model';
 import type { UnitOfWork } from '../repositories/unit-of-work.ts';
 import type { PasswordService } from './password.service.ts';
+import type { SessionLivenessCache } from './session-liveness-cache.ts';
 import type { SecretBox } from './secret-box.ts';
 import { createSecretToken, hashSecretToken } from './secret-token.ts';
 import { matchTotpStep } from './totp.ts';
@@ -18,6 +19,8 @@ export interface SessionServiceDeps {
    * extended by refreshing: after this long the CLI or the console signs in again, with a new code.
    */
   staff?: { totp: SecretBox; sessionTtlSeconds: number };
+  /** Sign-ins known live in this process (issue 18); without it every request asks the database. */
+  liveness?: SessionLivenessCache;
   now?: () => Date;
 }
 
@@ -52,6 +55,7 @@ export function createSessionService({
   passwords,
   refreshTokenTtlSeconds,
   staff,
+  liveness,
   now = () => new Date(),
 }: SessionServiceDeps) {
   const expiryFrom = (at: Date) => new Date(at.getTime() + refreshTokenTtlSeconds * 1000);
@@ -193,6 +197,7 @@ export function createSessionService({
         };
       });
       // Thrown only now: inside the transaction the error would roll the family's revocation back.
+      if (outcome.kind === 'reused') await liveness?.barrier();
       if (outcome.kind !== 'rotated') throw invalidRefreshToken();
       return outcome.signedIn;
     },
@@ -200,11 +205,21 @@ export function createSessionService({
     /** Ends the sign-in this session belongs to; its access tokens stop working at once. */
     async logOut({ accountId, sessionId }: { accountId: AccountId; sessionId: SessionId }): Promise<void> {
       await repositories.sessions.revokeFamilyOf(sessionId, accountId, now());
+      // Answered only once PostgreSQL has handed the revocation to every portal process's cache.
+      await liveness?.barrier();
     },
 
     async assertSignedIn({ accountId, sessionId }: { accountId: AccountId; sessionId: SessionId }): Promise<void> {
-      if (!(await repositories.sessions.isSignInLive(sessionId, accountId, now())))
-        throw new DomainError('unauthenticated', 'This sign-in has ended; sign in again.');
+      const at = now();
+      if (liveness?.isKnownLive(sessionId, accountId, at)) return;
+      const ticket = liveness?.ticket() ?? -1;
+      const live = await repositories.sessions.findLiveSignIn(sessionId, accountId, at);
+      if (!live) throw new DomainError('unauthenticated', 'This sign-in has ended; sign in again.');
+      liveness?.remember(ticket, sessionId, {
+        accountId,
+        familyId: live.familyId,
+        liveUntil: live.liveUntil.getTime(),
+      });
     },
   };
 }

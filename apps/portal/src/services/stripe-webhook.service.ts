@@ -16,6 +16,11 @@ export interface StripeWebhookServiceDeps {
   webhookSecret: string;
   /** Called after a commit that queued work for the outbox dispatcher. */
   queued?: () => void;
+  /**
+   * Off only for the webhook bench's baseline (bench/webhook-ingest.bench.ts): the same handler without recording
+   * the event id, so what deduplication costs can be measured. Never off in a portal: redeliveries would apply twice.
+   */
+  dedupe?: boolean;
   now?: () => Date;
 }
 
@@ -68,7 +73,8 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
       const event = verify(rawBody, signature);
       const ref = referenceOf(event.type, event.data.object);
       const outcome = await repositories.transaction(async (repos): Promise<WebhookOutcome> => {
-        if (!(await repos.webhookEvents.markProcessed(event.id, event.type, now()))) return 'duplicate';
+        if (deps.dedupe !== false && !(await repos.webhookEvents.markProcessed(event.id, event.type, now())))
+          return 'duplicate';
         if (ref.kind === 'other') return 'ignored';
         const subscriptionId = await targetOf(repos, ref);
         if (!subscriptionId) return 'ignored';

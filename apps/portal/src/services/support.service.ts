@@ -35,6 +35,8 @@ export interface SupportServiceDeps {
   fleet: FleetUpgradeControl;
   /** Seals staff accounts' TOTP secrets. */
   staffTotp: SecretBox;
+  /** After support revokes sign-ins: resolves once every portal process's liveness cache dropped them (issue 18). */
+  sessionsEnded?: () => Promise<void>;
   now?: () => Date;
 }
 
@@ -45,6 +47,7 @@ export function createSupportService({
   operations,
   fleet,
   staffTotp,
+  sessionsEnded,
   now = () => new Date(),
 }: SupportServiceDeps) {
   const context = createStaffContext(repositories, now);
@@ -52,8 +55,15 @@ export function createSupportService({
     authorize: (...args: Parameters<typeof context.authorize>) => context.authorize(...args),
     ...createTenantSupport({ repositories, context, operations }),
     ...createMemberSupport({ repositories, context, members, passwords, now }),
-    ...createCredentialSupport({ repositories, context, members, now }),
-    ...createStaffSupport({ repositories, context, passwords, totpBox: staffTotp, now }),
+    ...createCredentialSupport({ repositories, context, members, now, ...(sessionsEnded ? { sessionsEnded } : {}) }),
+    ...createStaffSupport({
+      repositories,
+      context,
+      passwords,
+      totpBox: staffTotp,
+      now,
+      ...(sessionsEnded ? { sessionsEnded } : {}),
+    }),
     ...createAuditSupport({ repositories, context }),
     ...createFleetSupport({ repositories, context, fleet }),
   };

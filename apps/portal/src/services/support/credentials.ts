@@ -59,8 +59,15 @@ export function createCredentialSupport(deps: {
   context: StaffContext;
   members: MemberService;
   now: () => Date;
+  /** After a revocation: resolves once every portal process's cache of live sign-ins has dropped it (issue 18). */
+  sessionsEnded?: () => Promise<void>;
 }) {
   const { repositories, context, members, now } = deps;
+  /** The answer only once no portal process still accepts what was revoked. */
+  async function afterEnded<T>(result: T): Promise<T> {
+    await deps.sessionsEnded?.();
+    return result;
+  }
 
   /** Nobody but a superadmin touches another staff account's sign-ins (checked before the transaction). */
   async function requireMayRevokeAccount(who: Staff, accountId: string | null) {
@@ -186,18 +193,20 @@ export function createCredentialSupport(deps: {
       const found = await repositories.support.findCredential(id);
       if (!found) throw resourceNotFound('session');
       await requireMayRevokeAccount(who, found.accountId);
-      return repositories.transaction(async (repos) => {
-        const revoked = await repos.support.revokeCredential(found, at);
-        await context.audit(repos, who, {
-          action: 'auth.rm',
-          targetType: found.kind,
-          targetId: found.id,
-          instanceId: found.instanceId,
-          reason,
-          details: { user: found.user, alreadyRevoked: !revoked },
-        });
-        return credentialView({ ...found, revokedAt: found.revokedAt ?? at }, at);
-      });
+      return afterEnded(
+        await repositories.transaction(async (repos) => {
+          const revoked = await repos.support.revokeCredential(found, at);
+          await context.audit(repos, who, {
+            action: 'auth.rm',
+            targetType: found.kind,
+            targetId: found.id,
+            instanceId: found.instanceId,
+            reason,
+            details: { user: found.user, alreadyRevoked: !revoked },
+          });
+          return credentialView({ ...found, revokedAt: found.revokedAt ?? at }, at);
+        }),
+      );
     },
 
     /** Every session (and, for a member, API key) of one user: a portal account, or a member with `instance`. */
@@ -210,31 +219,33 @@ export function createCredentialSupport(deps: {
         const account = await repositories.support.findAccountByEmail(email);
         if (account) await requireMayRevokeAccount(who, account.id);
       }
-      return repositories.transaction(async (repos) => {
-        let target: { type: string; id: string; instanceId: string | null };
-        let revoked: { sessions: number; apiKeys: number };
-        if (input.instance) {
-          const tenant = await context.requireTenant(repos, input.instance);
-          const member = await repos.support.findMemberByEmail(tenant.instanceId, email);
-          if (!member) throw memberNotFound();
-          revoked = await repos.support.revokeAllOfMember(tenant.instanceId, member.id, at);
-          target = { type: 'member', id: member.id, instanceId: tenant.instanceId };
-        } else {
-          const account = await repos.support.findAccountByEmail(email);
-          if (!account) throw resourceNotFound('account');
-          revoked = await repos.support.revokeAllOfAccount(account.id, at);
-          target = { type: 'account', id: account.id, instanceId: null };
-        }
-        await context.audit(repos, who, {
-          action: 'auth.reset',
-          targetType: target.type,
-          targetId: target.id,
-          instanceId: target.instanceId,
-          reason,
-          details: { user: email, ...revoked },
-        });
-        return { user: email, ...revoked };
-      });
+      return afterEnded(
+        await repositories.transaction(async (repos) => {
+          let target: { type: string; id: string; instanceId: string | null };
+          let revoked: { sessions: number; apiKeys: number };
+          if (input.instance) {
+            const tenant = await context.requireTenant(repos, input.instance);
+            const member = await repos.support.findMemberByEmail(tenant.instanceId, email);
+            if (!member) throw memberNotFound();
+            revoked = await repos.support.revokeAllOfMember(tenant.instanceId, member.id, at);
+            target = { type: 'member', id: member.id, instanceId: tenant.instanceId };
+          } else {
+            const account = await repos.support.findAccountByEmail(email);
+            if (!account) throw resourceNotFound('account');
+            revoked = await repos.support.revokeAllOfAccount(account.id, at);
+            target = { type: 'account', id: account.id, instanceId: null };
+          }
+          await context.audit(repos, who, {
+            action: 'auth.reset',
+            targetType: target.type,
+            targetId: target.id,
+            instanceId: target.instanceId,
+            reason,
+            details: { user: email, ...revoked },
+          });
+          return { user: email, ...revoked };
+        }),
+      );
     },
   };
 }

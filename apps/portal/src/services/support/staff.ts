@@ -68,6 +68,8 @@ export function createStaffSupport(deps: {
   totpBox: SecretBox;
   totpIssuer?: string;
   now: () => Date;
+  /** After a removal: resolves once every portal process's cache of live sign-ins dropped its sessions (issue 18). */
+  sessionsEnded?: () => Promise<void>;
 }) {
   const { repositories, context, passwords, totpBox, now } = deps;
   const issuer = deps.totpIssuer ?? 'Photoplane staff';
@@ -196,7 +198,7 @@ export function createStaffSupport(deps: {
     async removeStaff(who: Staff, email: string, reasonInput: unknown): Promise<{ email: string }> {
       requirePermission(who, 'staff.manage');
       const reason = parseReason(reasonInput);
-      return repositories.transaction(async (repos) => {
+      const removed = await repositories.transaction(async (repos) => {
         await repos.staff.lockStaff();
         const target = await requireStaffAccount(repos, email);
         if (target.id === who.accountId)
@@ -218,6 +220,8 @@ export function createStaffSupport(deps: {
         });
         return { email: target.email };
       });
+      await deps.sessionsEnded?.();
+      return removed;
     },
   };
 }
