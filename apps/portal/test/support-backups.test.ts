@@ -171,3 +171,36 @@ test('restore: the snapshot must be one of the instance`s backups (400 naming it
   const audits = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id, action: 'tenant.restore' } });
   assert.equal(audits.length, 2);
 });
+
+test('while an in-place restore runs, staff and the owner see it: tenants show and the dashboard view say since when', async () => {
+  const { subdomain, instance, owner } = await instanceOwnedBy(h);
+  const staff = await signedInAccount(h, 'support');
+  const restoring = async () => {
+    const shown = await call(h, 'GET', `${S}/${subdomain}`, staff.token);
+    assert.equal(shown.statusCode, 200, shown.body);
+    const view = await call(h, 'GET', '/v1/subscription', owner.token);
+    assert.equal(view.statusCode, 200, view.body);
+    return [
+      shown.json<{ restoring: unknown }>().restoring,
+      view.json<{ instance: { restoringSince: string | null } }>().instance.restoringSince,
+    ];
+  };
+  assert.deepEqual(await restoring(), [null, null]);
+  const startedAt = new Date('2026-12-01T21:00:00.000Z');
+  const row = await h.prisma.instanceRestore.create({
+    data: { instanceId: instance.id, backupId: '0123456789ab', target: 'in-place', status: 'running', startedAt },
+  });
+  // An inspection restore leaves the instance running: it is not "restoring".
+  await h.prisma.instanceRestore.create({
+    data: { instanceId: instance.id, backupId: '0123456789ab', target: 'inspection', status: 'running' },
+  });
+  assert.deepEqual(await restoring(), [
+    { since: startedAt.toISOString(), snapshot: '0123456789ab' },
+    startedAt.toISOString(),
+  ]);
+  await h.prisma.instanceRestore.update({
+    where: { id: row.id },
+    data: { status: 'succeeded', finishedAt: new Date() },
+  });
+  assert.deepEqual(await restoring(), [null, null]);
+});

@@ -735,7 +735,7 @@ test('links block, ls and unblock as an operator types them (issue 14): that lin
   const api = await check(`/api/shared-links/me?key=${key}`);
   assert.equal(api.statusCode, 451);
   assert.match(api.headers['content-type'] as string, /^application\/problem\+json/);
-  assert.equal(api.json().status, 451);
+  assert.equal(api.json<{ status: number }>().status, 451);
   assert.equal((await check('/api/assets/x/thumbnail', undefined, { 'x-immich-share-key': key })).statusCode, 451);
   assert.equal((await check(`/share/${key}/photos/1234`)).statusCode, 451);
   assert.equal((await check(`/share/${otherKey}`)).statusCode, 204, 'another link of the instance');
@@ -758,8 +758,8 @@ test('links block, ls and unblock as an operator types them (issue 14): that lin
   assert.equal(seen.statusCode, 200, seen.body);
   assert.deepEqual(
     seen
-      .json()
-      .links.map((l: { hint: string; reason: string; liftedAt: string | null }) => [l.hint, l.reason, l.liftedAt]),
+      .json<{ links: { hint: string; reason: string; liftedAt: string | null }[] }>()
+      .links.map((l) => [l.hint, l.reason, l.liftedAt]),
     [[key.slice(0, 6), "abuse report 9: not the owner's to share", null]],
   );
   assert.equal(
@@ -823,7 +823,7 @@ test("a plan without public links (issue 14): the edge check refuses every link 
   assert.match(page.body, /Public links are not available for this library/);
   const api = await check(subdomain, `/api/shared-links/me?key=${key}`);
   assert.equal(api.statusCode, 403);
-  assert.match(api.json().detail, /plan does not include public links/);
+  assert.match(api.json<{ detail: string }>().detail, /plan does not include public links/);
   assert.equal((await check(subdomain, '/api/albums')).statusCode, 204, 'members use the app as before');
   assert.equal((await check(open.subdomain, `/share/${key}`)).statusCode, 204, 'a plan with links');
 });

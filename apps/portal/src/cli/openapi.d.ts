@@ -1090,6 +1090,11 @@ export interface paths {
                                     limitBytes: string | null;
                                 } | null;
                             };
+                            restoring: {
+                                /** Format: date-time */
+                                since: string;
+                                snapshot: string;
+                            } | null;
                         };
                     };
                 };

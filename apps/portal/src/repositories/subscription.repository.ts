@@ -63,6 +63,8 @@ export interface SubscriptionViewRecord extends SubscriptionDetails {
   lastWord: { action: string; at: Date; details: unknown } | null;
   /** The storage watchdog's hold (issue 13): since when, what it measured and the hard limit. */
   storageHold: { since: Date; measuredBytes: bigint | null; limitBytes: bigint | null } | null;
+  /** Since when an in-place restore of the instance has been running (SPEC F1), if one is. */
+  restoringSince: Date | null;
 }
 
 interface SubscriptionViewRow {
@@ -91,6 +93,7 @@ interface SubscriptionViewRow {
   storageHoldSince: Date | null;
   storageHoldBytes: bigint | null;
   storageHoldLimitBytes: bigint | null;
+  restoringSince: Date | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -253,7 +256,10 @@ export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
                p."id" AS "planId", p."name" AS "planName", p."storageBytes", p."priceCents", p."currency",
                i."id" AS "instanceId", i."subdomain", i."state"::text AS "instanceState", i."provisioningStep",
                i."lastError", m."members",
-               w."action" AS "lastAction", w."at" AS "lastAt", w."details" AS "lastDetails"
+               w."action" AS "lastAction", w."at" AS "lastAt", w."details" AS "lastDetails",
+               (SELECT max(r."startedAt") FROM "instance_restore" r
+                 WHERE r."instanceId" = i."id" AND r."target" = 'in-place' AND r."status" = 'running'
+               ) AS "restoringSince"
           FROM "subscription" s
           JOIN "plan" p ON p."id" = s."planId"
           LEFT JOIN "instance" i ON i."subscriptionId" = s."id"
@@ -313,6 +319,7 @@ export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
         storageHold: r.storageHoldSince
           ? { since: r.storageHoldSince, measuredBytes: r.storageHoldBytes, limitBytes: r.storageHoldLimitBytes }
           : null,
+        restoringSince: r.restoringSince,
       };
     },
 

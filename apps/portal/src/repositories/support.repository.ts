@@ -250,6 +250,15 @@ export function createSupportRepository(db: Db) {
       return row ? toTenant(row) : null;
     },
 
+    /** The in-place restore running on the instance, if one is (SPEC F1): the instance is stopped until it ends. */
+    runningInPlaceRestore(instanceId: string): Promise<{ startedAt: Date; backupId: string } | null> {
+      return db.instanceRestore.findFirst({
+        where: { instanceId, target: 'in-place', status: 'running' },
+        orderBy: { startedAt: 'desc' },
+        select: { startedAt: true, backupId: true },
+      });
+    },
+
     async listAudit(query: StaffAuditQuery): Promise<AuditRecord[]> {
       const actor = query.actor?.trim();
       return db.auditEvent.findMany({

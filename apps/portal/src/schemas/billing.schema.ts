@@ -81,6 +81,10 @@ export const SubscriptionView = Type.Object(
           state: Type.String(),
           provisioningStep: Nullable(Type.String()),
           lastError: Nullable(Type.String()),
+          restoringSince: Nullable({
+            ...Instant,
+            description: 'Set while the library is being restored from a backup, in place (it is stopped until then)',
+          }),
         },
         closed,
       ),

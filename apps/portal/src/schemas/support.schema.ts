@@ -82,6 +82,12 @@ export const TenantDetail = Type.Object({
     },
     { description: "Holds billing events do not lift: support's suspend, and the storage watchdog's (over the plan)" },
   ),
+  restoring: Nullable(
+    Type.Object(
+      { since: DateTime, snapshot: Type.String() },
+      { description: 'The in-place restore running now (SPEC F1): the instance is stopped until it ends' },
+    ),
+  ),
 });
 
 export const OperationStarted = Type.Object({

@@ -30,6 +30,8 @@ export interface SubscriptionView {
     state: string;
     provisioningStep: string | null;
     lastError: string | null;
+    /** Since when an in-place restore from a backup has been running (SPEC F1): the library is stopped until then. */
+    restoringSince: string | null;
   } | null;
   storage: { planBytes: string; allocatedBytes: string; usedBytes: string; freeBytes: string };
   /** Set while the last plan change the customer made at Stripe was refused (SPEC P6). */
@@ -77,6 +79,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
           provisioningStep: s.instance.provisioningStep,
           // The raw text is for staff (log tails, hosts); the customer gets the step that failed.
           lastError: customerFacingReason(s.instance.lastError),
+          restoringSince: s.restoringSince ? s.restoringSince.toISOString() : null,
         },
         storage: {
           planBytes: stats.planBytes.toString(),

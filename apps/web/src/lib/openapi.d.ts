@@ -1119,6 +1119,7 @@ export interface paths {
                                 state: string;
                                 provisioningStep: string | null;
                                 lastError: string | null;
+                                restoringSince: string | null;
                             } | null;
                             /** @description Allocated: the sum of finite member quotas; used: what members store */
                             storage: {
@@ -5403,6 +5404,11 @@ export interface paths {
                                     limitBytes: string | null;
                                 } | null;
                             };
+                            restoring: {
+                                /** Format: date-time */
+                                since: string;
+                                snapshot: string;
+                            } | null;
                         };
                     };
                 };

@@ -83,6 +83,10 @@ export const tenants: Command = async (ctx, command, args) => {
               .filter(Boolean)
               .join('; ') || null,
           ],
+          [
+            'Restoring',
+            t.restoring ? `snapshot ${t.restoring.snapshot} in place, since ${when(t.restoring.since)}` : null,
+          ],
           ['Members', t.members],
           [
             'Usage',

@@ -54,6 +54,8 @@ export interface TenantDetail extends TenantView {
     staffSince: string | null;
     storage: { since: string; measuredBytes: string | null; limitBytes: string | null } | null;
   };
+  /** The in-place restore running now (SPEC F1), if one is: the instance is stopped until it ends. */
+  restoring: { since: string; snapshot: string } | null;
 }
 
 export interface TenantQuery {
@@ -133,6 +135,7 @@ export function createTenantSupport(deps: {
       requirePermission(who, 'tenant.read');
       const t = await context.requireTenant(repositories, subdomain);
       const usage = await usageOf(repositories, t);
+      const restore = await repositories.support.runningInPlaceRestore(t.instanceId);
       await context.audit(repositories, who, {
         action: 'tenant.show',
         targetType: 'instance',
@@ -158,6 +161,7 @@ export function createTenantSupport(deps: {
             limitBytes: t.storageHold.limitBytes?.toString() ?? null,
           },
         },
+        restoring: restore && { since: restore.startedAt.toISOString(), snapshot: restore.backupId },
       };
     },
 
