@@ -118,6 +118,7 @@ test('sign up, verify, log in, check a name, check out: the session is created a
     state: 'pending',
     provisioningStep: null,
     lastError: null,
+    restoringSince: null,
   });
   assert.deepEqual(body.storage, {
     planBytes: String(1024n * GIB),

@@ -66,16 +66,19 @@ export interface HarnessOptions {
   exports?: { dir: string; starter: ExportStarter };
 }
 
-/** `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts). */
+/**
+ * `shared`: a database someone else made and drops (the provisioner's harness in members-sync.test.ts), its client and
+ * URL (the portal's prepared statements open their own connections).
+ */
 export async function startHarness(
   sync: MemberSync,
-  shared?: PrismaClient,
+  shared?: { prisma: PrismaClient; url: string },
   options: HarnessOptions = {},
 ): Promise<Harness> {
   const db: CreatedDatabase = shared
-    ? { name: 'shared', url: '', drop: async () => undefined }
+    ? { name: 'shared', url: shared.url, drop: async () => undefined }
     : await createTestDatabase();
-  const prisma = shared ?? createPrismaClient(db.url);
+  const prisma = shared?.prisma ?? createPrismaClient(db.url);
   const logLines: string[] = [];
   const smtp = await startSmtpInbox();
   const { inbox } = smtp;
@@ -88,7 +91,7 @@ export async function startHarness(
       },
     }),
   );
-  const config = testPortalConfig(shared ? 'postgresql://shared@127.0.0.1/shared' : db.url, {
+  const config = testPortalConfig(db.url, {
     TOTP_ENCRYPTION_KEY: TOTP_TEST_KEY,
     LOGIN_ATTEMPTS_PER_MINUTE: String(options.loginAttemptsPerMinute ?? 1000),
     LOGIN_ACCOUNT_DELAY_MS: '200',

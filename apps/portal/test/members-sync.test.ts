@@ -16,6 +16,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   client,
   controlActivities,
+  databaseUrl,
   photoApp,
   prisma,
   provisionedInstance,
@@ -43,7 +44,7 @@ before(async () => {
   const instance = await withWorkers(() => provisionedInstance());
   subdomain = instance.subdomain;
   instanceId = instance.id;
-  h = await startHarness(createMemberSync({ client, taskQueue: memberQueue }), prisma);
+  h = await startHarness(createMemberSync({ client, taskQueue: memberQueue }), { prisma, url: databaseUrl() });
   connection = await NativeConnection.connect({ address: stack.temporalAddress });
   worker = await createWorker({
     connection,

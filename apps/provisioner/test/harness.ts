@@ -94,6 +94,8 @@ const createdInstances: string[] = [];
 
 let db: CreatedDatabase;
 export let prisma: PrismaClient;
+/** The test database's URL (for a portal started over the same database, e.g. members-sync.test.ts). */
+export const databaseUrl = (): string => db.url;
 let workerConnection: NativeConnection;
 let clientConnection: Connection;
 export let client: Client;
