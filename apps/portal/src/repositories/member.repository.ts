@@ -87,7 +87,8 @@ export interface MemberAdminView {
   members: MemberRecord[];
 }
 
-interface MemberAdminRow {
+/** The account, instance and owner columns of the admin view's rows. */
+interface MemberAdminHead {
   accountId: string | null;
   accountEmail: string | null;
   accountRole: string | null;
@@ -101,22 +102,10 @@ interface MemberAdminRow {
   ownerEmail: string | null;
   ownerName: string | null;
   memberId: string | null;
-  email: string;
-  emailNormalized: string;
-  name: string;
-  role: MemberRole;
-  status: MemberStatus;
-  storageLabel: string | null;
-  quotaBytes: bigint | null;
-  usageBytes: bigint;
-  mustChangePassword: boolean;
-  passwordHash: string | null;
-  deletionRequestedAt: Date | null;
-  deletionImmediate: boolean;
-  statusBeforeDeletion: MemberStatus | null;
-  photoAppUserId: string | null;
-  createdAt: Date;
 }
+
+/** A row of the admin view: the head, and the member's own columns as MemberRecord has them. */
+type MemberAdminRow = MemberAdminHead & Omit<MemberRecord, 'id' | 'instanceId'>;
 
 const ADMIN_VIEW = `
   SELECT a."id" AS "accountId", a."email" AS "accountEmail", a."role"::text AS "accountRole",
