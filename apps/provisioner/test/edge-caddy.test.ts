@@ -338,13 +338,32 @@ function requestThroughCaddy(
 
 test('a request that may follow a shared link is asked of the portal first: its refusal is what the visitor gets, its yes lets the request through whole (issue 14)', async () => {
   // The portal's link check, played by a server that refuses whatever names BLOCKED and records what it was asked.
-  const asked: { method: string; url: string; uri: string; host: string; bodyBytes: number }[] = [];
+  const asked: {
+    method: string;
+    url: string;
+    uri: string;
+    host: string;
+    bodyBytes: number;
+    credentials: (string | undefined)[];
+  }[] = [];
   const checker = http.createServer((req, res) => {
     let bodyBytes = 0;
     req.on('data', (c: Buffer) => (bodyBytes += c.length));
     req.on('end', () => {
       const uri = String(req.headers['x-forwarded-uri'] ?? '');
-      asked.push({ method: req.method ?? '', url: req.url ?? '', uri, host: req.headers.host ?? '', bodyBytes });
+      const credentials = [
+        req.headers.authorization,
+        req.headers.cookie,
+        req.headers['x-api-key'] as string | undefined,
+      ];
+      asked.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        uri,
+        host: req.headers.host ?? '',
+        bodyBytes,
+        credentials,
+      });
       if (req.url?.startsWith('/photoplane')) return res.end(`portal ${req.url}`);
       if (uri.includes('BLOCKED') || req.headers['x-immich-share-key'] === 'BLOCKED') {
         res.writeHead(451, { 'content-type': 'text/html', link: '<http://portal>; rel="blocked-by"' });
@@ -357,7 +376,12 @@ test('a request that may follow a shared link is asked of the portal first: its 
   const app = http.createServer((req, res) => {
     let bodyBytes = 0;
     req.on('data', (c: Buffer) => (bodyBytes += c.length));
-    req.on('end', () => res.end(`app ${req.method} ${req.url} ${bodyBytes}`));
+    // The member's credentials, when any, as the app got them.
+    req.on('end', () =>
+      res.end(
+        `app ${req.method} ${req.url} ${bodyBytes}${req.headers.authorization ? ` ${req.headers.authorization}` : ''}`,
+      ),
+    );
   });
   servers.push(checker, app);
   for (const s of [checker, app]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
@@ -389,11 +413,16 @@ test('a request that may follow a shared link is asked of the portal first: its 
   }
   // Another link of the same instance goes through, with its method and body whole; the check got neither.
   const body = Buffer.alloc(200_000, 7);
-  const upload = await requestThroughCaddy(i.host, '/api/assets?key=other', { method: 'POST', body });
-  assert.equal(upload.body, `app POST /api/assets?key=other ${body.length}`);
+  const upload = await requestThroughCaddy(i.host, '/api/assets?key=other', {
+    method: 'POST',
+    body,
+    headers: { authorization: 'Bearer member-token', cookie: 'immich_access_token=member-token', 'x-api-key': 'k' },
+  });
+  assert.equal(upload.body, `app POST /api/assets?key=other ${body.length} Bearer member-token`);
   assert.deepEqual(
-    [asked.at(-1)!.method, asked.at(-1)!.uri, asked.at(-1)!.bodyBytes],
-    ['GET', '/api/assets?key=other', 0],
+    [asked.at(-1)!.method, asked.at(-1)!.uri, asked.at(-1)!.bodyBytes, asked.at(-1)!.credentials],
+    ['GET', '/api/assets?key=other', 0, [undefined, undefined, undefined]],
+    "the check gets neither the body nor the visitor's credentials for the app",
   );
   assert.equal((await requestThroughCaddy(i.host, '/share/other')).body, 'app GET /share/other 0');
   // The rest of the app is not asked about; the prefix is still the portal's.

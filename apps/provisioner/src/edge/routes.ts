@@ -44,7 +44,7 @@ interface ReverseProxy {
 /** Caddy's forward auth, spelled out: a GET to the portal first; 2xx goes on to the next handler, else its answer. */
 interface LinkCheckProxy extends ReverseProxy {
   rewrite: { method: 'GET'; uri: string };
-  headers: { request: { set: Record<string, string[]> } };
+  headers: { request: { set: Record<string, string[]>; delete: string[] } };
   handle_response: [{ match: { status_code: [2] }; routes: [{ handle: [{ handler: 'vars' }] }] }];
 }
 
@@ -90,6 +90,8 @@ function linkCheck(portalUpstream: string): LinkCheckProxy {
     headers: {
       request: {
         set: { 'X-Forwarded-Method': ['{http.request.method}'], 'X-Forwarded-Uri': ['{http.request.uri}'] },
+        // The visitor's credentials for the photo app are none of the portal's business.
+        delete: ['Authorization', 'Cookie', 'X-Api-Key'],
       },
     },
     // A route with a handler that writes nothing, so a 2xx goes on to the photo app (what forward_auth does).
