@@ -54,7 +54,14 @@ export function createExportActivities(deps: ExportActivityDeps) {
     /** What the host needs to write the archive: the instance's placement and image, and its members. */
     async beginExport(input: { exportId: string }) {
       const row = await prisma.instanceExport.findUnique({ where: { id: input.exportId } });
-      if (!row) throw refuse(`export ${input.exportId} does not exist`, 'ExportNotFound');
+      // The portal starts this workflow inside the transaction that makes the row (a refused start leaves none), so
+      // the first attempt can run before that transaction commits: not found is retried (seen on a fast run).
+      if (!row)
+        throw ApplicationFailure.create({
+          message: `export ${input.exportId} does not exist (yet)`,
+          type: 'ExportNotFound',
+          nonRetryable: false,
+        });
       if (row.status !== 'running') throw refuse(`export ${input.exportId} is ${row.status}`, 'ExportNotRunning');
       const instance = await prisma.instance.findUnique({
         where: { id: row.instanceId },
