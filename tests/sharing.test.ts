@@ -437,3 +437,86 @@ test("S3 takedown: support blocks a reported link; through Caddy its visitors ge
   assert.match(back.text, new RegExp(photoId));
   assert.equal((await go(reportedUrls[2]!)).text, 'photo fay.jpg');
 });
+
+test('S3 plan policy: a plan that asks every link for a password and an expiry within 30 days has the edge refuse the links that break it, once the photo app shows them; the owner is told once per link', async () => {
+  const kit = customerKit(services!, stack);
+  const { owner, photoId, share } = await memberWithAPhoto(kit, 'Gus');
+  const inDays = (days: number) => new Date(Date.now() + days * 24 * 60 * 60 * 1000).toISOString();
+  const open = await share();
+  const guarded = await share({ password: 'gus-secret-1', expiresAt: inDays(7) });
+  const longLived = await share({ password: 'gus-secret-2', expiresAt: inDays(90) });
+  const { id: instanceId, subscriptionId } = await prisma.instance.findUniqueOrThrow({
+    where: { subdomain: owner.subdomain },
+  });
+  const { planId } = await prisma.subscription.findUniqueOrThrow({ where: { id: subscriptionId } });
+  await prisma.plan.update({ where: { id: planId }, data: { linkMaxExpiryDays: 30, linkPasswordRequired: true } });
+  try {
+    const visitor = instanceBrowser();
+    const asset = (key: string) => `${owner.origin}/api/assets/${photoId}/original?key=${key}`;
+
+    // No password: its page, its API and its photo are refused, saying which rule.
+    const page = await visitor.go(`${owner.origin}/share/${open}`);
+    assert.equal(page.status, 403, page.text.slice(0, 200));
+    assert.match(page.text, /plan requires every shared link to have a password/);
+    const api = await visitor.go(`${owner.origin}/api/shared-links/me?key=${open}`);
+    assert.equal(api.status, 403);
+    assert.equal(api.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.match(String(api.json.detail), /to have a password/);
+    assert.equal((await visitor.go(asset(open))).status, 403);
+
+    // A password and a week: the visitor unlocks it and sees the photo.
+    const unlock = (key: string, password: string) =>
+      visitor.go(`${owner.origin}/api/shared-links/login?key=${key}`, { json: { password } });
+    assert.equal((await visitor.go(`${owner.origin}/api/shared-links/me?key=${guarded}`)).status, 401);
+    assert.equal((await unlock(guarded, 'gus-secret-1')).status, 201);
+    const photo = await visitor.go(asset(guarded));
+    assert.equal(photo.status, 200, photo.text.slice(0, 200));
+    assert.equal(photo.text, 'photo gus.jpg');
+
+    // A password but 90 days: the password form works (nothing shows the expiry before it), the photo does not.
+    visitor.clear();
+    assert.equal((await unlock(longLived, 'gus-secret-2')).status, 201);
+    const late = await visitor.go(asset(longLived));
+    assert.equal(late.status, 403, late.text.slice(0, 200));
+    assert.match(String(late.json.detail), /expire within 30 days of being created/);
+
+    // The owner hears of each refused link once, with its first characters and the rule; each is audited once.
+    const told = await kit.waitFor(
+      'the mails about both refused links',
+      () => kit.mailTo(owner.email, /does not meet your plan's rules/),
+      (text) => text.includes(`/share/${longLived.slice(0, 6)}…`),
+    );
+    assert.match(told, /expire within 30 days/);
+    for (let i = 0; i < 3; i++) assert.equal((await visitor.go(`${owner.origin}/share/${open}`)).status, 403);
+    const audited = await prisma.auditEvent.findMany({
+      where: { instanceId, action: 'link.policy_refused' },
+      orderBy: { at: 'asc' },
+    });
+    assert.deepEqual(
+      audited.map((a) => (a.details as { hint: string; rule: string }).rule),
+      ['password', 'expiry'],
+    );
+    assert.deepEqual(
+      audited.map((a) => (a.details as { hint: string }).hint),
+      [open.slice(0, 6), longLived.slice(0, 6)],
+    );
+    const view = await kit.api<{ refused: { kind: string; hint: string; rule: string }[] }>(
+      'GET',
+      `/v1/instances/${owner.subdomain}/blocked-links`,
+      { token: owner.access },
+    );
+    assert.equal(view.status, 200, JSON.stringify(view.body));
+    assert.deepEqual(
+      view.body.refused.map((r) => [r.kind, r.hint, r.rule]).sort(),
+      [
+        ['key', open.slice(0, 6), 'password'],
+        ['key', longLived.slice(0, 6), 'expiry'],
+      ].sort(),
+    );
+    const kept = await prisma.sharedLinkRefusal.findMany({ where: { instanceId } });
+    assert.equal(kept.length, 2);
+    assert.ok(kept.every((r) => !JSON.stringify(r).includes(open) && !JSON.stringify(r).includes(longLived)));
+  } finally {
+    await prisma.plan.update({ where: { id: planId }, data: { linkMaxExpiryDays: null, linkPasswordRequired: false } });
+  }
+});

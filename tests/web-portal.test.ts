@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { removeLabelled } from '@photoplane/infra/cleanup';
 import { testStack, TEST_RUN_LABEL } from '@photoplane/infra/testing';
@@ -380,6 +381,24 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   await blockedCard.getByText(`/share/${reportedKey.slice(0, 6)}…`).waitFor();
   await blockedCard.getByText('Reported as shared without permission (ticket 314)').waitFor();
   await b.check('blocked-link');
+
+  // Issue 14: a link the edge refused for breaking the plan's link rules (made by tests/sharing.test.ts through the
+  // edge and the photo app; here the row is written directly) is listed with what it lacks.
+  const prisma = createPrismaClient(db.url);
+  try {
+    const { id: instanceId } = await prisma.instance.findUniqueOrThrow({ where: { subdomain } });
+    const refusedKey = randomBytes(50).toString('base64url');
+    await prisma.sharedLinkRefusal.create({
+      data: { instanceId, kind: 'key', credentialHash: 'a'.repeat(64), hint: refusedKey.slice(0, 6), rule: 'password' },
+    });
+    const refusedCard = page.getByTestId('refused-links');
+    await refusedCard.waitFor({ timeout: 10_000 });
+    await refusedCard.getByText(`/share/${refusedKey.slice(0, 6)}…`).waitFor();
+    await refusedCard.getByRole('cell', { name: 'A password', exact: true }).waitFor();
+    await b.check('refused-link');
+  } finally {
+    await prisma.$disconnect();
+  }
 
   // P8: cancel, then reactivate.
   await page.getByRole('button', { name: 'Cancel subscription' }).click();

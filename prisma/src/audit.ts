@@ -81,6 +81,8 @@ export const auditActions = [
   'link.block',
   'link.unblock',
   'link.list',
+  // A link refused at the edge for breaking its plan's link policy, at its first refusal (issue 14).
+  'link.policy_refused',
   'member.list',
   'member.show',
   'auth.add',

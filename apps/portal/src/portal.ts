@@ -337,7 +337,11 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
         mail,
         ...(overrides.now ? { now: overrides.now } : {}),
       }),
-      check: createLinkCheck({ linkBlocks: createLinkBlockRepository(prisma), domain: config.domain }),
+      check: createLinkCheck({
+        linkBlocks: createLinkBlockRepository(prisma),
+        domain: config.domain,
+        mail,
+      }),
       portalUrl: config.publicUrl,
     },
     exports: createExportService({

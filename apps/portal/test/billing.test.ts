@@ -42,6 +42,8 @@ test('the configured plans are on sale and in the plan table', async () => {
         priceCents: 500,
         currency: 'eur',
         publicLinks: true,
+        linkMaxExpiryDays: null,
+        linkPasswordRequired: false,
       },
       {
         id: 'family',
@@ -51,6 +53,8 @@ test('the configured plans are on sale and in the plan table', async () => {
         priceCents: 1200,
         currency: 'eur',
         publicLinks: true,
+        linkMaxExpiryDays: null,
+        linkPasswordRequired: false,
       },
     ],
   });

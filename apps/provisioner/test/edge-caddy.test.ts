@@ -345,6 +345,7 @@ test('a request that may follow a shared link is asked of the portal first: its 
     host: string;
     bodyBytes: number;
     credentials: (string | undefined)[];
+    linkToken: string | undefined;
   }[] = [];
   const checker = http.createServer((req, res) => {
     let bodyBytes = 0;
@@ -363,6 +364,7 @@ test('a request that may follow a shared link is asked of the portal first: its 
         host: req.headers.host ?? '',
         bodyBytes,
         credentials,
+        linkToken: req.headers['x-photoplane-link-token'] as string | undefined,
       });
       if (req.url?.startsWith('/photoplane')) return res.end(`portal ${req.url}`);
       if (uri.includes('BLOCKED') || req.headers['x-immich-share-key'] === 'BLOCKED') {
@@ -416,7 +418,12 @@ test('a request that may follow a shared link is asked of the portal first: its 
   const upload = await requestThroughCaddy(i.host, '/api/assets?key=other', {
     method: 'POST',
     body,
-    headers: { authorization: 'Bearer member-token', cookie: 'immich_access_token=member-token', 'x-api-key': 'k' },
+    headers: {
+      authorization: 'Bearer member-token',
+      cookie: 'immich_access_token=member-token; immich_shared_link_token=unlocked-link',
+      'x-api-key': 'k',
+      'x-photoplane-link-token': 'forged',
+    },
   });
   assert.equal(upload.body, `app POST /api/assets?key=other ${body.length} Bearer member-token`);
   assert.deepEqual(
@@ -424,6 +431,9 @@ test('a request that may follow a shared link is asked of the portal first: its 
     ['GET', '/api/assets?key=other', 0, [undefined, undefined, undefined]],
     "the check gets neither the body nor the visitor's credentials for the app",
   );
+  // Only the link's own cookie (Immich's, set when a visitor unlocks a protected link) reaches the check, in a header
+  // the visitor cannot set themselves.
+  assert.equal(asked.at(-1)!.linkToken, 'unlocked-link');
   assert.equal((await requestThroughCaddy(i.host, '/share/other')).body, 'app GET /share/other 0');
   // The rest of the app is not asked about; the prefix is still the portal's.
   const before = asked.length;

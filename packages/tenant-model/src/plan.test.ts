@@ -43,14 +43,23 @@ describe('plans', () => {
       storageBytes: 500n * BYTES_PER_GIB,
       stripePriceId: valid.stripePriceId,
       publicLinks: true,
+      linkPasswordRequired: false,
     });
     assert.equal(parsePlan({ ...valid, storageGib: ' 200 ' }).storageBytes, 200n * BYTES_PER_GIB);
   });
 
-  it('a plan allows public links unless it says otherwise, and says it with a boolean (issue 14)', () => {
+  it('a plan allows public links unless it says otherwise; it may ask links for a password and a bounded expiry (issue 14)', () => {
     assert.equal(parsePlan(valid).publicLinks, true);
     assert.equal(parsePlan({ ...valid, publicLinks: false }).publicLinks, false);
     assert.throws(() => parsePlan({ ...valid, publicLinks: 'no' }), failsOn('plan.publicLinks'));
+    assert.equal(parsePlan(valid).linkMaxExpiryDays, undefined);
+    assert.equal(parsePlan(valid).linkPasswordRequired, false);
+    assert.equal(parsePlan({ ...valid, linkMaxExpiryDays: 30 }).linkMaxExpiryDays, 30);
+    assert.equal(parsePlan({ ...valid, linkPasswordRequired: true }).linkPasswordRequired, true);
+    for (const bad of [0, -1, 1.5, '30', 3651]) {
+      assert.throws(() => parsePlan({ ...valid, linkMaxExpiryDays: bad }), failsOn('plan.linkMaxExpiryDays'));
+    }
+    assert.throws(() => parsePlan({ ...valid, linkPasswordRequired: 'yes' }), failsOn('plan.linkPasswordRequired'));
   });
 
   it('parsePlan names the field that failed: name, storageGib (positive integer) and stripePriceId', () => {

@@ -14,7 +14,14 @@ export interface Plan {
    * follows a link (`/share/<key>`, `?key=` …) with 403. Absent means allowed.
    */
   readonly publicLinks?: boolean;
+  /** Every public link must expire at most this many days after it was made (issue 14); absent: no limit. */
+  readonly linkMaxExpiryDays?: number;
+  /** Every public link must have a password (issue 14); absent means not required. */
+  readonly linkPasswordRequired?: boolean;
 }
+
+/** The longest link lifetime a plan may ask for, in days (ten years): past that, it asks nothing. */
+export const LINK_MAX_EXPIRY_DAYS_LIMIT = 3650;
 
 /** Whole GiB to bytes. Fractions are refused rather than rounded, so no quota is ever silently changed. */
 export function gibToBytes(gib: number | bigint, field = 'storageGib'): bigint {
@@ -45,7 +52,10 @@ function readGib(value: unknown, field: string): number {
   return gib;
 }
 
-/** One plan from a configuration object `{ id, name, storageGib, stripePriceId, publicLinks? }` (SPEC P3). */
+/**
+ * One plan from a configuration object `{ id, name, storageGib, stripePriceId, publicLinks?, linkMaxExpiryDays?,
+ * linkPasswordRequired? }` (SPEC P3, issue 14).
+ */
 export function parsePlan(input: unknown, path = 'plan'): Plan {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw validationError(path, `${path} must be an object`);
@@ -68,7 +78,30 @@ export function parsePlan(input: unknown, path = 'plan'): Plan {
   const { publicLinks = true } = raw;
   if (typeof publicLinks !== 'boolean')
     throw validationError(`${path}.publicLinks`, `${path}.publicLinks must be true or false`);
-  return { id: id as PlanId, name: name.trim(), storageBytes: gibToBytes(gib), stripePriceId, publicLinks };
+  const { linkMaxExpiryDays, linkPasswordRequired = false } = raw;
+  if (
+    linkMaxExpiryDays !== undefined &&
+    (typeof linkMaxExpiryDays !== 'number' ||
+      !Number.isSafeInteger(linkMaxExpiryDays) ||
+      linkMaxExpiryDays < 1 ||
+      linkMaxExpiryDays > LINK_MAX_EXPIRY_DAYS_LIMIT)
+  ) {
+    throw validationError(
+      `${path}.linkMaxExpiryDays`,
+      `${path}.linkMaxExpiryDays must be a whole number of days from 1 to ${LINK_MAX_EXPIRY_DAYS_LIMIT}`,
+    );
+  }
+  if (typeof linkPasswordRequired !== 'boolean')
+    throw validationError(`${path}.linkPasswordRequired`, `${path}.linkPasswordRequired must be true or false`);
+  return {
+    id: id as PlanId,
+    name: name.trim(),
+    storageBytes: gibToBytes(gib),
+    stripePriceId,
+    publicLinks,
+    ...(linkMaxExpiryDays === undefined ? {} : { linkMaxExpiryDays }),
+    linkPasswordRequired,
+  };
 }
 
 /** The plan catalogue: at least one plan, ids and Stripe prices unique (a price maps back to one plan). */

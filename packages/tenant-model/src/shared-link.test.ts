@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DomainError } from './errors.ts';
-import { parseReportedLink, shareCredentialsOf, shareHint } from './shared-link.ts';
+import {
+  linkPolicyApplies,
+  linkPolicyBreach,
+  parseReportedLink,
+  shareCredentialsOf,
+  shareHint,
+  shownLink,
+} from './shared-link.ts';
 
 const key = 'Zm9vYmFyYmF6cXV4cXV1eC1rZXktb2YtZmlmdHktcmFuZG9tLWJ5dGVzLWxvbmctZW5vdWdo';
 const fieldOf = (fn: () => unknown) => {
@@ -96,5 +103,53 @@ describe('a reported link', () => {
   it('is shown by its first characters only', () => {
     assert.equal(shareHint({ kind: 'key', value: key }), key.slice(0, 6));
     assert.equal(shareHint({ kind: 'slug', value: 'trip' }), 'trip');
+  });
+});
+
+describe("a plan's link policy", () => {
+  const day = 24 * 60 * 60 * 1000;
+  const made = new Date('2026-12-01T10:00:00Z');
+  const after = (days: number) => new Date(made.getTime() + days * day);
+
+  it('asks for a password: a link without one breaks it, a protected one keeps it even unseen', () => {
+    const policy = { passwordRequired: true };
+    assert.equal(linkPolicyBreach(policy, { hasPassword: false, createdAt: made, expiresAt: after(1) }), 'password');
+    assert.equal(linkPolicyBreach(policy, { hasPassword: true }), undefined);
+    assert.equal(linkPolicyBreach({}, { hasPassword: false, createdAt: made, expiresAt: null }), undefined);
+  });
+
+  it('asks for an expiry within N days of the link being made; a link that never expires breaks it', () => {
+    const policy = { maxExpiryDays: 30 };
+    assert.equal(linkPolicyBreach(policy, { hasPassword: false, createdAt: made, expiresAt: after(30) }), undefined);
+    assert.equal(
+      linkPolicyBreach(policy, { hasPassword: false, createdAt: made, expiresAt: new Date(after(30).getTime() + 1) }),
+      'expiry',
+    );
+    assert.equal(linkPolicyBreach(policy, { hasPassword: true, createdAt: made, expiresAt: null }), 'expiry');
+    // A protected link seen without its password shows no dates: the expiry cannot be judged yet.
+    assert.equal(linkPolicyBreach(policy, { hasPassword: true }), undefined);
+  });
+
+  it('states the rule: a breach is exactly a missing password asked for, or a lifetime past the maximum', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ passwordRequired: fc.boolean(), maxExpiryDays: fc.option(fc.integer({ min: 1, max: 3650 })) }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: 4000 * day })),
+        (policy, hasPassword, lifetime) => {
+          const expiresAt = lifetime === null ? null : new Date(made.getTime() + lifetime);
+          const breach = linkPolicyBreach(policy, { hasPassword, createdAt: made, expiresAt });
+          const tooLong = policy.maxExpiryDays !== null && (lifetime === null || lifetime > policy.maxExpiryDays * day);
+          const expected = policy.passwordRequired && !hasPassword ? 'password' : tooLong ? 'expiry' : undefined;
+          assert.equal(breach, expected);
+          if (!linkPolicyApplies(policy)) assert.equal(breach, undefined);
+        },
+      ),
+    );
+  });
+
+  it('shows a link by its kind and first characters', () => {
+    assert.equal(shownLink('key', 'abc123'), '/share/abc123…');
+    assert.equal(shownLink('slug', 'summer'), '/s/summer…');
   });
 });

@@ -103,3 +103,61 @@ export function parseReportedLink(input: unknown, domain: string): ReportedLink 
 export function shareHint(c: ShareCredential): string {
   return c.value.slice(0, SHARE_HINT_LENGTH);
 }
+
+/**
+ * How a link is shown to people from its kind (a `ShareCredentialKind`, as stored) and hint: `/share/abc123…` or
+ * `/s/abc123…`.
+ */
+export function shownLink(kind: string, hint: string): string {
+  return `${kind === 'slug' ? '/s/' : '/share/'}${hint}…`;
+}
+
+/**
+ * A plan's rules for its libraries' public links (issue 14), beside `publicLinks` (whether there are any):
+ * `maxExpiryDays`, when set, asks every link to expire at most that many days after it was made (a link without an
+ * expiry breaks it); `passwordRequired` asks every link to have a password.
+ */
+export interface LinkPolicy {
+  readonly maxExpiryDays?: number | null;
+  readonly passwordRequired?: boolean;
+}
+
+/** A link as the photo app shows it to whoever holds its key (Immich's `SharedLinkResponseDto`). */
+export interface SeenLink {
+  readonly hasPassword: boolean;
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+}
+
+export type LinkPolicyRule = 'password' | 'expiry';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The rule of `policy` that `link` breaks, if any. `link` may be known only in part: a protected link seen without its
+ * password shows only that it has one (`hasPassword: true`, no dates), and then only the password rule can be judged.
+ */
+export function linkPolicyBreach(
+  policy: LinkPolicy,
+  link: Pick<SeenLink, 'hasPassword'> & Partial<Omit<SeenLink, 'hasPassword'>>,
+): LinkPolicyRule | undefined {
+  if (policy.passwordRequired && !link.hasPassword) return 'password';
+  const max = policy.maxExpiryDays;
+  if (max !== undefined && max !== null && link.createdAt !== undefined && link.expiresAt !== undefined) {
+    if (link.expiresAt === null) return 'expiry';
+    if (link.expiresAt.getTime() - link.createdAt.getTime() > max * DAY_MS) return 'expiry';
+  }
+  return undefined;
+}
+
+/** Whether `policy` asks anything of a link, so that a link must be read before a visitor is let through. */
+export function linkPolicyApplies(policy: LinkPolicy): boolean {
+  return Boolean(policy.passwordRequired) || (policy.maxExpiryDays !== undefined && policy.maxExpiryDays !== null);
+}
+
+/** What a visitor and the owner are told of a rule. */
+export function linkPolicyRuleText(rule: LinkPolicyRule, policy: LinkPolicy): string {
+  return rule === 'password'
+    ? "This photo library's plan requires every shared link to have a password."
+    : `This photo library's plan requires every shared link to expire within ${policy.maxExpiryDays ?? 0} days of being created.`;
+}

@@ -9,6 +9,8 @@ export interface PlanRow {
   priceCents: number;
   currency: string;
   publicLinks: boolean;
+  linkMaxExpiryDays: number | null;
+  linkPasswordRequired: boolean;
 }
 
 export function createPlanRepository(db: Db) {

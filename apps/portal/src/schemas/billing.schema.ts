@@ -17,6 +17,12 @@ export const Plan = Type.Object(
     priceCents: Type.Integer({ description: 'Price per billing period, in the smallest currency unit' }),
     currency: Type.String({ examples: ['eur'] }),
     publicLinks: Type.Boolean({ description: 'Whether the library may share public links (`/share/<key>`)' }),
+    linkMaxExpiryDays: Nullable(
+      Type.Integer({
+        description: 'Every public link must expire within this many days of being made; null: no limit',
+      }),
+    ),
+    linkPasswordRequired: Type.Boolean({ description: 'Every public link must have a password' }),
   },
   closed,
 );

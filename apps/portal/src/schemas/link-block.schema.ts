@@ -49,9 +49,24 @@ export const LinkBlockQuery = Type.Object(
 
 export const LinkBlockParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, closed);
 
-/** The owner's view (issue 14): which of their links are blocked, and why. */
+/** The owner's view (issue 14): which of their links are blocked, and why; which broke the plan's link rules. */
 export const OwnerBlockedLinks = Type.Object(
   {
+    refused: Type.Array(
+      Type.Object(
+        {
+          kind: Kind,
+          hint: Hint,
+          rule: Type.Union([Type.Literal('password'), Type.Literal('expiry')], {
+            description: "The plan's rule the link breaks: it has no password, or it expires too late (or never)",
+          }),
+          firstAt: { ...DateTime, description: 'When the edge first refused it' },
+          lastAt: { ...DateTime, description: 'When the edge last refused it' },
+        },
+        closed,
+      ),
+      { description: "Links the edge refused for breaking the plan's link rules, the latest refusal first" },
+    ),
     links: Type.Array(
       Type.Object(
         {

@@ -2,6 +2,7 @@
 // way and in about the same time whether or not it caused an e-mail, which is what keeps sign-up and password
 // reset from revealing which addresses have accounts. Failures are logged (never with the link) and `flush()`
 // waits for deliveries in flight (shutdown, tests).
+import { shownLink } from '@photoplane/tenant-model';
 import type { Transporter } from 'nodemailer';
 
 export interface MailLogger {
@@ -25,7 +26,7 @@ interface Message {
 
 /** A link by its first characters only: the e-mail must not carry a working link. */
 function describeLink(block: { kind: string; hint: string }): string {
-  return block.kind === 'slug' ? `the link /s/${block.hint}…` : `the link /share/${block.hint}…`;
+  return `the link ${shownLink(block.kind, block.hint)}`;
 }
 
 export function createMailService({ transport, from, publicUrl, log }: MailServiceOptions) {
@@ -127,6 +128,28 @@ export function createMailService({ transport, from, publicUrl, log }: MailServi
           ...(block.liftReason ? ['', `Why: ${block.liftReason}`] : []),
           '',
           'Visitors following it reach your library again, as the link allows.',
+        ].join('\n'),
+      });
+    },
+
+    /**
+     * To an instance's owner the first time the edge refuses one of its links for breaking the plan's link policy
+     * (issue 14): which link, which rule, and how to share within it.
+     */
+    sendLinkRefused(to: string, refusal: { subdomain: string; kind: string; hint: string; rule: string }): void {
+      dispatch({
+        kind: 'link_refused',
+        to,
+        subject: `A shared link of your photo library ${refusal.subdomain} does not meet your plan's rules`,
+        text: [
+          `Someone followed ${describeLink(refusal)} of your photo library ${refusal.subdomain}, and we did not let`,
+          'them in:',
+          '',
+          refusal.rule,
+          '',
+          'Visitors following that link see a page saying so. To share those photos, make a new link in your photo',
+          'app that meets the rule (or change the link: give it a password or an earlier expiry), and send the new',
+          'link. Your other links, photos and albums are not affected.',
         ].join('\n'),
       });
     },

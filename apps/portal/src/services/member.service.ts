@@ -597,7 +597,15 @@ export function createMemberService({
     async blockedLinks(principal: AdminPrincipal, subdomain: string) {
       const authorized = await authorizeInstance(principal, subdomain);
       const blocks = await repositories.linkBlocks.list({ instanceId: authorized.instance.id, limit: 100 });
+      const refusals = await repositories.linkBlocks.refusals(authorized.instance.id, 100);
       return {
+        refused: refusals.map((r) => ({
+          kind: r.kind as 'key' | 'slug', // CHECKs keep these columns to their values
+          hint: r.hint,
+          rule: r.rule as 'password' | 'expiry',
+          firstAt: r.firstAt.toISOString(),
+          lastAt: r.lastAt.toISOString(),
+        })),
         links: blocks.map((b) => ({
           id: b.id,
           kind: b.kind as 'key' | 'slug', // a CHECK keeps the column to these two

@@ -13,6 +13,10 @@ export interface PlanView {
   currency: string;
   /** Whether its libraries may share public links (issue 14). */
   publicLinks: boolean;
+  /** Every link must expire within this many days of being made; null: no limit (issue 14). */
+  linkMaxExpiryDays: number | null;
+  /** Every link must have a password (issue 14). */
+  linkPasswordRequired: boolean;
 }
 
 export function createPlanService({ repositories, plans }: { repositories: UnitOfWork; plans: CatalogPlan[] }) {
@@ -21,8 +25,17 @@ export function createPlanService({ repositories, plans }: { repositories: UnitO
     async syncPlans(): Promise<void> {
       for (const plan of plans) {
         const { id, name, storageBytes, stripePriceId, priceCents, currency } = plan;
-        const publicLinks = plan.publicLinks ?? true;
-        await repositories.plans.upsert({ id, name, storageBytes, stripePriceId, priceCents, currency, publicLinks });
+        await repositories.plans.upsert({
+          id,
+          name,
+          storageBytes,
+          stripePriceId,
+          priceCents,
+          currency,
+          publicLinks: plan.publicLinks ?? true,
+          linkMaxExpiryDays: plan.linkMaxExpiryDays ?? null,
+          linkPasswordRequired: plan.linkPasswordRequired ?? false,
+        });
       }
     },
 
@@ -35,6 +48,8 @@ export function createPlanService({ repositories, plans }: { repositories: UnitO
         priceCents: p.priceCents,
         currency: p.currency,
         publicLinks: p.publicLinks ?? true,
+        linkMaxExpiryDays: p.linkMaxExpiryDays ?? null,
+        linkPasswordRequired: p.linkPasswordRequired ?? false,
       }));
     },
 

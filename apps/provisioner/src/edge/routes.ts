@@ -89,7 +89,13 @@ function linkCheck(portalUpstream: string): LinkCheckProxy {
     rewrite: { method: 'GET', uri: `${LINK_CHECK_PATH}?` },
     headers: {
       request: {
-        set: { 'X-Forwarded-Method': ['{http.request.method}'], 'X-Forwarded-Uri': ['{http.request.uri}'] },
+        set: {
+          'X-Forwarded-Method': ['{http.request.method}'],
+          'X-Forwarded-Uri': ['{http.request.uri}'],
+          // Immich's cookie for an unlocked protected link, which the portal needs to read the link's expiry when a
+          // plan bounds it (issue 14); none of the visitor's other cookies.
+          'X-Photoplane-Link-Token': ['{http.request.cookie.immich_shared_link_token}'],
+        },
         // The visitor's credentials for the photo app are none of the portal's business.
         delete: ['Authorization', 'Cookie', 'X-Api-Key'],
       },

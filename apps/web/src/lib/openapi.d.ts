@@ -875,6 +875,9 @@ export interface paths {
                                 currency: string;
                                 /** @description Whether the library may share public links (`/share/<key>`) */
                                 publicLinks: boolean;
+                                linkMaxExpiryDays: number | null;
+                                /** @description Every public link must have a password */
+                                linkPasswordRequired: boolean;
                             }[];
                         };
                     };
@@ -2612,6 +2615,25 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Links the edge refused for breaking the plan's link rules, the latest refusal first */
+                            refused: {
+                                /** @description `key`: the link `/share/<key>`; `slug`: its custom address `/s/<slug>` */
+                                kind: "key" | "slug";
+                                /** @description The key's or slug's first characters (the whole key is never kept) */
+                                hint: string;
+                                /** @description The plan's rule the link breaks: it has no password, or it expires too late (or never) */
+                                rule: "password" | "expiry";
+                                /**
+                                 * Format: date-time
+                                 * @description When the edge first refused it
+                                 */
+                                firstAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When the edge last refused it
+                                 */
+                                lastAt: string;
+                            }[];
                             links: {
                                 /** Format: uuid */
                                 id: string;

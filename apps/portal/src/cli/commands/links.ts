@@ -12,10 +12,11 @@ import {
   RefusedError,
   UsageError,
 } from '../args.ts';
+import { shownLink } from '@photoplane/tenant-model';
 import type { Command } from '../context.ts';
 import { renderTable, when } from '../format.ts';
 
-const linkOf = (b: { kind: string; hint: string }) => (b.kind === 'slug' ? `/s/${b.hint}…` : `/share/${b.hint}…`);
+const linkOf = (b: { kind: string; hint: string }) => shownLink(b.kind, b.hint);
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 
 export const links: Command = async (ctx, command, args) => {

@@ -28,6 +28,26 @@ export const PLAN_PAGE = `<!doctype html>
 public links.</p></main></body></html>
 `;
 
+/** A link that breaks its plan's link policy (issue 14): which rule, in the words `linkPolicyRuleText` gives. */
+export function policyPage(rule: string): string {
+  const text = rule.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Link unavailable</title></head>
+<body><main><h1>This shared link cannot be opened</h1>
+<p>${text}</p>
+<p>This link does not meet that rule, so its photos cannot be viewed through it. If the link is yours, make a new one
+in your photo app that meets the rule and share that instead; the owner of this library has been told.</p></main></body></html>
+`;
+}
+
+/** The visitor's `?password=` for a protected link (Immich's link page may send it to `/api/shared-links/me`). */
+function passwordOf(uri: string): string | undefined {
+  const mark = uri.indexOf('?');
+  if (mark < 0) return undefined;
+  return new URLSearchParams(uri.slice(mark + 1).split('#')[0]).get('password') || undefined;
+}
+
 const header = (request: FastifyRequest, name: string) => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -52,7 +72,11 @@ const linkCheckRoutes: FastifyPluginAsyncTypebox<{ links: LinkCheck; portalUrl: 
     async (request, reply) => {
       const uri = header(request, 'x-forwarded-uri') ?? '/';
       const host = header(request, 'x-forwarded-host') ?? header(request, 'host') ?? '';
-      const verdict = await links.check(host, uri, header(request, 'x-immich-share-key'));
+      const verdict = await links.check(host, uri, header(request, 'x-immich-share-key'), {
+        // Caddy copies the visitor's Immich link cookie into this header (and nothing else of their cookies).
+        token: header(request, 'x-photoplane-link-token') || undefined,
+        password: passwordOf(uri),
+      });
       reply.header('cache-control', 'no-store');
       if (verdict.allowed) return reply.code(204).send();
       const [status, title, detail, page] =
@@ -63,7 +87,9 @@ const linkCheckRoutes: FastifyPluginAsyncTypebox<{ links: LinkCheck; portalUrl: 
               'This shared link was taken down by the operator of this photo service.',
               BLOCKED_LINK_PAGE,
             ] as const)
-          : ([403, 'Forbidden', "This photo library's plan does not include public links.", PLAN_PAGE] as const);
+          : verdict.why === 'plan'
+            ? ([403, 'Forbidden', "This photo library's plan does not include public links.", PLAN_PAGE] as const)
+            : ([403, 'Forbidden', verdict.text, policyPage(verdict.text)] as const);
       // RFC 7725: the blocking entity, so a visitor knows who to ask.
       if (status === 451) reply.header('link', `<${portalUrl}>; rel="blocked-by"`);
       if (uri.startsWith('/api/')) {
