@@ -8,38 +8,36 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { LinkCheck } from '../../services/link-check.service.ts';
 
-/** The page a visitor of a blocked link sees: no script, no style, nothing loaded from elsewhere. */
-export const BLOCKED_LINK_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Link unavailable</title></head>
-<body><main><h1>This shared link has been taken down</h1>
-<p>The operator of this photo service blocked this link after a report. The photos it shared cannot be viewed
-through it.</p>
-<p>If you shared this link, the owner of this photo library has been told why.</p></main></body></html>
-`;
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A link of a library whose plan leaves public links out (issue 14). */
-export const PLAN_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Link unavailable</title></head>
-<body><main><h1>Public links are not available for this library</h1>
-<p>The plan of this photo library does not include sharing by public link, so this link cannot be opened.</p>
-<p>If the link is yours, share with people by inviting them to your library instead, or choose a plan that includes
-public links.</p></main></body></html>
-`;
-
-/** A link that breaks its plan's link policy (issue 14): which rule, in the words `linkPolicyRuleText` gives. */
-export function policyPage(rule: string): string {
-  const text = rule.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** A refused link's page: no script, no style, nothing loaded from elsewhere; `paragraphs` are plain text. */
+function linkPage(heading: string, paragraphs: string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Link unavailable</title></head>
-<body><main><h1>This shared link cannot be opened</h1>
-<p>${text}</p>
-<p>This link does not meet that rule, so its photos cannot be viewed through it. If the link is yours, make a new one
-in your photo app that meets the rule and share that instead; the owner of this library has been told.</p></main></body></html>
+<body><main><h1>${escapeHtml(heading)}</h1>
+${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}</main></body></html>
 `;
 }
+
+/** The page a visitor of a blocked link sees. */
+export const BLOCKED_LINK_PAGE = linkPage('This shared link has been taken down', [
+  'The operator of this photo service blocked this link after a report. The photos it shared cannot be viewed through it.',
+  'If you shared this link, the owner of this photo library has been told why.',
+]);
+
+/** A link of a library whose plan leaves public links out (issue 14). */
+export const PLAN_PAGE = linkPage('Public links are not available for this library', [
+  'The plan of this photo library does not include sharing by public link, so this link cannot be opened.',
+  'If the link is yours, share with people by inviting them to your library instead, or choose a plan that includes public links.',
+]);
+
+/** A link that breaks its plan's link policy (issue 14): which rule, in the words `linkPolicyRuleText` gives. */
+export const policyPage = (rule: string) =>
+  linkPage('This shared link cannot be opened', [
+    rule,
+    'This link does not meet that rule, so its photos cannot be viewed through it. If the link is yours, make a new one in your photo app that meets the rule and share that instead; the owner of this library has been told.',
+  ]);
 
 /** The visitor's `?password=` for a protected link (Immich's link page may send it to `/api/shared-links/me`). */
 function passwordOf(uri: string): string | undefined {
