@@ -195,7 +195,7 @@ test('reconcile leaves healthy instances alone and reports nothing repaired', as
 
     const report = await reconcile();
     const instances = await prisma.instance.count({ where: { state: { in: ['active', 'suspended'] } } });
-    assert.deepEqual(report, { checked: instances, repaired: [], failed: [] });
+    assert.deepEqual(report, { checked: instances, repaired: [], failed: [], skipped: [] });
     const now = await containersByRole(instance.id);
     for (const role of ['db', 'cache', 'app']) assert.equal(now[role]?.Id, before[role]?.Id);
     assert.ok(await answersThroughEdge(instance.host));
