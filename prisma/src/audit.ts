@@ -41,6 +41,9 @@ export const auditActions = [
   'restore.started',
   'restore.succeeded',
   'restore.failed',
+  // An inspection stack removed (or its removal failed), by the worker.
+  'inspection.removed',
+  'inspection.remove_failed',
   // The owner's export of their library (SPEC F1, seed 001): asked by the owner, made and expired by the worker,
   // each download by its link.
   'export.requested',
@@ -71,6 +74,8 @@ export const auditActions = [
   'tenant.backups',
   'tenant.backup',
   'tenant.restore',
+  'tenant.inspections',
+  'tenant.inspection.remove',
   'fleet.upgrade.start',
   'fleet.upgrade.list',
   'fleet.upgrade.show',

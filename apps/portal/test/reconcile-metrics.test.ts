@@ -31,7 +31,14 @@ test("each host's last reconcile run: when, how many instances it checked and co
   await h.prisma.reconcileRun.createMany({
     data: [
       { hostName: a, finishedAt: old, checked: 9, failed: 3, drift: { app: 7, route: 4 } },
-      { hostName: a, finishedAt: last, checked: 4, failed: 1, drift: { app: 2, 'photo-app-config': 1 } },
+      {
+        hostName: a,
+        finishedAt: last,
+        checked: 4,
+        failed: 1,
+        drift: { app: 2, 'photo-app-config': 1 },
+        skipped: [{ instanceId: 'i-1', reason: 'restore in place running since 2026-12-02T00:00:00.000Z' }],
+      },
       { hostName: b, finishedAt: last, checked: 2, failed: 0, drift: {} },
     ],
   });
@@ -52,4 +59,6 @@ test("each host's last reconcile run: when, how many instances it checked and co
   for (const subject of ['db', 'cache', 'app', 'route', 'photo-app-config'])
     assert.equal(v('photoplane_reconcile_last_drift', { host: b, subject }), 0, `${b} ${subject} in line`);
   assert.equal(v('photoplane_reconcile_last_failed_instances', { host: b }), 0);
+  assert.equal(v('photoplane_reconcile_last_skipped_instances', { host: a }), 1, 'left alone during its restore');
+  assert.equal(v('photoplane_reconcile_last_skipped_instances', { host: b }), 0);
 });

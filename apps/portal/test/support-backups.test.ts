@@ -204,3 +204,136 @@ test('while an in-place restore runs, staff and the owner see it: tenants show a
   });
   assert.deepEqual(await restoring(), [null, null]);
 });
+
+test('inspection stacks: listed with state and address; rm starts the removal under the restore`s id, audited; a second rm, an unknown id, a running restore are refused (problem+json)', async () => {
+  const support = await signedInAccount(h, 'support');
+  const customer = await signedInAccount(h);
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+  const other = await instanceOwnedBy(h, { planGib: 10 });
+  const stackId = `${instance.id}-inspect`;
+  const at = (min: number) => new Date(Date.UTC(2026, 11, 1, 20, min));
+  const replaced = await h.prisma.instanceRestore.create({
+    data: {
+      instanceId: instance.id,
+      backupId: '111111111111',
+      target: 'inspection',
+      status: 'succeeded',
+      startedAt: at(0),
+      finishedAt: at(1),
+      removedAt: at(10),
+      inspectionInstanceId: stackId,
+      appHostPort: 40100,
+      reason: 'first look',
+    },
+  });
+  const ready = await h.prisma.instanceRestore.create({
+    data: {
+      instanceId: instance.id,
+      backupId: '222222222222',
+      target: 'inspection',
+      status: 'succeeded',
+      startedAt: at(10),
+      finishedAt: at(12),
+      inspectionInstanceId: stackId,
+      appHostPort: 40200,
+      reason: 'customer wants last week',
+    },
+  });
+  // An in-place restore is not an inspection; another tenant's inspection is not this tenant's.
+  await h.prisma.instanceRestore.create({
+    data: { instanceId: instance.id, backupId: '222222222222', target: 'in-place', status: 'succeeded' },
+  });
+  const foreign = await h.prisma.instanceRestore.create({
+    data: {
+      instanceId: other.instance.id,
+      backupId: '333333333333',
+      target: 'inspection',
+      status: 'succeeded',
+      inspectionInstanceId: `${other.instance.id}-inspect`,
+      appHostPort: 40300,
+    },
+  });
+  const url = `${S}/${subdomain}/inspections`;
+
+  assert.equal((await call(h, 'GET', url, customer.token)).statusCode, 403);
+  const listed = await call(h, 'GET', url, support.token);
+  assert.equal(listed.statusCode, 200, listed.body);
+  const list = listed.json<{
+    inspections: { id: string; state: string; stackId: string; address: string | null; removedAt: string | null }[];
+  }>();
+  assert.deepEqual(
+    list.inspections.map((i) => [i.id, i.state, i.stackId, i.address, i.removedAt]),
+    [
+      [ready.id, 'ready', stackId, '127.0.0.1:40200', null],
+      [replaced.id, 'removed', stackId, null, at(10).toISOString()],
+    ],
+  );
+
+  const rm = (id: string, body: object = { reason: 'customer found the photo' }, sub = subdomain) =>
+    call(h, 'DELETE', `${S}/${sub}/inspections/${id}`, support.token, body);
+  const noReason = await rm(ready.id, {});
+  assert.equal(noReason.statusCode, 400);
+  assert.deepEqual(
+    noReason.json<Problem>().errors?.map((e) => e.field),
+    ['body.reason'],
+  );
+  for (const id of [foreign.id, '00000000-0000-4000-8000-000000000000', 'not-an-id']) {
+    const res = await rm(id);
+    assert.equal(res.statusCode, 404, `${id}: ${res.body}`);
+    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  }
+  const gone = await rm(replaced.id);
+  assert.equal(gone.statusCode, 409, gone.body);
+  assert.match(gone.json<{ detail: string }>().detail, /already removed/);
+
+  const res = await rm(ready.id);
+  assert.equal(res.statusCode, 202, res.body);
+  assert.deepEqual(res.json(), {
+    subdomain,
+    id: ready.id,
+    stackId,
+    workflowId: restoreWorkflowId(instance.id),
+  });
+  const ran = await worker.waitForCall(restoreWorkflowId(instance.id));
+  assert.equal(ran.workflow, 'removeInspectionStackWorkflow');
+  assert.deepEqual(ran.input, {
+    instanceId: instance.id,
+    restoreId: ready.id,
+    actorId: support.account.id,
+    reason: 'customer found the photo',
+  });
+  const audit = await h.prisma.auditEvent.findMany({
+    where: { instanceId: instance.id, action: 'tenant.inspection.remove' },
+  });
+  assert.equal(audit.length, 1);
+  assert.equal(audit[0]?.actorLabel, support.account.email);
+  assert.equal(audit[0]?.reason, 'customer found the photo');
+  assert.deepEqual(audit[0]?.details, { subdomain, restoreId: ready.id, stackId });
+
+  // The double click: the row is claimed, so a second rm is refused whether or not the first has run.
+  const again = await rm(ready.id);
+  assert.equal(again.statusCode, 409, again.body);
+  assert.equal(again.headers['content-type'], 'application/problem+json; charset=utf-8');
+  assert.match(again.json<{ detail: string }>().detail, /being removed/);
+  const shown = await call(h, 'GET', url, support.token);
+  assert.equal(shown.json<{ inspections: { state: string }[] }>().inspections[0]?.state, 'removing');
+  assert.equal(
+    await h.prisma.auditEvent.count({ where: { instanceId: instance.id, action: 'tenant.inspection.remove' } }),
+    1,
+    'a refused rm changes nothing',
+  );
+
+  // A restore still filling the stack cannot be removed yet.
+  const running = await h.prisma.instanceRestore.create({
+    data: {
+      instanceId: other.instance.id,
+      backupId: '444444444444',
+      target: 'inspection',
+      status: 'running',
+      inspectionInstanceId: `${other.instance.id}-inspect`,
+    },
+  });
+  const busy = await rm(running.id, { reason: 'r' }, other.subdomain);
+  assert.equal(busy.statusCode, 409, busy.body);
+  assert.match(busy.json<{ detail: string }>().detail, /still running/);
+});

@@ -683,6 +683,59 @@ test('tenants backups, backup and restore as an operator types them (SPEC F1)', 
   assert.equal(ran.workflow, 'restoreInstanceWorkflow');
 });
 
+test('tenants inspections and inspection rm as an operator types them (SPEC F1)', async () => {
+  const { subdomain, instance } = await instanceOwnedBy(h, { planGib: 10 });
+  const row = await h.prisma.instanceRestore.create({
+    data: {
+      instanceId: instance.id,
+      backupId: '0123456789ab',
+      target: 'inspection',
+      status: 'succeeded',
+      finishedAt: new Date(),
+      inspectionInstanceId: `${instance.id}-inspect`,
+      appHostPort: 40555,
+      reason: 'customer wants to look at last week',
+    },
+  });
+
+  const listed = await photoplane(['tenants', 'inspections', subdomain, '--csv']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const [header, line] = listed.stdout.trim().split('\n');
+  assert.equal(header, 'Inspection;Snapshot;State;Host;Address;Started;Removed;Reason;Error');
+  assert.match(line ?? '', new RegExp(`^${row.id};0123456789ab;ready;[^;]*;127\\.0\\.0\\.1:40555;`));
+
+  const usage = await photoplane(['tenants', 'inspection', subdomain, row.id, '--reason', 'r']);
+  assert.equal(usage.code, 2, 'rm must be named');
+  const noReason = await photoplane(['tenants', 'inspection', 'rm', subdomain, row.id]);
+  assert.equal(noReason.code, 2, 'a reason is required');
+  assert.match(noReason.stderr, /--reason/);
+  const unknown = await photoplane([
+    'tenants',
+    'inspection',
+    'rm',
+    subdomain,
+    '00000000-0000-4000-8000-000000000000',
+    '--reason',
+    'r',
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /No such inspection/);
+
+  const rm = await photoplane(['tenants', 'inspection', 'rm', subdomain, row.id, '--reason', 'customer has the photo']);
+  assert.equal(rm.code, 0, rm.stderr);
+  assert.equal(
+    rm.stdout,
+    `${subdomain}: removing inspection stack ${instance.id}-inspect of restore ${row.id} (workflow instance-restore-${instance.id}); see tenants inspections ${subdomain}\n`,
+  );
+  const ran = await worker.waitForCall(`instance-restore-${instance.id}`);
+  assert.equal(ran.workflow, 'removeInspectionStackWorkflow');
+  const again = await photoplane(['tenants', 'inspection', 'rm', subdomain, row.id, '--reason', 'double click']);
+  assert.equal(again.code, 1, 'a second rm is refused');
+  assert.match(again.stderr, /being removed/);
+  const table = await photoplane(['tenants', 'inspections', subdomain]);
+  assert.match(table.stdout, /removing/);
+});
+
 test('links block, ls and unblock as an operator types them (issue 14): that link alone answers 451 at the edge check; the owner is e-mailed and sees why', async () => {
   const { subdomain, owner, instance } = await instanceOwnedBy(h);
   const elsewhere = await instanceOwnedBy(h);

@@ -246,6 +246,22 @@ test('each staff endpoint, called for real, leaves exactly one audit row: actor,
       });
       return { values: { subdomain: t.subdomain }, body: { snapshot: id, target: 'inspection', reason: 'r' } };
     },
+    'GET /v1/support/tenants/{subdomain}/inspections': async () => ({ values: { subdomain } }),
+    'DELETE /v1/support/tenants/{subdomain}/inspections/{id}': async () => {
+      const t = await instanceOwnedBy(h);
+      const r = await h.prisma.instanceRestore.create({
+        data: {
+          instanceId: t.instance.id,
+          backupId: 'abcdefabcdef',
+          target: 'inspection',
+          status: 'succeeded',
+          finishedAt: new Date(),
+          inspectionInstanceId: `${t.instance.id}-inspect`,
+          appHostPort: 40001,
+        },
+      });
+      return { values: { subdomain: t.subdomain, id: r.id }, body: { reason: 'r' } };
+    },
     'POST /v1/support/link-blocks': async () => ({
       body: { url: `https://${subdomain}.photos.test/share/${randomUUID().replace(/-/g, '')}`, reason: 'r' },
     }),

@@ -13,8 +13,11 @@ import {
   backupWorkflowId,
   backupWorkflowNames,
   inspectionInstanceId,
+  inspectionRemovalWorkflowId,
   restoreWorkflowId,
   type BackupInstanceInput,
+  type RemoveInspectionStackInput,
+  type RemoveInspectionStackResult,
   type BackupInstanceResult,
   type CheckBackupsInput,
   type CheckBackupsResult,
@@ -214,6 +217,71 @@ test('restore into an inspection stack leaves the original untouched', async () 
     const restoreRow = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
     assert.equal(restoreRow.status, 'succeeded');
     assert.equal(restoreRow.inspectionInstanceId, inspectionInstanceId(inst.id));
+  });
+});
+
+test('removing an inspection stack: its containers, network and volumes leave the Docker Engine; the instance and its photos stay; a second removal is refused', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const url = inst.baseUrl();
+    const token = await login(url, inst.member.email, inst.member.password);
+    const photo = await upload(url, token, 150_000);
+    const made = await backup(inst.id);
+    const stackId = inspectionInstanceId(inst.id);
+    inspections.push(stackId);
+    const restored = await restore(inst.id, made.backupId, 'inspection');
+    const inspected = await listManaged(docker, stackId);
+    assert.ok(inspected.containers.length > 0 && inspected.networks.length > 0 && inspected.volumes.length > 0);
+    const containersBefore = (await listManaged(docker, inst.id)).containers.map((c) => `${c.Id}:${c.State}`).sort();
+
+    const actor = randomUUID();
+    const remove = () =>
+      execute<RemoveInspectionStackInput, RemoveInspectionStackResult>(
+        backupWorkflowNames.removeInspectionStack,
+        inspectionRemovalWorkflowId(inst.id),
+        { instanceId: inst.id, restoreId: restored.restoreId, actorId: actor, reason: 'customer has the photo' },
+      );
+    const removed = await remove();
+    assert.equal(removed.inspectionInstanceId, stackId);
+    assert.equal(
+      removed.removed,
+      inspected.containers.length + inspected.networks.length + inspected.volumes.length,
+      'everything the stack had was removed',
+    );
+    const left = await listManaged(docker, stackId);
+    assert.deepEqual(
+      [left.containers.length, left.networks.length, left.volumes.length],
+      [0, 0, 0],
+      'nothing of the inspection stack is left on the Docker Engine',
+    );
+    await assert.rejects(
+      fetch(`http://127.0.0.1:${restored.appHostPort}/api/server/ping`),
+      'its app no longer answers',
+    );
+
+    // The instance: the same containers, its photo, its route.
+    const containersAfter = (await listManaged(docker, inst.id)).containers.map((c) => `${c.Id}:${c.State}`).sort();
+    assert.deepEqual(containersAfter, containersBefore);
+    assert.equal(await download(url, token, photo.id), photo.sha1, 'the instance still serves its photo');
+    assert.ok(await answersThroughEdge(inst.host));
+
+    const row = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
+    assert.ok(row.removedAt, 'the restore row says the stack is gone');
+    const audit = await prisma.auditEvent.findMany({ where: { instanceId: inst.id, action: 'inspection.removed' } });
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]?.actorId, actor);
+    assert.equal(audit[0]?.reason, 'customer has the photo');
+
+    // A second removal (the worker's own guard, behind the portal's): refused, the row left as it was.
+    await assert.rejects(remove(), (e: unknown) =>
+      /was removed at/.test(String((e as { cause?: { message?: string } }).cause?.message)),
+    );
+    const after = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
+    assert.deepEqual(after.removedAt, row.removedAt);
+    assert.equal(
+      await prisma.auditEvent.count({ where: { instanceId: inst.id, action: 'inspection.remove_failed' } }),
+      1,
+    );
   });
 });
 

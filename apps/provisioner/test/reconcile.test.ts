@@ -136,6 +136,58 @@ test('reconcile stops the containers of a suspended instance that were started a
   });
 });
 
+test('reconcile leaves an instance alone while an in-place restore runs on it (skipped, with why), and repairs the same drift once the restore ended', async () => {
+  await withWorkers(async () => {
+    const instance = await provisionedInstance();
+    // Mid-restore the app container is gone (the restore removes it and recreates it from the spec afterwards).
+    await docker.getContainer((await containersByRole(instance.id)).app!.Id).remove({ force: true });
+    const restore = await prisma.instanceRestore.create({
+      data: { instanceId: instance.id, backupId: '0123456789ab', target: 'in-place', status: 'running' },
+    });
+    // An inspection restore beside another instance does not stop reconcile from repairing that one.
+    const other = await provisionedInstance();
+    await prisma.instanceRestore.create({
+      data: { instanceId: other.id, backupId: '0123456789ab', target: 'inspection', status: 'running' },
+    });
+    await docker.getContainer((await containersByRole(other.id)).app!.Id).remove({ force: true });
+
+    const during = await reconcile();
+    const reason = `restore in place running since ${restore.startedAt.toISOString()}`;
+    assert.deepEqual(
+      during.skipped.filter((s) => s.instanceId === instance.id),
+      [{ instanceId: instance.id, reason }],
+    );
+    assert.deepEqual(repairsOf(during, instance.id), [], 'nothing of the restoring instance was touched');
+    assert.ok(!during.failed.some((f) => f.instanceId === instance.id));
+    assert.equal((await containersByRole(instance.id)).app, undefined, 'its app container was not recreated');
+    assert.equal(repairsOf(during, other.id)[0]?.subject, 'app', 'the other instance was repaired');
+    const run = await prisma.reconcileRun.findFirstOrThrow({ where: { hostName }, orderBy: { finishedAt: 'desc' } });
+    assert.ok(
+      (run.skipped as { instanceId: string; reason: string }[]).some(
+        (s) => s.instanceId === instance.id && s.reason === reason,
+      ),
+      'the run record says which instance was skipped and why',
+    );
+    assert.equal(run.checked, during.checked);
+
+    await prisma.instanceRestore.update({
+      where: { id: restore.id },
+      data: { status: 'failed', finishedAt: new Date(), error: 'test' },
+    });
+    const afterwards = await reconcile();
+    assert.deepEqual(
+      afterwards.skipped.filter((s) => s.instanceId === instance.id),
+      [],
+    );
+    assert.deepEqual(
+      repairsOf(afterwards, instance.id).filter((r) => r.subject === 'app'),
+      [{ subject: 'app', problem: 'missing', action: 'recreated' }],
+    );
+    assert.equal((await containersByRole(instance.id)).app?.State, 'running');
+    assert.ok(await answersThroughEdge(instance.host));
+  });
+});
+
 test('reconcile leaves healthy instances alone and reports nothing repaired', async () => {
   await withWorkers(async () => {
     const instance = await provisionedInstance();
@@ -143,7 +195,7 @@ test('reconcile leaves healthy instances alone and reports nothing repaired', as
 
     const report = await reconcile();
     const instances = await prisma.instance.count({ where: { state: { in: ['active', 'suspended'] } } });
-    assert.deepEqual(report, { checked: instances, repaired: [], failed: [] });
+    assert.deepEqual(report, { checked: instances, repaired: [], failed: [], skipped: [] });
     const now = await containersByRole(instance.id);
     for (const role of ['db', 'cache', 'app']) assert.equal(now[role]?.Id, before[role]?.Id);
     assert.ok(await answersThroughEdge(instance.host));

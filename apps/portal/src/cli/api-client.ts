@@ -154,6 +154,15 @@ export function createSupportApi(session: StoredSession, store: SessionStore, no
       unwrap(client.POST(`${S}/tenants/{subdomain}/backups`, { params: { path: { subdomain } }, body: { reason } })),
     restoreTenant: (subdomain: string, body: { snapshot: string; target: 'in-place' | 'inspection'; reason: string }) =>
       unwrap(client.POST(`${S}/tenants/{subdomain}/restore`, { params: { path: { subdomain } }, body })),
+    listInspections: (subdomain: string) =>
+      unwrap(client.GET(`${S}/tenants/{subdomain}/inspections`, { params: { path: { subdomain } } })),
+    removeInspection: (subdomain: string, id: string, reason: string) =>
+      unwrap(
+        client.DELETE(`${S}/tenants/{subdomain}/inspections/{id}`, {
+          params: { path: { subdomain, id } },
+          body: { reason },
+        }),
+      ),
     showTenant: (subdomain: string) =>
       unwrap(client.GET(`${S}/tenants/{subdomain}`, { params: { path: { subdomain } } })),
     operateTenant: (

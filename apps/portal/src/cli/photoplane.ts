@@ -46,6 +46,8 @@ and so is every read.
   tenants backup SUB --reason R               back up now
   tenants restore SUB --snapshot ID [--inspect] --reason R
                                               restore in place (superadmin), or into an inspection stack
+  tenants inspections SUB                     inspection stacks: state, host, address (127.0.0.1:PORT there)
+  tenants inspection rm SUB ID --reason R     remove one (containers, network, volumes); the instance stays
   staff ls | staff add EMAIL --role ROLE      staff accounts (superadmin); add shows password and TOTP once
   staff role EMAIL support|superadmin | staff rm EMAIL
   audit ls [--actor A] [--instance SUB] [--since T] [--until T] [-n LIMIT]   the audit log

@@ -32,6 +32,8 @@ export interface ReconcileRunRow {
   failed: number;
   /** Repairs by subject (db, cache, app, route, photo-app-config). */
   drift: Record<string, number>;
+  /** Instances it left alone on purpose (an in-place restore running on them). */
+  skipped: number;
 }
 
 export function createFleetMetricsRepository(db: Db) {
@@ -39,9 +41,17 @@ export function createFleetMetricsRepository(db: Db) {
     /** The last reconcile run of each host (SPEC F2: the last reconcile's drift). */
     async lastReconcileRuns(): Promise<ReconcileRunRow[]> {
       const rows = await db.$queryRaw<
-        { hostName: string; finishedAt: Date; checked: number; failed: number; drift: Record<string, number> }[]
+        {
+          hostName: string;
+          finishedAt: Date;
+          checked: number;
+          failed: number;
+          drift: Record<string, number>;
+          skipped: number;
+        }[]
       >`
-        SELECT DISTINCT ON (r."hostName") r."hostName", r."finishedAt", r."checked", r."failed", r."drift"
+        SELECT DISTINCT ON (r."hostName") r."hostName", r."finishedAt", r."checked", r."failed", r."drift",
+               jsonb_array_length(r."skipped")::int AS "skipped"
         FROM "reconcile_run" r
         ORDER BY r."hostName", r."finishedAt" DESC`;
       return rows.map((r) => ({
@@ -50,6 +60,7 @@ export function createFleetMetricsRepository(db: Db) {
         checked: r.checked,
         failed: r.failed,
         drift: r.drift,
+        skipped: r.skipped,
       }));
     },
 

@@ -56,3 +56,44 @@ export const BackupStarted = Type.Object({
   operation: Type.String(),
   workflowId: Type.String(),
 });
+
+export const InspectionParams = Type.Object(
+  {
+    subdomain: Type.String({ minLength: 1, maxLength: 63 }),
+    id: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'The inspection restore id `tenants inspections` lists',
+    }),
+  },
+  closed,
+);
+
+export const InspectionView = Type.Object({
+  id: Type.String({ description: 'The inspection restore id: what `tenants inspection rm` takes' }),
+  backupId: Type.String(),
+  state: Type.Union(
+    ['restoring', 'ready', 'failed', 'removing', 'removed'].map((s) => Type.Literal(s)),
+    { description: 'restoring, ready, failed (a partial stack may be left; remove it), removing or removed' },
+  ),
+  stackId: Type.String({ description: "The stack's id (its Docker resources' instance label)" }),
+  host: Nullable(Type.String({ description: 'The Docker host it runs on (the instance’s)' })),
+  address: Nullable(
+    Type.String({ description: 'Where its photo app answers on that host while it stands (never routed)' }),
+  ),
+  startedAt: DateTime,
+  finishedAt: Nullable(DateTime),
+  removalRequestedAt: Nullable(DateTime),
+  removedAt: Nullable(DateTime),
+  reason: Nullable(Type.String({ description: 'Why it was restored' })),
+  error: Nullable(Type.String()),
+});
+
+export const InspectionList = Type.Object({ subdomain: Type.String(), inspections: Type.Array(InspectionView) });
+
+export const InspectionRemovalStarted = Type.Object({
+  subdomain: Type.String(),
+  id: Type.String(),
+  stackId: Type.String(),
+  workflowId: Type.String(),
+});

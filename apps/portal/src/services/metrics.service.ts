@@ -157,6 +157,14 @@ export function createPortalMetrics({ fleet, log }: PortalMetricsDeps) {
       for (const r of s.reconciles ?? []) set(r.host, r.failed);
     },
   );
+  gauge(
+    'photoplane_reconcile_last_skipped_instances',
+    'Instances the last reconcile run left alone on purpose (an in-place restore was running on them)',
+    'host',
+    (s, set) => {
+      for (const r of s.reconciles ?? []) set(r.host, r.skipped);
+    },
+  );
   const drift: Gauge<'host' | 'subject'> = new Gauge({
     name: 'photoplane_reconcile_last_drift',
     help: 'Repairs the last reconcile run made, by what had drifted (db, cache, app containers, route, photo-app-config)',

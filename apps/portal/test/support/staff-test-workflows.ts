@@ -42,3 +42,4 @@ export const syncMemberWorkflow = record;
 // Backups (SPEC F1): the provisioner's backup and restore workflows are tested with Docker and restic in
 // apps/provisioner/test/backup-restore.test.ts; here only which one support starts, under which id, with what input.
 export const restoreInstanceWorkflow = record;
+export const removeInspectionStackWorkflow = record;

@@ -185,6 +185,12 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           'NotActive',
         );
       const into = input.target === 'in-place' ? input.instanceId : inspectionInstanceId(input.instanceId);
+      // One inspection stack per instance: this restore replaces an earlier one (restoreInstanceData removes it).
+      if (input.target === 'inspection')
+        await prisma.instanceRestore.updateMany({
+          where: { instanceId: input.instanceId, target: 'inspection', removedAt: null },
+          data: { removedAt: new Date() },
+        });
       const row = await prisma.instanceRestore.create({
         data: {
           instanceId: input.instanceId,
@@ -226,6 +232,64 @@ export function createBackupActivities(deps: BackupActivityDeps) {
         restoreId: input.restoreId,
         ...(ok ? {} : { error: input.error }),
       });
+    },
+
+    /**
+     * Which stack an inspection restore's removal takes away, and on which host queue. Refused when the row is not
+     * an inspection of this instance, is still being restored into, or its stack is already gone.
+     */
+    async beginInspectionRemoval(input: {
+      instanceId: string;
+      restoreId: string;
+    }): Promise<{ taskQueue: string; inspectionInstanceId: string }> {
+      const s = await subject(input.instanceId);
+      const row = await prisma.instanceRestore.findUnique({ where: { id: input.restoreId } });
+      if (!row || row.instanceId !== input.instanceId || row.target !== 'inspection' || !row.inspectionInstanceId)
+        throw refuse(`restore ${input.restoreId} is not an inspection of instance ${input.instanceId}`, 'NotFound');
+      if (row.removedAt)
+        throw refuse(
+          `the inspection stack of restore ${input.restoreId} was removed at ${row.removedAt.toISOString()}`,
+          'AlreadyRemoved',
+        );
+      if (row.status === 'running')
+        throw refuse(`restore ${input.restoreId} is still running: remove its stack once it ended`, 'RestoreRunning');
+      return { taskQueue: s.taskQueue, inspectionInstanceId: row.inspectionInstanceId };
+    },
+
+    /** The removal's outcome on the row (gone, or asked for again later) and in the audit log. */
+    async finishInspectionRemoval(input: {
+      restoreId: string;
+      instanceId: string;
+      inspectionInstanceId?: string;
+      removed?: number;
+      error?: string;
+      actorId?: string | null;
+      reason?: string | null;
+    }): Promise<void> {
+      const ok = input.error === undefined;
+      if (ok)
+        // Every row naming this stack: older rows' stacks were replaced by it, and it is gone now.
+        await prisma.instanceRestore.updateMany({
+          where: {
+            instanceId: input.instanceId,
+            inspectionInstanceId: input.inspectionInstanceId ?? '',
+            removedAt: null,
+          },
+          data: { removedAt: new Date() },
+        });
+      else await prisma.instanceRestore.update({ where: { id: input.restoreId }, data: { removalRequestedAt: null } });
+      await audit(
+        input.instanceId,
+        ok ? 'inspection.removed' : 'inspection.remove_failed',
+        input.actorId,
+        input.reason,
+        {
+          restoreId: input.restoreId,
+          ...(ok
+            ? { inspectionInstanceId: input.inspectionInstanceId, removed: input.removed }
+            : { error: input.error }),
+        },
+      );
     },
   };
 }

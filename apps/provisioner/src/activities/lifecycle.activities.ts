@@ -33,6 +33,8 @@ export interface InstanceToReconcile {
   taskQueue: string;
   imageRef: string | null;
   appHostPort: number | null;
+  /** Since when an in-place restore runs on it (ISO); reconcile leaves such an instance alone. */
+  restoringSince: string | null;
 }
 
 export function createLifecycleActivities(deps: InstanceActivityDeps) {
@@ -174,6 +176,15 @@ export function createLifecycleActivities(deps: InstanceActivityDeps) {
         include: { dockerHost: true },
         orderBy: { createdAt: 'asc' },
       });
+      // An in-place restore stops and recreates the app and replaces its volume: reconcile must not repair that.
+      const restoring = new Map(
+        (
+          await prisma.instanceRestore.findMany({
+            where: { status: 'running', target: 'in-place', instanceId: { in: rows.map((r) => r.id) } },
+            select: { instanceId: true, startedAt: true },
+          })
+        ).map((r) => [r.instanceId, r.startedAt.toISOString()]),
+      );
       return rows.flatMap((i) =>
         i.dockerHost && (i.state === 'active' || i.state === 'suspended')
           ? [
@@ -186,6 +197,7 @@ export function createLifecycleActivities(deps: InstanceActivityDeps) {
                 taskQueue: hostTaskQueue(i.dockerHost.name),
                 imageRef: i.imageRef,
                 appHostPort: i.appHostPort,
+                restoringSince: restoring.get(i.id) ?? null,
               },
             ]
           : [],

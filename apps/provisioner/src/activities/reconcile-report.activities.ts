@@ -18,6 +18,7 @@ export function createReconcileReportActivities(deps: { prisma: PrismaClient }) 
           checked: input.report.checked,
           failed: input.report.failed.length,
           drift,
+          skipped: input.report.skipped ?? [],
         },
       });
       await prisma.reconcileRun.deleteMany({ where: { finishedAt: { lt: new Date(Date.now() - KEEP_MS) } } });

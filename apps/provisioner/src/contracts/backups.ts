@@ -5,6 +5,7 @@ export const backupWorkflowNames = {
   backupFleet: 'backupFleetWorkflow',
   checkBackups: 'checkBackupsWorkflow',
   restoreInstance: 'restoreInstanceWorkflow',
+  removeInspectionStack: 'removeInspectionStackWorkflow',
 } as const;
 
 export type BackupTrigger = 'scheduled' | 'on-demand' | 'pre-upgrade';
@@ -88,4 +89,28 @@ export interface RestoreInstanceResult {
 /** The inspection stack of an instance: one at a time, beside the instance, never routed. */
 export function inspectionInstanceId(instanceId: string): string {
   return `${instanceId}-inspect`;
+}
+
+/**
+ * Removing an inspection stack runs under the inspection restore's own workflow id: a double click, or a removal
+ * while a new inspection restore fills the same stack, is refused by Temporal.
+ */
+export function inspectionRemovalWorkflowId(instanceId: string): string {
+  return restoreWorkflowId(instanceId);
+}
+
+export interface RemoveInspectionStackInput {
+  instanceId: string;
+  /** The inspection restore whose stack goes (a row of `tenants inspections`). */
+  restoreId: string;
+  actorId?: string | null;
+  reason?: string | null;
+}
+
+export interface RemoveInspectionStackResult {
+  restoreId: string;
+  instanceId: string;
+  inspectionInstanceId: string;
+  /** Containers, networks and volumes removed from the Docker host. */
+  removed: number;
 }

@@ -30,10 +30,12 @@ export interface ReconcileRepair {
 }
 
 export interface ReconcileReport {
-  /** Instances looked at: active ones (should run) and suspended ones (should not). */
+  /** Instances looked at: active ones (should run) and suspended ones (should not); skipped ones not counted. */
   checked: number;
   repaired: ReconcileRepair[];
   failed: { instanceId: string; error: string }[];
+  /** Left alone on purpose, with why (an in-place restore is running on it). */
+  skipped: { instanceId: string; reason: string }[];
 }
 
 export function reconcileInstancesWorkflowId(hostName?: string): string {

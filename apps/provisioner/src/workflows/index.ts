@@ -16,5 +16,6 @@ export { applyPhotoAppConfigWorkflow } from './photo-app-config.workflow.ts';
 export { backupInstanceWorkflow } from './backup-instance.workflow.ts';
 export { backupFleetWorkflow, checkBackupsWorkflow } from './backup-fleet.workflow.ts';
 export { restoreInstanceWorkflow } from './restore-instance.workflow.ts';
+export { removeInspectionStackWorkflow } from './remove-inspection-stack.workflow.ts';
 export { fleetUpgradeWorkflow } from './fleet-upgrade.workflow.ts';
 export { exportInstanceWorkflow, expireExportsWorkflow } from './export-instance.workflow.ts';

@@ -2,8 +2,9 @@
 // and report it. Active instances should run from their spec: missing, stopped or drifted containers are
 // recreated or started (on the host's queue), and the edge route must point at the app's current port.
 // The photo app's settings the control plane relies on (OAuth, password login off, storage template, deletion delay,
-// external domain) are re-asserted and each correction audited. Suspended instances should not run and not be routed. One instance failing to reconcile does not stop the rest;
-// it is reported. Meant to run from a Temporal Schedule (reconcileScheduleId).
+// external domain) are re-asserted and each correction audited. Suspended instances should not run and not be routed.
+// An instance an in-place restore is running on is skipped (and reported so). One instance failing to reconcile does
+// not stop the rest; it is reported. Meant to run from a Temporal Schedule (reconcileScheduleId).
 import { ApplicationFailure, log } from '@temporalio/workflow';
 import type { InstanceToReconcile } from '../activities/index.ts';
 import type { ReconcileInstancesInput, ReconcileRepair, ReconcileReport } from '../contracts/index.ts';
@@ -48,9 +49,18 @@ async function reconcileOne(instance: InstanceToReconcile): Promise<ReconcileRep
 
 export async function reconcileInstancesWorkflow(input: ReconcileInstancesInput = {}): Promise<ReconcileReport> {
   const instances = await control.listInstancesToReconcile({ ...(input.hostName ? { hostName: input.hostName } : {}) });
-  const report: ReconcileReport = { checked: instances.length, repaired: [], failed: [] };
+  const report: ReconcileReport = { checked: 0, repaired: [], failed: [], skipped: [] };
   // One at a time: a fleet-wide repair after an Engine restart should not start every stack on a host at once.
   for (const instance of instances) {
+    // An in-place restore removes and recreates the app and swaps its volume; "repairing" that midway would race it.
+    if (instance.restoringSince) {
+      report.skipped.push({
+        instanceId: instance.instanceId,
+        reason: `restore in place running since ${instance.restoringSince}`,
+      });
+      continue;
+    }
+    report.checked += 1;
     try {
       report.repaired.push(...(await reconcileOne(instance)));
     } catch (err) {

@@ -1,4 +1,5 @@
-// `tenants ls|show|usage|suspend|resume|reprovision|rm` (SPEC A4); `tenants backups|backup|restore` (SPEC F1).
+// `tenants ls|show|usage|suspend|resume|reprovision|rm` (SPEC A4); `tenants backups|backup|restore`, and the
+// inspection stacks a restore with --inspect leaves: `tenants inspections SUB`, `tenants inspection rm SUB ID` (F1).
 import { formatFlags, formatOf, limitFlag, limitOf, needReason, parse, reasonFlag, UsageError } from '../args.ts';
 import type { Command } from '../context.ts';
 import { gib, renderRecord, renderTable, when } from '../format.ts';
@@ -170,11 +171,47 @@ export const tenants: Command = async (ctx, command, args) => {
       );
       return;
     }
+    case 'inspections': {
+      const { values, positionals } = parse(args, { ...formatFlags }, { min: 1, max: 1, names: 'SUBDOMAIN' });
+      const list = await (await ctx.api()).listInspections(positionals[0]!);
+      io.out(
+        renderTable(
+          ['Inspection', 'Snapshot', 'State', 'Host', 'Address', 'Started', 'Removed', 'Reason', 'Error'],
+          list.inspections.map((i) => [
+            i.id,
+            i.backupId,
+            i.state,
+            i.host,
+            i.address,
+            when(i.startedAt),
+            i.removedAt ? when(i.removedAt) : null,
+            i.reason,
+            i.error,
+          ]),
+          formatOf(values),
+        ),
+      );
+      return;
+    }
+    case 'inspection': {
+      const [sub, ...rest] = args;
+      if (sub !== 'rm')
+        throw new UsageError(
+          sub ? `unknown command: tenants inspection ${sub}` : 'missing command: tenants inspection rm SUB ID',
+        );
+      const { values, positionals } = parse(rest, { ...reasonFlag }, { min: 2, max: 2, names: 'SUBDOMAIN ID' });
+      const reason = needReason(values);
+      const started = await (await ctx.api()).removeInspection(positionals[0]!, positionals[1]!, reason);
+      io.out(
+        `${started.subdomain}: removing inspection stack ${started.stackId} of restore ${started.id} (workflow ${started.workflowId}); see tenants inspections ${started.subdomain}\n`,
+      );
+      return;
+    }
     default:
       throw new UsageError(
         command
           ? `unknown command: tenants ${command}`
-          : 'missing command: tenants ls|show|suspend|resume|reprovision|rm|usage|backups|backup|restore',
+          : 'missing command: tenants ls|show|suspend|resume|reprovision|rm|usage|backups|backup|restore|inspections|inspection',
       );
   }
 };

@@ -1,7 +1,15 @@
-// The support API's backup routes (SPEC F1): list, back up now, restore. Same gate as the other support routes.
+// The support API's backup routes (SPEC F1): list, back up now, restore; list and remove inspection stacks. Same gate
+// as the other support routes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { problem } from '../../schemas/problem.schema.ts';
-import { BackupList, BackupStarted, RestoreBody } from '../../schemas/backup.schema.ts';
+import {
+  BackupList,
+  BackupStarted,
+  InspectionList,
+  InspectionParams,
+  InspectionRemovalStarted,
+  RestoreBody,
+} from '../../schemas/backup.schema.ts';
 import { ReasonBody, TenantParams } from '../../schemas/support.schema.ts';
 import type { BackupSupport } from '../../services/support/backups.ts';
 import type { SupportService } from '../../services/support.service.ts';
@@ -77,6 +85,54 @@ const backupRoutes: FastifyPluginAsyncTypebox<BackupRoutesOptions> = async (app,
     },
     async (request, reply) =>
       reply.code(202).send(await backups.restoreTenant(staffOf(request), request.params.subdomain, request.body)),
+  );
+
+  app.get(
+    `${base}/inspections`,
+    {
+      schema: {
+        tags,
+        summary: "The instance's inspection stacks (newest first): state, host and address",
+        description: permissionNote('tenant.read'),
+        security,
+        params: TenantParams,
+        response: { 200: InspectionList, ...common },
+      },
+      ...gate('tenant.read'),
+    },
+    async (request) => backups.listInspections(staffOf(request), request.params.subdomain),
+  );
+
+  app.delete(
+    `${base}/inspections/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'Remove an inspection stack (its containers, network and volumes); the instance is not touched',
+        description: permissionNote('tenant.support'),
+        security,
+        params: InspectionParams,
+        body: ReasonBody,
+        response: {
+          202: InspectionRemovalStarted,
+          ...common,
+          404: problem('No such instance, or no such inspection of it'),
+          409: problem('Already removed or being removed, its restore still runs, or another restore runs'),
+        },
+      },
+      ...gate('tenant.support'),
+    },
+    async (request, reply) =>
+      reply
+        .code(202)
+        .send(
+          await backups.removeInspection(
+            staffOf(request),
+            request.params.subdomain,
+            request.params.id,
+            request.body.reason,
+          ),
+        ),
   );
 };
 

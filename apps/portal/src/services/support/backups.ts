@@ -6,13 +6,15 @@ import type { PrismaClient } from '@photoplane/db';
 import {
   backupWorkflowId,
   backupWorkflowNames,
+  inspectionRemovalWorkflowId,
   restoreWorkflowId,
   type BackupInstanceInput,
+  type RemoveInspectionStackInput,
   type RestoreInstanceInput,
   type RestoreTarget,
 } from '@photoplane/provisioner/contracts';
 import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/contracts';
-import { DomainError, validationError } from '@photoplane/tenant-model';
+import { DomainError, resourceNotFound, validationError } from '@photoplane/tenant-model';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import { createStaffContext, iso, parseReason, requirePermission, type Staff } from './staff-context.ts';
@@ -53,7 +55,53 @@ export interface BackupStarted {
   workflowId: string;
 }
 
+/** An inspection stack (a restore into a stack beside the instance) and where it stands. */
+export interface InspectionView {
+  /** The inspection restore's id: what `tenants inspection rm` takes. */
+  id: string;
+  backupId: string;
+  /** restoring, ready, failed (a partial stack may be left), removing or removed. */
+  state: 'restoring' | 'ready' | 'failed' | 'removing' | 'removed';
+  /** The stack's id (its Docker resources' instance label). */
+  stackId: string;
+  host: string | null;
+  /** Where its photo app answers on its Docker host while it is ready. */
+  address: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  removalRequestedAt: string | null;
+  removedAt: string | null;
+  reason: string | null;
+  error: string | null;
+}
+
+export interface InspectionList {
+  subdomain: string;
+  inspections: InspectionView[];
+}
+
+export interface InspectionRemovalStarted {
+  subdomain: string;
+  id: string;
+  stackId: string;
+  workflowId: string;
+}
+
 const SNAPSHOT = /^[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type RestoreRow = {
+  status: string;
+  removalRequestedAt: Date | null;
+  removedAt: Date | null;
+};
+
+function inspectionState(r: RestoreRow): InspectionView['state'] {
+  if (r.removedAt) return 'removed';
+  if (r.removalRequestedAt) return 'removing';
+  if (r.status === 'running') return 'restoring';
+  return r.status === 'succeeded' ? 'ready' : 'failed';
+}
 
 export function createBackupSupport(deps: {
   repositories: SupportUnitOfWork;
@@ -217,6 +265,106 @@ export function createBackupSupport(deps: {
         const workflowId = await start(backupWorkflowNames.restoreInstance, id, input);
         return { subdomain: t.subdomain, operation: 'restore' as const, workflowId };
       });
+    },
+
+    /** The instance's inspection stacks (newest first): state, and where a ready one answers on its host. */
+    async listInspections(who: Staff, subdomain: string): Promise<InspectionList> {
+      requirePermission(who, 'tenant.read');
+      const t = await context.requireTenant(repositories, subdomain);
+      const rows = await db.instanceRestore.findMany({
+        where: { instanceId: t.instanceId, target: 'inspection' },
+        orderBy: { startedAt: 'desc' },
+        take: 50,
+      });
+      await context.audit(repositories, who, {
+        action: 'tenant.inspections',
+        targetType: 'instance',
+        targetId: t.instanceId,
+        instanceId: t.instanceId,
+        details: { subdomain: t.subdomain, count: rows.length },
+      });
+      return {
+        subdomain: t.subdomain,
+        inspections: rows.map((r) => {
+          const state = inspectionState(r);
+          return {
+            id: r.id,
+            backupId: r.backupId,
+            state,
+            stackId: r.inspectionInstanceId ?? '',
+            host: t.hostName,
+            address: r.appHostPort && (state === 'ready' || state === 'removing') ? `127.0.0.1:${r.appHostPort}` : null,
+            startedAt: r.startedAt.toISOString(),
+            finishedAt: iso(r.finishedAt),
+            removalRequestedAt: iso(r.removalRequestedAt),
+            removedAt: iso(r.removedAt),
+            reason: r.reason,
+            error: r.error,
+          };
+        }),
+      };
+    },
+
+    /**
+     * Removes an inspection stack from the instance's Docker host (the instance is not touched). The row is claimed
+     * first (a conditional update, so a second request is refused even before the workflow runs), then the staff
+     * audit row and the workflow start share a transaction; a refused start releases the claim.
+     */
+    async removeInspection(
+      who: Staff,
+      subdomain: string,
+      id: string,
+      reasonInput: unknown,
+    ): Promise<InspectionRemovalStarted> {
+      requirePermission(who, 'tenant.support');
+      const reason = parseReason(reasonInput);
+      const t = await context.requireTenant(repositories, subdomain);
+      const row = UUID.test(id)
+        ? await db.instanceRestore.findFirst({ where: { id, instanceId: t.instanceId, target: 'inspection' } })
+        : null;
+      if (!row) throw resourceNotFound('inspection');
+      const claimed = await db.instanceRestore.updateMany({
+        where: { id: row.id, status: { not: 'running' }, removalRequestedAt: null, removedAt: null },
+        data: { removalRequestedAt: (deps.now ?? (() => new Date()))() },
+      });
+      if (claimed.count === 0) {
+        const now = await db.instanceRestore.findUniqueOrThrow({ where: { id: row.id } });
+        const state = inspectionState(now);
+        const why =
+          state === 'removed'
+            ? `This inspection stack was already removed (${now.removedAt!.toISOString()}).`
+            : state === 'removing'
+              ? `This inspection stack is being removed (asked ${now.removalRequestedAt!.toISOString()}).`
+              : 'This inspection restore is still running; remove its stack once it ended.';
+        throw new DomainError('illegal_transition', why, { field: 'id', state });
+      }
+      try {
+        return await repositories.transaction(async (repos) => {
+          await context.audit(repos, who, {
+            action: 'tenant.inspection.remove',
+            targetType: 'instance',
+            targetId: t.instanceId,
+            instanceId: t.instanceId,
+            reason,
+            details: { subdomain: t.subdomain, restoreId: row.id, stackId: row.inspectionInstanceId ?? '' },
+          });
+          const input: RemoveInspectionStackInput = {
+            instanceId: t.instanceId,
+            restoreId: row.id,
+            actorId: who.accountId,
+            reason,
+          };
+          const workflowId = await start(
+            backupWorkflowNames.removeInspectionStack,
+            inspectionRemovalWorkflowId(t.instanceId),
+            input,
+          );
+          return { subdomain: t.subdomain, id: row.id, stackId: row.inspectionInstanceId ?? '', workflowId };
+        });
+      } catch (e) {
+        await db.instanceRestore.update({ where: { id: row.id }, data: { removalRequestedAt: null } });
+        throw e;
+      }
     },
   };
 }
