@@ -29,6 +29,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -72,6 +81,15 @@ export interface paths {
                                 };
                             };
                         };
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description Default Response */
@@ -187,6 +205,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -275,6 +302,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -396,6 +432,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -503,6 +548,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -582,6 +636,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -626,6 +689,15 @@ export interface paths {
                 };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -718,6 +790,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -822,6 +903,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -877,6 +967,15 @@ export interface paths {
                                 publicLinks: boolean;
                             }[];
                         };
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
             };
@@ -938,6 +1037,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1059,6 +1167,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1166,6 +1283,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1261,6 +1387,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1333,6 +1468,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1383,6 +1527,15 @@ export interface paths {
                 };
                 /** @description No live instance answers at this host name */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1490,6 +1643,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1652,6 +1814,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1746,6 +1917,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1884,6 +2064,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2047,6 +2236,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -2177,6 +2375,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2263,6 +2470,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2408,6 +2624,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2476,6 +2701,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2573,6 +2807,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2658,6 +2901,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2759,6 +3011,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2885,6 +3146,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -2973,6 +3243,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3079,6 +3358,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3145,6 +3433,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3261,6 +3558,15 @@ export interface paths {
                 };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3388,6 +3694,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -3472,6 +3787,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3589,6 +3913,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3670,6 +4003,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3774,6 +4116,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3887,6 +4238,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3961,6 +4321,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4059,6 +4428,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4167,6 +4545,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -4268,6 +4655,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -4343,6 +4739,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4453,6 +4858,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -4533,6 +4947,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4657,6 +5080,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -4724,6 +5156,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4827,6 +5268,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         /** Turn two-factor authentication off; a current code is required (U6) */
@@ -4921,6 +5371,15 @@ export interface paths {
                 };
                 /** @description Too many tries; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5043,6 +5502,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5132,6 +5600,15 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5229,6 +5706,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5309,6 +5795,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5457,6 +5952,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5563,6 +6067,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5688,6 +6201,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5821,6 +6343,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5947,6 +6478,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6055,6 +6595,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6219,6 +6768,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6325,6 +6883,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6464,6 +7031,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6614,6 +7190,15 @@ export interface paths {
                 };
                 /** @description Over the plan */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6772,6 +7357,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6877,6 +7471,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7032,6 +7635,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -7103,6 +7715,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7190,6 +7811,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -7264,6 +7894,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7384,6 +8023,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7492,6 +8140,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7580,6 +8237,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7696,6 +8362,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -7764,6 +8439,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7872,6 +8556,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8010,6 +8703,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -8136,6 +8838,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -8254,6 +8965,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -8357,6 +9077,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8492,6 +9221,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8583,6 +9321,15 @@ export interface paths {
                 };
                 /** @description No such instance */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8698,6 +9445,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8840,6 +9596,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -8934,6 +9699,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9070,6 +9844,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9180,6 +9963,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9342,6 +10134,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9488,6 +10289,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9648,6 +10458,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9694,6 +10513,15 @@ export interface paths {
                             testCheckout: boolean;
                             domain: string;
                         };
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
             };
@@ -9788,6 +10616,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -9854,6 +10691,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9961,6 +10807,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -10050,6 +10905,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10179,6 +11043,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -10279,6 +11152,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
