@@ -13,6 +13,7 @@ import { readStackConfig, repoRoot, type StackConfig } from './config.ts';
 import { removeLabelled, TEST_RUN_LABEL } from './cleanup.ts';
 import { ensureGoTool, findGo, PROMTOOL } from './go-tools.ts';
 import { firstRunSummary, say } from './log.ts';
+import { ensurePythonTool, SCHEMATHESIS } from './python-tools.ts';
 import { describeFailure } from './problem.ts';
 import { serviceEcho } from './service-logs.ts';
 import { run, startProcess, waitFor } from './process.ts';
@@ -236,6 +237,8 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
   const chromium = await ensureChromium(process.env.PHOTOPLANE_TEST_CHROMIUM);
   // The monitoring rules and dashboard are checked by Prometheus's promtool, built once like the other Go tools.
   const promtool = await ensureGoTool(PROMTOOL, config.toolsDir);
+  // The portal's API contract is checked by schemathesis (issue 16), installed once from PyPI into a venv.
+  const schemathesis = await ensurePythonTool(SCHEMATHESIS, config.toolsDir);
   const firstRun = firstRunSummary();
   if (firstRun) say('stack', `first-run steps: ${firstRun}`);
   // No DATABASE_URL: each test file makes databases of its own from the template (see @photoplane/db/testing).
@@ -250,6 +253,7 @@ async function startTestStack(config: StackConfig): Promise<NodeJS.ProcessEnv> {
     PHOTOPLANE_TEST_IMAGE_PHOTO_APP: stack.images.photoAppStandin,
     PHOTOPLANE_TEST_CHROMIUM: chromium,
     PHOTOPLANE_TEST_PROMTOOL: promtool,
+    PHOTOPLANE_TEST_SCHEMATHESIS: schemathesis,
     ...(stack.secondDocker ? { PHOTOPLANE_TEST_DOCKER_HOST_2: stack.secondDocker.host } : {}),
   };
 }

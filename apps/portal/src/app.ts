@@ -12,7 +12,8 @@ import Fastify, {
 } from 'fastify';
 import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
 import { createMethodMap, documentSharedStatuses } from './plugins/api-contract.ts';
-import errorHandler, { routerProblem } from './plugins/error-handler.ts';
+import errorHandler, { clientProblem, routerProblem } from './plugins/error-handler.ts';
+import { ajvOptions, buildValidator } from './plugins/validation.ts';
 import { HashingBusyError } from './services/hashing-queue.ts';
 import memberAuthPlugin from './plugins/member-auth.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -194,13 +195,10 @@ export async function buildApp(opts: AppOptions) {
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
     frameworkErrors: routerProblem,
-    // Unknown fields are refused, not silently dropped: a typo in a field name must not look like success.
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-      // `format: 'email'` documents the fields for clients; the services' parseEmail decides (it trims and
-      // lower-cases first, and its refusal names the field as clients already read it), so the schema lets it by.
-      onCreate: (ajv) => ajv.addFormat('email', true),
-    },
+    clientErrorHandler: clientProblem,
+    // Exact bodies, coerced query and path text, parseEmail as `format: 'email'`, no U+0000 (plugins/validation.ts).
+    ajv: ajvOptions,
+    schemaController: { compilersFactory: { buildValidator: buildValidator() } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // First, so that every route (the document's own included) is in the method map and documents what it answers.

@@ -1,5 +1,6 @@
 // The HTTP surface every route shares: OpenAPI docs, problem+json for unknown routes and invalid input.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Type } from '@fastify/type-provider-typebox';
 import { DomainError } from '@photoplane/tenant-model';
@@ -31,6 +32,30 @@ before(async () => {
       },
     },
     async (request) => request.body,
+  );
+  app.post(
+    '/test/contact',
+    {
+      schema: {
+        body: Type.Object(
+          { email: Type.String({ format: 'email' }), subscribe: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => request.body,
+  );
+  app.get(
+    '/test/page',
+    {
+      schema: {
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1 })), q: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => request.query,
   );
   app.post('/test/quota', async () => {
     throw new DomainError('quota_exceeded', 'Only 1 GiB is left to allocate', {
@@ -76,6 +101,78 @@ test('invalid input answers 400 problem+json naming every bad field, unknown fie
   const fields = body.errors.map((e) => e.field).sort();
   assert.deepEqual(fields, ['body.colour', 'body.name', 'body.quotaGiB']);
   assert.equal(body.errors.find((e) => e.field === 'body.colour')?.message, 'is not a known field');
+});
+
+test('bodies are exact JSON: a false, a number as text or a one-item list is not coerced to the declared type', async () => {
+  for (const [payload, field] of [
+    [{ name: false }, 'body.name'],
+    [{ name: 7 }, 'body.name'],
+    [{ name: ['x'] }, 'body.name'],
+    [{ name: 'x', quotaGiB: '5' }, 'body.quotaGiB'],
+    [{ name: 'x', quotaGiB: null }, 'body.quotaGiB'],
+  ] as const) {
+    const res = await app.inject({ method: 'POST', url: '/test/echo', payload });
+    assert.equal(res.statusCode, 400, `${JSON.stringify(payload)}: ${res.body}`);
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    const fields = res.json<{ errors: { field: string }[] }>().errors.map((e) => e.field);
+    assert.deepEqual(fields, [field], JSON.stringify(payload));
+  }
+  const ok = await app.inject({ method: 'POST', url: '/test/echo', payload: { name: 'x', quotaGiB: 5 } });
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.deepEqual(ok.json(), { name: 'x', quotaGiB: 5 });
+});
+
+test('the querystring is text, so it is still read as the declared types', async () => {
+  const res = await app.inject({ method: 'GET', url: '/test/page?limit=5&q=7' });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual(res.json(), { limit: 5, q: '7' });
+  const bad = await app.inject({ method: 'GET', url: '/test/page?limit=five' });
+  assert.equal(bad.statusCode, 400);
+  assert.deepEqual(
+    bad.json<{ errors: { field: string }[] }>().errors.map((e) => e.field),
+    ['querystring.limit'],
+  );
+});
+
+test("format: 'email' is parseEmail's rule: what the services accept passes, anything else is a 400 naming the field", async () => {
+  for (const email of ['Ana@Example.com', ' ana@example.com ', 'a.b+c@sub.example.co']) {
+    const res = await app.inject({ method: 'POST', url: '/test/contact', payload: { email } });
+    assert.equal(res.statusCode, 200, `${email}: ${res.body}`);
+  }
+  for (const email of ['not-an-address', 'a@b', 'a b@example.com', '@example.com', 'a@-example.com', '']) {
+    const res = await app.inject({ method: 'POST', url: '/test/contact', payload: { email } });
+    assert.equal(res.statusCode, 400, `${JSON.stringify(email)}: ${res.body}`);
+    assert.deepEqual(res.json<{ errors: unknown }>().errors, [
+      { field: 'body.email', message: 'is not a valid e-mail address' },
+    ]);
+  }
+});
+
+test('text holding U+0000 (which PostgreSQL cannot store) is refused with 400 naming the field', async () => {
+  const body = await app.inject({ method: 'POST', url: '/test/echo', payload: { name: 'a\u0000b' } });
+  assert.equal(body.statusCode, 400, body.body);
+  assert.deepEqual(
+    body.json<{ errors: { field: string }[] }>().errors.map((e) => e.field),
+    ['body.name'],
+  );
+  const query = await app.inject({ method: 'GET', url: '/test/page?q=a%00b' });
+  assert.equal(query.statusCode, 400, query.body);
+  assert.deepEqual(
+    query.json<{ errors: { field: string }[] }>().errors.map((e) => e.field),
+    ['querystring.q'],
+  );
+});
+
+test("a URL or headers larger than Node's HTTP parser accepts answer 431 problem+json, documented on every operation", async () => {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const res = await fetch(`http://127.0.0.1:${port}/v1/plans?q=${'x'.repeat(20_000)}`);
+  assert.equal(res.status, 431);
+  assert.match(String(res.headers.get('content-type')), /^application\/problem\+json/);
+  assert.equal(((await res.json()) as { title: string }).title, 'Request Header Fields Too Large');
+  for (const { method, path, op } of await operations()) {
+    if (!path.startsWith('/test/')) assert.ok('431' in op.responses, `${method} ${path}`);
+  }
 });
 
 test('a body over the size limit is refused with 413 problem+json', async () => {

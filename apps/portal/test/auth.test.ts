@@ -471,7 +471,7 @@ test('bodies are validated: unknown fields and weak passwords are refused naming
   );
   const badEmail = await signUp('not-an-address', 'long enough password');
   assertProblem(badEmail, 400);
-  assert.equal(badEmail.json<{ errors: { field: string }[] }>().errors[0]?.field, 'email');
+  assert.equal(badEmail.json<{ errors: { field: string }[] }>().errors[0]?.field, 'body.email');
 });
 
 test('the OpenAPI document lists the auth routes with their error responses', async () => {

@@ -85,6 +85,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -173,6 +182,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -294,6 +312,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -401,6 +428,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -480,6 +516,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -524,6 +569,15 @@ export interface paths {
                 };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -623,6 +677,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -713,6 +776,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -825,6 +897,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -915,6 +996,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -995,6 +1085,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1143,6 +1242,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1249,6 +1357,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1374,6 +1491,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1507,6 +1633,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1633,6 +1768,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1741,6 +1885,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1905,6 +2058,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2011,6 +2173,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2150,6 +2321,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2300,6 +2480,15 @@ export interface paths {
                 };
                 /** @description Over the plan */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2458,6 +2647,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2563,6 +2761,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2718,6 +2925,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2789,6 +3005,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2876,6 +3101,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -2950,6 +3184,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3070,6 +3313,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3178,6 +3430,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3266,6 +3527,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3382,6 +3652,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3450,6 +3729,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3558,6 +3846,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3696,6 +3993,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -3822,6 +4128,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3940,6 +4255,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4043,6 +4367,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4171,6 +4504,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4509,6 +4851,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4617,6 +4968,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4759,6 +5119,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4853,6 +5222,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4989,6 +5367,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5099,6 +5486,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5261,6 +5657,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5414,6 +5819,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5560,6 +5974,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -35,6 +35,8 @@ export function sharedStatuses(route: RouteOptions, options: ContractOptions): R
     statuses[415] = 'The body is not in a media type this route reads';
   }
   if (route.url.includes(':')) statuses[414] = 'A path parameter is longer than the portal accepts';
+  // Node's HTTP parser refuses these before any route runs, whatever the route (error-handler.ts, clientProblem).
+  statuses[431] = "The request's headers (its URL included) are larger than the portal accepts";
   if (options.isPublicAction(route)) {
     statuses[429] = 'Too many requests from this address; see Retry-After';
     statuses[503] = 'The portal is busy hashing passwords; see Retry-After';

@@ -1,5 +1,7 @@
 // One place that turns every error into RFC 9457 problem+json. Validation errors name each field; anything
 // unexpected is logged with its stack and answered with a generic 500 that leaks nothing.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '@photoplane/tenant-model';
 import fp from 'fastify-plugin';
@@ -16,9 +18,11 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   410: 'Gone',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -54,6 +58,30 @@ export function routerProblem(error: FastifyError, request: FastifyRequest, repl
   void sendProblem(reply, request, problem);
 }
 
+/**
+ * Requests Node's HTTP parser refuses before fastify sees them (fastify's `clientErrorHandler`): headers or a URL
+ * larger than Node accepts (431), a request that never finished arriving (408), anything unparsable (400). Answered
+ * as problem+json too, written on the socket as fastify's own handler does.
+ */
+export function clientProblem(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const detail =
+    status === 431
+      ? "The request's headers (its URL included) are larger than the portal accepts."
+      : status === 408
+        ? 'The request did not arrive in time.'
+        : 'The request is not valid HTTP.';
+  const title = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/problem+json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
+}
+
 function validationErrors(error: FastifyError): { field: string; message: string }[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).map((v) => {
@@ -64,7 +92,12 @@ function validationErrors(error: FastifyError): { field: string; message: string
         : undefined;
     const pointer = `${v.instancePath}${missing || extra ? `/${missing ?? extra}` : ''}`;
     const field = `${context}${pointer.replaceAll('/', '.')}`;
-    const message = extra ? 'is not a known field' : (v.message ?? 'is invalid');
+    const email = v.keyword === 'format' && (v.params as { format?: string }).format === 'email';
+    const message = extra
+      ? 'is not a known field'
+      : email
+        ? 'is not a valid e-mail address'
+        : (v.message ?? 'is invalid');
     return { field, message };
   });
 }

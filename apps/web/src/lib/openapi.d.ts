@@ -29,6 +29,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -72,6 +81,15 @@ export interface paths {
                                 };
                             };
                         };
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
                 /** @description Default Response */
@@ -187,6 +205,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -275,6 +302,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -396,6 +432,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -503,6 +548,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -582,6 +636,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -626,6 +689,15 @@ export interface paths {
                 };
                 /** @description Not signed in */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -718,6 +790,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -822,6 +903,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -880,6 +970,15 @@ export interface paths {
                                 linkPasswordRequired: boolean;
                             }[];
                         };
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
             };
@@ -941,6 +1040,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1062,6 +1170,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1169,6 +1286,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1264,6 +1390,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1336,6 +1471,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1386,6 +1530,15 @@ export interface paths {
                 };
                 /** @description No live instance answers at this host name */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1493,6 +1646,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1655,6 +1817,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1749,6 +1920,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1887,6 +2067,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2050,6 +2239,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -2180,6 +2378,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2266,6 +2473,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2411,6 +2627,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2479,6 +2704,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2569,6 +2803,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2687,6 +2930,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2781,6 +3033,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2907,6 +3168,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -2995,6 +3265,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3101,6 +3380,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3167,6 +3455,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3283,6 +3580,15 @@ export interface paths {
                 };
                 /** @description Too many attempts; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3410,6 +3716,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -3494,6 +3809,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3611,6 +3935,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3692,6 +4025,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3796,6 +4138,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3909,6 +4260,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3983,6 +4343,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4081,6 +4450,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4189,6 +4567,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -4290,6 +4677,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -4365,6 +4761,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4475,6 +4880,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -4555,6 +4969,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4679,6 +5102,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -4746,6 +5178,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4849,6 +5290,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         /** Turn two-factor authentication off; a current code is required (U6) */
@@ -4943,6 +5393,15 @@ export interface paths {
                 };
                 /** @description Too many tries; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5065,6 +5524,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5154,6 +5622,15 @@ export interface paths {
                 };
                 /** @description No such instance, member or credential */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5251,6 +5728,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5331,6 +5817,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5479,6 +5974,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5585,6 +6089,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5710,6 +6223,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5843,6 +6365,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5969,6 +6500,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6077,6 +6617,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6241,6 +6790,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6347,6 +6905,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6486,6 +7053,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6636,6 +7212,15 @@ export interface paths {
                 };
                 /** @description Over the plan */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6794,6 +7379,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -6899,6 +7493,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7054,6 +7657,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -7125,6 +7737,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7212,6 +7833,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -7286,6 +7916,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7406,6 +8045,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7514,6 +8162,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -7602,6 +8259,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7718,6 +8384,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -7786,6 +8461,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7894,6 +8578,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8032,6 +8725,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         post?: never;
@@ -8158,6 +8860,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         options?: never;
@@ -8276,6 +8987,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -8379,6 +9099,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8507,6 +9236,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8845,6 +9583,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -8953,6 +9700,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9095,6 +9851,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9189,6 +9954,15 @@ export interface paths {
                 };
                 /** @description Not staff, or the role may not do this */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9325,6 +10099,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9435,6 +10218,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9597,6 +10389,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9743,6 +10544,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9903,6 +10713,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -9949,6 +10768,15 @@ export interface paths {
                             testCheckout: boolean;
                             domain: string;
                         };
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
             };
@@ -10043,6 +10871,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -10109,6 +10946,15 @@ export interface paths {
                 };
                 /** @description Too many requests from this address; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10216,6 +11062,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
                 /** @description The portal is busy hashing passwords; see Retry-After */
                 503: {
                     headers: {
@@ -10305,6 +11160,15 @@ export interface paths {
                 };
                 /** @description A path parameter is longer than the portal accepts */
                 414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10434,6 +11298,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -10534,6 +11407,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
