@@ -24,7 +24,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase } from '@photoplane/db/testing';
@@ -41,14 +41,14 @@ const GIB = 1024n ** 3n;
 /** Runs fn over items with at most `limit` at once; the first failure rejects (after the running ones settle). */
 async function eachBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
   const worker = async () => {
     while (failure === undefined && next < items.length) {
       const item = items[next++]!;
       try {
         await fn(item);
       } catch (e) {
-        failure ??= e;
+        failure ??= e instanceof Error ? e : new Error(String(e));
       }
     }
   };
@@ -72,6 +72,8 @@ interface Figure {
   mode: string;
   n: number;
   ms: number;
+  /** Summed over the calls (which overlap when several instances run at once). */
+  appMs: number;
   work: string;
 }
 
@@ -105,13 +107,26 @@ async function main(): Promise<void> {
     }
 
     const secrets = createSecrets('bench-master-key-that-is-at-least-32-characters');
-    // API key → the tenant's base URL: the one thing the bench adds to the worker's photoApp factory.
+    // API key → the tenant's base URL: the one thing the bench adds to the worker's photoApp factory. Its fetch
+    // also adds up the time spent waiting for the photo app, so the activities' own cost can be told from the
+    // stand-in's (which writes its state file with an fsync on every change, as a database would).
     const tenantOfKey = new Map<string, string>();
+    let appMs = 0;
+    const timedFetch: typeof fetch = async (input, init) => {
+      const start = performance.now();
+      try {
+        const res = await fetch(input, init);
+        await res.clone().arrayBuffer();
+        return res;
+      } finally {
+        appMs += performance.now() - start;
+      }
+    };
     const photoApp = (baseUrl: string, credentials?: { apiKey: string } | { accessToken: string }): PhotoApp => {
       if (baseUrl !== appBase) throw new Error(`unexpected app URL ${baseUrl}`);
       const tenant = credentials && 'apiKey' in credentials ? tenantOfKey.get(credentials.apiKey) : undefined;
       if (!tenant) throw new Error('the bench routes only API-key calls to a tenant');
-      return createImmichPhotoApp({ baseUrl: `${appBase}/t/${tenant}`, ...credentials });
+      return createImmichPhotoApp({ baseUrl: `${appBase}/t/${tenant}`, fetch: timedFetch, ...credentials });
     };
     const deps = { prisma, secrets, photoApp } as unknown as Parameters<typeof createLifecycleActivities>[0];
     const members = createMemberActivities({ prisma, secrets, photoApp });
@@ -192,8 +207,9 @@ async function main(): Promise<void> {
     const figures: Figure[] = [];
     async function timed(job: string, mode: string, n: number, run: () => Promise<string>): Promise<void> {
       const start = performance.now();
+      appMs = 0;
       const work = await run();
-      figures.push({ job, mode, n, ms: performance.now() - start, work });
+      figures.push({ job, mode, n, ms: performance.now() - start, appMs, work });
     }
 
     let planGib = 1024n;
@@ -222,7 +238,8 @@ async function main(): Promise<void> {
             updated += r.membersUpdated;
             pushed += r.limitsPushed;
           });
-          if (updated !== n * membersPerInstance) throw new Error(`${updated} usages copied, expected ${n * membersPerInstance}`);
+          if (updated !== n * membersPerInstance)
+            throw new Error(`${updated} usages copied, expected ${n * membersPerInstance}`);
           return `${updated} usages copied, ${pushed} limits pushed`;
         });
       }
@@ -241,7 +258,8 @@ async function main(): Promise<void> {
             if (!r.ran) throw new Error(`instance ${instanceId} skipped`);
             pushed += r.limitsPushed;
           });
-          if (pushed !== n * membersPerInstance) throw new Error(`${pushed} limits pushed, expected ${n * membersPerInstance}`);
+          if (pushed !== n * membersPerInstance)
+            throw new Error(`${pushed} limits pushed, expected ${n * membersPerInstance}`);
           return `${pushed} limits pushed`;
         });
       }
@@ -261,20 +279,27 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `Fleet jobs: ${membersPerInstance} members per instance, photo apps = one stand-in in tenant mode, activities called directly`,
-      '  job                  mode               N   instances/s   ms/instance   work',
+      '  job                  mode               N   instances/s   ms/instance   app ms/instance   work',
     ];
     for (const f of figures) {
       lines.push(
-        `  ${f.job.padEnd(20)} ${f.mode.padEnd(14)} ${String(f.n).padStart(6)} ${(f.n / (f.ms / 1000)).toFixed(1).padStart(13)} ${(f.ms / f.n).toFixed(3).padStart(13)}   ${f.work}`,
+        `  ${f.job.padEnd(20)} ${f.mode.padEnd(14)} ${String(f.n).padStart(6)} ${(f.n / (f.ms / 1000)).toFixed(1).padStart(13)} ${(f.ms / f.n).toFixed(3).padStart(13)} ${(f.appMs / f.n).toFixed(3).padStart(17)}   ${f.work}`,
       );
     }
     const small = Math.min(...sizes);
     const large = Math.max(...sizes);
-    lines.push(`  per-instance cost at N = ${large} / at N = ${small} (linear scaling: about 1)`);
+    lines.push(
+      `  per-instance cost at N = ${large} / at N = ${small} (linear scaling: about 1)    wall   in the photo app`,
+    );
     for (const f of figures.filter((x) => x.n === large)) {
       const base = figures.find((x) => x.n === small && x.job === f.job && x.mode === f.mode)!;
-      lines.push(`  ${f.job.padEnd(20)} ${f.mode.padEnd(14)} ${(f.ms / f.n / (base.ms / base.n)).toFixed(2).padStart(6)}`);
+      const appRatio = base.appMs > 0 ? (f.appMs / f.n / (base.appMs / base.n)).toFixed(2) : '-';
+      lines.push(
+        `  ${f.job.padEnd(20)} ${f.mode.padEnd(14)} ${''.padEnd(28)} ${(f.ms / f.n / (base.ms / base.n)).toFixed(2).padStart(6)} ${appRatio.padStart(18)}`,
+      );
     }
+    const load = loadavg().map((l) => l.toFixed(1));
+    lines.push(`  load average at the end: ${load.join(' ')}`);
     process.stdout.write(lines.join('\n') + '\n\n');
   } finally {
     standin.kill('SIGTERM');
