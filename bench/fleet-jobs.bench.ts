@@ -7,7 +7,9 @@
 // listInstancesToReconcile, listInstancesForUsageSync), not through Temporal: the same functions a worker runs, so
 // the figures are the activities' cost without a Temporal round trip per instance. Each job runs twice over the same
 // fleet in the same run: one instance at a time (what the schedule's workflow did before issue 18) and with
-// BENCH_CONCURRENCY instances at a time.
+// BENCH_CONCURRENCY instances at a time. With BENCH_BASELINE_MEMBER_ACTIVITIES=<path of a copy of
+// member.activities.ts as it was, placed next to it>, that copy runs first in the same run ("before"). The table
+// also shows the time spent waiting for the photo app and the SQL statements sent, per instance.
 //
 // The photo apps are ONE stand-in process (tests/photo-app-standin) in its bench-only tenant mode
 // (STANDIN_TENANTS=1): every instance is its own tenant under /t/<name>/, with its own admin, API key and users.
@@ -25,9 +27,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createPrismaClient } from '@photoplane/db';
+import { join, resolve } from 'node:path';
+import { PrismaClient } from '@photoplane/db';
 import { createTestDatabase } from '@photoplane/db/testing';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { createMemberActivities } from '../apps/provisioner/src/activities/index.ts';
 import { createLifecycleActivities } from '../apps/provisioner/src/activities/lifecycle.activities.ts';
 import { createImmichPhotoApp, type PhotoApp } from '../apps/provisioner/src/photo-app/index.ts';
@@ -74,6 +77,7 @@ interface Figure {
   ms: number;
   /** Summed over the calls (which overlap when several instances run at once). */
   appMs: number;
+  statements: number;
   work: string;
 }
 
@@ -94,7 +98,15 @@ async function main(): Promise<void> {
   });
   const appBase = `http://127.0.0.1:${port}`;
   const db = await createTestDatabase();
-  const prisma = createPrismaClient(db.url);
+  // As createPrismaClient makes it, plus a count of the statements it sends (per instance, in the table).
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg({ connectionString: db.url, max: 10 }),
+    log: [{ emit: 'event', level: 'query' }],
+  });
+  let statements = 0;
+  (prisma as unknown as { $on(event: 'query', cb: () => void): void }).$on('query', () => {
+    statements++;
+  });
   try {
     for (let i = 0; ; i++) {
       const up = await fetch(`${appBase}/t/probe/api/server/ping`).then(
@@ -130,6 +142,19 @@ async function main(): Promise<void> {
     };
     const deps = { prisma, secrets, photoApp } as unknown as Parameters<typeof createLifecycleActivities>[0];
     const members = createMemberActivities({ prisma, secrets, photoApp });
+    // Before and after in one run: the member activities as they were (a copy of the file at the start of the
+    // change, put next to it), run the same way.
+    const baselinePath = process.env.BENCH_BASELINE_MEMBER_ACTIVITIES;
+    const baseline = baselinePath
+      ? (
+          (await import(resolve(baselinePath))) as { createMemberActivities: typeof createMemberActivities }
+        ).createMemberActivities({ prisma, secrets, photoApp })
+      : undefined;
+    const modes = [
+      ...(baseline ? [{ label: 'before, 1 at a time', impl: baseline, limit: 1 }] : []),
+      { label: '1 at a time', impl: members, limit: 1 },
+      { label: `${concurrency} at a time`, impl: members, limit: concurrency },
+    ];
     const lifecycle = createLifecycleActivities(deps);
 
     const plan = await prisma.plan.create({
@@ -208,8 +233,17 @@ async function main(): Promise<void> {
     async function timed(job: string, mode: string, n: number, run: () => Promise<string>): Promise<void> {
       const start = performance.now();
       appMs = 0;
+      const statementsBefore = statements;
       const work = await run();
-      figures.push({ job, mode, n, ms: performance.now() - start, appMs, work });
+      figures.push({
+        job,
+        mode,
+        n,
+        ms: performance.now() - start,
+        appMs,
+        statements: statements - statementsBefore,
+        work,
+      });
     }
 
     let planGib = 1024n;
@@ -223,18 +257,15 @@ async function main(): Promise<void> {
       const all = await members.listInstancesForUsageSync();
       await eachBounded(all, concurrency, (instanceId) => members.syncInstanceUsage({ instanceId }));
 
-      for (const [mode, limit] of [
-        ['one at a time', 1],
-        [`${concurrency} at a time`, concurrency],
-      ] as const) {
+      for (const { label: mode, impl, limit } of modes) {
         await prisma.$executeRaw`UPDATE member SET "usageBytes" = "usageBytes" + 1`;
         await timed('usage sync', mode, n, async () => {
           let updated = 0;
           let pushed = 0;
-          const ids = await members.listInstancesForUsageSync();
+          const ids = await impl.listInstancesForUsageSync();
           if (ids.length !== n) throw new Error(`listed ${ids.length} instances, expected ${n}`);
           await eachBounded(ids, limit, async (instanceId) => {
-            const r = await members.syncInstanceUsage({ instanceId });
+            const r = await impl.syncInstanceUsage({ instanceId });
             updated += r.membersUpdated;
             pushed += r.limitsPushed;
           });
@@ -244,17 +275,14 @@ async function main(): Promise<void> {
         });
       }
 
-      for (const [mode, limit] of [
-        ['one at a time', 1],
-        [`${concurrency} at a time`, concurrency],
-      ] as const) {
+      for (const { label: mode, impl, limit } of modes) {
         planGib = planGib === 1024n ? 2048n : 1024n;
         await prisma.plan.update({ where: { id: plan.id }, data: { storageBytes: planGib * GIB } });
         await timed('quota re-split', mode, n, async () => {
           let pushed = 0;
-          const ids = await members.listInstancesForUsageSync();
+          const ids = await impl.listInstancesForUsageSync();
           await eachBounded(ids, limit, async (instanceId) => {
-            const r = await members.refreshInstanceQuotas({ instanceId });
+            const r = await impl.refreshInstanceQuotas({ instanceId });
             if (!r.ran) throw new Error(`instance ${instanceId} skipped`);
             pushed += r.limitsPushed;
           });
@@ -274,16 +302,17 @@ async function main(): Promise<void> {
         return `${n} instances planned ×${rounds}`;
       });
       figures[figures.length - 1]!.ms /= rounds;
+      figures[figures.length - 1]!.statements /= rounds;
     }
 
     const lines = [
       '',
       `Fleet jobs: ${membersPerInstance} members per instance, photo apps = one stand-in in tenant mode, activities called directly`,
-      '  job                  mode               N   instances/s   ms/instance   app ms/instance   work',
+      '  job                  mode                         N   instances/s   ms/instance   app ms/instance   SQL/instance   work',
     ];
     for (const f of figures) {
       lines.push(
-        `  ${f.job.padEnd(20)} ${f.mode.padEnd(14)} ${String(f.n).padStart(6)} ${(f.n / (f.ms / 1000)).toFixed(1).padStart(13)} ${(f.ms / f.n).toFixed(3).padStart(13)} ${(f.appMs / f.n).toFixed(3).padStart(17)}   ${f.work}`,
+        `  ${f.job.padEnd(20)} ${f.mode.padEnd(24)} ${String(f.n).padStart(6)} ${(f.n / (f.ms / 1000)).toFixed(1).padStart(13)} ${(f.ms / f.n).toFixed(3).padStart(13)} ${(f.appMs / f.n).toFixed(3).padStart(17)} ${(f.statements / f.n).toFixed(1).padStart(14)}   ${f.work}`,
       );
     }
     const small = Math.min(...sizes);
@@ -295,7 +324,7 @@ async function main(): Promise<void> {
       const base = figures.find((x) => x.n === small && x.job === f.job && x.mode === f.mode)!;
       const appRatio = base.appMs > 0 ? (f.appMs / f.n / (base.appMs / base.n)).toFixed(2) : '-';
       lines.push(
-        `  ${f.job.padEnd(20)} ${f.mode.padEnd(14)} ${''.padEnd(28)} ${(f.ms / f.n / (base.ms / base.n)).toFixed(2).padStart(6)} ${appRatio.padStart(18)}`,
+        `  ${f.job.padEnd(20)} ${f.mode.padEnd(24)} ${''.padEnd(28)} ${(f.ms / f.n / (base.ms / base.n)).toFixed(2).padStart(6)} ${appRatio.padStart(18)}`,
       );
     }
     const load = loadavg().map((l) => l.toFixed(1));
