@@ -36,9 +36,18 @@ func main() {
 		_ = store.update(func(st *State) error { st.Config.StorageTemplateEnabled = enabled; return nil })
 	}
 
+	opts := Options{EdgeSocket: os.Getenv("STANDIN_EDGE_SOCKET")}
+	var handler http.Handler = NewServerWith(store, os.Stdout, opts)
+	if os.Getenv("STANDIN_TENANTS") == "1" {
+		handler, err = newTenantMux(mediaRoot, os.Stdout, opts)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "photo-app-standin: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	srv := &http.Server{
 		Addr:              net.JoinHostPort(envOr("IMMICH_HOST", "0.0.0.0"), port),
-		Handler:           NewServerWith(store, os.Stdout, Options{EdgeSocket: os.Getenv("STANDIN_EDGE_SOCKET")}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 

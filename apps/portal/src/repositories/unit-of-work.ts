@@ -52,7 +52,7 @@ function createAccountRepositories(db: Db, prepared?: PreparedSql) {
     auditEvents: createAuditEventRepository(db),
     plans: createPlanRepository(db),
     subscriptions: createSubscriptionRepository(db, prepared),
-    webhookEvents: createWebhookEventRepository(db),
+    webhookEvents: createWebhookEventRepository(db, prepared),
     outbox: createOutboxRepository(db),
   };
 }

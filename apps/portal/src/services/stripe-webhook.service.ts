@@ -5,9 +5,9 @@
 // subscription and applies them (stripe-sync.service.ts), so the order in which events arrive no longer matters, and
 // no remote call is ever made here, let alone under a lock.
 import { DomainError } from '@photoplane/tenant-model';
-import type { AccountRepositories, UnitOfWork } from '../repositories/unit-of-work.ts';
+import type { UnitOfWork } from '../repositories/unit-of-work.ts';
 import { outboxKeyOf, OUTBOX } from './billing-outbox.ts';
-import { referenceOf, type EventReference } from './stripe-facts.ts';
+import { referenceOf } from './stripe-facts.ts';
 import { Stripe } from './stripe-client.ts';
 
 export interface StripeWebhookServiceDeps {
@@ -57,53 +57,28 @@ export function createStripeWebhookService(deps: StripeWebhookServiceDeps) {
     }
   }
 
-  /** Our subscription the event points at, by our id in the metadata, then by Stripe's ids; null if none. */
-  async function targetOf(repos: AccountRepositories, ref: EventReference): Promise<string | null> {
-    if (ref.subscriptionId && (await repos.subscriptions.exists(ref.subscriptionId))) return ref.subscriptionId;
-    return (
-      (ref.stripeSubscriptionId && (await repos.subscriptions.findIdByStripeSubscription(ref.stripeSubscriptionId))) ||
-      (ref.stripeCustomerId && (await repos.subscriptions.findIdByStripeCustomer(ref.stripeCustomerId))) ||
-      null
-    );
-  }
-
   return {
     /** Verifies and queues one delivery; throws a validation error (400) for a bad signature, before any change. */
     async handleWebhook(rawBody: Buffer, signature: string | undefined): Promise<WebhookResult> {
       const event = verify(rawBody, signature);
       const ref = referenceOf(event.type, event.data.object);
-      const outcome = await repositories.transaction(async (repos): Promise<WebhookOutcome> => {
-        if (deps.dedupe !== false && !(await repos.webhookEvents.markProcessed(event.id, event.type, now())))
-          return 'duplicate';
-        if (ref.kind === 'other') return 'ignored';
-        const subscriptionId = await targetOf(repos, ref);
-        if (!subscriptionId) return 'ignored';
-        if (ref.checkoutSessionId) {
-          await repos.subscriptions.recordStripeFacts(subscriptionId, {
-            stripeCheckoutSessionId: ref.checkoutSessionId,
-          });
-        }
-        const key = outboxKeyOf(subscriptionId);
-        // A Stripe subscription the row does not name yet (a returning customer's new one) is passed on to be read.
-        const newStripeSubscription =
-          ref.stripeSubscriptionId &&
-          (await repos.subscriptions.findIdByStripeSubscription(ref.stripeSubscriptionId)) !== subscriptionId
-            ? ref.stripeSubscriptionId
-            : undefined;
-        // A re-read still waiting will see this change too.
-        if (!newStripeSubscription && (await repos.outbox.hasUndone(key, OUTBOX.syncFromStripe, { waitingOnly: true })))
-          return 'accepted';
-        await repos.outbox.add({
-          key,
-          kind: OUTBOX.syncFromStripe,
-          payload: {
-            subscriptionId,
-            ...(newStripeSubscription ? { stripeSubscriptionId: newStripeSubscription } : {}),
-          },
-          idempotencyKey: `stripe-event/${event.id}`,
-        });
-        return 'accepted';
+      // One statement (issue 18; repositories/webhook-event.repository.ts): record the id, find our subscription,
+      // record a checkout session on it, queue its re-read unless one is still waiting.
+      const ingested = await repositories.webhookEvents.ingest({
+        eventId: event.id,
+        type: event.type,
+        at: now(),
+        dedupe: deps.dedupe !== false,
+        ours: ref.kind !== 'other',
+        subscriptionId: ref.subscriptionId,
+        stripeSubscriptionId: ref.stripeSubscriptionId,
+        stripeCustomerId: ref.stripeCustomerId,
+        checkoutSessionId: ref.checkoutSessionId,
+        outboxKind: OUTBOX.syncFromStripe,
+        outboxKeyPrefix: outboxKeyOf(''),
+        idempotencyKey: `stripe-event/${event.id}`,
       });
+      const outcome: WebhookOutcome = !ingested.fresh ? 'duplicate' : ingested.subscriptionId ? 'accepted' : 'ignored';
       if (outcome === 'accepted') deps.queued?.();
       return { eventId: event.id, type: event.type, outcome, createdAt: new Date(event.created * 1000) };
     },

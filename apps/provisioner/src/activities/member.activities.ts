@@ -65,6 +65,11 @@ const deletionSelect = {
   statusBeforeDeletion: true,
 } as const;
 
+/** The users by id: the usage sync looks one up per member (a linear search each made it members × users). */
+function usersById(users: readonly PhotoAppUser[]): Map<string, PhotoAppUser> {
+  return new Map(users.map((u) => [u.id, u]));
+}
+
 export function createMemberActivities(deps: MemberActivityDeps) {
   const { prisma } = deps;
   const now = deps.now ?? (() => new Date());
@@ -112,14 +117,37 @@ export function createMemberActivities(deps: MemberActivityDeps) {
       where: { instanceId, photoAppUserId: { not: null } },
       select: { id: true, photoAppUserId: true, usageBytes: true },
     });
-    let updated = 0;
+    const byId = usersById(users);
+    const changed: { id: string; value: bigint }[] = [];
     for (const member of members) {
-      const bytes = users.find((u) => u.id === member.photoAppUserId)?.usageBytes;
+      const bytes = byId.get(member.photoAppUserId!)?.usageBytes;
       if (bytes === undefined || bytes === null || bytes === member.usageBytes) continue;
-      await prisma.member.update({ where: { id: member.id }, data: { usageBytes: bytes } });
-      updated++;
+      changed.push({ id: member.id, value: bytes });
     }
-    return updated;
+    await setMemberBytes('usageBytes', changed);
+    return changed.length;
+  }
+
+  /**
+   * Writes one bigint column of several members in one statement (issue 18: a statement per member made the usage
+   * sync's database work grow with the members, one round trip each). `updatedAt` as Prisma's @updatedAt writes it.
+   */
+  async function setMemberBytes(
+    column: 'usageBytes' | 'photoAppQuotaBytes',
+    rows: readonly { id: string; value: bigint | null }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => r.id);
+    const values = rows.map((r) => (r.value === null ? null : r.value.toString()));
+    const at = now().toISOString();
+    // The column name is one of two literals above, never input.
+    await prisma.$executeRawUnsafe(
+      `UPDATE member m SET "${column}" = v.value::bigint, "updatedAt" = ($3::timestamptz AT TIME ZONE 'UTC')
+         FROM unnest($1::uuid[], $2::text[]) AS v(id, value) WHERE m.id = v.id`,
+      ids,
+      values,
+      at,
+    );
   }
 
   /**
@@ -135,25 +163,33 @@ export function createMemberActivities(deps: MemberActivityDeps) {
   ): Promise<{ membersUpdated: number; limitsPushed: number }> {
     const membersUpdated = await copyUsage(instanceId, users);
     const { members, limitOf } = await quotaContext(instanceId);
+    const byId = usersById(users);
     const changes: { member: (typeof members)[number]; user: PhotoAppUser; limit: bigint; down: boolean }[] = [];
     for (const member of members) {
       if (member.id === options.except || !member.photoAppUserId) continue;
       if (member.status !== 'active' && member.status !== 'disabled') continue;
-      const user = users.find((u) => u.id === member.photoAppUserId);
+      const user = byId.get(member.photoAppUserId);
       if (!user || user.status !== 'active') continue;
       const limit = limitOf(member.id);
       changes.push({ member, user, limit, down: user.quotaBytes === null || limit < user.quotaBytes });
     }
     let limitsPushed = 0;
-    for (const down of [true, false]) {
-      if (!down && options.onlyDecreases) break;
-      for (const { member, user, limit } of changes.filter((c) => c.down === down)) {
-        if (user.quotaBytes !== limit) {
-          await app.updateUser(user.id, { quotaBytes: limit });
-          limitsPushed++;
+    // What the photo app holds now, so a value found there later that differs was set there, not by us: recorded
+    // for every limit pushed (or found already right), in one statement once the pushes end, also when one fails.
+    const pushed: { id: string; value: bigint | null }[] = [];
+    try {
+      for (const down of [true, false]) {
+        if (!down && options.onlyDecreases) break;
+        for (const { member, user, limit } of changes.filter((c) => c.down === down)) {
+          if (user.quotaBytes !== limit) {
+            await app.updateUser(user.id, { quotaBytes: limit });
+            limitsPushed++;
+          }
+          if (member.photoAppQuotaBytes !== limit) pushed.push({ id: member.id, value: limit });
         }
-        await recordPushedLimit(member, limit);
       }
+    } finally {
+      await setMemberBytes('photoAppQuotaBytes', pushed);
     }
     return { membersUpdated, limitsPushed };
   }
@@ -211,9 +247,10 @@ export function createMemberActivities(deps: MemberActivityDeps) {
     let usersAdopted = 0;
     let usersRefused = 0;
     const active = users.filter((u) => u.status === 'active');
+    const activeById = usersById(active);
     for (const member of members) {
       if (member.status !== 'active' && member.status !== 'disabled') continue;
-      const user = active.find((u) => u.id === member.photoAppUserId);
+      const user = member.photoAppUserId ? activeById.get(member.photoAppUserId) : undefined;
       if (!user || member.photoAppQuotaBytes === null || user.quotaBytes === member.photoAppQuotaBytes) continue;
       await audit(
         instanceId,
