@@ -488,7 +488,8 @@ test('the OpenAPI document lists the auth routes with their error responses', as
     '/v1/auth/password-reset/confirm',
   ])
     assert.ok(doc.paths[path]?.post, path);
-  // Its own answers, and those of the body parser (413, 415), the public limiter (429) and the hashing queue (503).
+  // Its own answers, and those of the body parser (413, 415), the public limiter (429), Node's HTTP parser (431) and
+  // the hashing queue (503).
   assert.deepEqual(Object.keys(doc.paths['/v1/auth/login']!.post!.responses).sort(), [
     '200',
     '400',
@@ -496,6 +497,7 @@ test('the OpenAPI document lists the auth routes with their error responses', as
     '413',
     '415',
     '429',
+    '431',
     '503',
   ]);
   assert.deepEqual(doc.paths['/v1/me']!.get!.security, [{ bearerAuth: [] }]);
