@@ -9356,6 +9356,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["def-0"];
                     };
                 };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
             };
         };
         put?: never;
@@ -9479,6 +9488,15 @@ export interface paths {
                 };
                 /** @description The body is not in a media type this route reads */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description The request's headers (its URL included) are larger than the portal accepts */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
