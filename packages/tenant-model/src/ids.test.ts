@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseId, type MemberId } from './ids.ts';
+import { isUuid, parseId, type MemberId } from './ids.ts';
 import { isDomainError } from './errors.ts';
 
 describe('ids', () => {
@@ -16,5 +16,19 @@ describe('ids', () => {
         (error: unknown) => isDomainError(error, 'validation') && error.details.field === 'memberId',
       );
     }
+  });
+});
+
+describe('isUuid', () => {
+  it('accepts a UUID in either case and nothing else', () => {
+    assert.equal(isUuid('0f8fad5b-d9cb-469f-a165-70867728950e'), true);
+    assert.equal(isUuid('0F8FAD5B-D9CB-469F-A165-70867728950E'), true);
+    for (const bad of [
+      '',
+      '0f8fad5b-d9cb-469f-a165-70867728950',
+      '0f8fad5b-d9cb-469f-a165-70867728950e0',
+      'x' + '0'.repeat(35),
+    ])
+      assert.equal(isUuid(bad), false, bad);
   });
 });

@@ -32,3 +32,13 @@ export function parseId<T extends Id<string>>(value: unknown, field = 'id'): T {
   if (!ID_PATTERN.test(value)) throw validationError(field, `${field} may only contain letters, digits, '_' and '-'`);
   return value as T;
 }
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether `value` is a UUID (any case), the shape of every database key: a lookup by anything else is answered
+ * "not found" without a query (PostgreSQL would refuse the cast with an error).
+ */
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}

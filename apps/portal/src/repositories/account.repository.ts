@@ -1,4 +1,5 @@
 // Portal accounts (customers and staff).
+import { isUuid } from '@photoplane/tenant-model';
 import type { AccountId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 import type { PreparedSql } from './prepared.ts';
@@ -37,9 +38,6 @@ const columns = {
   totpLastUsedStep: true,
 } as const;
 
-// Ids in tokens are ours, but a malformed one must read as "no account", not fail the ::uuid cast.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function createAccountRepository(db: Db, prepared?: PreparedSql) {
   return {
     async findByEmail(emailNormalized: string): Promise<AccountRecord | null> {
@@ -48,7 +46,7 @@ export function createAccountRepository(db: Db, prepared?: PreparedSql) {
 
     async findById(id: AccountId): Promise<AccountRecord | null> {
       if (prepared) {
-        if (!UUID.test(id)) return null;
+        if (!isUuid(id)) return null;
         const rows = await prepared.rows<AccountRecord>(
           'portal-account-by-id',
           `SELECT "id", "email", "emailNormalized", "name", "role"::text AS "role", "passwordHash", "emailVerifiedAt",

@@ -1,10 +1,9 @@
 // What a member keeps about themselves (SPEC U3, U5, U6): personal API keys, app preferences and the TOTP second
 // factor. Every query is scoped by (instanceId, memberId), so an id of another member, or of another instance,
 // finds nothing, exactly like a random one.
+import { isUuid } from '@photoplane/tenant-model';
 import type { InstanceId, MemberId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ApiKeyRecord {
   id: string;
@@ -75,14 +74,14 @@ export function createMemberAccountRepository(db: Db) {
       },
 
       async rename(instanceId: InstanceId, memberId: MemberId, id: string, name: string): Promise<ApiKeyRecord | null> {
-        if (!UUID.test(id)) return null;
+        if (!isUuid(id)) return null;
         const { count } = await db.apiKey.updateMany({ where: { id, instanceId, memberId }, data: { name } });
         if (count === 0) return null;
         return db.apiKey.findFirst({ where: { id, instanceId, memberId }, select: apiKeyColumns });
       },
 
       async delete(instanceId: InstanceId, memberId: MemberId, id: string): Promise<boolean> {
-        if (!UUID.test(id)) return false;
+        if (!isUuid(id)) return false;
         const { count } = await db.apiKey.deleteMany({ where: { id, instanceId, memberId } });
         return count === 1;
       },

@@ -1,10 +1,9 @@
 // Instance-realm sign-ins (SPEC M7, U4): sessions and login attempts of members, and revoking everything a member
 // can act with (sessions and API keys) when they are disabled or deleted.
+import { isUuid } from '@photoplane/tenant-model';
 import type { InstanceId, MemberId, SessionId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 import { createSessionRepository } from './session.repository.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface MemberLoginAttempt {
   instanceId: InstanceId;
@@ -61,7 +60,7 @@ export function createMemberSessionRepository(db: Db) {
     },
 
     async isLive(id: string, instanceId: InstanceId, memberId: string, now: Date): Promise<boolean> {
-      if (!UUID.test(id) || !UUID.test(memberId)) return false;
+      if (!isUuid(id) || !isUuid(memberId)) return false;
       const row = await db.session.findFirst({
         where: { id, realm: 'instance', instanceId, memberId, revokedAt: null, expiresAt: { gt: now } },
         select: { id: true },
@@ -96,7 +95,7 @@ export function createMemberSessionRepository(db: Db) {
 
     /** U4: ends the sign-in that `id` belongs to, if it is this member's; 0 when it names nothing of theirs. */
     async revokeDevice(instanceId: InstanceId, memberId: MemberId, id: string, at: Date): Promise<number> {
-      if (!UUID.test(id)) return 0;
+      if (!isUuid(id)) return 0;
       const row = await db.session.findFirst({
         where: { id, realm: 'instance', instanceId, memberId, revokedAt: null, expiresAt: { gt: at } },
         select: { familyId: true },

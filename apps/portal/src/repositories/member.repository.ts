@@ -1,6 +1,7 @@
 // Members of one instance (SPEC M1-M8) and the instance facts their rules need (plan bytes, deletion delay).
 // Every member query is scoped by instanceId: a member id of another instance finds nothing, exactly like a
 // random one, so the services cannot leak that it exists (SPEC tenancy rules).
+import { isUuid } from '@photoplane/tenant-model';
 import type {
   InstanceId,
   Member,
@@ -125,8 +126,6 @@ const ADMIN_VIEW = `
     LEFT JOIN "member" m ON m."instanceId" = i."id"
    ORDER BY m."createdAt", m."id"`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const columns = {
   id: true,
   instanceId: true,
@@ -176,7 +175,7 @@ export function createMemberRepository(db: Db, prepared?: PreparedSql) {
   return {
     /** See MemberAdminView; through the prepared statement when there is one (issue 18), else through Prisma. */
     async findAdminView(accountId: string, subdomain: string): Promise<MemberAdminView> {
-      if (!UUID.test(accountId)) return { account: null, instance: null, members: [] };
+      if (!isUuid(accountId)) return { account: null, instance: null, members: [] };
       const values = [accountId, subdomain.toLowerCase()];
       const rows = prepared
         ? await prepared.rows<MemberAdminRow>('portal-member-admin-view', ADMIN_VIEW, values)
@@ -274,7 +273,7 @@ export function createMemberRepository(db: Db, prepared?: PreparedSql) {
     },
 
     async find(instanceId: InstanceId, id: string): Promise<MemberRecord | null> {
-      if (!UUID.test(id)) return null;
+      if (!isUuid(id)) return null;
       return (await db.member.findFirst({
         where: { instanceId, id, status: { not: 'deleted' } },
         select: columns,

@@ -1,5 +1,6 @@
 // Portal-realm sessions. A sign-in starts a family; each refresh revokes the family's current row and adds a
 // new one, so a revoked row whose refresh token is presented again is evidence of a stolen token.
+import { isUuid } from '@photoplane/tenant-model';
 import type { AccountId, SessionId } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 import type { PreparedSql } from './prepared.ts';
@@ -27,9 +28,6 @@ export interface NewSession {
   deviceType: string | null;
   deviceOs: string | null;
 }
-
-// Ids in access tokens are ours, but a malformed one must read as "no session", not fail the ::uuid cast.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createSessionRepository(db: Db, prepared?: PreparedSql) {
   return {
@@ -69,7 +67,7 @@ export function createSessionRepository(db: Db, prepared?: PreparedSql) {
     },
 
     async revokeFamilyOf(id: SessionId, accountId: AccountId, at: Date): Promise<void> {
-      if (!UUID.test(id)) return;
+      if (!isUuid(id)) return;
       await db.$executeRaw`
         UPDATE session SET "revokedAt" = ${at}
         WHERE "revokedAt" IS NULL
@@ -91,7 +89,7 @@ export function createSessionRepository(db: Db, prepared?: PreparedSql) {
      * Live: the family and until when (its newest live row's expiry), which is what the liveness cache keeps.
      */
     async findLiveSignIn(id: SessionId, accountId: AccountId, now: Date): Promise<LiveSignIn | null> {
-      if (!UUID.test(id) || !UUID.test(accountId)) return null;
+      if (!isUuid(id) || !isUuid(accountId)) return null;
       const text = `
         SELECT issued."familyId"::text AS "familyId", max(current."expiresAt") AS "liveUntil"
           FROM session issued

@@ -1,6 +1,7 @@
 // Subscriptions and the instance row that holds their subdomain (SPEC P4, P5). The subscription's state is the
 // subscription workflow's to write; the portal writes only what checkout and Stripe's webhooks tell it (ids,
 // period end, newest event time, plan) and releases holds of checkouts that never completed.
+import { isUuid } from '@photoplane/tenant-model';
 import type { MemberId, MemberStatus, QuotaMember, SubscriptionState } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 import type { PreparedSql } from './prepared.ts';
@@ -95,8 +96,6 @@ interface SubscriptionViewRow {
   storageHoldLimitBytes: bigint | null;
   restoringSince: Date | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A checkout that never completed: nothing at Stripe refers to it any more once its session has expired. */
 const openCheckout = { state: 'incomplete', stripeSubscriptionId: null } as const;
@@ -197,7 +196,7 @@ export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
      * writes, never a remote call, run under it).
      */
     async findForSync(subscriptionId: string, { lock = false } = {}): Promise<EventTargetRow | null> {
-      if (!UUID.test(subscriptionId)) return null;
+      if (!isUuid(subscriptionId)) return null;
       const rows = lock
         ? await db.$queryRaw<EventTargetRow[]>`
             SELECT s.id, s."accountId", s."planId", s.state::text AS state, s."stripeCustomerId",
@@ -215,7 +214,7 @@ export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
 
     /** Our subscription's id, if the string is one (a reference read from an event may be anything). */
     async exists(subscriptionId: string): Promise<boolean> {
-      if (!UUID.test(subscriptionId)) return false;
+      if (!isUuid(subscriptionId)) return false;
       return (await db.subscription.count({ where: { id: subscriptionId } })) === 1;
     },
 
@@ -248,7 +247,7 @@ export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
      * costs more than the query itself (bench/subscription-view.bench.ts).
      */
     async findViewForAccount(accountId: string, lastWordActions: string[]): Promise<SubscriptionViewRecord | null> {
-      if (!UUID.test(accountId)) return null;
+      if (!isUuid(accountId)) return null;
       const text = `
         SELECT s."id", s."state"::text AS "state", s."createdAt", s."currentPeriodEnd", s."graceEndsAt",
                s."retentionEndsAt", s."stripeCustomerId",

@@ -1,6 +1,7 @@
 // What support staff read and change across the whole fleet (SPEC A2-A5): tenants with their owner, plan and
 // host; the audit log; sign-in attempts grouped the way `photoplane logins ls` shows them; sessions and API keys of
 // both realms. Scoped by nothing on purpose: only the support service calls it, after its staff check.
+import { isUuid } from '@photoplane/tenant-model';
 import { Prisma } from '@photoplane/db';
 import type { InstanceState } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
@@ -157,8 +158,6 @@ export interface CredentialQuery {
   limit: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const sessionSelect = {
   id: true,
   realm: true,
@@ -270,7 +269,7 @@ export function createSupportRepository(db: Db) {
           ...(actor
             ? {
                 OR: [
-                  ...(UUID.test(actor) ? [{ actorId: actor }] : []),
+                  ...(isUuid(actor) ? [{ actorId: actor }] : []),
                   { actorLabel: { equals: actor, mode: 'insensitive' as const } },
                 ],
               }
@@ -368,7 +367,7 @@ export function createSupportRepository(db: Db) {
     },
 
     async findCredential(id: string): Promise<CredentialRecord | null> {
-      if (!UUID.test(id)) return null;
+      if (!isUuid(id)) return null;
       const session = await db.session.findUnique({ where: { id }, select: sessionSelect });
       if (session) return sessionCredential(session);
       const key = await db.apiKey.findUnique({ where: { id }, select: apiKeySelect });

@@ -1,9 +1,8 @@
 // Stripe event ids already applied (SPEC P5). Written in the same transaction as the event's effect, so an event
 // is applied exactly once however often Stripe delivers it.
+import { isUuid } from '@photoplane/tenant-model';
 import type { Db } from './db.ts';
 import type { PreparedSql } from './prepared.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One delivery as the ingest statement takes it (see `ingest`). */
 export interface WebhookIngest {
@@ -109,7 +108,7 @@ export function createWebhookEventRepository(db: Db, prepared?: PreparedSql) {
         input.type,
         input.at.toISOString(),
         input.dedupe,
-        input.subscriptionId && UUID.test(input.subscriptionId) ? input.subscriptionId : null,
+        input.subscriptionId && isUuid(input.subscriptionId) ? input.subscriptionId : null,
         // Empty strings count as absent, as they did in the step-by-step version.
         input.stripeSubscriptionId || null,
         input.stripeCustomerId || null,

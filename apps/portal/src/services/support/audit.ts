@@ -1,5 +1,5 @@
 // The audit log of staff actions (SPEC A5), searchable by actor, tenant and time. Reading it is itself audited.
-import { resourceNotFound } from '@photoplane/tenant-model';
+import { isUuid, resourceNotFound } from '@photoplane/tenant-model';
 import type { Prisma } from '@photoplane/db';
 import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import { limitOf, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
@@ -28,8 +28,6 @@ export interface AuditQuery {
   limit?: number | undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function createAuditSupport(deps: { repositories: SupportUnitOfWork; context: StaffContext }) {
   const { repositories, context } = deps;
   return {
@@ -39,7 +37,7 @@ export function createAuditSupport(deps: { repositories: SupportUnitOfWork; cont
       if (query.instance) {
         // A removed instance's rows are still wanted: fall back to the instance id itself.
         const tenant = await repositories.support.findTenant(query.instance);
-        instanceId = tenant?.instanceId ?? (UUID.test(query.instance) ? query.instance : undefined);
+        instanceId = tenant?.instanceId ?? (isUuid(query.instance) ? query.instance : undefined);
         if (!instanceId) throw resourceNotFound('instance');
       }
       const rows = await repositories.support.listAudit({

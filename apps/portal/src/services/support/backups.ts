@@ -14,7 +14,7 @@ import {
   type RestoreTarget,
 } from '@photoplane/provisioner/contracts';
 import { instanceLifecycleWorkflowId } from '@photoplane/provisioner/contracts';
-import { DomainError, resourceNotFound, validationError } from '@photoplane/tenant-model';
+import { DomainError, isUuid, resourceNotFound, validationError } from '@photoplane/tenant-model';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import { createStaffContext, iso, parseReason, requirePermission, type Staff } from './staff-context.ts';
@@ -88,7 +88,6 @@ export interface InspectionRemovalStarted {
 }
 
 const SNAPSHOT = /^[0-9a-f]{12}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type RestoreRow = {
   status: string;
@@ -319,7 +318,7 @@ export function createBackupSupport(deps: {
       requirePermission(who, 'tenant.support');
       const reason = parseReason(reasonInput);
       const t = await context.requireTenant(repositories, subdomain);
-      const row = UUID.test(id)
+      const row = isUuid(id)
         ? await db.instanceRestore.findFirst({ where: { id, instanceId: t.instanceId, target: 'inspection' } })
         : null;
       if (!row) throw resourceNotFound('inspection');

@@ -5,10 +5,11 @@
 // kept: the block cannot be used to open the link.
 import {
   DomainError,
+  isUuid,
   parseReportedLink,
+  type ShareCredentialKind,
   shareHint,
   validationError,
-  type ShareCredentialKind,
 } from '@photoplane/tenant-model';
 import type { LinkBlockRecord } from '../../repositories/link-block.repository.ts';
 import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
@@ -45,8 +46,6 @@ export function linkBlockView(b: LinkBlockRecord): LinkBlockView {
     liftReason: b.liftReason,
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function createLinkBlockSupport(deps: {
   repositories: SupportUnitOfWork;
@@ -94,7 +93,7 @@ export function createLinkBlockSupport(deps: {
     async lift(who: Staff, id: string, input: { reason: string }): Promise<LinkBlockView> {
       requirePermission(who, 'tenant.support');
       const reason = parseReason(input.reason);
-      if (!UUID.test(id)) throw validationError('id', 'A block id is a UUID, as `links ls` shows it.');
+      if (!isUuid(id)) throw validationError('id', 'A block id is a UUID, as `links ls` shows it.');
       const { view, ownerEmail } = await repositories.transaction(async (repos) => {
         const block = await repos.linkBlocks.find(id);
         if (!block) throw new DomainError('not_found', 'No such block', { field: 'id' });

@@ -1,14 +1,19 @@
 // An instance's users (SPEC A1) through the member service, whose quota, sync and deletion rules are not repeated
 // here; it writes the audit row of each change (with the staff reason and address). Reads are audited here.
 // Members are addressed by id or e-mail within one instance, resolved once per call by `resolveMember`.
-import { DomainError, memberNotFound, normaliseEmail, type InstanceId, type MemberId } from '@photoplane/tenant-model';
+import {
+  DomainError,
+  type InstanceId,
+  isUuid,
+  type MemberId,
+  memberNotFound,
+  normaliseEmail,
+} from '@photoplane/tenant-model';
 import type { SupportUnitOfWork } from '../../repositories/unit-of-work.ts';
 import type { AdminPrincipal, MemberPatch, MemberService, MemberView, NewMemberInput } from '../member.service.ts';
 import { assertPasswordPolicy, type PasswordService } from '../password.service.ts';
 import { parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
 import type { AuditAction } from '../../repositories/audit-event.repository.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createMemberSupport(deps: {
   repositories: SupportUnitOfWork;
@@ -29,7 +34,7 @@ export function createMemberSupport(deps: {
   async function resolveMember(subdomain: string, user: string) {
     const tenant = await context.requireTenant(repositories, subdomain);
     if (!user.includes('@')) {
-      if (!UUID.test(user)) throw memberNotFound();
+      if (!isUuid(user)) throw memberNotFound();
       return { tenant, memberId: user };
     }
     const member = await repositories.support.findMemberByEmail(tenant.instanceId, normaliseEmail(user));
