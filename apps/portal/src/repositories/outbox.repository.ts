@@ -28,13 +28,10 @@ export function createOutboxRepository(db: Db) {
       await db.outboxMessage.createMany({ data: [message], skipDuplicates: true });
     },
 
-    /**
-     * True when a message of this kind and key is not done yet; with `waitingOnly`, only one no dispatcher has taken
-     * yet (a new re-read is then redundant: the waiting one reads after this change anyway).
-     */
-    async hasUndone(key: string, kind: string, { waitingOnly = false } = {}): Promise<boolean> {
+    /** True when a message of this kind and key is not done yet. */
+    async hasUndone(key: string, kind: string): Promise<boolean> {
       const row = await db.outboxMessage.findFirst({
-        where: { key, kind, doneAt: null, ...(waitingOnly ? { leaseUntil: null } : {}) },
+        where: { key, kind, doneAt: null },
         select: { id: true },
       });
       return row !== null;

@@ -212,22 +212,6 @@ export function createSubscriptionRepository(db: Db, prepared?: PreparedSql) {
       return rows[0] ?? null;
     },
 
-    /** Our subscription's id, if the string is one (a reference read from an event may be anything). */
-    async exists(subscriptionId: string): Promise<boolean> {
-      if (!isUuid(subscriptionId)) return false;
-      return (await db.subscription.count({ where: { id: subscriptionId } })) === 1;
-    },
-
-    async findIdByStripeSubscription(stripeSubscriptionId: string): Promise<string | null> {
-      const row = await db.subscription.findUnique({ where: { stripeSubscriptionId }, select: { id: true } });
-      return row?.id ?? null;
-    },
-
-    async findIdByStripeCustomer(stripeCustomerId: string): Promise<string | null> {
-      const row = await db.subscription.findUnique({ where: { stripeCustomerId }, select: { id: true } });
-      return row?.id ?? null;
-    },
-
     async recordStripeFacts(subscriptionId: string, facts: StripeFacts): Promise<void> {
       await db.subscription.update({ where: { id: subscriptionId }, data: facts });
     },

@@ -82,22 +82,6 @@ const INGEST_SQL = `
 export function createWebhookEventRepository(db: Db, prepared?: PreparedSql) {
   return {
     /**
-     * False when the id is already there. A concurrent delivery of the same event waits on the primary key until
-     * the first transaction ends, then finds it: of two deliveries exactly one gets true.
-     */
-    async markProcessed(id: string, type: string, at: Date): Promise<boolean> {
-      const { count } = await db.processedWebhookEvent.createMany({
-        data: [{ id, type, processedAt: at }],
-        skipDuplicates: true,
-      });
-      return count === 1;
-    },
-
-    async exists(id: string): Promise<boolean> {
-      return (await db.processedWebhookEvent.count({ where: { id } })) === 1;
-    },
-
-    /**
      * A delivery's whole ingest as one statement (see INGEST_SQL): a named prepared statement on the portal's `pg`
      * pool when there is one (issue 18: the interactive Prisma transaction of up to six statements spent most of
      * its time in Prisma's client), the same text through Prisma otherwise.
