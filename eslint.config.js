@@ -83,7 +83,7 @@ export default tseslint.config(
   {
     // The portal reaches the worker through its contract only: names, inputs, signals and workflow types.
     files: ['apps/portal/src/**/*.ts'],
-    ignores: ['apps/portal/src/routes/**/*.ts', 'apps/portal/src/cli/**/*.ts'],
+    ignores: ['apps/portal/src/**/*.routes.ts', 'apps/portal/src/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -99,14 +99,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['apps/portal/src/routes/**/*.ts'],
+    files: ['apps/portal/src/**/*.routes.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['@photoplane/db', '@prisma/*', '**/repositories/*'],
+              group: ['@photoplane/db', '@prisma/*', '**/*.repository.ts', '**/platform/data/*'],
               message: 'Routes call services, never Prisma.',
             },
             {
@@ -131,8 +131,16 @@ export default tseslint.config(
                 '@prisma/*',
                 '@temporalio/*',
                 'nodemailer',
-                '**/repositories/*',
-                '**/services/*',
+                '**/*.repository.ts',
+                '**/*.service.ts',
+                '**/platform/*',
+                '**/identity/*',
+                '**/billing/*',
+                '**/members/*',
+                '**/instance-sign-in/*',
+                '**/support/*',
+                '**/edge/*',
+                '**/exports/*',
               ],
               message: 'The photoplane CLI is a client of the support API: no database, Temporal or portal services.',
               allowTypeImports: false,

@@ -20,7 +20,7 @@ import {
   DEFAULT_HASHING_LIMITS,
   defaultHashingConcurrency,
   type HashingLimits,
-} from '../apps/portal/src/services/hashing-queue.ts';
+} from '../apps/portal/src/platform/hashing-queue.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const flood = Number(process.env.BENCH_FLOOD ?? 1000);

@@ -21,7 +21,7 @@ import Docker from 'dockerode';
 import { customerKit } from './support/customer.ts';
 import { instanceBrowser, signIn, uploadBody, type Reply } from './support/instance-browser.ts';
 import { repoRoot, startServices, type Services } from './support/services.ts';
-import { totpCode, totpStep } from '../apps/portal/src/services/totp.ts';
+import { totpCode, totpStep } from '../apps/portal/src/platform/totp.ts';
 
 const stack = testStack();
 const FILE_LABEL = 'photoplane.test-file';
@@ -247,7 +247,7 @@ function staffToken(kit: ReturnType<typeof customerKit>): Promise<string> {
 async function firstSuperadminToken(kit: ReturnType<typeof customerKit>): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'apps/portal/src/admin/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
+    ['--import', 'tsx', 'apps/portal/src/support/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
     { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, TOTP_ENCRYPTION_KEY: totpKey } },
   );
   const staff = JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string; totpSecret: string };

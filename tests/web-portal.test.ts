@@ -21,7 +21,7 @@ import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { openBrowser, type BrowserSession } from './support/browser.ts';
 import { repoRoot, startServices, type Services } from './support/services.ts';
-import { totpCode, totpStep } from '../apps/portal/src/services/totp.ts';
+import { totpCode, totpStep } from '../apps/portal/src/platform/totp.ts';
 
 const stack = testStack();
 const FILE_LABEL = 'photoplane.test-file';
@@ -85,7 +85,7 @@ function linkIn(text: string, pathname: string): string {
 async function seedStaff(): Promise<{ email: string; password: string; totpSecret: string }> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'apps/portal/src/admin/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
+    ['--import', 'tsx', 'apps/portal/src/support/bootstrap-superadmin.ts', '--email', 'staff@photoplane.test'],
     { cwd: repoRoot, env: { ...process.env, DATABASE_URL: db.url, TOTP_ENCRYPTION_KEY: totpKey } },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as { email: string; password: string; totpSecret: string };

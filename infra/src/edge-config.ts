@@ -16,7 +16,7 @@ export const PORTAL_ROUTE_ID = 'pp-portal';
 export const INSTANCE_PORTAL_ROUTE_ID = 'pp-instance-portal';
 /** The reserved path prefix at every instance host (apps/provisioner/src/instance-url.ts). */
 export const PORTAL_PATH_PREFIX = '/photoplane';
-/** Where the portal answers Caddy's permission question (apps/portal/src/routes/edge). */
+/** Where the portal answers Caddy's permission question (apps/portal/src/edge/edge.routes.ts). */
 export const TLS_ASK_PATH = '/v1/edge/tls-ask';
 /** Everything under it is for Caddy only (the TLS ask, the shared-link check): not routed at the portal's names. */
 export const EDGE_PATH_PREFIX = '/v1/edge';

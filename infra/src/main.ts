@@ -100,7 +100,7 @@ async function bootstrapLocalSuperadmin(
     process.execPath,
     [
       ...tsx,
-      'apps/portal/src/admin/bootstrap-superadmin.ts',
+      'apps/portal/src/support/bootstrap-superadmin.ts',
       '--if-none',
       '--email',
       LOCAL_SUPERADMIN,

@@ -10,54 +10,54 @@ import Fastify, {
   type FastifyServerOptions,
   type RouteOptions,
 } from 'fastify';
-import authPlugin, { type AccessTokenOptions } from './plugins/auth.ts';
-import { createMethodMap, documentSharedStatuses } from './plugins/api-contract.ts';
-import errorHandler, { clientProblem, routerProblem } from './plugins/error-handler.ts';
-import { ajvOptions, buildValidator } from './plugins/validation.ts';
-import { HashingBusyError } from './services/hashing-queue.ts';
-import memberAuthPlugin from './plugins/member-auth.ts';
-import metricsPlugin from './plugins/metrics.ts';
-import type { LoginRateLimit } from './plugins/login-throttle.ts';
-import authRoutes from './routes/auth/index.ts';
-import billingRoutes from './routes/billing/index.ts';
-import edgeRoutes from './routes/edge/index.ts';
-import healthRoutes from './routes/health/index.ts';
-import instanceAuthRoutes from './routes/instance-auth/index.ts';
-import instanceSignInRoutes from './routes/instance-sign-in/index.ts';
-import memberAccountRoutes from './routes/member-account/index.ts';
-import memberRoutes from './routes/members/index.ts';
-import stripeWebhookRoutes from './routes/stripe-webhook/index.ts';
-import supportRoutes from './routes/support/index.ts';
-import backupRoutes from './routes/support/backups.ts';
-import linkBlockRoutes from './routes/support/links.ts';
-import linkCheckRoutes from './routes/edge/link-check.ts';
-import exportRoutes from './routes/exports/index.ts';
-import type { ExportService } from './services/export.service.ts';
-import type { BackupSupport } from './services/support/backups.ts';
-import type { LinkBlockSupport } from './services/support/link-blocks.ts';
-import type { LinkCheck } from './services/link-check.service.ts';
-import fleetRoutes from './routes/support/fleet.ts';
-import testCheckoutRoutes from './routes/test-checkout/index.ts';
-import webAppRoutes from './routes/web-app/index.ts';
-import webSessionRoutes from './routes/web-session/index.ts';
-import { Problem } from './schemas/problem.schema.ts';
-import type { AccountService } from './services/account.service.ts';
-import type { CheckoutService } from './services/checkout.service.ts';
-import type { EdgeService } from './services/edge.service.ts';
-import type { InvitationService } from './services/invitation.service.ts';
-import type { PortalMetrics } from './services/metrics.service.ts';
-import type { MemberPasswordResetService } from './services/member-password-reset.service.ts';
-import type { MemberAccountService } from './services/member-account.service.ts';
-import type { MemberAuthService } from './services/member-auth.service.ts';
-import type { OidcProviders } from './oidc/instance-providers.ts';
-import type { MemberService } from './services/member.service.ts';
-import type { PlanService } from './services/plan.service.ts';
-import type { ReadinessService } from './services/readiness.service.ts';
-import type { SessionService } from './services/session.service.ts';
-import type { StripeWebhookService } from './services/stripe-webhook.service.ts';
-import type { SubscriptionService } from './services/subscription.service.ts';
-import type { SupportService } from './services/support.service.ts';
-import type { TestCheckoutService } from './services/test-checkout.service.ts';
+import authPlugin, { type AccessTokenOptions } from './identity/auth.plugin.ts';
+import { createMethodMap, documentSharedStatuses } from './platform/api-contract.ts';
+import errorHandler, { clientProblem, routerProblem } from './platform/error-handler.ts';
+import { ajvOptions, buildValidator } from './platform/validation.ts';
+import { HashingBusyError } from './platform/hashing-queue.ts';
+import memberAuthPlugin from './members/member-auth.plugin.ts';
+import metricsPlugin from './platform/metrics.plugin.ts';
+import type { LoginRateLimit } from './platform/login-throttle.ts';
+import authRoutes from './identity/auth.routes.ts';
+import billingRoutes from './billing/billing.routes.ts';
+import edgeRoutes from './edge/edge.routes.ts';
+import healthRoutes from './platform/health.routes.ts';
+import instanceAuthRoutes from './members/instance-auth.routes.ts';
+import instanceSignInRoutes from './instance-sign-in/sign-in.routes.ts';
+import memberAccountRoutes from './members/member-account.routes.ts';
+import memberRoutes from './members/members.routes.ts';
+import stripeWebhookRoutes from './billing/stripe-webhook.routes.ts';
+import supportRoutes from './support/support.routes.ts';
+import backupRoutes from './support/backups.routes.ts';
+import linkBlockRoutes from './support/links.routes.ts';
+import linkCheckRoutes from './edge/link-check.routes.ts';
+import exportRoutes from './exports/export.routes.ts';
+import type { ExportService } from './exports/export.service.ts';
+import type { BackupSupport } from './support/backups.service.ts';
+import type { LinkBlockSupport } from './support/link-blocks.service.ts';
+import type { LinkCheck } from './edge/link-check.service.ts';
+import fleetRoutes from './support/fleet.routes.ts';
+import testCheckoutRoutes from './billing/test-checkout.routes.ts';
+import webAppRoutes from './platform/web-app.routes.ts';
+import webSessionRoutes from './identity/web-session.routes.ts';
+import { Problem } from './platform/problem.schema.ts';
+import type { AccountService } from './identity/account.service.ts';
+import type { CheckoutService } from './billing/checkout.service.ts';
+import type { EdgeService } from './edge/edge.service.ts';
+import type { InvitationService } from './members/invitation.service.ts';
+import type { PortalMetrics } from './platform/metrics.service.ts';
+import type { MemberPasswordResetService } from './members/member-password-reset.service.ts';
+import type { MemberAccountService } from './members/member-account.service.ts';
+import type { MemberAuthService } from './members/member-auth.service.ts';
+import type { OidcProviders } from './instance-sign-in/instance-providers.ts';
+import type { MemberService } from './members/member.service.ts';
+import type { PlanService } from './billing/plan.service.ts';
+import type { ReadinessService } from './platform/readiness.service.ts';
+import type { SessionService } from './identity/session.service.ts';
+import type { StripeWebhookService } from './billing/stripe-webhook.service.ts';
+import type { SubscriptionService } from './billing/subscription.service.ts';
+import type { SupportService } from './support/support.service.ts';
+import type { TestCheckoutService } from './billing/test-checkout.service.ts';
 
 /** Every service the routes call; built in one place, portal.ts (createPortal). */
 export interface Services {
@@ -134,7 +134,7 @@ export interface AppOptions {
   /** Proxies whose X-Forwarded-For names the client (see PortalConfig.trustProxy); none by default. */
   trustProxy?: string[];
   accessTokens: AccessTokenOptions;
-  /** Defaults to 10 sign-in attempts per (client address, account) a minute; see plugins/login-throttle.ts. */
+  /** Defaults to 10 sign-in attempts per (client address, account) a minute; see platform/login-throttle.ts. */
   loginRateLimit?: LoginRateLimit;
   /**
    * Requests per window to each unauthenticated route that changes or checks something (sign-up, e-mail
@@ -196,7 +196,7 @@ export async function buildApp(opts: AppOptions) {
     ...(opts.trustProxy?.length ? { trustProxy: opts.trustProxy } : {}),
     frameworkErrors: routerProblem,
     clientErrorHandler: clientProblem,
-    // Exact bodies, coerced query and path text, parseEmail as `format: 'email'`, no U+0000 (plugins/validation.ts).
+    // Exact bodies, coerced query and path text, parseEmail as `format: 'email'`, no U+0000 (platform/validation.ts).
     ajv: ajvOptions,
     schemaController: { compilersFactory: { buildValidator: buildValidator() } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { DEFAULT_HASHING_LIMITS } from './services/hashing-queue.ts';
+import { DEFAULT_HASHING_LIMITS } from './platform/hashing-queue.ts';
 import { DEFAULT_TASK_QUEUE } from '@photoplane/provisioner/contracts';
 import {
   DEFAULT_GRACE_DAYS,

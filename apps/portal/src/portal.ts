@@ -9,64 +9,64 @@ import type { FastifyBaseLogger } from 'fastify';
 import nodemailer from 'nodemailer';
 import { buildApp, type App, type AppOptions, type Services } from './app.ts';
 import type { PortalConfig } from './config.ts';
-import { createOidcProviders } from './oidc/instance-providers.ts';
-import { createSigningKeys } from './oidc/signing-keys.ts';
-import { secureCookiesFor } from './plugins/web-session.ts';
-import { createOidcRepository } from './repositories/oidc.repository.ts';
-import { createFleetMetricsRepository } from './repositories/fleet-metrics.repository.ts';
-import { createInstanceRepository } from './repositories/instance.repository.ts';
-import { createOutboxQueue } from './repositories/outbox.repository.ts';
-import { createTestCheckoutRepository } from './repositories/test-checkout.repository.ts';
-import { createMemberUnitOfWork, createSupportUnitOfWork, createUnitOfWork } from './repositories/unit-of-work.ts';
-import { createAccountService } from './services/account.service.ts';
-import { createPreparedSql } from './repositories/prepared.ts';
-import { createSessionLivenessCache, type SessionLivenessCache } from './services/session-liveness-cache.ts';
-import { createBillingOutboxHandlers } from './services/billing-outbox.ts';
-import { createCheckoutService } from './services/checkout.service.ts';
-import { createEdgeService } from './services/edge.service.ts';
-import { createInstanceOperations, type InstanceOperations } from './services/instance-operations.ts';
-import { createFleetUpgradeControl, type FleetUpgradeControl } from './services/fleet-upgrade-control.ts';
-import { createBackupSupport } from './services/support/backups.ts';
-import { createLinkBlockSupport } from './services/support/link-blocks.ts';
-import { createLinkCheck } from './services/link-check.service.ts';
-import { createLinkBlockRepository } from './repositories/link-block.repository.ts';
-import { createInvitationService } from './services/invitation.service.ts';
-import { createMailService } from './services/mail.service.ts';
-import { createMemberAccountService } from './services/member-account.service.ts';
-import { createMemberAuthService } from './services/member-auth.service.ts';
-import { createMemberMailService } from './services/member-mail.service.ts';
-import { createMemberPasswordResetService } from './services/member-password-reset.service.ts';
+import { createOidcProviders } from './instance-sign-in/instance-providers.ts';
+import { createSigningKeys } from './instance-sign-in/signing-keys.ts';
+import { secureCookiesFor } from './identity/web-session.plugin.ts';
+import { createOidcRepository } from './instance-sign-in/oidc.repository.ts';
+import { createFleetMetricsRepository } from './platform/fleet-metrics.repository.ts';
+import { createInstanceRepository } from './edge/instance.repository.ts';
+import { createOutboxQueue } from './billing/outbox.repository.ts';
+import { createTestCheckoutRepository } from './billing/test-checkout.repository.ts';
+import { createMemberUnitOfWork, createSupportUnitOfWork, createUnitOfWork } from './platform/data/unit-of-work.ts';
+import { createAccountService } from './identity/account.service.ts';
+import { createPreparedSql } from './platform/data/prepared.ts';
+import { createSessionLivenessCache, type SessionLivenessCache } from './identity/session-liveness-cache.ts';
+import { createBillingOutboxHandlers } from './billing/billing-outbox.ts';
+import { createCheckoutService } from './billing/checkout.service.ts';
+import { createEdgeService } from './edge/edge.service.ts';
+import { createInstanceOperations, type InstanceOperations } from './support/instance-operations.ts';
+import { createFleetUpgradeControl, type FleetUpgradeControl } from './support/fleet-upgrade-control.ts';
+import { createBackupSupport } from './support/backups.service.ts';
+import { createLinkBlockSupport } from './support/link-blocks.service.ts';
+import { createLinkCheck } from './edge/link-check.service.ts';
+import { createLinkBlockRepository } from './edge/link-block.repository.ts';
+import { createInvitationService } from './members/invitation.service.ts';
+import { createMailService } from './platform/mail.service.ts';
+import { createMemberAccountService } from './members/member-account.service.ts';
+import { createMemberAuthService } from './members/member-auth.service.ts';
+import { createMemberMailService } from './members/member-mail.service.ts';
+import { createMemberPasswordResetService } from './members/member-password-reset.service.ts';
 import {
   createInstanceQuotaSync,
   createMemberSync,
   ensureMemberPurgeSchedule,
   type InstanceQuotaSync,
   type MemberSync,
-} from './services/member-workflows.ts';
-import { createExportService, createTemporalExportStarter, type ExportStarter } from './services/export.service.ts';
-import { createMemberService } from './services/member.service.ts';
-import { createPortalMetrics } from './services/metrics.service.ts';
+} from './members/member-workflows.ts';
+import { createExportService, createTemporalExportStarter, type ExportStarter } from './exports/export.service.ts';
+import { createMemberService } from './members/member.service.ts';
+import { createPortalMetrics } from './platform/metrics.service.ts';
 import {
   createOutboxDispatcher,
   type OutboxDispatcher,
   type OutboxDispatcherOptions,
-} from './services/outbox-dispatcher.ts';
-import { createPasswordService } from './services/password.service.ts';
-import { createPhotoAppLogout, type PhotoAppLogout } from './services/photo-app-logout.service.ts';
-import { createPlanService } from './services/plan.service.ts';
-import { createReadinessService, type ReadinessService } from './services/readiness.service.ts';
-import { createSecretBox } from './services/secret-box.ts';
-import { createSessionService } from './services/session.service.ts';
-import { createStripeClient, type Stripe } from './services/stripe-client.ts';
-import { createStripeObjects } from './services/stripe-objects.ts';
-import { createStripeSync } from './services/stripe-sync.service.ts';
-import { createStripeWebhookService } from './services/stripe-webhook.service.ts';
-import { createSubscriptionWorkflows, type SubscriptionWorkflows } from './services/subscription-workflows.ts';
-import { createSubscriptionService } from './services/subscription.service.ts';
-import { createSupportService, STAFF_TOTP_PURPOSE } from './services/support.service.ts';
-import { createTestCheckoutService } from './services/test-checkout.service.ts';
-import type { MailService } from './services/mail.service.ts';
-import type { MemberMailService } from './services/member-mail.service.ts';
+} from './billing/outbox-dispatcher.ts';
+import { createPasswordService } from './platform/password.service.ts';
+import { createPhotoAppLogout, type PhotoAppLogout } from './members/photo-app-logout.service.ts';
+import { createPlanService } from './billing/plan.service.ts';
+import { createReadinessService, type ReadinessService } from './platform/readiness.service.ts';
+import { createSecretBox } from './platform/secret-box.ts';
+import { createSessionService } from './identity/session.service.ts';
+import { createStripeClient, type Stripe } from './billing/stripe-client.ts';
+import { createStripeObjects } from './billing/stripe-objects.ts';
+import { createStripeSync } from './billing/stripe-sync.service.ts';
+import { createStripeWebhookService } from './billing/stripe-webhook.service.ts';
+import { createSubscriptionWorkflows, type SubscriptionWorkflows } from './billing/subscription-workflows.ts';
+import { createSubscriptionService } from './billing/subscription.service.ts';
+import { createSupportService, STAFF_TOTP_PURPOSE } from './support/support.service.ts';
+import { createTestCheckoutService } from './billing/test-checkout.service.ts';
+import type { MailService } from './platform/mail.service.ts';
+import type { MemberMailService } from './members/member-mail.service.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -7,7 +7,7 @@ import { DomainError } from '@photoplane/tenant-model';
 import { createPrismaClient } from '@photoplane/db';
 import type { App } from '../src/app.ts';
 import type { Portal } from '../src/portal.ts';
-import { createReadinessService } from '../src/services/readiness.service.ts';
+import { createReadinessService } from '../src/platform/readiness.service.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 // No test here reaches the database: the client is made (the portal needs one) and never connects.

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { startSmtpInbox, type Mail, type SmtpInbox } from './support/smtp-inbox.ts';
 import { REDACTED_PATHS, type App } from '../src/app.ts';
 import type { Portal } from '../src/portal.ts';
-import type { MailService } from '../src/services/mail.service.ts';
+import type { MailService } from '../src/platform/mail.service.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';

@@ -10,13 +10,13 @@ import { startSubscriptionTestWorker, type SubscriptionTestWorker } from '@photo
 import { startSmtpInbox } from './support/smtp-inbox.ts';
 import type { App } from '../src/app.ts';
 import { readPlans, type CatalogPlan } from '../src/config.ts';
-import { createStripeClient, type Stripe } from '../src/services/stripe-client.ts';
-import type { OutboxDispatcher } from '../src/services/outbox-dispatcher.ts';
+import { createStripeClient, type Stripe } from '../src/billing/stripe-client.ts';
+import type { OutboxDispatcher } from '../src/billing/outbox-dispatcher.ts';
 import { startStripeProxy, type StripeProxy } from '@photoplane/infra/stripe-proxy';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
-import { createInstanceOperations, type InstanceOperations } from '../src/services/instance-operations.ts';
-import { createSubscriptionWorkflows } from '../src/services/subscription-workflows.ts';
+import { createInstanceOperations, type InstanceOperations } from '../src/support/instance-operations.ts';
+import { createSubscriptionWorkflows } from '../src/billing/subscription-workflows.ts';
 
 /** The bearer a Prometheus elsewhere would scrape `/metrics` with. */
 export const METRICS_TOKEN = 'metrics-token-for-the-billing-tests-0123456789';

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { call, nextTotpCode, signedInAccount, startHarness, TOTP_TEST_KEY, type Harness } from './members-harness.ts';
 
-const SCRIPT = fileURLToPath(new URL('../src/admin/bootstrap-superadmin.ts', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../src/support/bootstrap-superadmin.ts', import.meta.url));
 
 let h: Harness;
 

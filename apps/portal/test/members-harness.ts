@@ -9,17 +9,17 @@ import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing
 import { pino } from 'pino';
 import { startSmtpInbox, type Mail } from './support/smtp-inbox.ts';
 import { REDACTED_PATHS, type App } from '../src/app.ts';
-import type { MemberSync } from '../src/services/member-workflows.ts';
-import { createPasswordService } from '../src/services/password.service.ts';
-import { createSecretBox } from '../src/services/secret-box.ts';
-import type { InstanceOperations } from '../src/services/instance-operations.ts';
-import type { FleetUpgradeControl } from '../src/services/fleet-upgrade-control.ts';
-import type { ExportStarter } from '../src/services/export.service.ts';
+import type { MemberSync } from '../src/members/member-workflows.ts';
+import { createPasswordService } from '../src/platform/password.service.ts';
+import { createSecretBox } from '../src/platform/secret-box.ts';
+import type { InstanceOperations } from '../src/support/instance-operations.ts';
+import type { FleetUpgradeControl } from '../src/support/fleet-upgrade-control.ts';
+import type { ExportStarter } from '../src/exports/export.service.ts';
 import type { Client } from '@temporalio/client';
-import type { OidcProviders } from '../src/oidc/instance-providers.ts';
-import type { PhotoAppLogout } from '../src/services/photo-app-logout.service.ts';
-import { STAFF_TOTP_PURPOSE } from '../src/services/support.service.ts';
-import { generateTotpSecret, totpCode, totpStep } from '../src/services/totp.ts';
+import type { OidcProviders } from '../src/instance-sign-in/instance-providers.ts';
+import type { PhotoAppLogout } from '../src/members/photo-app-logout.service.ts';
+import { STAFF_TOTP_PURPOSE } from '../src/support/support.service.ts';
+import { generateTotpSecret, totpCode, totpStep } from '../src/platform/totp.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 export const GIB = 1024n ** 3n;

@@ -26,8 +26,8 @@ import {
   tearDown,
   withWorkers,
 } from '../../provisioner/test/harness.ts';
-import { createPasswordService } from '../src/services/password.service.ts';
-import { createMemberSync, ensureMemberPurgeSchedule } from '../src/services/member-workflows.ts';
+import { createPasswordService } from '../src/platform/password.service.ts';
+import { createMemberSync, ensureMemberPurgeSchedule } from '../src/members/member-workflows.ts';
 import { call, GIB, invitationToken, nextMailTo, startHarness, unique, type Harness } from './members-harness.ts';
 
 const memberQueue = `test-members-${randomBytes(4).toString('hex')}`;

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { createPrismaClient } from '@photoplane/db';
-import { createFleetMetricsRepository } from '../src/repositories/fleet-metrics.repository.ts';
-import { createPortalMetrics } from '../src/services/metrics.service.ts';
+import { createFleetMetricsRepository } from '../src/platform/fleet-metrics.repository.ts';
+import { createPortalMetrics } from '../src/platform/metrics.service.ts';
 
 const run = promisify(execFile);
 const dir = path.resolve(import.meta.dirname, '..', '..', '..', 'infra', 'monitoring');

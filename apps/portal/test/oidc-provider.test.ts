@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
-import { loopbackAwareFetch } from '../src/oidc/loopback-fetch.ts';
-import { createPasswordService } from '../src/services/password.service.ts';
-import { createSecretBox } from '../src/services/secret-box.ts';
-import { totpCode, totpStep, generateTotpSecret } from '../src/services/totp.ts';
+import { loopbackAwareFetch } from '../src/instance-sign-in/loopback-fetch.ts';
+import { createPasswordService } from '../src/platform/password.service.ts';
+import { createSecretBox } from '../src/platform/secret-box.ts';
+import { totpCode, totpStep, generateTotpSecret } from '../src/platform/totp.ts';
 import { GIB, instanceOwnedBy, startHarness, unique, type Harness } from './members-harness.ts';
 
 const DOMAIN = 'photos.localhost';

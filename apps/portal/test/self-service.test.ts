@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { SyncMemberInput } from '@photoplane/provisioner/contracts';
 import { call, callWith, instanceOwnedBy, startHarness, unique, type Harness } from './members-harness.ts';
-import { decodeBase32, encodeBase32, totpCode, totpStep } from '../src/services/totp.ts';
+import { decodeBase32, encodeBase32, totpCode, totpStep } from '../src/platform/totp.ts';
 
 let h: Harness;
 const synced: SyncMemberInput[] = [];

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { accountRolePermissions, permissions, type Permission } from '@photoplane/tenant-model';
-import { createPasswordService } from '../src/services/password.service.ts';
+import { createPasswordService } from '../src/platform/password.service.ts';
 import { call, instanceOwnedBy, signedInAccount, startHarness, unique, type Harness } from './members-harness.ts';
 import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test-worker.ts';
 

@@ -12,9 +12,9 @@ import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing
 import type { App } from '../src/app.ts';
 import type { Portal } from '../src/portal.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
-import { CSRF_HEADER } from '../src/plugins/web-session.ts';
-import { CONTENT_SECURITY_POLICY } from '../src/routes/web-app/index.ts';
-import { createPasswordService } from '../src/services/password.service.ts';
+import { CSRF_HEADER } from '../src/identity/web-session.plugin.ts';
+import { CONTENT_SECURITY_POLICY } from '../src/platform/web-app.routes.ts';
+import { createPasswordService } from '../src/platform/password.service.ts';
 
 let db: CreatedDatabase;
 let prisma: PrismaClient;

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { PrismaClient } from '@photoplane/db';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createInstanceOperations, type InstanceOperations } from '../../src/services/instance-operations.ts';
-import { createFleetUpgradeControl, type FleetUpgradeControl } from '../../src/services/fleet-upgrade-control.ts';
+import { createInstanceOperations, type InstanceOperations } from '../../src/support/instance-operations.ts';
+import { createFleetUpgradeControl, type FleetUpgradeControl } from '../../src/support/fleet-upgrade-control.ts';
 import { createFleetActivities } from '../../../provisioner/src/activities/fleet.activities.ts';
 import {
   createSubscriptionActivities,

@@ -67,7 +67,7 @@ export interface CaddyRoute {
   terminal: true;
 }
 
-/** Where the portal answers the edge's link check (apps/portal/src/routes/edge/link-check.ts). */
+/** Where the portal answers the edge's link check (apps/portal/src/edge/link-check.routes.ts). */
 export const LINK_CHECK_PATH = '/v1/edge/link-check';
 
 /**
