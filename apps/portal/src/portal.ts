@@ -24,7 +24,11 @@ import { createSessionLivenessCache, type SessionLivenessCache } from './identit
 import { createBillingOutboxHandlers } from './billing/billing-outbox.ts';
 import { createCheckoutService } from './billing/checkout.service.ts';
 import { createEdgeService } from './edge/edge.service.ts';
-import { createInstanceOperations, type InstanceOperations } from './support/instance-operations.ts';
+import {
+  createInstanceOperations,
+  createStaffOperationHandlers,
+  type InstanceOperations,
+} from './support/instance-operations.ts';
 import { createFleetUpgradeControl, type FleetUpgradeControl } from './support/fleet-upgrade-control.ts';
 import { createBackupSupport } from './support/backups.service.ts';
 import { createLinkBlockSupport } from './support/link-blocks.service.ts';
@@ -232,7 +236,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     repositories: createSupportUnitOfWork(prisma),
     members,
     passwords,
-    operations: instanceOperations,
+    queued: () => outbox.nudge(),
     fleet: overrides.fleet ?? createFleetUpgradeControl({ client: temporal, taskQueue }),
     staffTotp,
     sessionsEnded: () => liveness.barrier(),
@@ -270,15 +274,18 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       })
     : undefined;
   // Effects on Stripe and Temporal after their transaction committed (issue 13): Stripe's objects re-read and
-  // applied, signals to the subscription workflows, prices put back, quota refreshes.
+  // applied, signals to the subscription workflows (billing's and support's), prices put back, quota refreshes.
   const outbox = createOutboxDispatcher({
     queue: createOutboxQueue(prisma),
-    handlers: createBillingOutboxHandlers({
-      sync: createStripeSync({ repositories, plans, objects: createStripeObjects(stripe, testCheckout?.objects) }),
-      stripe,
-      workflows: subscriptionWorkflows,
-      quotas: quotaSync,
-    }),
+    handlers: {
+      ...createBillingOutboxHandlers({
+        sync: createStripeSync({ repositories, plans, objects: createStripeObjects(stripe, testCheckout?.objects) }),
+        stripe,
+        workflows: subscriptionWorkflows,
+        quotas: quotaSync,
+      }),
+      ...createStaffOperationHandlers(instanceOperations),
+    },
     log: logger,
     ...overrides.outbox,
   });

@@ -125,6 +125,8 @@ export async function startHarness(
   });
   const { app } = portal;
   await app.ready();
+  // Support's tenant operations reach the (recorded) workflows through the outbox, sent after their commit.
+  if (options.support) portal.outbox.start();
   const signIn: Harness['signIn'] = options.signIn
     ? { providers: portal.services.signIn.providers, logout: portal.photoAppLogout }
     : undefined;

@@ -3,6 +3,7 @@
 // every change needs a reason and leaves an audit row with the actor's e-mail, nothing is half-applied.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { instanceLifecycleWorkflowId, provisionInstanceWorkflowId } from '@photoplane/provisioner/contracts';
 import { Client, Connection } from '@temporalio/client';
@@ -12,13 +13,23 @@ import { startStaffTestWorker, type StaffTestWorker } from './support/staff-test
 let h: Harness;
 let worker: StaffTestWorker;
 let connection: Connection;
+/** While true, the portal's signals to Temporal fail as if the server were down (the outbox test below). */
+let temporalDown = false;
 
 before(async () => {
   worker = await startStaffTestWorker({ prisma: () => h.prisma });
   connection = await Connection.connect({ address: worker.temporalAddress });
   const client = new Client({ connection, namespace: worker.namespace });
   h = await startHarness({ syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined }, undefined, {
-    support: { operations: worker.operations(client), fleet: worker.fleet(client) },
+    support: {
+      operations: {
+        start(operation, instanceId, requestId) {
+          if (temporalDown) return Promise.reject(new Error('Temporal is unavailable (test)'));
+          return worker.operations(client).start(operation, instanceId, requestId);
+        },
+      },
+      fleet: worker.fleet(client),
+    },
   });
 });
 
@@ -157,6 +168,38 @@ test('suspend needs a reason; with one it starts the lifecycle workflow and the 
   const future = new Date(Date.now() + 60_000).toISOString();
   const since = await call(h, 'GET', `${S}/audit?instance=${subdomain}&since=${future}`, support.token);
   assert.deepEqual(since.json<{ events: unknown[] }>().events, []);
+});
+
+test('an operation asked while Temporal is down is kept, and sent once when it is back', async () => {
+  const support = await signedInAccount(h, 'support');
+  const { subdomain, instance } = await instanceOwnedBy(h);
+  const workflowId = instanceLifecycleWorkflowId(instance.id);
+  const undone = () =>
+    h.prisma.outboxMessage.findMany({ where: { key: `subscription:${instance.subscriptionId}`, doneAt: null } });
+  temporalDown = true;
+  try {
+    const res = await call(h, 'POST', `${S}/tenants/${subdomain}/suspend`, support.token, { reason: 'outage drill' });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal(res.json<{ workflowId: string }>().workflowId, workflowId);
+    const audit = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id, action: 'tenant.suspend' } });
+    assert.equal(audit.length, 1, 'the audit row is committed although Temporal refused');
+    // The dispatcher tried (nudged at once) and kept the message, with the cause, for a retry.
+    const deadline = Date.now() + 10_000;
+    while (!(await undone()).some((m) => m.attempts > 0) && Date.now() < deadline) await sleep(50);
+    const [kept, ...others] = await undone();
+    assert.equal(others.length, 0);
+    assert.ok(kept && kept.attempts > 0, 'the message was tried and is still waiting');
+    assert.match(kept.lastError ?? '', /Temporal is unavailable/);
+    assert.ok(!worker.calls.some((c) => c.workflowId === workflowId), 'nothing reached the workflow');
+  } finally {
+    temporalDown = false;
+  }
+  assert.equal((await worker.waitForCall(workflowId, 30_000)).workflow, 'suspendInstanceWorkflow');
+  const deadline = Date.now() + 10_000;
+  while ((await undone()).length > 0 && Date.now() < deadline) await sleep(50);
+  assert.deepEqual(await undone(), [], 'the message is done');
+  await sleep(500);
+  assert.equal(worker.calls.filter((c) => c.workflowId === workflowId).length, 1, 'sent once');
 });
 
 test('resume, reprovision and rm start their workflows; rm is for superadmin only; illegal states are refused', async () => {

@@ -305,7 +305,7 @@ test('tenants ls and suspend start the workflow; rm by support is refused (exit 
   const suspend = await photoplane(['tenants', 'suspend', subdomain, '--reason', 'abuse']);
   assert.equal(suspend.code, 0, suspend.stderr);
   const workflowId = instanceLifecycleWorkflowId(instance.id);
-  assert.match(suspend.stdout, new RegExp(`suspend started \\(workflow ${workflowId}`));
+  assert.match(suspend.stdout, new RegExp(`suspend accepted \\(workflow ${workflowId} does it`));
   assert.equal((await worker.waitForCall(workflowId)).workflow, 'suspendInstanceWorkflow');
 
   const rm = await photoplane(['tenants', 'rm', subdomain, '--reason', 'closing']);

@@ -17,6 +17,8 @@ export const OUTBOX = {
   restorePrice: 'stripe.restore_price',
   /** Push the members' limits after a plan change. */
   refreshQuotas: 'workflow.refresh_quotas',
+  /** Support's suspend, resume, reprovision or rm, handed to the subscription workflow (support/tenants.service.ts). */
+  staffOperation: 'workflow.staff_operation',
 } as const;
 
 /** All effects about one subscription share a key: the dispatcher sends them one at a time, in order. */

@@ -4,7 +4,6 @@
 // use case then re-checks its permission against the tenant model's table, needs a reason for every change and
 // writes one audit row, reads included.
 import type { SupportUnitOfWork } from '../platform/data/unit-of-work.ts';
-import type { InstanceOperations } from './instance-operations.ts';
 import type { MemberService } from '../members/member.service.ts';
 import type { PasswordService } from '../platform/password.service.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
@@ -30,7 +29,8 @@ export interface SupportServiceDeps {
   repositories: SupportUnitOfWork;
   members: MemberService;
   passwords: PasswordService;
-  operations: InstanceOperations;
+  /** After a commit that queued an instance operation in the outbox: sends it now (the dispatcher's nudge). */
+  queued: () => void;
   /** Starts and steers the fleet-upgrade workflow (SPEC F3). */
   fleet: FleetUpgradeControl;
   /** Seals staff accounts' TOTP secrets. */
@@ -44,7 +44,7 @@ export function createSupportService({
   repositories,
   members,
   passwords,
-  operations,
+  queued,
   fleet,
   staffTotp,
   sessionsEnded,
@@ -53,7 +53,7 @@ export function createSupportService({
   const context = createStaffContext(repositories, now);
   return {
     authorize: (...args: Parameters<typeof context.authorize>) => context.authorize(...args),
-    ...createTenantSupport({ repositories, context, operations }),
+    ...createTenantSupport({ repositories, context, queued }),
     ...createMemberSupport({ repositories, context, members, passwords, now }),
     ...createCredentialSupport({ repositories, context, members, now, ...(sessionsEnded ? { sessionsEnded } : {}) }),
     ...createStaffSupport({

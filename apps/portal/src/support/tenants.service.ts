@@ -1,6 +1,7 @@
 // Tenants (SPEC A4): list, show, usage report, and the provisioner's operations (suspend, resume, reprovision,
-// deprovision). Reads are audited like changes; an operation's audit row is written in the transaction that
-// starts its workflow, so a start Temporal refuses rolls the row back.
+// deprovision). Reads are audited like changes; an operation's audit row and its outbox message are one transaction,
+// and the outbox sends the signal after the commit.
+import { randomUUID } from 'node:crypto';
 import type { InstanceOperation } from '@photoplane/provisioner/contracts';
 import {
   assertAllowed,
@@ -13,7 +14,8 @@ import {
 } from '@photoplane/tenant-model';
 import type { SupportRepositories, SupportUnitOfWork } from '../platform/data/unit-of-work.ts';
 import type { TenantRecord } from './support.repository.ts';
-import type { InstanceOperations } from './instance-operations.ts';
+import { OUTBOX, outboxKeyOf } from '../billing/billing-outbox.ts';
+import { operationWorkflowId, type StaffOperationMessage } from './instance-operations.ts';
 import { iso, limitOf, parseReason, requirePermission, type Staff, type StaffContext } from './staff-context.ts';
 
 export interface TenantView {
@@ -92,9 +94,10 @@ const queryDetails = (query: TenantQuery) => ({
 export function createTenantSupport(deps: {
   repositories: SupportUnitOfWork;
   context: StaffContext;
-  operations: InstanceOperations;
+  /** Called after a commit that queued an operation: the outbox dispatcher sends it now rather than at its next poll. */
+  queued: () => void;
 }) {
-  const { repositories, context, operations } = deps;
+  const { repositories, context, queued } = deps;
 
   async function usageOf(repos: SupportRepositories, t: TenantRecord): Promise<TenantUsage> {
     const stats = usageStats(t.planBytes, await repos.members.quotaMembers(t.instanceId as InstanceId));
@@ -180,11 +183,16 @@ export function createTenantSupport(deps: {
       return report;
     },
 
-    /** Starts the provisioner's workflow for `operation` (deprovision needs tenant.delete). */
+    /**
+     * Queues `operation` for the subscription workflow (deprovision needs tenant.delete): the audit row and the
+     * outbox message are one transaction, and the signal is sent after the commit (issue 13), so a slow or absent
+     * Temporal neither holds the tenant's rows nor loses the operation.
+     */
     async operateTenant(who: Staff, subdomain: string, operation: InstanceOperation, reasonInput: unknown) {
       requirePermission(who, operation === 'deprovision' ? 'tenant.delete' : 'tenant.support');
       const reason = parseReason(reasonInput);
-      return repositories.transaction(async (repos) => {
+      const requestId = `staff/${randomUUID()}`;
+      const result = await repositories.transaction(async (repos) => {
         const tenant = await context.requireTenant(repos, subdomain);
         assertAllowed(checkInstanceOperation(tenant.instanceState, operation));
         await context.audit(repos, who, {
@@ -193,11 +201,24 @@ export function createTenantSupport(deps: {
           targetId: tenant.instanceId,
           instanceId: tenant.instanceId,
           reason,
-          details: { subdomain: tenant.subdomain, stateBefore: tenant.instanceState },
+          details: { subdomain: tenant.subdomain, stateBefore: tenant.instanceState, requestId },
         });
-        const started = await operations.start(operation, tenant.instanceId);
-        return { subdomain: tenant.subdomain, operation, state: tenant.instanceState, workflowId: started.workflowId };
+        const message: StaffOperationMessage = { operation, instanceId: tenant.instanceId, requestId };
+        await repos.outbox.add({
+          key: outboxKeyOf(tenant.subscriptionId),
+          kind: OUTBOX.staffOperation,
+          payload: { ...message },
+          idempotencyKey: requestId,
+        });
+        return {
+          subdomain: tenant.subdomain,
+          operation,
+          state: tenant.instanceState,
+          workflowId: operationWorkflowId(operation, tenant.instanceId),
+        };
       });
+      queued();
+      return result;
     },
   };
 }

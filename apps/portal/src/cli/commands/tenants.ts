@@ -106,7 +106,9 @@ export const tenants: Command = async (ctx, command, args) => {
       const reason = needReason(values);
       const operation = command === 'rm' ? 'deprovision' : (command as 'suspend' | 'resume' | 'reprovision');
       const started = await (await ctx.api()).operateTenant(positionals[0]!, operation, reason);
-      io.out(`${started.subdomain}: ${operation} started (workflow ${started.workflowId}; was ${started.state})\n`);
+      io.out(
+        `${started.subdomain}: ${operation} accepted (workflow ${started.workflowId} does it; was ${started.state})\n`,
+      );
       return;
     }
     case 'backups': {

@@ -82,6 +82,7 @@ function createSupportRepositories(db: Db) {
     staff: createStaffRepository(db),
     fleetUpgrades: createFleetUpgradeRepository(db),
     linkBlocks: createLinkBlockRepository(db),
+    outbox: createOutboxRepository(db),
   };
 }
 
