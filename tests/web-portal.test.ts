@@ -340,7 +340,7 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   await fieldError(console_.page, 'reason').waitFor(); // the reason is required, and said so next to it
   await detail.getByLabel('Reason (kept in the audit log)').fill('abuse report 42');
   await detail.getByRole('button', { name: 'Suspend' }).click();
-  await console_.page.getByText(`Started: suspend ${subdomain}.`).waitFor();
+  await console_.page.getByText(`Accepted: suspend ${subdomain}.`, { exact: false }).waitFor();
   await console_.page.getByTestId('audit-log').getByText('abuse report 42').waitFor();
   await console_.check('tenant-suspended');
   await page.getByTestId('banner-suspended-by-support').waitFor({ timeout: 60_000 });
@@ -348,7 +348,7 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   await b.check('suspended-by-support');
   await detail.getByLabel('Reason (kept in the audit log)').fill('resolved with the customer');
   await detail.getByRole('button', { name: 'Resume' }).click();
-  await console_.page.getByText(`Started: resume ${subdomain}.`).waitFor();
+  await console_.page.getByText(`Accepted: resume ${subdomain}.`, { exact: false }).waitFor();
   await page.getByTestId('instance-state').getByText('Active').waitFor({ timeout: 60_000 });
   assert.deepEqual(console_.errors, [], 'no console errors in the staff console');
 
