@@ -3,7 +3,7 @@
 // restic work runs on the instance's host queue (backup-host.activities.ts).
 import { randomBytes } from 'node:crypto';
 import { recordAudit, type AuditAction, type PrismaClient } from '@photoplane/db';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../contracts/backups.ts';
 import { inspectionInstanceId } from '../contracts/backups.ts';
 import { hostTaskQueue } from '../contracts/index.ts';
@@ -24,6 +24,16 @@ export interface BackupSubject {
   taskQueue: string;
   state: string;
   retention: RetentionPolicy;
+}
+
+/** The workflow execution calling this activity (recorded on a restore's row), when there is one. */
+function runningWorkflow(): { workflowId: string; workflowRunId: string } | Record<string, never> {
+  try {
+    const execution = Context.current().info.workflowExecution;
+    return execution ? { workflowId: execution.workflowId, workflowRunId: execution.runId } : {};
+  } catch {
+    return {};
+  }
 }
 
 function refuse(message: string, type: string): ApplicationFailure {
@@ -200,6 +210,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           inspectionInstanceId: input.target === 'inspection' ? into : null,
           actorId: input.actorId ?? null,
           reason: input.reason ?? null,
+          ...runningWorkflow(),
         },
       });
       await audit(input.instanceId, 'restore.started', input.actorId, input.reason, {
