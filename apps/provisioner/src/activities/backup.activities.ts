@@ -267,6 +267,34 @@ export function createBackupActivities(deps: BackupActivityDeps) {
       return { taskQueue: s.taskQueue, inspectionInstanceId: row.inspectionInstanceId };
     },
 
+    /**
+     * Deprovision (SPEC V3 with F1): the instance's inspection stack went from Docker with the instance, so every
+     * row of it not yet marked removed is marked now and audited (one event per stack, `removed` what the Engine
+     * had). Returns the stacks marked; none when there were none (a repeated deprovision).
+     */
+    async markInspectionsRemovedWithInstance(input: {
+      instanceId: string;
+      inspectionInstanceId: string;
+      removed: number;
+    }): Promise<string[]> {
+      const rows = await prisma.instanceRestore.findMany({
+        where: { instanceId: input.instanceId, target: 'inspection', removedAt: null },
+        select: { id: true },
+        orderBy: { startedAt: 'desc' },
+      });
+      if (!rows.length) return [];
+      await prisma.instanceRestore.updateMany({
+        where: { id: { in: rows.map((r) => r.id) }, removedAt: null },
+        data: { removedAt: new Date() },
+      });
+      await audit(input.instanceId, 'inspection.removed', null, 'instance deprovisioned', {
+        restoreId: rows[0]!.id,
+        inspectionInstanceId: input.inspectionInstanceId,
+        removed: input.removed,
+      });
+      return rows.map((r) => r.id);
+    },
+
     /** The removal's outcome on the row (gone, or asked for again later) and in the audit log. */
     async finishInspectionRemoval(input: {
       restoreId: string;
