@@ -25,7 +25,12 @@ import {
   type RestoreInstanceResult,
 } from '../src/contracts/backups.ts';
 import { listManaged, removeInstanceStack } from '../src/docker/index.ts';
-import { instanceLifecycleWorkflowId } from '../src/contracts/index.ts';
+import {
+  instanceLifecycleWorkflowId,
+  workflowNames,
+  type InstanceOperationInput,
+  type InstanceOperationResult,
+} from '../src/contracts/index.ts';
 import {
   adminApp,
   answersThroughEdge,
@@ -282,6 +287,50 @@ test('removing an inspection stack: its containers, network and volumes leave th
       await prisma.auditEvent.count({ where: { instanceId: inst.id, action: 'inspection.remove_failed' } }),
       1,
     );
+  });
+});
+
+test('deprovisioning an instance removes its inspection stack too (also when part of it is already gone): nothing of either is left on the Docker Engine', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const made = await backup(inst.id);
+    const stackId = inspectionInstanceId(inst.id);
+    inspections.push(stackId);
+    const restored = await restore(inst.id, made.backupId, 'inspection');
+    const inspected = await listManaged(docker, stackId);
+    assert.ok(inspected.containers.length > 0 && inspected.networks.length > 0 && inspected.volumes.length > 0);
+    // Part of it is already gone (removed by hand): the deprovision removes the rest without failing.
+    const app = inspected.containers.find((c) => c.Labels['photoplane.role'] === 'app');
+    assert.ok(app);
+    await docker.getContainer(app.Id).remove({ force: true });
+
+    const result = await execute<InstanceOperationInput, InstanceOperationResult>(
+      workflowNames.deprovisionInstance,
+      instanceLifecycleWorkflowId(inst.id),
+      { instanceId: inst.id },
+    );
+    assert.equal(result.outcome, 'done');
+    for (const id of [inst.id, stackId]) {
+      const left = await listManaged(docker, id);
+      assert.deepEqual(
+        [left.containers.length, left.networks.length, left.volumes.length],
+        [0, 0, 0],
+        `nothing of ${id} is left on the Docker Engine`,
+      );
+    }
+    await assert.rejects(fetch(`http://127.0.0.1:${restored.appHostPort}/api/server/ping`), 'its app is gone');
+    const row = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
+    assert.ok(row.removedAt, 'the restore row says the stack is gone');
+    const audit = await prisma.auditEvent.findMany({ where: { instanceId: inst.id, action: 'inspection.removed' } });
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]?.reason, 'instance deprovisioned');
+    assert.deepEqual(audit[0]?.details, {
+      restoreId: restored.restoreId,
+      inspectionInstanceId: stackId,
+      // What was left of it: all but the app container removed by hand.
+      removed: inspected.containers.length - 1 + inspected.networks.length + inspected.volumes.length,
+    });
+    assert.equal((await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } })).state, 'deprovisioned');
   });
 });
 

@@ -1,7 +1,11 @@
 // Reconciliation (SPEC V4) end to end: instances provisioned by the real saga are damaged by hand through the
 // Docker API, and reconcileInstancesWorkflow has to find each problem, repair it and report it.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { Context } from '@temporalio/activity';
+import type { HostActivities } from '../src/activities/index.ts';
+import { backupWorkflowNames, type RestoreInstanceInput } from '../src/contracts/backups.ts';
 import { listManaged } from '../src/docker/index.ts';
 import {
   instanceLifecycleWorkflowId,
@@ -20,6 +24,7 @@ import {
   answersThroughEdge,
   appUserEmails,
   adminApp,
+  client,
   docker,
   execute,
   hostName,
@@ -28,6 +33,7 @@ import {
   retaggedStandin,
   routeOf,
   setUp,
+  taskQueue,
   tearDown,
   withWorkers,
 } from './harness.ts';
@@ -186,6 +192,91 @@ test('reconcile leaves an instance alone while an in-place restore runs on it (s
     assert.equal((await containersByRole(instance.id)).app?.State, 'running');
     assert.ok(await answersThroughEdge(instance.host));
   });
+});
+
+test('a restore whose workflow was terminated by hand is closed as failed (audited) by the next reconcile, which then repairs the instance', async () => {
+  // The restore's Docker step never ends on its own (heartbeating until cancelled), as a stuck restore would.
+  const stuckRestore = () =>
+    ({
+      restoreInstanceData: async () => {
+        for (;;) {
+          Context.current().heartbeat();
+          await Context.current().sleep(500);
+        }
+      },
+    }) as unknown as Partial<HostActivities>;
+  await withWorkers(async () => {
+    const instance = await provisionedInstance();
+    const backupId = randomBytes(6).toString('hex');
+    await prisma.instanceBackup.create({
+      data: {
+        id: backupId,
+        instanceId: instance.id,
+        trigger: 'on-demand',
+        status: 'succeeded',
+        finishedAt: new Date(),
+      },
+    });
+    const handle = await client.workflow.start<(i: RestoreInstanceInput) => Promise<unknown>>(
+      backupWorkflowNames.restoreInstance,
+      {
+        taskQueue,
+        workflowId: instanceLifecycleWorkflowId(instance.id),
+        args: [{ instanceId: instance.id, backupId, target: 'in-place', reason: 'test: a restore that gets stuck' }],
+      },
+    );
+    let row = null;
+    for (let i = 0; i < 100 && !row; i++) {
+      row = await prisma.instanceRestore.findFirst({ where: { instanceId: instance.id, status: 'running' } });
+      if (!row) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(row, 'the restore began');
+    assert.equal(row.workflowId, handle.workflowId);
+    assert.equal(row.workflowRunId, handle.firstExecutionRunId);
+    // Older than the bound, so Temporal is asked; its workflow still runs: the instance is still left alone.
+    const startedAt = new Date(Date.now() - 10 * 60_000);
+    await prisma.instanceRestore.update({ where: { id: row.id }, data: { startedAt } });
+    const reason = `restore in place running since ${startedAt.toISOString()}`;
+    const during = await reconcile();
+    assert.deepEqual(
+      during.skipped.filter((s) => s.instanceId === instance.id),
+      [{ instanceId: instance.id, reason }],
+    );
+    assert.equal((await prisma.instanceRestore.findUniqueOrThrow({ where: { id: row.id } })).status, 'running');
+
+    // Terminated by hand: its finishRestore never runs. The app is gone as a restore midway leaves it.
+    await handle.terminate('stuck: terminated by hand');
+    await docker.getContainer((await containersByRole(instance.id)).app!.Id).remove({ force: true });
+    const afterwards = await reconcile();
+    assert.deepEqual(
+      afterwards.skipped.filter((s) => s.instanceId === instance.id),
+      [],
+      'no longer skipped',
+    );
+    assert.deepEqual(
+      repairsOf(afterwards, instance.id).filter((r) => r.subject === 'app'),
+      [{ subject: 'app', problem: 'missing', action: 'recreated' }],
+    );
+    assert.equal((await containersByRole(instance.id)).app?.State, 'running');
+    assert.ok(await answersThroughEdge(instance.host));
+    const closed = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: row.id } });
+    assert.equal(closed.status, 'failed');
+    assert.ok(closed.finishedAt);
+    assert.match(closed.error ?? '', /ended TERMINATED without finishing the restore/);
+    const audits = await prisma.auditEvent.findMany({ where: { instanceId: instance.id, action: 'restore.failed' } });
+    assert.equal(audits.length, 1, 'one audit row');
+    assert.deepEqual(
+      { actorType: audits[0]!.actorType, restoreId: (audits[0]!.details as { restoreId?: string }).restoreId },
+      { actorType: 'system', restoreId: row.id },
+    );
+    assert.match(
+      (await prisma.instance.findUniqueOrThrow({ where: { id: instance.id } })).lastError ?? '',
+      /ended TERMINATED/,
+    );
+    // A later reconcile finds nothing more to close.
+    await reconcile();
+    assert.equal(await prisma.auditEvent.count({ where: { instanceId: instance.id, action: 'restore.failed' } }), 1);
+  }, stuckRestore);
 });
 
 test('reconcile leaves healthy instances alone and reports nothing repaired', async () => {

@@ -200,6 +200,10 @@ export function createBackupHostActivities(deps: BackupHostActivityDeps) {
       const target = { ...input, instanceId: input.into };
       const s = spec(target);
       return heartbeating(async () => {
+        // The dump is read and checked first: a broken one stops the restore before anything is touched.
+        const dumped = collector();
+        await restic.dumpFile(source, database.id, dump.fileName, dumped.sink);
+        const restorable = dump.prepare(dumped.buffer());
         if (input.into !== input.instanceId) {
           // An earlier inspection of this instance goes: one at a time.
           await removeInstanceStack(docker, input.into);
@@ -208,8 +212,6 @@ export function createBackupHostActivities(deps: BackupHostActivityDeps) {
         }
         await removeVolume(docker, s.volumes.library.Name);
         await ensureVolume(docker, s.volumes.library);
-        const dumped = collector();
-        await restic.dumpFile(source, database.id, dump.fileName, dumped.sink);
         await withVolumeHelper(
           docker,
           {
@@ -223,7 +225,7 @@ export function createBackupHostActivities(deps: BackupHostActivityDeps) {
             const tar = new PassThrough();
             await Promise.all([restic.dumpFile(source, library.id, LIBRARY_FILE, tar), writeVolumeTar(helper, tar)]);
             if (dump.restore.kind === 'library-file') {
-              const file = singleFileTar(`library/${dump.restore.path}`, dumped.buffer());
+              const file = singleFileTar(`library/${dump.restore.path}`, restorable);
               await writeVolumeTar(helper, file);
             }
           },
@@ -235,7 +237,7 @@ export function createBackupHostActivities(deps: BackupHostActivityDeps) {
           await ensureContainer(docker, s.containers[role]);
           await startContainer(docker, s.names[role]);
           await waitHealthy(docker, s.names[role], { timeoutMs: healthTimeoutMs });
-          await execWithStdin(docker, s.names[role], dump.restore.command, dumped.buffer());
+          await execWithStdin(docker, s.names[role], dump.restore.command, restorable);
         }
         const stack = await ensureInstanceStack(docker, s, { healthTimeoutMs });
         return { appHostPort: stack.appHostPort };

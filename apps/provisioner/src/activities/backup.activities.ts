@@ -3,7 +3,7 @@
 // restic work runs on the instance's host queue (backup-host.activities.ts).
 import { randomBytes } from 'node:crypto';
 import { recordAudit, type AuditAction, type PrismaClient } from '@photoplane/db';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../contracts/backups.ts';
 import { inspectionInstanceId } from '../contracts/backups.ts';
 import { hostTaskQueue } from '../contracts/index.ts';
@@ -24,6 +24,16 @@ export interface BackupSubject {
   taskQueue: string;
   state: string;
   retention: RetentionPolicy;
+}
+
+/** The workflow execution calling this activity (recorded on a restore's row), when there is one. */
+function runningWorkflow(): { workflowId: string; workflowRunId: string } | Record<string, never> {
+  try {
+    const execution = Context.current().info.workflowExecution;
+    return execution ? { workflowId: execution.workflowId, workflowRunId: execution.runId } : {};
+  } catch {
+    return {};
+  }
 }
 
 function refuse(message: string, type: string): ApplicationFailure {
@@ -200,6 +210,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           inspectionInstanceId: input.target === 'inspection' ? into : null,
           actorId: input.actorId ?? null,
           reason: input.reason ?? null,
+          ...runningWorkflow(),
         },
       });
       await audit(input.instanceId, 'restore.started', input.actorId, input.reason, {
@@ -254,6 +265,34 @@ export function createBackupActivities(deps: BackupActivityDeps) {
       if (row.status === 'running')
         throw refuse(`restore ${input.restoreId} is still running: remove its stack once it ended`, 'RestoreRunning');
       return { taskQueue: s.taskQueue, inspectionInstanceId: row.inspectionInstanceId };
+    },
+
+    /**
+     * Deprovision (SPEC V3 with F1): the instance's inspection stack went from Docker with the instance, so every
+     * row of it not yet marked removed is marked now and audited (one event per stack, `removed` what the Engine
+     * had). Returns the stacks marked; none when there were none (a repeated deprovision).
+     */
+    async markInspectionsRemovedWithInstance(input: {
+      instanceId: string;
+      inspectionInstanceId: string;
+      removed: number;
+    }): Promise<string[]> {
+      const rows = await prisma.instanceRestore.findMany({
+        where: { instanceId: input.instanceId, target: 'inspection', removedAt: null },
+        select: { id: true },
+        orderBy: { startedAt: 'desc' },
+      });
+      if (!rows.length) return [];
+      await prisma.instanceRestore.updateMany({
+        where: { id: { in: rows.map((r) => r.id) }, removedAt: null },
+        data: { removedAt: new Date() },
+      });
+      await audit(input.instanceId, 'inspection.removed', null, 'instance deprovisioned', {
+        restoreId: rows[0]!.id,
+        inspectionInstanceId: input.inspectionInstanceId,
+        removed: input.removed,
+      });
+      return rows.map((r) => r.id);
     },
 
     /** The removal's outcome on the row (gone, or asked for again later) and in the audit log. */

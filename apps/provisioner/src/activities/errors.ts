@@ -3,6 +3,7 @@
 // turned into non-retryable failures so the saga compensates at once instead of retrying for minutes.
 import { ApplicationFailure } from '@temporalio/activity';
 import { isDomainError } from '@photoplane/tenant-model';
+import { BrokenDumpError } from '../backup/database-dump.ts';
 import {
   ForeignResourceError,
   InvalidInstanceIdError,
@@ -19,6 +20,7 @@ export function nonRetryableIfPermanent(e: unknown): unknown {
     e instanceof InvalidStackInputError ||
     e instanceof InvalidInstanceIdError ||
     e instanceof InvalidRouteError ||
+    e instanceof BrokenDumpError ||
     isDomainError(e) ||
     (isPhotoAppError(e) && !e.retryable);
   if (!permanent || !(e instanceof Error)) return e;

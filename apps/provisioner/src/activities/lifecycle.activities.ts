@@ -8,6 +8,7 @@ import {
   type InstanceEvent,
   type InstanceState,
 } from '@photoplane/tenant-model';
+import { activityWorkflowStatus, closeAbandonedRestores } from '../backup/abandoned-restores.ts';
 import { hostTaskQueue, type InstanceOperation } from '../contracts/index.ts';
 import { withPermanentErrors } from './errors.ts';
 import { appBaseUrl, createInstanceActivities, type InstanceActivityDeps } from './instance.activities.ts';
@@ -176,6 +177,10 @@ export function createLifecycleActivities(deps: InstanceActivityDeps) {
         include: { dockerHost: true },
         orderBy: { createdAt: 'asc' },
       });
+      // A restore whose workflow ended without closing its row (terminated by hand) is closed first, as failed:
+      // otherwise reconcile would leave its instance alone for ever.
+      const lookup = activityWorkflowStatus();
+      if (lookup) await closeAbandonedRestores(prisma, lookup, { instanceIds: rows.map((r) => r.id) });
       // An in-place restore stops and recreates the app and replaces its volume: reconcile must not repair that.
       const restoring = new Map(
         (
