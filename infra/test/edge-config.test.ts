@@ -73,6 +73,8 @@ test('the CLI prints an HTTPS edge whose on-demand certificates need the portal 
   assert.deepEqual(
     server?.routes.map((route) => [route['@id'], route.match?.[0]?.host]),
     [
+      // First and not terminal: the per-address limit on public actions, ahead of whatever answers.
+      ['pp-public-rate-limit', undefined],
       ['pp-portal', ['photos.example.com', 'portal.photos.example.com']],
       // No top-level host matcher: automatic HTTPS would try for a *.photos.example.com certificate.
       ['pp-instance-portal', undefined],
@@ -80,13 +82,13 @@ test('the CLI prints an HTTPS edge whose on-demand certificates need the portal 
       ['pp-unavailable', undefined],
     ],
   );
-  const fallback = server?.routes[2];
+  const fallback = server?.routes[3];
   assert.equal(fallback?.match, undefined);
   assert.deepEqual((fallback?.handle[0] as { handler: string; status_code: number }).status_code, 503);
   assert.match((fallback?.handle[0] as { body: string }).body, /This photo library is unavailable/);
   // Every instance host's /photoplane prefix is the portal's (member sign-in, the OpenID provider), before any
   // instance route the workers append.
-  const prefix = server?.routes[1];
+  const prefix = server?.routes[2];
   assert.deepEqual(prefix?.match, [{ path: ['/photoplane', '/photoplane/*'] }]);
   assert.deepEqual(prefix?.handle, [
     {
@@ -100,6 +102,51 @@ test('the CLI prints an HTTPS edge whose on-demand certificates need the portal 
       ],
     },
   ]);
+});
+
+test('public actions are limited per client address at the edge by default, with limits from the command line', () => {
+  const routeOf = (args: string[]) => {
+    const r = cli(args);
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as Rendered).apps.http.servers.photoplane?.routes[0] as unknown as {
+      '@id': string;
+      match: { host?: string[]; method: string[]; path: string[] }[];
+      handle: Record<string, unknown>[];
+      terminal?: boolean;
+    };
+  };
+  const route = routeOf(EXAMPLE_ARGS);
+  assert.equal(route['@id'], 'pp-public-rate-limit');
+  assert.equal(route.terminal, undefined, 'not terminal: the request goes on to the portal when allowed');
+  assert.deepEqual(route.handle, [
+    { handler: 'photoplane_rate_limit', zone: 'public-actions', events: 60, window: '60s', burst: 20 },
+  ]);
+  // The members' pages at any host, the portal's public API at the portal's hosts; POST only.
+  const [members, api] = route.match;
+  assert.deepEqual(members, {
+    method: ['POST'],
+    path: ['/photoplane/interaction/*', '/photoplane/register', '/photoplane/forgot', '/photoplane/reset'],
+  });
+  assert.deepEqual(api?.host, ['photos.example.com', 'portal.photos.example.com']);
+  assert.deepEqual(api?.method, ['POST']);
+  for (const path of ['/v1/auth/signup', '/v1/auth/login', '/v1/auth/refresh', '/v1/auth/password-reset/request'])
+    assert.ok(api?.path.includes(path), path);
+  assert.ok(!api?.path.includes('/v1/stripe/webhook'), "Stripe's webhooks are not a client's public action");
+
+  assert.deepEqual(routeOf([...EXAMPLE_ARGS, '--public-limit', '10/30s']).handle[0], {
+    handler: 'photoplane_rate_limit',
+    zone: 'public-actions',
+    events: 10,
+    window: '30s',
+  });
+  assert.deepEqual(routeOf([...EXAMPLE_ARGS, '--public-limit', '100/1h', '--public-burst', '5']).handle[0], {
+    handler: 'photoplane_rate_limit',
+    zone: 'public-actions',
+    events: 100,
+    window: '3600s',
+    burst: 5,
+  });
+  assert.equal(routeOf([...EXAMPLE_ARGS, '--public-limit', 'off'])['@id'], 'pp-portal', 'off: no limit route');
 });
 
 test('Caddy 2.11 accepts the production (ACME) config as rendered', async () => {
@@ -159,6 +206,10 @@ test('the CLI refuses, naming the problem, what would expose or break the edge',
     [[...base, '--issuer', 'internal', '--http-port', '8443', '--https-port', '8443'], /httpsPort: .*differ/],
     [[...base, '--issuer', 'internal', '--https-port', '70000'], /httpsPort: /],
     [[...base, '--issuer', 'internal', '--no-such-flag'], /no-such-flag/],
+    [[...base, '--issuer', 'internal', '--public-limit', '60'], /publicRateLimit: .*<events>\/<window>/],
+    [[...base, '--issuer', 'internal', '--public-limit', '0/1m'], /publicRateLimit: events must be/],
+    [[...base, '--issuer', 'internal', '--public-burst', '5'], /publicRateLimit: --public-burst needs/],
+    [[...base, '--issuer', 'internal', '--public-limit', '60/1m', '--public-burst', 'x'], /publicRateLimit: burst/],
   ];
   for (const [args, message] of cases) {
     const r = cli(args);
