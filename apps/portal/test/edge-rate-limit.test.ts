@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { runCaddy } from '@photoplane/infra/caddy';
-import { renderEdgeConfig } from '@photoplane/infra/edge-config';
+import { PORTAL_PUBLIC_ACTION_PATHS, renderEdgeConfig } from '@photoplane/infra/edge-config';
 import { createPendingInstance } from '@photoplane/provisioner/testing';
 import { freePort, waitFor } from '../../../infra/src/process.ts';
 import type { Portal } from '../src/portal.ts';
@@ -247,4 +247,17 @@ test("the members' sign-in pages at an instance host share the bucket, and a bro
   assert.equal(seen.filter((s) => s === 'POST /photoplane/forgot').length, before);
   // Its sign-in API at the portal's host is the same address's bucket.
   assert.equal((await signIn(member)).status, 429);
+});
+
+test("the edge's list of public actions is the portal's: every POST its API documents without security", () => {
+  const doc = portal.app.swagger() as {
+    paths: Record<string, Record<string, { security?: unknown[] }>>;
+  };
+  const documented = Object.entries(doc.paths)
+    .filter(([, ops]) => ops.post && !ops.post.security?.length)
+    .map(([p]) => p.replace(/\{[^}]+\}/g, '*'))
+    // Signed by Stripe and retried by it; the test-mode checkout exists only in tests.
+    .filter((p) => p !== '/v1/stripe/webhook' && !p.startsWith('/v1/test-checkout/'))
+    .sort();
+  assert.deepEqual(documented, [...PORTAL_PUBLIC_ACTION_PATHS].sort());
 });
