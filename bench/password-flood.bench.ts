@@ -7,12 +7,12 @@
 // enough addresses to stay under them. The flood runs in a worker thread (its own event loop), so the portal's
 // loop is not also busy generating load; RSS is the whole process's (portal and load generator).
 //
-//
 // Then the same flood through the edge (a Caddy built from infra/caddy, plain HTTP on 127.0.0.1, the portal's public
 // actions behind the edge's per-address limit route from infra/src/edge-config.ts), in the same run: without the
 // limit, and with it (the production default, 60 a minute, 20 at once) for a flood from one address and from
-// BENCH_ADDRESSES addresses (127.1.x.y, distinct client addresses to Caddy). /healthz is measured through the edge
-// too; RSS is this process's (portal and load generator) and, separately, Caddy's.
+// BENCH_ADDRESSES addresses (127.1.x.y, distinct client addresses to Caddy), then the latter with a cap on the total
+// as well (--public-total-limit 20/1s). /healthz is measured through the edge too; RSS is this process's (portal and
+// load generator) and, separately, Caddy's.
 //
 // Run: npm run bench -- bench/password-flood.bench.ts   (BENCH_SECONDS=5, BENCH_FLOOD=1000, BENCH_ADDRESSES=100)
 // BENCH_PARTS=edge runs only the edge rows.
@@ -41,6 +41,8 @@ const flood = Number(process.env.BENCH_FLOOD ?? 1000);
 const manyAddresses = Number(process.env.BENCH_ADDRESSES ?? 100);
 const parts = process.env.BENCH_PARTS ?? 'all';
 const EDGE_HOST = 'portal.bench.test';
+/** The edge's optional cap on all addresses together (--public-total-limit), for the last row. */
+const TOTAL: EdgeRateLimit = { events: 20, windowSeconds: 1, burst: 20 };
 
 interface Measured {
   p99: number;
@@ -191,6 +193,7 @@ async function measureEdge(
   databaseUrl: string,
   limit: EdgeRateLimit | null,
   addresses: string[],
+  total: EdgeRateLimit | null = null,
 ): Promise<{ idle: Measured; loaded: Measured; caddyRssMiB: { idle: number; loaded: number } }> {
   const prisma = createPrismaClient(databaseUrl);
   const config = {
@@ -220,7 +223,7 @@ async function measureEdge(
               listen: [`127.0.0.1:${httpPort}`],
               automatic_https: { disable: true },
               routes: [
-                ...(limit ? [publicRateLimitRoute(limit, [EDGE_HOST])] : []),
+                ...(limit ? [publicRateLimitRoute(limit, [EDGE_HOST], total)] : []),
                 {
                   match: [{ host: [EDGE_HOST] }],
                   handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: new URL(portalUrl).host }] }],
@@ -335,6 +338,7 @@ async function edgeRows(databaseUrl: string): Promise<void> {
   const open = await measureEdge(databaseUrl, null, spread);
   const one = await measureEdge(databaseUrl, limit, loopbackAddresses(1));
   const many = await measureEdge(databaseUrl, limit, spread);
+  const capped = await measureEdge(databaseUrl, limit, spread, TOTAL);
   const caddy = (m: { caddyRssMiB: { idle: number; loaded: number } }) =>
     `  Caddy RSS MiB idle ${m.caddyRssMiB.idle.toFixed(0)}, flood ${m.caddyRssMiB.loaded.toFixed(0)}`;
   const rate = `${limit.events}/${limit.windowSeconds}s, burst ${limit.burst ?? limit.events}`;
@@ -354,6 +358,9 @@ async function edgeRows(databaseUrl: string): Promise<void> {
       row(`idle (edge limit ${rate})`, many.idle),
       row(`flood from ${manyAddresses} addresses, edge limit`, many.loaded),
       caddy(many),
+      row(`idle (+ total ${TOTAL.events}/${TOTAL.windowSeconds}s, burst ${TOTAL.burst})`, capped.idle),
+      row(`flood from ${manyAddresses}, + total cap`, capped.loaded),
+      caddy(capped),
       '',
     ].join('\n'),
   );

@@ -20,6 +20,10 @@ const USAGE = `usage: npm run edge-config -- --domain DOMAIN --portal HOST:PORT 
                          N requests per window W (s, m or h), refused at the edge with 429; default 60/1m;
                          off for none
   --public-burst N       requests an address may make at once (default 20 with the default limit, else N)
+  --public-total-limit N/W  a cap on those requests from all addresses together (default none): past it
+                         everyone is refused until it refills, so a flood from many addresses cannot
+                         saturate the portal
+  --public-total-burst N requests from all addresses at once (default N)
 `;
 
 function port(name: string, raw: string | undefined): number | undefined {
@@ -33,6 +37,20 @@ function publicLimit(limit: string | undefined, burst: string | undefined): Pick
   if (limit === undefined && burst === undefined) return {};
   if (limit === undefined) throw new EdgeConfigError('publicRateLimit', '--public-burst needs --public-limit');
   return { publicRateLimit: parseRateLimit(limit, burst) };
+}
+
+function totalLimit(limit: string | undefined, burst: string | undefined): Pick<EdgeConfigOptions, 'publicTotalLimit'> {
+  if (limit === undefined && burst === undefined) return {};
+  try {
+    if (limit === undefined)
+      throw new EdgeConfigError('publicTotalLimit', '--public-total-burst needs --public-total-limit');
+    return { publicTotalLimit: parseRateLimit(limit, burst) };
+  } catch (e) {
+    // parseRateLimit names the per-address field; this is the total's.
+    if (e instanceof EdgeConfigError && e.field === 'publicRateLimit')
+      throw new EdgeConfigError('publicTotalLimit', e.message.replace(/^publicRateLimit: /, ''));
+    throw e;
+  }
 }
 
 function optionsFromArgs(args: string[]): EdgeConfigOptions {
@@ -53,6 +71,8 @@ function optionsFromArgs(args: string[]): EdgeConfigOptions {
       storage: { type: 'string' },
       'public-limit': { type: 'string' },
       'public-burst': { type: 'string' },
+      'public-total-limit': { type: 'string' },
+      'public-total-burst': { type: 'string' },
     },
   });
   if (!values.domain) throw new EdgeConfigError('domain', 'is required (--domain)');
@@ -75,6 +95,7 @@ function optionsFromArgs(args: string[]): EdgeConfigOptions {
     httpsPort: port('https-port', values['https-port']),
     storageDir: values.storage,
     ...publicLimit(values['public-limit'], values['public-burst']),
+    ...totalLimit(values['public-total-limit'], values['public-total-burst']),
   };
 }
 

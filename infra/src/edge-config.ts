@@ -68,6 +68,8 @@ export function unavailableRoute(): Record<string, unknown> {
 export const RATE_LIMIT_ROUTE_ID = 'pp-public-rate-limit';
 /** The limiter's zone: every matcher of the route shares one bucket per client address. */
 export const PUBLIC_RATE_LIMIT_ZONE = 'public-actions';
+/** The optional cap on the total: one bucket for every client together (`key: all`). */
+export const PUBLIC_TOTAL_LIMIT_ZONE = 'public-actions-total';
 
 /**
  * The portal's unauthenticated actions at its own hosts: what `isPublicAction` in apps/portal/src/app.ts limits
@@ -153,8 +155,17 @@ function validateRateLimit(limit: EdgeRateLimit): void {
  * portal (`portalHosts`), POSTs to the portal's public actions at those hosts. Caddy's client address (the peer, or
  * what a proxy in the server's `trusted_proxies` says) is the key.
  */
-export function publicRateLimitRoute(limit: EdgeRateLimit, portalHosts: string[] = []): Record<string, unknown> {
+export function publicRateLimitRoute(
+  limit: EdgeRateLimit,
+  portalHosts: string[] = [],
+  /**
+   * A cap on all addresses together (what an attacker with many addresses gets through): past it everyone is
+   * refused until it refills, which keeps the portal answering everything else. None by default.
+   */
+  total: EdgeRateLimit | null = null,
+): Record<string, unknown> {
   validateRateLimit(limit);
+  if (total) validateRateLimit(total);
   return {
     '@id': RATE_LIMIT_ROUTE_ID,
     match: [
@@ -170,6 +181,19 @@ export function publicRateLimitRoute(limit: EdgeRateLimit, portalHosts: string[]
         ...(limit.burst !== undefined ? { burst: limit.burst } : {}),
         ...(limit.maxKeys !== undefined ? { max_keys: limit.maxKeys } : {}),
       },
+      // After the per-address limit, so one address past its own limit does not spend everybody's.
+      ...(total
+        ? [
+            {
+              handler: 'photoplane_rate_limit',
+              zone: PUBLIC_TOTAL_LIMIT_ZONE,
+              key: 'all',
+              events: total.events,
+              window: `${total.windowSeconds}s`,
+              ...(total.burst !== undefined ? { burst: total.burst } : {}),
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -197,6 +221,8 @@ export interface EdgeConfigOptions {
   storageDir?: string;
   /** The edge's per-address limit on public actions; default DEFAULT_EDGE_RATE_LIMIT, null for none. */
   publicRateLimit?: EdgeRateLimit | null;
+  /** A cap on public actions from all addresses together; default none. Needs publicRateLimit. */
+  publicTotalLimit?: EdgeRateLimit | null;
 }
 
 export class EdgeConfigError extends Error {
@@ -248,6 +274,8 @@ function validate(opts: EdgeConfigOptions): void {
   }
   if ((opts.httpPort ?? 80) === (opts.httpsPort ?? 443))
     throw new EdgeConfigError('httpsPort', 'the HTTP and HTTPS ports must differ');
+  if (opts.publicTotalLimit && opts.publicRateLimit === null)
+    throw new EdgeConfigError('publicTotalLimit', 'a total limit needs the per-address limit (not off)');
   if (opts.issuer.kind === 'acme') {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.issuer.email))
       throw new EdgeConfigError('issuer.email', `${JSON.stringify(opts.issuer.email)} is not an e-mail address`);
@@ -307,7 +335,9 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
             // request, instance names included, to HTTPS and answers ACME HTTP challenges there.
             routes: [
               // First, and not terminal: refuses an address over its limit before the portal's routes run.
-              ...(publicRateLimit ? [publicRateLimitRoute(publicRateLimit, portalHosts)] : []),
+              ...(publicRateLimit
+                ? [publicRateLimitRoute(publicRateLimit, portalHosts, opts.publicTotalLimit ?? null)]
+                : []),
               {
                 '@id': PORTAL_ROUTE_ID,
                 match: [{ host: portalHosts }],

@@ -147,6 +147,39 @@ test('public actions are limited per client address at the edge by default, with
     burst: 5,
   });
   assert.equal(routeOf([...EXAMPLE_ARGS, '--public-limit', 'off'])['@id'], 'pp-portal', 'off: no limit route');
+  // A cap on all addresses together, after the per-address limit.
+  assert.deepEqual(routeOf([...EXAMPLE_ARGS, '--public-total-limit', '20/1s', '--public-total-burst', '40']).handle, [
+    { handler: 'photoplane_rate_limit', zone: 'public-actions', events: 60, window: '60s', burst: 20 },
+    { handler: 'photoplane_rate_limit', zone: 'public-actions-total', key: 'all', events: 20, window: '1s', burst: 40 },
+  ]);
+});
+
+test("the edge's Caddy accepts the limits (its own module), and refuses a key the module does not know", async () => {
+  const caddy = await ensureGoTool(
+    CADDY,
+    process.env.PHOTOPLANE_TOOLS_DIR ?? path.join(os.homedir(), '.cache/photoplane/tools'),
+  );
+  const validate = (config: string) => {
+    const file = path.join(tmp, `limits-${Math.random().toString(36).slice(2)}.json`);
+    fs.writeFileSync(file, config);
+    return spawnSync(caddy, ['validate', '--config', file], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        HOME: tmp,
+        XDG_DATA_HOME: path.join(tmp, 'data'),
+        XDG_CONFIG_HOME: path.join(tmp, 'config'),
+      },
+    });
+  };
+  const r = cli([...EXAMPLE_ARGS, '--public-limit', '10/1m', '--public-total-limit', '20/1s']);
+  assert.equal(r.status, 0, r.stderr);
+  const ok = validate(r.stdout);
+  assert.equal(ok.status, 0, ok.stderr);
+  // The module checks what it is given: a key it does not know fails validation, naming it.
+  const bad = validate(r.stdout.replace('"key": "all"', '"key": "host"'));
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /public-actions-total: key must be .*client_ip.* or .*all.*, got .*host/);
 });
 
 test('Caddy 2.11 accepts the production (ACME) config as rendered', async () => {
@@ -210,6 +243,12 @@ test('the CLI refuses, naming the problem, what would expose or break the edge',
     [[...base, '--issuer', 'internal', '--public-limit', '0/1m'], /publicRateLimit: events must be/],
     [[...base, '--issuer', 'internal', '--public-burst', '5'], /publicRateLimit: --public-burst needs/],
     [[...base, '--issuer', 'internal', '--public-limit', '60/1m', '--public-burst', 'x'], /publicRateLimit: burst/],
+    [[...base, '--issuer', 'internal', '--public-total-limit', '5'], /publicTotalLimit: .*<events>\/<window>/],
+    [[...base, '--issuer', 'internal', '--public-total-burst', '5'], /publicTotalLimit: --public-total-burst needs/],
+    [
+      [...base, '--issuer', 'internal', '--public-limit', 'off', '--public-total-limit', '20/1s'],
+      /publicTotalLimit: .*needs the per-address limit/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = cli(args);

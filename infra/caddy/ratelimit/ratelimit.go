@@ -10,7 +10,8 @@
 //	  "window": "1m",
 //	  "burst": 10,           // bucket size; default `events`
 //	  "max_keys": 100000,    // addresses remembered at most; default 100,000
-//	  "ipv6_prefix": 64      // IPv6 clients are counted per prefix of this length; default 64
+//	  "ipv6_prefix": 64,     // IPv6 clients are counted per prefix of this length; default 64
+//	  "key": "client_ip"     // or "all": one bucket for every client, a cap on the total the upstream gets
 //	}
 //
 // Clients are told apart by Caddy's client_ip, which honours the server's trusted_proxies and client_ip_headers.
@@ -45,6 +46,8 @@ func init() {
 const (
 	defaultMaxKeys    = 100_000
 	defaultIPv6Prefix = 64
+	keyClientIP       = "client_ip"
+	keyAll            = "all"
 )
 
 // zones outlive a config: keyed by zone name and limits, released when no loaded handler uses them.
@@ -67,6 +70,7 @@ type RateLimit struct {
 	Burst      int            `json:"burst,omitempty"`
 	MaxKeys    int            `json:"max_keys,omitempty"`
 	IPv6Prefix int            `json:"ipv6_prefix,omitempty"`
+	Key        string         `json:"key,omitempty"`
 
 	poolKey string
 	buckets *buckets
@@ -101,8 +105,11 @@ func (rl *RateLimit) Provision(ctx caddy.Context) error {
 	if rl.IPv6Prefix == 0 {
 		rl.IPv6Prefix = defaultIPv6Prefix
 	}
+	if rl.Key == "" {
+		rl.Key = keyClientIP
+	}
 	rate := float64(rl.Events) / time.Duration(rl.Window).Seconds()
-	rl.poolKey = fmt.Sprintf("%s|%d/%s|%d|%d", rl.Zone, rl.Events, time.Duration(rl.Window), rl.Burst, rl.MaxKeys)
+	rl.poolKey = fmt.Sprintf("%s|%s|%d/%s|%d|%d", rl.Zone, rl.Key, rl.Events, time.Duration(rl.Window), rl.Burst, rl.MaxKeys)
 	z, _, err := zones.LoadOrNew(rl.poolKey, func() (caddy.Destructor, error) {
 		return zone{newBuckets(rate, float64(rl.Burst), rl.MaxKeys)}, nil
 	})
@@ -135,6 +142,8 @@ func (rl *RateLimit) validate() error {
 		return fmt.Errorf("photoplane_rate_limit %s: max_keys must not be negative, got %d", rl.Zone, rl.MaxKeys)
 	case rl.IPv6Prefix < 0 || rl.IPv6Prefix > 128:
 		return fmt.Errorf("photoplane_rate_limit %s: ipv6_prefix must be 0-128, got %d", rl.Zone, rl.IPv6Prefix)
+	case rl.Key != "" && rl.Key != keyClientIP && rl.Key != keyAll:
+		return fmt.Errorf("photoplane_rate_limit %s: key must be %q or %q, got %q", rl.Zone, keyClientIP, keyAll, rl.Key)
 	}
 	return nil
 }
@@ -163,6 +172,9 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	detail := fmt.Sprintf("Too many requests from this address; try again in %d seconds.", seconds)
+	if rl.Key == keyAll {
+		detail = fmt.Sprintf("Too many requests right now; try again in %d seconds.", seconds)
+	}
 	if wantsHTML(r) {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
@@ -187,6 +199,9 @@ func (rl *RateLimit) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 
 // clientKey is Caddy's client_ip (the peer, or what a trusted proxy said), an IPv6 address cut to its prefix.
 func (rl *RateLimit) clientKey(r *http.Request) string {
+	if rl.Key == keyAll {
+		return ""
+	}
 	addr, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
 	if addr == "" {
 		addr = r.RemoteAddr

@@ -144,6 +144,16 @@ func TestBucketsSurviveAConfigReload(t *testing.T) {
 	}
 }
 
+func TestKeyAllCapsEveryClientTogether(t *testing.T) {
+	rl := provision(t, RateLimit{Zone: "test-all", Key: "all", Events: 2, Window: caddy.Duration(time.Minute)})
+	send(t, rl, "198.51.100.20", "")
+	send(t, rl, "198.51.100.21", "")
+	res := send(t, rl, "198.51.100.22", "")
+	if res.passed || res.status != 429 || !strings.Contains(res.body, "Too many requests right now") {
+		t.Fatalf("a third address past a total of two: %+v", res)
+	}
+}
+
 func TestInvalidConfigIsRefusedNamingTheField(t *testing.T) {
 	cases := map[string]RateLimit{
 		"zone is required":    {Events: 1, Window: caddy.Duration(time.Minute)},
