@@ -501,6 +501,10 @@ test("the stack's edge limits the members' public pages per address ahead of eve
   assert.equal(refused.status, 429);
   assert.equal(refused.headers['content-type'], 'application/problem+json');
   assert.equal(refused.headers['retry-after'], '20');
+  // Every admin API change reloads Caddy's whole config (the workers route instances all the time): the address's
+  // bucket survives it.
+  await edge.routeInstance({ ...newInstance(), upstream: upstreams.b });
+  assert.equal((await postThroughCaddy(i.host, '/photoplane/register', from)).status, 429, 'after a config reload');
   // The photo app's own API is the app's business: never limited at the edge.
   for (let n = 0; n < 6; n++)
     assert.equal((await postThroughCaddy(i.host, '/api/assets', from)).body, `upstream-a ${i.host} /api/assets`);
