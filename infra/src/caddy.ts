@@ -6,7 +6,7 @@
 // requests (the OpenID provider at its own instance host) as if DNS had led it to the edge.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CADDY_SERVER_ID, unavailableRoute } from './edge-config.ts';
+import { CADDY_SERVER_ID, publicRateLimitRoute, unavailableRoute, type EdgeRateLimit } from './edge-config.ts';
 import { CADDY, ensureGoTool } from './go-tools.ts';
 import { say } from './log.ts';
 import { portAnswers, startProcess, waitFor, type ManagedProcess } from './process.ts';
@@ -33,6 +33,11 @@ export async function ensureCaddy(opts: {
   logDir: string;
   /** Config file, storage and Caddy's XDG folders; Caddy writes nothing outside it. */
   dataDir: string;
+  /**
+   * The edge's per-address limit on the members' public pages under /photoplane (the production edge limits the
+   * portal's public API too; locally the portal is not behind Caddy). Null or absent: none.
+   */
+  publicRateLimit?: EdgeRateLimit | null;
 }): Promise<Caddy> {
   for (const port of [opts.adminPort, opts.httpPort]) {
     if (await portAnswers(port)) throw new Error(`port ${port} is already in use (another Caddy?); stop it first`);
@@ -60,8 +65,9 @@ export async function ensureCaddy(opts: {
             listen: [`127.0.0.1:${opts.httpPort}`, `unix/${edgeSocket}`],
             // Local and test use: plain HTTP, no certificates to obtain.
             automatic_https: { disable: true },
-            // The provisioner inserts instance routes before this catch-all "unavailable" page.
-            routes: [unavailableRoute()],
+            // First, not terminal: the limiter in front of whichever instance route answers. The provisioner
+            // inserts instance routes before the catch-all "unavailable" page.
+            routes: [...(opts.publicRateLimit ? [publicRateLimitRoute(opts.publicRateLimit)] : []), unavailableRoute()],
           },
         },
       },

@@ -1,6 +1,7 @@
 // The one place the stack scripts read the environment. Every variable is listed in docs/configuration.md.
 import os from 'node:os';
 import path from 'node:path';
+import { EdgeConfigError, parseRateLimit, type EdgeRateLimit } from './edge-config.ts';
 import { StackProblem } from './problem.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -35,6 +36,12 @@ export interface StackConfig {
   smtpPort: number;
   /** Instances answer at <subdomain>.<domain> behind Caddy. */
   domain: string;
+  /**
+   * The edge's per-address limit on the members' public pages (PHOTOPLANE_EDGE_PUBLIC_LIMIT, _BURST); undefined: the
+   * mode's default (npm start: the production default; npm test: one that the tests' sign-ins from 127.0.0.1 stay
+   * under). null: none.
+   */
+  edgePublicRateLimit: EdgeRateLimit | null | undefined;
 }
 
 function intFrom(name: string, fallback: number): number {
@@ -85,7 +92,23 @@ export function readStackConfig(): StackConfig {
     stripeMockPort: intFrom('PHOTOPLANE_STRIPE_MOCK_PORT', 12111),
     smtpPort: intFrom('PHOTOPLANE_SMTP_PORT', 1025),
     domain: nonEmpty('PHOTOPLANE_DOMAIN') ?? 'photos.localhost',
+    edgePublicRateLimit: edgeRateLimitFrom(),
   };
+}
+
+function edgeRateLimitFrom(): EdgeRateLimit | null | undefined {
+  const limit = nonEmpty('PHOTOPLANE_EDGE_PUBLIC_LIMIT');
+  const burst = nonEmpty('PHOTOPLANE_EDGE_PUBLIC_BURST');
+  if (limit === undefined && burst === undefined) return undefined;
+  try {
+    if (limit === undefined) throw new EdgeConfigError('publicRateLimit', 'a burst needs a limit');
+    return parseRateLimit(limit, burst);
+  } catch (e) {
+    throw new StackProblem(
+      `PHOTOPLANE_EDGE_PUBLIC_LIMIT/_BURST: ${e instanceof Error ? e.message : String(e)}`,
+      'set PHOTOPLANE_EDGE_PUBLIC_LIMIT to <events>/<window> such as 60/1m (or off), PHOTOPLANE_EDGE_PUBLIC_BURST to a whole number',
+    );
+  }
 }
 
 function bootstrapSteps(): { step: string; ms: number }[] {

@@ -60,6 +60,144 @@ export function unavailableRoute(): Record<string, unknown> {
   };
 }
 
+/**
+ * `@id` of the server's first route: the per-address rate limit on the portal's unauthenticated public actions
+ * (issue 13), counted once in the edge (the one process in front of every portal process) and refused there, before
+ * any portal process reads the request. Not terminal: it only puts the limiter in front of whatever route answers.
+ */
+export const RATE_LIMIT_ROUTE_ID = 'pp-public-rate-limit';
+/** The limiter's zone: every matcher of the route shares one bucket per client address. */
+export const PUBLIC_RATE_LIMIT_ZONE = 'public-actions';
+/** The optional cap on the total: one bucket for every client together (`key: all`). */
+export const PUBLIC_TOTAL_LIMIT_ZONE = 'public-actions-total';
+
+/**
+ * The portal's unauthenticated actions at its own hosts: what `isPublicAction` in apps/portal/src/app.ts limits
+ * (POST with no security and no signed-in session): sign-up, e-mail verification, sign-in, refresh, password reset
+ * request and confirm, the web session's sign-in and refresh, and a member's API sign-in, refresh and invitation
+ * registration at their instance. Caddy's `*` in the middle stands for one path segment.
+ */
+export const PORTAL_PUBLIC_ACTION_PATHS = [
+  '/v1/auth/signup',
+  '/v1/auth/verify-email',
+  '/v1/auth/login',
+  '/v1/auth/refresh',
+  '/v1/auth/password-reset/request',
+  '/v1/auth/password-reset/confirm',
+  '/v1/web/session',
+  '/v1/web/session/refresh',
+  '/v1/instances/*/auth/login',
+  '/v1/instances/*/auth/refresh',
+  '/v1/instances/*/register',
+];
+/**
+ * The members' sign-in pages at every instance host (apps/portal/src/routes/instance-sign-in): the password, code and
+ * new-password steps of a sign-in, invitation registration, and the password reset request and confirm. Not the
+ * OpenID provider's own endpoints (an instance's photo app calls its token endpoint, and many instances share a
+ * Docker host's address) nor a signed-in member's account pages.
+ */
+export const INSTANCE_PUBLIC_ACTION_PATHS = [
+  `${PORTAL_PATH_PREFIX}/interaction/*`,
+  `${PORTAL_PATH_PREFIX}/register`,
+  `${PORTAL_PATH_PREFIX}/forgot`,
+  `${PORTAL_PATH_PREFIX}/reset`,
+];
+
+/** Per client address, across every public action: `events` per `windowSeconds`, up to `burst` at once. */
+export interface EdgeRateLimit {
+  events: number;
+  windowSeconds: number;
+  /** Bucket size: requests an address may make at once; default `events`. */
+  burst?: number;
+  /** Addresses remembered at most (least recently seen dropped first); default the module's 100,000. */
+  maxKeys?: number;
+}
+
+/** The edge's default: generous for people (a family behind one address), far below what a flood needs. */
+export const DEFAULT_EDGE_RATE_LIMIT: EdgeRateLimit = { events: 60, windowSeconds: 60, burst: 20 };
+
+/**
+ * Parses `<events>/<window>` (`60/1m`, `10/30s`, `100/1h`), as the CLI and the stack's environment give it; `off`
+ * is null (no limit at the edge).
+ */
+export function parseRateLimit(text: string, burst?: string): EdgeRateLimit | null {
+  if (text === 'off') return null;
+  const m = /^([0-9]{1,9})\/([0-9]{1,6})(s|m|h)$/.exec(text);
+  if (!m)
+    throw new EdgeConfigError(
+      'publicRateLimit',
+      `${JSON.stringify(text)} is not <events>/<window> such as 60/1m, or off`,
+    );
+  const windowSeconds = Number(m[2]) * { s: 1, m: 60, h: 3600 }[m[3] as 's' | 'm' | 'h'];
+  const limit: EdgeRateLimit = { events: Number(m[1]), windowSeconds };
+  if (burst !== undefined) {
+    if (!/^[0-9]{1,9}$/.test(burst))
+      throw new EdgeConfigError('publicRateLimit', `burst ${JSON.stringify(burst)} is not a whole number`);
+    limit.burst = Number(burst);
+  }
+  validateRateLimit(limit);
+  return limit;
+}
+
+function validateRateLimit(limit: EdgeRateLimit): void {
+  const whole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min;
+  if (!whole(limit.events, 1)) throw new EdgeConfigError('publicRateLimit', 'events must be a whole number from 1');
+  if (!whole(limit.windowSeconds, 1))
+    throw new EdgeConfigError('publicRateLimit', 'the window must be a whole number of seconds from 1');
+  if (limit.burst !== undefined && !whole(limit.burst, 1))
+    throw new EdgeConfigError('publicRateLimit', 'burst must be a whole number from 1');
+  if (limit.maxKeys !== undefined && !whole(limit.maxKeys, 1))
+    throw new EdgeConfigError('publicRateLimit', 'maxKeys must be a whole number from 1');
+}
+
+/**
+ * The route that limits public actions: POSTs to the members' pages at any host, and, where the edge serves the
+ * portal (`portalHosts`), POSTs to the portal's public actions at those hosts. Caddy's client address (the peer, or
+ * what a proxy in the server's `trusted_proxies` says) is the key.
+ */
+export function publicRateLimitRoute(
+  limit: EdgeRateLimit,
+  portalHosts: string[] = [],
+  /**
+   * A cap on all addresses together (what an attacker with many addresses gets through): past it everyone is
+   * refused until it refills, which keeps the portal answering everything else. None by default.
+   */
+  total: EdgeRateLimit | null = null,
+): Record<string, unknown> {
+  validateRateLimit(limit);
+  if (total) validateRateLimit(total);
+  return {
+    '@id': RATE_LIMIT_ROUTE_ID,
+    match: [
+      { method: ['POST'], path: INSTANCE_PUBLIC_ACTION_PATHS },
+      ...(portalHosts.length ? [{ host: portalHosts, method: ['POST'], path: PORTAL_PUBLIC_ACTION_PATHS }] : []),
+    ],
+    handle: [
+      {
+        handler: 'photoplane_rate_limit',
+        zone: PUBLIC_RATE_LIMIT_ZONE,
+        events: limit.events,
+        window: `${limit.windowSeconds}s`,
+        ...(limit.burst !== undefined ? { burst: limit.burst } : {}),
+        ...(limit.maxKeys !== undefined ? { max_keys: limit.maxKeys } : {}),
+      },
+      // After the per-address limit, so one address past its own limit does not spend everybody's.
+      ...(total
+        ? [
+            {
+              handler: 'photoplane_rate_limit',
+              zone: PUBLIC_TOTAL_LIMIT_ZONE,
+              key: 'all',
+              events: total.events,
+              window: `${total.windowSeconds}s`,
+              ...(total.burst !== undefined ? { burst: total.burst } : {}),
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
 export type EdgeIssuer =
   /** A public ACME CA: Let's Encrypt unless `ca` names another directory (e.g. its staging one for rehearsals). */
   | { kind: 'acme'; email: string; ca?: string }
@@ -81,6 +219,10 @@ export interface EdgeConfigOptions {
   httpsPort?: number;
   /** Where certificates, keys and the local CA live; default Caddy's data folder ($XDG_DATA_HOME/caddy). */
   storageDir?: string;
+  /** The edge's per-address limit on public actions; default DEFAULT_EDGE_RATE_LIMIT, null for none. */
+  publicRateLimit?: EdgeRateLimit | null;
+  /** A cap on public actions from all addresses together; default none. Needs publicRateLimit. */
+  publicTotalLimit?: EdgeRateLimit | null;
 }
 
 export class EdgeConfigError extends Error {
@@ -132,6 +274,8 @@ function validate(opts: EdgeConfigOptions): void {
   }
   if ((opts.httpPort ?? 80) === (opts.httpsPort ?? 443))
     throw new EdgeConfigError('httpsPort', 'the HTTP and HTTPS ports must differ');
+  if (opts.publicTotalLimit && opts.publicRateLimit === null)
+    throw new EdgeConfigError('publicTotalLimit', 'a total limit needs the per-address limit (not off)');
   if (opts.issuer.kind === 'acme') {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(opts.issuer.email))
       throw new EdgeConfigError('issuer.email', `${JSON.stringify(opts.issuer.email)} is not an e-mail address`);
@@ -156,6 +300,7 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
   const listenHost = opts.listenHost ?? '';
   const issuers = [issuerConfig(opts.issuer)];
   const portalHosts = [opts.domain, `portal.${opts.domain}`];
+  const publicRateLimit = opts.publicRateLimit === undefined ? DEFAULT_EDGE_RATE_LIMIT : opts.publicRateLimit;
   const tls: Record<string, unknown> = {
     automation: {
       // Caddy calls this before it obtains (or loads from storage) a certificate for a name it was not told
@@ -189,6 +334,10 @@ export function renderEdgeConfig(opts: EdgeConfigOptions): Record<string, unknow
             // Caddy's automatic HTTPS adds a listener on the HTTP port (same interface) that redirects every
             // request, instance names included, to HTTPS and answers ACME HTTP challenges there.
             routes: [
+              // First, and not terminal: refuses an address over its limit before the portal's routes run.
+              ...(publicRateLimit
+                ? [publicRateLimitRoute(publicRateLimit, portalHosts, opts.publicTotalLimit ?? null)]
+                : []),
               {
                 '@id': PORTAL_ROUTE_ID,
                 match: [{ host: portalHosts }],

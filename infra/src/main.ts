@@ -298,11 +298,13 @@ async function test(): Promise<void> {
     });
   }
   if (!only.length) {
-    say('tests', 'go test: the photo-app stand-in (tests/photo-app-standin)');
-    await run(findGo() ?? 'go', ['test', '-count=1', './...'], {
-      cwd: path.join(repoRoot, 'tests', 'photo-app-standin'),
-      inherit: true,
-    });
+    for (const [what, dir] of [
+      ['the photo-app stand-in', 'tests/photo-app-standin'],
+      ["the edge's Caddy modules", 'infra/caddy'],
+    ] as const) {
+      say('tests', `go test: ${what} (${dir})`);
+      await run(findGo() ?? 'go', ['test', '-count=1', './...'], { cwd: path.join(repoRoot, dir), inherit: true });
+    }
   }
   const env = await startTestStack(config);
   say('tests', `${files.length} test files`);

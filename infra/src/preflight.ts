@@ -160,7 +160,7 @@ function diskProblems(config: StackConfig): StackProblem[] {
       // `go install` fills Go's module and build caches, under the home folder by default.
       where: os.homedir(),
       bytes: 3 * GiB,
-      what: `building ${toBuild.map((t) => t.name).join(', ')} with go install (Go's caches)`,
+      what: `building ${toBuild.map((t) => t.name).join(', ')} with Go (Go's caches)`,
       fix: 'free some space in the home folder, or set GOMODCACHE and GOCACHE to folders on a larger disk',
     });
   // Needs on one filesystem add up.

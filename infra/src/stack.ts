@@ -6,6 +6,7 @@ import path from 'node:path';
 import { migrateDeploy } from '@photoplane/db';
 import type { StackConfig } from './config.ts';
 import { ensureCaddy, type Caddy } from './caddy.ts';
+import { DEFAULT_EDGE_RATE_LIMIT, type EdgeRateLimit } from './edge-config.ts';
 import { startSmtpCatcher, type SmtpCatcher } from './smtp.ts';
 import { ensureStripeMock, type StripeMock } from './stripe-mock.ts';
 import { ensureDocker, startDockerd, type DockerEngine } from './docker.ts';
@@ -17,6 +18,9 @@ import { ensurePostgres, removeStaleClusters, type Postgres } from './postgres.t
 import { preflight } from './preflight.ts';
 import { ExitedBeforeReadyError, freePort } from './process.ts';
 import { ensureTemporal, type Temporal } from './temporal.ts';
+
+/** The test stack's edge limit on the members' pages (see ensureCaddy). */
+const TEST_EDGE_RATE_LIMIT: EdgeRateLimit = { events: 6000, windowSeconds: 60, burst: 1000 };
 
 export type StackMode = 'start' | 'test';
 
@@ -140,6 +144,13 @@ export async function startStack(config: StackConfig, mode: StackMode, stoppers:
     httpPort: mode === 'start' ? config.caddyHttpPort : await freePort(),
     logDir,
     dataDir: path.join(runRoot, 'caddy'),
+    // Tests sign in many times from 127.0.0.1: their edge allows far more than a person needs, still finite.
+    publicRateLimit:
+      config.edgePublicRateLimit !== undefined
+        ? config.edgePublicRateLimit
+        : mode === 'start'
+          ? DEFAULT_EDGE_RATE_LIMIT
+          : TEST_EDGE_RATE_LIMIT,
   });
   stoppers.push({ name: 'caddy', stop: () => caddy.stop() });
 

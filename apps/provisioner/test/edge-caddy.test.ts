@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureCaddy, type Caddy } from '../../../infra/src/caddy.ts';
-import { UNAVAILABLE_ROUTE_ID } from '../../../infra/src/edge-config.ts';
+import { RATE_LIMIT_ROUTE_ID, UNAVAILABLE_ROUTE_ID } from '../../../infra/src/edge-config.ts';
 import { freePort } from '../../../infra/src/process.ts';
 import { CaddyAdminError, createCaddyEdge, InvalidRouteError, type CaddyEdge } from '../src/edge/index.ts';
 import { buildRoute, FALLBACK_ROUTE_ID } from '../src/edge/routes.ts';
@@ -64,6 +64,35 @@ function getOnce(host: string, path: string): Promise<{ status: number; body: st
   });
 }
 
+/** A POST as a form in a browser would send it, from a loopback address of the caller's choice. */
+function postThroughCaddy(
+  host: string,
+  path: string,
+  from: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: caddy.httpPort,
+        path,
+        method: 'POST',
+        localAddress: from,
+        headers: { host, 'content-type': 'application/x-www-form-urlencoded' },
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
+    req.on('error', reject);
+    req.end('email=someone%40example.com');
+  });
+}
+
 function newInstance(): { instanceId: string; subdomain: string; host: string } {
   const n = `${process.pid}-${++seq}`;
   return { instanceId: `edge-${n}`, subdomain: `sub-${n}`, host: `sub-${n}.${DOMAIN}` };
@@ -77,6 +106,8 @@ before(async () => {
     httpPort: await freePort(),
     logDir: dataDir,
     dataDir,
+    // The stack's edge limit on the members' public pages, small enough to reach here (only POSTs count).
+    publicRateLimit: { events: 3, windowSeconds: 60, burst: 3 },
   });
   upstreams.a = await startUpstream('upstream-a');
   upstreams.b = await startUpstream('upstream-b');
@@ -444,4 +475,40 @@ test('a request that may follow a shared link is asked of the portal first: its 
   assert.equal((await requestThroughCaddy(i.host, '/api/server/ping')).body, 'app GET /api/server/ping 0');
   assert.equal(asked.length, before, 'no check for requests without a share credential');
   assert.equal((await requestThroughCaddy(i.host, '/photoplane/account')).body, 'portal /photoplane/account');
+});
+
+test("the stack's edge limits the members' public pages per address ahead of every instance route, and nothing of the photo app", async () => {
+  const i = newInstance();
+  await edge.routeInstance({ ...i, upstream: upstreams.a });
+  const ids = (
+    (await (
+      await fetch(`${caddy.adminUrl}/config/apps/http/servers/${SERVER_ID}/routes`, {
+        headers: { origin: caddy.adminUrl },
+      })
+    ).json()) as { '@id': string }[]
+  ).map((r) => r['@id']);
+  // (An earlier test put a hand-written route at index 0; the provisioner itself inserts before the catch-all.)
+  assert.ok(
+    ids.indexOf(RATE_LIMIT_ROUTE_ID) >= 0 && ids.indexOf(RATE_LIMIT_ROUTE_ID) < ids.indexOf(`pp-route-${i.instanceId}`),
+    `the limit comes before the instance's route: ${ids.join(', ')}`,
+  );
+  const from = '127.0.0.41';
+  for (let n = 0; n < 3; n++) {
+    const res = await postThroughCaddy(i.host, '/photoplane/register', from);
+    assert.equal(res.body, `portal ${i.host} /photoplane/register`, `try ${n + 1} reaches the portal`);
+  }
+  const refused = await postThroughCaddy(i.host, '/photoplane/forgot', from);
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers['content-type'], 'application/problem+json');
+  assert.equal(refused.headers['retry-after'], '20');
+  // Every admin API change reloads Caddy's whole config (the workers route instances all the time): the address's
+  // bucket survives it.
+  await edge.routeInstance({ ...newInstance(), upstream: upstreams.b });
+  assert.equal((await postThroughCaddy(i.host, '/photoplane/register', from)).status, 429, 'after a config reload');
+  // The photo app's own API is the app's business: never limited at the edge.
+  for (let n = 0; n < 6; n++)
+    assert.equal((await postThroughCaddy(i.host, '/api/assets', from)).body, `upstream-a ${i.host} /api/assets`);
+  // Another address is not held back by this one.
+  const other = await postThroughCaddy(i.host, '/photoplane/forgot', '127.0.0.42');
+  assert.equal(other.body, `portal ${i.host} /photoplane/forgot`);
 });
