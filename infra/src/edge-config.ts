@@ -91,7 +91,7 @@ export const PORTAL_PUBLIC_ACTION_PATHS = [
   '/v1/instances/*/register',
 ];
 /**
- * The members' sign-in pages at every instance host (apps/portal/src/routes/instance-sign-in): the password, code and
+ * The members' sign-in pages at every instance host (apps/portal/src/instance-sign-in/*.routes.ts): the password, code and
  * new-password steps of a sign-in, invitation registration, and the password reset request and confirm. Not the
  * OpenID provider's own endpoints (an instance's photo app calls its token endpoint, and many instances share a
  * Docker host's address) nor a signed-in member's account pages.

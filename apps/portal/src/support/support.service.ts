@@ -1,4 +1,4 @@
-// Support staff's use cases (SPEC A1-A6) behind the support API, split by subject under services/support/: tenants,
+// Support staff's use cases (SPEC A1-A6) behind the support API, split into the *.service.ts files beside it: tenants,
 // members, credentials (sign-ins, sessions, API keys), staff accounts and the audit log. The route layer resolves the
 // acting member of staff once per request (`authorize`: staff role, the route's permission, audited refusal); each
 // use case then re-checks its permission against the tenant model's table, needs a reason for every change and
