@@ -1,9 +1,10 @@
 // How support operates an instance (SPEC V3, A4). Every operation is a signal to the subscription workflow, which
-// owns the instance's lifecycle (issue 13), sent by the outbox after the commit of support's audit row. Suspend and resume are a hold it keeps, so a staff suspension is not
-// undone by the next invoice.paid; it lasts until staff resume, and resuming lifts the hold only (an instance stopped
-// for non-payment stays stopped; a storage hold is lifted too). Reprovision and rm are queued behind whatever the
-// workflow is doing to the instance, so two operations never work on the same containers; the workflow then knows
-// what the instance became (a later payment does not try to resume a removed instance).
+// owns the instance's lifecycle (issue 13), sent by the outbox after the commit of support's audit row. Suspend and
+// resume are a hold it keeps, so a staff suspension is not undone by the next invoice.paid; it lasts until staff
+// resume, and resuming lifts the hold only (an instance stopped for non-payment stays stopped; a storage hold is
+// lifted too). Reprovision and rm are queued behind whatever the workflow is doing to the instance, so two operations
+// never work on the same containers; the workflow then knows what the instance became (a later payment does not try
+// to resume a removed instance).
 import { randomUUID } from 'node:crypto';
 import {
   instanceLifecycleWorkflowId,
