@@ -290,6 +290,41 @@ test('removing an inspection stack: its containers, network and volumes leave th
   });
 });
 
+test('an inspection stack is removed from the Docker host it was made on, also after the instance was placed elsewhere', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const made = await backup(inst.id);
+    const stackId = inspectionInstanceId(inst.id);
+    inspections.push(stackId);
+    const restored = await restore(inst.id, made.backupId, 'inspection');
+    const { dockerHostId: home } = await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } });
+    assert.ok(home);
+    const row = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
+    assert.equal(row.dockerHostId, home, 'the restore row names the host the stack was made on');
+    assert.ok((await listManaged(docker, stackId)).containers.length > 0);
+    // The instance is placed on another host (no worker serves its queue, so nothing may be asked of it there).
+    const elsewhere = await prisma.dockerHost.create({
+      data: { name: `elsewhere-${randomUUID().slice(0, 8)}`, endpoint: 'unix:///nonexistent.sock', capacity: 1 },
+    });
+    await prisma.instance.update({ where: { id: inst.id }, data: { dockerHostId: elsewhere.id } });
+    try {
+      const removed = await execute<RemoveInspectionStackInput, RemoveInspectionStackResult>(
+        backupWorkflowNames.removeInspectionStack,
+        inspectionRemovalWorkflowId(inst.id),
+        { instanceId: inst.id, restoreId: restored.restoreId, actorId: null, reason: 'instance moved' },
+      );
+      assert.ok(removed.removed > 0);
+      const left = await listManaged(docker, stackId);
+      assert.deepEqual([left.containers.length, left.networks.length, left.volumes.length], [0, 0, 0]);
+      const after = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
+      assert.ok(after.removedAt);
+    } finally {
+      await prisma.instance.update({ where: { id: inst.id }, data: { dockerHostId: home } });
+      await prisma.dockerHost.delete({ where: { id: elsewhere.id } });
+    }
+  });
+});
+
 test('deprovisioning an instance removes its inspection stack too (also when part of it is already gone): nothing of either is left on the Docker Engine', async () => {
   await withBackupWorkers(async () => {
     const inst = await instanceWithMember();

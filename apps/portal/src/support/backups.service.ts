@@ -275,6 +275,13 @@ export function createBackupSupport(deps: {
         orderBy: { startedAt: 'desc' },
         take: 50,
       });
+      // Each stack's own host (where it was made); rows from before that was recorded: the instance's.
+      const hostIds = [...new Set(rows.flatMap((r) => (r.dockerHostId ? [r.dockerHostId] : [])))];
+      const hostNames = new Map(
+        (await db.dockerHost.findMany({ where: { id: { in: hostIds } }, select: { id: true, name: true } })).map(
+          (h) => [h.id, h.name],
+        ),
+      );
       await context.audit(repositories, who, {
         action: 'tenant.inspections',
         targetType: 'instance',
@@ -291,7 +298,7 @@ export function createBackupSupport(deps: {
             backupId: r.backupId,
             state,
             stackId: r.inspectionInstanceId ?? '',
-            host: t.hostName,
+            host: r.dockerHostId ? (hostNames.get(r.dockerHostId) ?? null) : t.hostName,
             address: r.appHostPort && (state === 'ready' || state === 'removing') ? `127.0.0.1:${r.appHostPort}` : null,
             startedAt: r.startedAt.toISOString(),
             finishedAt: iso(r.finishedAt),
@@ -305,7 +312,7 @@ export function createBackupSupport(deps: {
     },
 
     /**
-     * Removes an inspection stack from the instance's Docker host (the instance is not touched). The row is claimed
+     * Removes an inspection stack from the Docker host it was made on (the instance is not touched). The row is claimed
      * first (a conditional update, so a second request is refused even before the workflow runs), then the staff
      * audit row and the workflow start share a transaction; a refused start releases the claim.
      */

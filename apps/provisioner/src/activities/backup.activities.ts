@@ -195,6 +195,11 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           'NotActive',
         );
       const into = input.target === 'in-place' ? input.instanceId : inspectionInstanceId(input.instanceId);
+      // Where the inspection stack is made: its removal goes to that host even if the instance moves.
+      const placed =
+        input.target === 'inspection'
+          ? await prisma.instance.findUnique({ where: { id: input.instanceId }, select: { dockerHostId: true } })
+          : null;
       // One inspection stack per instance: this restore replaces an earlier one (restoreInstanceData removes it).
       if (input.target === 'inspection')
         await prisma.instanceRestore.updateMany({
@@ -208,6 +213,7 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           target: input.target,
           status: 'running',
           inspectionInstanceId: input.target === 'inspection' ? into : null,
+          dockerHostId: placed?.dockerHostId ?? null,
           actorId: input.actorId ?? null,
           reason: input.reason ?? null,
           ...runningWorkflow(),
@@ -253,7 +259,6 @@ export function createBackupActivities(deps: BackupActivityDeps) {
       instanceId: string;
       restoreId: string;
     }): Promise<{ taskQueue: string; inspectionInstanceId: string }> {
-      const s = await subject(input.instanceId);
       const row = await prisma.instanceRestore.findUnique({ where: { id: input.restoreId } });
       if (!row || row.instanceId !== input.instanceId || row.target !== 'inspection' || !row.inspectionInstanceId)
         throw refuse(`restore ${input.restoreId} is not an inspection of instance ${input.instanceId}`, 'NotFound');
@@ -264,7 +269,20 @@ export function createBackupActivities(deps: BackupActivityDeps) {
         );
       if (row.status === 'running')
         throw refuse(`restore ${input.restoreId} is still running: remove its stack once it ended`, 'RestoreRunning');
-      return { taskQueue: s.taskQueue, inspectionInstanceId: row.inspectionInstanceId };
+      // The host the stack was made on, wherever the instance is now; the instance's own host for rows from before
+      // that was recorded.
+      if (!row.dockerHostId)
+        return {
+          taskQueue: (await subject(input.instanceId)).taskQueue,
+          inspectionInstanceId: row.inspectionInstanceId,
+        };
+      const madeOn = await prisma.dockerHost.findUnique({ where: { id: row.dockerHostId }, select: { name: true } });
+      if (!madeOn)
+        throw refuse(
+          `the Docker host inspection stack ${row.inspectionInstanceId} was made on is no longer registered`,
+          'HostGone',
+        );
+      return { taskQueue: hostTaskQueue(madeOn.name), inspectionInstanceId: row.inspectionInstanceId };
     },
 
     /**

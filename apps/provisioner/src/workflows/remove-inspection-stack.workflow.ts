@@ -1,6 +1,7 @@
 // Removing an inspection stack (SPEC F1): the containers, network and volumes an inspection restore left beside the
-// instance go from the instance's Docker host (its host queue); the restore's row says when, the audit log who and
-// why. The instance itself is not touched. Runs under the inspection restore's workflow id (one at a time).
+// instance go from the Docker host they were made on (that host's queue, wherever the instance is now); the
+// restore's row says when, the audit log who and why. The instance itself is not touched. Runs under the inspection
+// restore's workflow id (one at a time).
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type { RemoveInspectionStackInput, RemoveInspectionStackResult } from '../contracts/backups.ts';
 import { backupControl, backupHost } from './backup-activities.ts';
