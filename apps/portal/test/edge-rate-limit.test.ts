@@ -5,19 +5,16 @@
 // answers 429 problem+json with Retry-After, and the portal never sees the request (counted with an onResponse hook);
 // another address still passes; reading pages is never limited.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import { runCaddy } from '@photoplane/infra/caddy';
-import { PORTAL_PUBLIC_ACTION_PATHS, renderEdgeConfig } from '@photoplane/infra/edge-config';
+import { PORTAL_PUBLIC_ACTION_PATHS } from '@photoplane/infra/edge-config';
 import { createPendingInstance } from '@photoplane/provisioner/testing';
-import { freePort, waitFor } from '../../../infra/src/process.ts';
+import { waitFor } from '../../../infra/src/process.ts';
 import type { Portal } from '../src/portal.ts';
+import { startProductionEdge, type ProductionEdge } from './support/production-edge.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const DOMAIN = 'photos.example.net';
@@ -27,12 +24,9 @@ const BURST = 3;
 let db: CreatedDatabase;
 let prisma: PrismaClient;
 let portal: Portal;
-let caddy: Awaited<ReturnType<typeof runCaddy>> | undefined;
-let dataDir: string;
-let rootCa: string;
+let caddy: ProductionEdge;
 /** A live instance's host: its certificate is issued on demand, its /photoplane pages are the portal's. */
 let instanceHost: string;
-const ports = { admin: 0, http: 0, https: 0 };
 /** Every request the portal answered: `METHOD path`. */
 const seen: string[] = [];
 let nextAddress = 10;
@@ -55,34 +49,11 @@ before(async () => {
   await portal.app.listen({ host: '127.0.0.1', port: 0 });
   const portalPort = (portal.app.server.address() as AddressInfo).port;
 
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'photoplane-edge-limit-'));
-  const storageDir = path.join(dataDir, 'storage');
-  ports.admin = await freePort();
-  ports.http = await freePort();
-  ports.https = await freePort();
-  const adminUrl = `http://127.0.0.1:${ports.admin}`;
-  caddy = await runCaddy({
-    toolsDir: process.env.PHOTOPLANE_TOOLS_DIR ?? path.join(os.homedir(), '.cache/photoplane/tools'),
-    config: renderEdgeConfig({
-      domain: DOMAIN,
-      portalUpstream: `127.0.0.1:${portalPort}`,
-      issuer: { kind: 'internal' },
-      adminListen: `127.0.0.1:${ports.admin}`,
-      listenHost: '127.0.0.1',
-      httpPort: ports.http,
-      httpsPort: ports.https,
-      storageDir,
-      publicRateLimit: { events: 3, windowSeconds: 60, burst: BURST },
-    }),
-    dataDir,
-    logDir: dataDir,
-    adminUrl,
-    ports: [ports.http, ports.https],
+  caddy = await startProductionEdge({
+    domain: DOMAIN,
+    portalPort,
+    extra: { publicRateLimit: { events: 3, windowSeconds: 60, burst: BURST } },
   });
-  const rootFile = path.join(storageDir, 'pki', 'authorities', 'local', 'root.crt');
-  rootCa = await waitFor(`Caddy's local root certificate ${rootFile}`, async () =>
-    fs.existsSync(rootFile) ? fs.readFileSync(rootFile, 'utf8') : undefined,
-  );
   // The portal's certificate is obtained at start; wait until the edge serves the portal over HTTPS.
   await waitFor(
     'the portal through the edge',
@@ -96,7 +67,6 @@ after(async () => {
   await portal?.close();
   await prisma?.$disconnect();
   await db?.drop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 interface Answer {
@@ -119,10 +89,10 @@ function send(opts: {
     const req = https.request(
       {
         host: '127.0.0.1',
-        port: ports.https,
+        port: caddy.ports.https,
         localAddress: opts.from,
         servername: host,
-        ca: rootCa,
+        ca: caddy.rootCa,
         method: opts.method,
         path: opts.path,
         agent: false,
@@ -154,7 +124,7 @@ const signIn = (from: string) =>
 
 async function refusedAtTheEdge(): Promise<number> {
   // Caddy's admin API wants an allowed Origin from fetch (its guard against browsers).
-  const adminUrl = `http://127.0.0.1:${ports.admin}`;
+  const { adminUrl } = caddy;
   const res = await fetch(`${adminUrl}/metrics`, { headers: { origin: adminUrl } });
   assert.equal(res.status, 200);
   const line = (await res.text()).split('\n').find((l) => l.startsWith('photoplane_edge_rate_limited_total{'));

@@ -8,18 +8,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import { runCaddy } from '@photoplane/infra/caddy';
-import { CADDY_SERVER_ID, renderEdgeConfig } from '@photoplane/infra/edge-config';
+import { CADDY_SERVER_ID } from '@photoplane/infra/edge-config';
 import { createCaddyEdge, createPendingInstance } from '@photoplane/provisioner/testing';
-import { freePort, waitFor } from '../../../infra/src/process.ts';
 import type { App } from '../src/app.ts';
 import type { Portal } from '../src/portal.ts';
+import { startProductionEdge, type ProductionEdge } from './support/production-edge.ts';
 import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
 
 const DOMAIN = 'photos.example.net';
@@ -27,12 +25,8 @@ let db: CreatedDatabase;
 let prisma: PrismaClient;
 let portal: Portal;
 let app: App;
-let caddy: Awaited<ReturnType<typeof runCaddy>> | undefined;
+let caddy: ProductionEdge;
 let upstream: http.Server | undefined;
-let dataDir: string;
-let storageDir: string;
-let rootCa: string;
-const ports = { admin: 0, http: 0, https: 0 };
 /** Where this test's portal listens: the edge sends instances' /photoplane prefix there. */
 let portalPort = 0;
 /** Every question the portal was asked at its ask endpoint, and its answer, as seen by the portal itself. */
@@ -60,34 +54,7 @@ before(async () => {
   });
   portalPort = (await app.listen({ host: '127.0.0.1', port: 0 }), (app.server.address() as AddressInfo).port);
 
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'photoplane-edge-tls-'));
-  storageDir = path.join(dataDir, 'storage');
-  ports.admin = await freePort();
-  ports.http = await freePort();
-  ports.https = await freePort();
-  const adminUrl = `http://127.0.0.1:${ports.admin}`;
-  caddy = await runCaddy({
-    toolsDir: process.env.PHOTOPLANE_TOOLS_DIR ?? path.join(os.homedir(), '.cache/photoplane/tools'),
-    config: renderEdgeConfig({
-      domain: DOMAIN,
-      portalUpstream: `127.0.0.1:${portalPort}`,
-      issuer: { kind: 'internal' },
-      adminListen: `127.0.0.1:${ports.admin}`,
-      listenHost: '127.0.0.1',
-      httpPort: ports.http,
-      httpsPort: ports.https,
-      storageDir,
-    }),
-    dataDir,
-    logDir: dataDir,
-    adminUrl,
-    ports: [ports.http, ports.https],
-  });
-  // Caddy's local CA is made when it first issues (the portal's names, at start); clients trust only its root.
-  const rootFile = path.join(storageDir, 'pki', 'authorities', 'local', 'root.crt');
-  rootCa = await waitFor(`Caddy's local root certificate ${rootFile}`, async () =>
-    fs.existsSync(rootFile) ? fs.readFileSync(rootFile, 'utf8') : undefined,
-  );
+  caddy = await startProductionEdge({ domain: DOMAIN, portalPort });
 });
 
 after(async () => {
@@ -96,13 +63,12 @@ after(async () => {
   await portal?.close();
   await prisma?.$disconnect();
   await db?.drop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** A TLS handshake as a browser opening https://<servername>/ makes it, trusting only Caddy's local CA. */
 async function handshake(servername: string): Promise<tls.PeerCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: ports.https, servername, ca: rootCa });
+    const socket = tls.connect({ host: '127.0.0.1', port: caddy.ports.https, servername, ca: caddy.rootCa });
     socket.setTimeout(20_000, () => socket.destroy(new Error(`handshake for ${servername} timed out`)));
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
@@ -114,7 +80,7 @@ async function handshake(servername: string): Promise<tls.PeerCertificate> {
 }
 
 /** Caddy keeps what it issues under <storage>/certificates/<issuer>/<name>/; the internal issuer's key is "local". */
-const issuedCertificate = (name: string) => fs.existsSync(path.join(storageDir, 'certificates', 'local', name));
+const issuedCertificate = (name: string) => fs.existsSync(path.join(caddy.storageDir, 'certificates', 'local', name));
 
 async function request(
   url: string,
@@ -130,7 +96,7 @@ async function request(
         path: `${pathname}${search}`,
         headers: { host },
         servername: host,
-        ca: rootCa,
+        ca: caddy.rootCa,
         agent: false,
       },
       (res) => {
@@ -196,7 +162,7 @@ test("an instance route added by the provisioner's edge module is served over HT
   upstream = http.createServer((req, res) => res.end(`photo app for ${req.headers.host ?? ''} ${req.url ?? ''}`));
   await new Promise<void>((resolve) => upstream?.listen(0, '127.0.0.1', resolve));
   const edge = createCaddyEdge({
-    adminUrl: `http://127.0.0.1:${ports.admin}`,
+    adminUrl: caddy.adminUrl,
     serverId: CADDY_SERVER_ID,
     domain: DOMAIN,
     portalUpstream: `127.0.0.1:${portalPort}`,
@@ -208,11 +174,11 @@ test("an instance route added by the provisioner's edge module is served over HT
     upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}`,
   });
 
-  const res = await request(`https://127.0.0.1:${ports.https}/photos?x=1`, name);
+  const res = await request(`https://127.0.0.1:${caddy.ports.https}/photos?x=1`, name);
   assert.equal(res.status, 200);
   assert.equal(res.body, `photo app for ${name} /photos?x=1`);
 
-  const plain = await request(`http://127.0.0.1:${ports.http}/photos?x=1`, name);
+  const plain = await request(`http://127.0.0.1:${caddy.ports.http}/photos?x=1`, name);
   assert.equal(plain.status, 308);
   // To the standard port: Caddy takes its configured HTTPS port for one the outside reaches as 443.
   assert.equal(plain.headers.location, `https://${name}/photos?x=1`);
@@ -220,12 +186,12 @@ test("an instance route added by the provisioner's edge module is served over HT
 
 test('the portal answers at the apex and at portal.<domain>; its ask endpoint is not reachable through the edge', async () => {
   for (const host of [DOMAIN, `portal.${DOMAIN}`]) {
-    const res = await request(`https://127.0.0.1:${ports.https}/healthz`, host);
+    const res = await request(`https://127.0.0.1:${caddy.ports.https}/healthz`, host);
     assert.equal(res.status, 200, host);
   }
   const before = asks.length;
   const res = await request(
-    `https://127.0.0.1:${ports.https}/v1/edge/tls-ask?domain=${instances.live.host}`,
+    `https://127.0.0.1:${caddy.ports.https}/v1/edge/tls-ask?domain=${instances.live.host}`,
     `portal.${DOMAIN}`,
   );
   assert.equal(res.status, 404);

@@ -4,6 +4,7 @@
 // was never there.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -155,6 +156,24 @@ test("from inside a tenant's app, the host (gateways, 169.254.169.254, its other
   assert.equal(await ping(aPort), true, 'the edge (127.0.0.1, the published port) reaches the app');
 });
 
+/** Threads one process that the Engine attaches (runc's init, for a health check or an exec) may bring along. */
+const ATTACH_ALLOWANCE = 16;
+
+/** How often the kernel refused a fork in the container's pids cgroup, found through its first process on this host. */
+async function pidsLimitRefusals(container: string): Promise<number> {
+  const { State } = await docker.getContainer(container).inspect();
+  const cgroups = await readFile(`/proc/${State.Pid}/cgroup`, 'utf8');
+  // cgroup v1 names the pids hierarchy; v2 has one hierarchy, "0::".
+  const v1 = /^\d+:pids:(.*)$/m.exec(cgroups);
+  const v2 = /^0::(.*)$/m.exec(cgroups);
+  const dir = v1 ? `/sys/fs/cgroup/pids${v1[1]}` : v2 ? `/sys/fs/cgroup${v2[1]}` : undefined;
+  assert.ok(dir, `the app's cgroups name a pids hierarchy: ${cgroups}`);
+  const events = await readFile(`${dir}/pids.events`, 'utf8');
+  const max = /^max (\d+)$/m.exec(events);
+  assert.ok(max, `pids.events has a max line: ${events}`);
+  return Number(max[1]);
+}
+
 test('a fork bomb (a loop forking sleepers) in one instance stops at its pids limit; the other instance keeps answering and the host keeps forking', async (t) => {
   const [a, b, , bPort] = await upTwoInstances(t);
   const limit = standinInput('x').resources.app.pidsLimit;
@@ -188,7 +207,16 @@ test('a fork bomb (a loop forking sleepers) in one instance stops at its pids li
     await sleep(250);
   }
   assert.ok(peak >= limit - 2, `the bomb ran into the limit (peak ${peak} pids, limit ${limit})`);
-  assert.ok(peak <= limit, `and never beyond it (peak ${peak}, limit ${limit})`);
+  // The kernel refused the bomb's forks: its own count of refusals, read from the host's pids cgroup.
+  assert.ok((await pidsLimitRefusals(a.names.app)) > 0, 'the kernel refused forks at the pids limit');
+  // A fork inside is refused at the limit, but a process the Engine attaches from outside is not (the kernel's
+  // cgroup documentation: pids.current may pass pids.max by attaching). Each health check and `docker exec` joins
+  // as runc's init, a Go process that brings its threads along: seen 134 of 128 with one joining. The bomb itself
+  // cannot pass the limit; the bound below leaves room for one such join and no more.
+  assert.ok(
+    peak <= limit + ATTACH_ALLOWANCE,
+    `and never beyond it, but for a process joining (peak ${peak}, limit ${limit})`,
+  );
   assert.deepEqual(misses, [], 'the other instance answered every time');
   const bApp = await docker.getContainer(b.names.app).inspect();
   assert.equal(bApp.State.Health?.Status, 'healthy');
