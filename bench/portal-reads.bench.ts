@@ -20,6 +20,8 @@ import { createPortal } from '../apps/portal/src/portal.ts';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const memberCount = Number(process.env.BENCH_MEMBERS ?? 20);
+/** Load generator threads: 0 runs autocannon on the portal's own event loop (the bench's first form). */
+const workers = Number(process.env.BENCH_WORKERS ?? 1);
 const GIB = 1024n ** 3n;
 
 interface Measured {
@@ -29,7 +31,7 @@ interface Measured {
 }
 
 async function load(url: string, headers: Record<string, string>): Promise<Measured> {
-  const result = await autocannon({ url, headers, connections, duration: seconds });
+  const result = await autocannon({ url, headers, connections, duration: seconds, ...(workers ? { workers } : {}) });
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p99: result.latency.p99, total: result.requests.total };

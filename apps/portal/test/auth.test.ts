@@ -307,6 +307,24 @@ test('expired, tampered, wrong-audience, wrong-issuer and unsigned access tokens
   assertProblem(missing, 401);
 });
 
+test('a token accepted (and remembered as verified) is refused the moment it expires', async () => {
+  const email = freshEmail('jwtexp');
+  const pair = await logIn(email, await createVerifiedAccount(email));
+  const { sub, sid } = jwtPayload(pair.accessToken);
+  const now = Math.floor(Date.now() / 1000);
+  const shortLived = forgeJwt(
+    { alg: 'HS256', typ: 'JWT' },
+    { sub, sid, iss: ISSUER, aud: AUDIENCE, iat: now, exp: now + 2 },
+    JWT_SECRET,
+  );
+  assert.equal((await withBearer('GET', '/v1/me', shortLived)).statusCode, 200);
+  assert.equal((await withBearer('GET', '/v1/me', shortLived)).statusCode, 200);
+  await new Promise((resolve) => setTimeout(resolve, (now + 2) * 1000 - Date.now() + 50));
+  const res = await withBearer('GET', '/v1/me', shortLived);
+  assertProblem(res, 401);
+  assert.match(res.json<{ detail: string }>().detail, /expired/);
+});
+
 test('refresh rotates the token; replaying a used one revokes the whole sign-in', async () => {
   const email = freshEmail('rotate');
   const first = await logIn(email, await createVerifiedAccount(email));

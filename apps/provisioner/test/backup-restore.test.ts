@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
+import { waitFor } from '../../../infra/src/process.ts';
 import { createRestic, RESTIC_WRONG_PASSWORD, ResticError } from '../src/backup/restic.ts';
 import {
   backupWorkflowId,
@@ -42,8 +43,11 @@ import {
   secrets,
   setUp,
   stack,
+  client,
+  taskQueue,
   tearDown,
   withBackupWorkers,
+  withSecondHost,
 } from './harness.ts';
 
 const restic = createRestic({ binary: stack.backups.restic, repositoryRoot: stack.backups.repositoryRoot });
@@ -366,6 +370,92 @@ test('deprovisioning an instance removes its inspection stack too (also when par
       removed: inspected.containers.length - 1 + inspected.networks.length + inspected.volumes.length,
     });
     assert.equal((await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } })).state, 'deprovisioned');
+  });
+});
+
+test('deprovisioning removes the inspection stack from the Docker host it was made on, after the instance was placed elsewhere', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const made = await backup(inst.id);
+    const stackId = inspectionInstanceId(inst.id);
+    inspections.push(stackId);
+    await restore(inst.id, made.backupId, 'inspection');
+    assert.ok((await listManaged(docker, stackId)).containers.length > 0);
+    // Another host, registered only now (placement would otherwise have chosen it, the emptier one).
+    await withSecondHost(async (elsewhere) => {
+      // As if the instance had since been reprovisioned on the other host: its own stack is no longer on this one.
+      await removeInstanceStack(docker, inst.id);
+      await prisma.instance.update({ where: { id: inst.id }, data: { dockerHostId: elsewhere.id } });
+
+      const result = await execute<InstanceOperationInput, InstanceOperationResult>(
+        workflowNames.deprovisionInstance,
+        instanceLifecycleWorkflowId(inst.id),
+        { instanceId: inst.id },
+      );
+      assert.equal(result.outcome, 'done');
+      for (const [engine, label] of [
+        [docker, 'the engine it was made on'],
+        [elsewhere.docker, "the instance's host"],
+      ] as const) {
+        const left = await listManaged(engine, stackId);
+        assert.deepEqual(
+          [left.containers.length, left.networks.length, left.volumes.length],
+          [0, 0, 0],
+          `nothing of the inspection stack is left on ${label}`,
+        );
+      }
+      const audit = await prisma.auditEvent.findMany({ where: { instanceId: inst.id, action: 'inspection.removed' } });
+      assert.equal(audit.length, 1);
+      assert.ok((audit[0]?.details as { removed: number }).removed > 0, 'the removal found the stack');
+    });
+  });
+});
+
+test('a deprovision while an inspection restore is still running waits for it, then removes its whole stack', async () => {
+  await withBackupWorkers(async () => {
+    const inst = await instanceWithMember();
+    const made = await backup(inst.id);
+    const stackId = inspectionInstanceId(inst.id);
+    inspections.push(stackId);
+    const restoring = await client.workflow.start(backupWorkflowNames.restoreInstance, {
+      taskQueue,
+      workflowId: restoreWorkflowId(inst.id),
+      args: [{ instanceId: inst.id, backupId: made.backupId, target: 'inspection', reason: 'test' }],
+      workflowExecutionTimeout: '5 minutes',
+    });
+    const running = await waitFor(
+      'the inspection restore is running',
+      async () =>
+        (await prisma.instanceRestore.findFirst({
+          where: { instanceId: inst.id, target: 'inspection', status: 'running' },
+        })) ?? undefined,
+      { intervalMs: 50 },
+    );
+
+    const result = await execute<InstanceOperationInput, InstanceOperationResult>(
+      workflowNames.deprovisionInstance,
+      instanceLifecycleWorkflowId(inst.id),
+      { instanceId: inst.id },
+    );
+    assert.equal(result.outcome, 'done');
+    await restoring.result().catch(() => undefined); // it ended before the deprovision removed anything
+    const row = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: running.id } });
+    assert.notEqual(row.status, 'running');
+    assert.ok(row.finishedAt && row.removedAt);
+    const [removal] = await prisma.auditEvent.findMany({
+      where: { instanceId: inst.id, action: 'inspection.removed' },
+    });
+    assert.ok(removal && removal.at >= row.finishedAt, 'the stack was removed after the restore had ended');
+    for (const id of [inst.id, stackId]) {
+      const left = await listManaged(docker, id);
+      assert.deepEqual(
+        [left.containers.length, left.networks.length, left.volumes.length],
+        [0, 0, 0],
+        `nothing of ${id} is left on the Docker Engine`,
+      );
+    }
+    // Nothing can be restored into it any more.
+    await assert.rejects(restore(inst.id, made.backupId, 'inspection'));
   });
 });
 

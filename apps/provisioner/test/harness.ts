@@ -10,6 +10,7 @@ import { createPrismaClient, type PrismaClient } from '@photoplane/db';
 import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
 import { testLabels, testStack } from '@photoplane/infra/testing';
 import { Client, Connection } from '@temporalio/client';
+import type Docker from 'dockerode';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   createActivities,
@@ -182,6 +183,43 @@ export async function withWorkers<T>(
     activities: hostActivities,
   });
   return general.runUntil(host.runUntil(fn()));
+}
+
+/**
+ * Runs fn while a second Docker host is registered, backed by the second engine `npm test` starts, with a host
+ * worker of its own (its task queue); the host's row is removed afterwards. For instances placed on another host
+ * than the one their resources were made on.
+ */
+export async function withSecondHost<T>(fn: (host: { id: string; docker: Docker }) => Promise<T>): Promise<T> {
+  if (!stack.secondDockerHost) throw new Error('this test needs the second Docker engine `npm test` starts');
+  const secondDocker = dockerClient(stack.secondDockerHost);
+  const name = `s${stack.runId}${randomBytes(2).toString('hex')}`;
+  const row = await prisma.dockerHost.create({
+    data: { name, endpoint: stack.secondDockerHost, capacity: 20, lastProbedAt: new Date() },
+  });
+  try {
+    const worker = await createHostWorker({
+      connection: workerConnection,
+      namespace: stack.temporalNamespace,
+      hostName: name,
+      activities: createHostActivities({
+        docker: secondDocker,
+        secrets,
+        profile: stackProfile('standin', {
+          app: stack.images.photoAppStandin,
+          db: stack.images.busybox,
+          cache: stack.images.busybox,
+        }),
+        extraLabels: testLabels(stack.runId),
+        edgeSocket: stack.edgeSocket,
+        healthTimeoutMs: 30_000,
+      }),
+    });
+    return await worker.runUntil(fn({ id: row.id, docker: secondDocker }));
+  } finally {
+    await prisma.instance.updateMany({ where: { dockerHostId: row.id }, data: { dockerHostId: null } });
+    await prisma.dockerHost.delete({ where: { id: row.id } });
+  }
 }
 
 /** Starts a workflow by name on this file's queue and waits for its result. */

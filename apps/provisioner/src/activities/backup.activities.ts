@@ -5,10 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { recordAudit, type AuditAction, type PrismaClient } from '@photoplane/db';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BackupTrigger, RestoreTarget, RetentionPolicy } from '../contracts/backups.ts';
+import { activityWorkflowStatus, closeAbandonedRestores } from '../backup/abandoned-restores.ts';
 import { inspectionInstanceId } from '../contracts/backups.ts';
 import { hostTaskQueue } from '../contracts/index.ts';
 
 export const DEFAULT_RETENTION: RetentionPolicy = { daily: 7, weekly: 4 };
+
+/** Instance states nothing may be restored into: it is being taken away, or is gone. */
+const GOING_AWAY = new Set(['deprovisioning', 'deprovisioned']);
 
 export interface BackupActivityDeps {
   prisma: PrismaClient;
@@ -195,29 +199,37 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           'NotActive',
         );
       const into = input.target === 'in-place' ? input.instanceId : inspectionInstanceId(input.instanceId);
-      // Where the inspection stack is made: its removal goes to that host even if the instance moves.
-      const placed =
-        input.target === 'inspection'
-          ? await prisma.instance.findUnique({ where: { id: input.instanceId }, select: { dockerHostId: true } })
-          : null;
-      // One inspection stack per instance: this restore replaces an earlier one (restoreInstanceData removes it).
-      if (input.target === 'inspection')
-        await prisma.instanceRestore.updateMany({
-          where: { instanceId: input.instanceId, target: 'inspection', removedAt: null },
-          data: { removedAt: new Date() },
+      // The row is written with the instance's row locked, after its state is read again under that lock: a
+      // deprovision moves the state under the same lock, then waits for the running restores it can see
+      // (waitingInspectionRestores). So either this restore is refused, or the deprovision sees it and waits.
+      const row = await prisma.$transaction(async (tx) => {
+        const [locked] = await tx.$queryRaw<{ state: string; dockerHostId: string | null }[]>`
+          SELECT state::text AS state, "dockerHostId" FROM instance WHERE id = ${input.instanceId}::uuid FOR UPDATE`;
+        if (!locked || GOING_AWAY.has(locked.state))
+          throw refuse(
+            `instance ${input.instanceId} is ${locked?.state ?? 'gone'}: nothing to restore into`,
+            'GoingAway',
+          );
+        // One inspection stack per instance: this restore replaces an earlier one (restoreInstanceData removes it).
+        if (input.target === 'inspection')
+          await tx.instanceRestore.updateMany({
+            where: { instanceId: input.instanceId, target: 'inspection', removedAt: null },
+            data: { removedAt: new Date() },
+          });
+        return tx.instanceRestore.create({
+          data: {
+            instanceId: input.instanceId,
+            backupId: input.backupId,
+            target: input.target,
+            status: 'running',
+            inspectionInstanceId: input.target === 'inspection' ? into : null,
+            // Where the inspection stack is made: its removal goes to that host even if the instance moves.
+            dockerHostId: input.target === 'inspection' ? locked.dockerHostId : null,
+            actorId: input.actorId ?? null,
+            reason: input.reason ?? null,
+            ...runningWorkflow(),
+          },
         });
-      const row = await prisma.instanceRestore.create({
-        data: {
-          instanceId: input.instanceId,
-          backupId: input.backupId,
-          target: input.target,
-          status: 'running',
-          inspectionInstanceId: input.target === 'inspection' ? into : null,
-          dockerHostId: placed?.dockerHostId ?? null,
-          actorId: input.actorId ?? null,
-          reason: input.reason ?? null,
-          ...runningWorkflow(),
-        },
       });
       await audit(input.instanceId, 'restore.started', input.actorId, input.reason, {
         restoreId: row.id,
@@ -283,6 +295,43 @@ export function createBackupActivities(deps: BackupActivityDeps) {
           'HostGone',
         );
       return { taskQueue: hostTaskQueue(madeOn.name), inspectionInstanceId: row.inspectionInstanceId };
+    },
+
+    /**
+     * Deprovision (SPEC V3 with F1): the inspection restores of this instance still running, which the deprovision
+     * waits for before it removes their stack (a stack still being made would otherwise be left behind). Rows whose
+     * workflow ended without closing them are closed first (closeAbandonedRestores), so a dead restore does not
+     * hold the deprovision.
+     */
+    async waitingInspectionRestores(input: { instanceId: string }): Promise<string[]> {
+      const lookup = activityWorkflowStatus();
+      if (lookup) await closeAbandonedRestores(prisma, lookup, { instanceIds: [input.instanceId] });
+      const rows = await prisma.instanceRestore.findMany({
+        where: { instanceId: input.instanceId, target: 'inspection', status: 'running' },
+        select: { id: true },
+      });
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * Deprovision (SPEC V3 with F1): the host queues where this instance's inspection stack may be, each once: the
+     * hosts its inspection restores not yet removed were made on, and the instance's own host (older rows name no
+     * host, and a stack from before any row is kept is looked for there too). A host no longer registered is left
+     * out: nothing can be asked of it.
+     */
+    async inspectionStackQueues(input: { instanceId: string }): Promise<string[]> {
+      const rows = await prisma.instanceRestore.findMany({
+        where: { instanceId: input.instanceId, target: 'inspection', removedAt: null, dockerHostId: { not: null } },
+        select: { dockerHostId: true },
+      });
+      const instance = await prisma.instance.findUnique({
+        where: { id: input.instanceId },
+        select: { dockerHostId: true },
+      });
+      const ids = [instance?.dockerHostId, ...rows.map((r) => r.dockerHostId)].filter((id): id is string => !!id);
+      const hosts = await prisma.dockerHost.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } });
+      const byId = new Map(hosts.map((h) => [h.id, hostTaskQueue(h.name)]));
+      return [...new Set(ids.flatMap((id) => byId.get(id) ?? []))];
     },
 
     /**
