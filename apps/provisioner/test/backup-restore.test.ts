@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import type Docker from 'dockerode';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../../../infra/src/process.ts';
 import { createRestic, RESTIC_WRONG_PASSWORD, ResticError } from '../src/backup/restic.ts';
@@ -141,6 +142,25 @@ async function deleteForever(baseUrl: string, token: string, ids: string[]): Pro
   assert.equal(res.status, 204, await res.text());
 }
 
+/** Nothing labelled with this instance id (its stack, or an inspection stack's) is left on the engine. */
+async function assertNothingLeft(engine: Docker, id: string, where = 'the Docker Engine'): Promise<void> {
+  const left = await listManaged(engine, id);
+  assert.deepEqual(
+    [left.containers.length, left.networks.length, left.volumes.length],
+    [0, 0, 0],
+    `nothing of ${id} is left on ${where}`,
+  );
+}
+
+/** An instance with a member, backed up, its backup's id and the id its inspection stack gets (removed at the end). */
+async function backedUpInstance() {
+  const inst = await instanceWithMember();
+  const made = await backup(inst.id);
+  const stackId = inspectionInstanceId(inst.id);
+  inspections.push(stackId);
+  return { inst, backupId: made.backupId, stackId };
+}
+
 test('backup, delete the photos and the member, restore in place: the same files (checksums) and users are back, later uploads are gone', async () => {
   await withBackupWorkers(async () => {
     const inst = await instanceWithMember();
@@ -257,12 +277,7 @@ test('removing an inspection stack: its containers, network and volumes leave th
       inspected.containers.length + inspected.networks.length + inspected.volumes.length,
       'everything the stack had was removed',
     );
-    const left = await listManaged(docker, stackId);
-    assert.deepEqual(
-      [left.containers.length, left.networks.length, left.volumes.length],
-      [0, 0, 0],
-      'nothing of the inspection stack is left on the Docker Engine',
-    );
+    await assertNothingLeft(docker, stackId);
     await assert.rejects(
       fetch(`http://127.0.0.1:${restored.appHostPort}/api/server/ping`),
       'its app no longer answers',
@@ -296,11 +311,8 @@ test('removing an inspection stack: its containers, network and volumes leave th
 
 test('an inspection stack is removed from the Docker host it was made on, also after the instance was placed elsewhere', async () => {
   await withBackupWorkers(async () => {
-    const inst = await instanceWithMember();
-    const made = await backup(inst.id);
-    const stackId = inspectionInstanceId(inst.id);
-    inspections.push(stackId);
-    const restored = await restore(inst.id, made.backupId, 'inspection');
+    const { inst, backupId, stackId } = await backedUpInstance();
+    const restored = await restore(inst.id, backupId, 'inspection');
     const { dockerHostId: home } = await prisma.instance.findUniqueOrThrow({ where: { id: inst.id } });
     assert.ok(home);
     const row = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
@@ -318,8 +330,7 @@ test('an inspection stack is removed from the Docker host it was made on, also a
         { instanceId: inst.id, restoreId: restored.restoreId, actorId: null, reason: 'instance moved' },
       );
       assert.ok(removed.removed > 0);
-      const left = await listManaged(docker, stackId);
-      assert.deepEqual([left.containers.length, left.networks.length, left.volumes.length], [0, 0, 0]);
+      await assertNothingLeft(docker, stackId);
       const after = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
       assert.ok(after.removedAt);
     } finally {
@@ -331,11 +342,8 @@ test('an inspection stack is removed from the Docker host it was made on, also a
 
 test('deprovisioning an instance removes its inspection stack too (also when part of it is already gone): nothing of either is left on the Docker Engine', async () => {
   await withBackupWorkers(async () => {
-    const inst = await instanceWithMember();
-    const made = await backup(inst.id);
-    const stackId = inspectionInstanceId(inst.id);
-    inspections.push(stackId);
-    const restored = await restore(inst.id, made.backupId, 'inspection');
+    const { inst, backupId, stackId } = await backedUpInstance();
+    const restored = await restore(inst.id, backupId, 'inspection');
     const inspected = await listManaged(docker, stackId);
     assert.ok(inspected.containers.length > 0 && inspected.networks.length > 0 && inspected.volumes.length > 0);
     // Part of it is already gone (removed by hand): the deprovision removes the rest without failing.
@@ -349,14 +357,7 @@ test('deprovisioning an instance removes its inspection stack too (also when par
       { instanceId: inst.id },
     );
     assert.equal(result.outcome, 'done');
-    for (const id of [inst.id, stackId]) {
-      const left = await listManaged(docker, id);
-      assert.deepEqual(
-        [left.containers.length, left.networks.length, left.volumes.length],
-        [0, 0, 0],
-        `nothing of ${id} is left on the Docker Engine`,
-      );
-    }
+    for (const id of [inst.id, stackId]) await assertNothingLeft(docker, id);
     await assert.rejects(fetch(`http://127.0.0.1:${restored.appHostPort}/api/server/ping`), 'its app is gone');
     const row = await prisma.instanceRestore.findUniqueOrThrow({ where: { id: restored.restoreId } });
     assert.ok(row.removedAt, 'the restore row says the stack is gone');
@@ -375,11 +376,8 @@ test('deprovisioning an instance removes its inspection stack too (also when par
 
 test('deprovisioning removes the inspection stack from the Docker host it was made on, after the instance was placed elsewhere', async () => {
   await withBackupWorkers(async () => {
-    const inst = await instanceWithMember();
-    const made = await backup(inst.id);
-    const stackId = inspectionInstanceId(inst.id);
-    inspections.push(stackId);
-    await restore(inst.id, made.backupId, 'inspection');
+    const { inst, backupId, stackId } = await backedUpInstance();
+    await restore(inst.id, backupId, 'inspection');
     assert.ok((await listManaged(docker, stackId)).containers.length > 0);
     // Another host, registered only now (placement would otherwise have chosen it, the emptier one).
     await withSecondHost(async (elsewhere) => {
@@ -393,17 +391,8 @@ test('deprovisioning removes the inspection stack from the Docker host it was ma
         { instanceId: inst.id },
       );
       assert.equal(result.outcome, 'done');
-      for (const [engine, label] of [
-        [docker, 'the engine it was made on'],
-        [elsewhere.docker, "the instance's host"],
-      ] as const) {
-        const left = await listManaged(engine, stackId);
-        assert.deepEqual(
-          [left.containers.length, left.networks.length, left.volumes.length],
-          [0, 0, 0],
-          `nothing of the inspection stack is left on ${label}`,
-        );
-      }
+      await assertNothingLeft(docker, stackId, 'the engine it was made on');
+      await assertNothingLeft(elsewhere.docker, stackId, "the instance's host");
       const audit = await prisma.auditEvent.findMany({ where: { instanceId: inst.id, action: 'inspection.removed' } });
       assert.equal(audit.length, 1);
       assert.ok((audit[0]?.details as { removed: number }).removed > 0, 'the removal found the stack');
@@ -413,14 +402,11 @@ test('deprovisioning removes the inspection stack from the Docker host it was ma
 
 test('a deprovision while an inspection restore is still running waits for it, then removes its whole stack', async () => {
   await withBackupWorkers(async () => {
-    const inst = await instanceWithMember();
-    const made = await backup(inst.id);
-    const stackId = inspectionInstanceId(inst.id);
-    inspections.push(stackId);
+    const { inst, backupId, stackId } = await backedUpInstance();
     const restoring = await client.workflow.start(backupWorkflowNames.restoreInstance, {
       taskQueue,
       workflowId: restoreWorkflowId(inst.id),
-      args: [{ instanceId: inst.id, backupId: made.backupId, target: 'inspection', reason: 'test' }],
+      args: [{ instanceId: inst.id, backupId, target: 'inspection', reason: 'test' }],
       workflowExecutionTimeout: '5 minutes',
     });
     const running = await waitFor(
@@ -446,16 +432,9 @@ test('a deprovision while an inspection restore is still running waits for it, t
       where: { instanceId: inst.id, action: 'inspection.removed' },
     });
     assert.ok(removal && removal.at >= row.finishedAt, 'the stack was removed after the restore had ended');
-    for (const id of [inst.id, stackId]) {
-      const left = await listManaged(docker, id);
-      assert.deepEqual(
-        [left.containers.length, left.networks.length, left.volumes.length],
-        [0, 0, 0],
-        `nothing of ${id} is left on the Docker Engine`,
-      );
-    }
+    for (const id of [inst.id, stackId]) await assertNothingLeft(docker, id);
     // Nothing can be restored into it any more.
-    await assert.rejects(restore(inst.id, made.backupId, 'inspection'));
+    await assert.rejects(restore(inst.id, backupId, 'inspection'));
   });
 });
 

@@ -145,19 +145,10 @@ export function controlActivities(): Activities {
   });
 }
 
-/**
- * Runs fn with a general worker and a host worker for this file's queues. `wrapHost` and `wrapControl` may replace
- * activities, given the real ones (to fail a step on purpose).
- */
-export async function withWorkers<T>(
-  fn: () => Promise<T>,
-  wrapHost: (real: HostActivities) => Partial<HostActivities> = () => ({}),
-  wrapControl: (real: Activities) => Partial<Activities> = () => ({}),
-): Promise<T> {
-  const realControl = controlActivities();
-  const activities = { ...realControl, ...wrapControl(realControl) };
-  const real = createHostActivities({
-    docker,
+/** The real host activities over an engine, with the stand-in profile and this run's labels. */
+function standinHostActivities(engine: Docker): HostActivities {
+  return createHostActivities({
+    docker: engine,
     secrets,
     profile: stackProfile('standin', {
       app: stack.images.photoAppStandin,
@@ -169,6 +160,20 @@ export async function withWorkers<T>(
     // The stand-in is healthy within seconds; a broken image must not hold an upgrade test for minutes.
     healthTimeoutMs: 30_000,
   });
+}
+
+/**
+ * Runs fn with a general worker and a host worker for this file's queues. `wrapHost` and `wrapControl` may replace
+ * activities, given the real ones (to fail a step on purpose).
+ */
+export async function withWorkers<T>(
+  fn: () => Promise<T>,
+  wrapHost: (real: HostActivities) => Partial<HostActivities> = () => ({}),
+  wrapControl: (real: Activities) => Partial<Activities> = () => ({}),
+): Promise<T> {
+  const realControl = controlActivities();
+  const activities = { ...realControl, ...wrapControl(realControl) };
+  const real = standinHostActivities(docker);
   const hostActivities = { ...real, ...wrapHost(real) };
   const general: Worker = await createWorker({
     connection: workerConnection,
@@ -202,18 +207,7 @@ export async function withSecondHost<T>(fn: (host: { id: string; docker: Docker 
       connection: workerConnection,
       namespace: stack.temporalNamespace,
       hostName: name,
-      activities: createHostActivities({
-        docker: secondDocker,
-        secrets,
-        profile: stackProfile('standin', {
-          app: stack.images.photoAppStandin,
-          db: stack.images.busybox,
-          cache: stack.images.busybox,
-        }),
-        extraLabels: testLabels(stack.runId),
-        edgeSocket: stack.edgeSocket,
-        healthTimeoutMs: 30_000,
-      }),
+      activities: standinHostActivities(secondDocker),
     });
     return await worker.runUntil(fn({ id: row.id, docker: secondDocker }));
   } finally {
