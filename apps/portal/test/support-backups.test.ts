@@ -170,6 +170,17 @@ test('restore: the snapshot must be one of the instance`s backups (400 naming it
   assert.equal((ranInPlace.input as { target: string }).target, 'in-place');
   const audits = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id, action: 'tenant.restore' } });
   assert.equal(audits.length, 2);
+
+  // Nothing is restored beside an instance being deprovisioned: refused with its state, nothing audited or started.
+  await h.prisma.instance.update({ where: { id: instance.id }, data: { state: 'deprovisioning' } });
+  try {
+    const leaving = await restore(support.token, { snapshot: 'cccccccccccc', target: 'inspection', reason: 'late' });
+    assert.equal(leaving.statusCode, 409, leaving.body);
+    assert.match(leaving.json<{ detail: string }>().detail, /deprovisioning/);
+    assert.equal(await h.prisma.auditEvent.count({ where: { instanceId: instance.id, action: 'tenant.restore' } }), 2);
+  } finally {
+    await h.prisma.instance.update({ where: { id: instance.id }, data: { state: 'active' } });
+  }
 });
 
 test('while an in-place restore runs, staff and the owner see it: tenants show and the dashboard view say since when', async () => {

@@ -244,6 +244,12 @@ export function createBackupSupport(deps: {
               state: t.instanceState,
             },
           );
+        // Nothing is restored beside an instance being taken away (the worker refuses it too, under the row's lock).
+        if (t.instanceState === 'deprovisioning' || t.instanceState === 'deprovisioned')
+          throw new DomainError('illegal_transition', `This instance is ${t.instanceState}: nothing can be restored.`, {
+            field: 'state',
+            state: t.instanceState,
+          });
         await context.audit(repos, who, {
           action: 'tenant.restore',
           targetType: 'instance',
