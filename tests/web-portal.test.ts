@@ -413,6 +413,22 @@ test('sign up, confirm by e-mail, sign in, buy with the test checkout, watch pro
   assert.match(await page.getByTestId('banner-past-due').innerText(), /by \w+ \d+, \d{4}/);
   await b.check('past-due');
 
+  // Two tabs whose access cookie expired together: both renew, in turns (a Web Lock), so neither presents the
+  // refresh token the other just used, which the portal would take for a stolen one and sign both out.
+  const second = await b.context.newPage();
+  await second.goto('/dashboard');
+  await second.getByTestId('subscription-state').waitFor();
+  // Without the turns the third round here signed both out, so five rounds.
+  for (let round = 0; round < 5; round++) {
+    await b.context.clearCookies({ name: 'pp_access' });
+    await Promise.all([page.reload(), second.reload()]);
+    for (const tab of [page, second]) {
+      await Promise.race([tab.getByTestId('subscription-state').waitFor(), tab.waitForURL(/\/login/)]);
+      assert.match(new URL(tab.url()).pathname, /^\/dashboard$/, `round ${round}: both tabs stay signed in`);
+    }
+  }
+  await second.close();
+
   // The same page at a phone's width.
   await page.setViewportSize({ width: 375, height: 812 });
   await b.check('dashboard-phone');

@@ -1,23 +1,36 @@
 // The typed client of the portal's API (types generated from its OpenAPI document: openapi.d.ts). The session is
 // a pair of HttpOnly cookies the browser sends by itself; every request carries the CSRF header the portal requires
-// of cookie-authenticated changes. An expired access cookie is renewed once (one refresh at a time, since a
-// refresh token works once) and the request retried.
+// of cookie-authenticated changes. An expired access cookie is renewed once and the request retried.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from './openapi';
 
 export const CSRF_HEADER = 'x-photoplane-csrf';
 
+/** The Web Lock every tab of this site takes for a renewal. */
+const REFRESH_LOCK = 'photoplane-session-refresh';
+
 let refreshing: Promise<boolean> | null = null;
 
-/** Trades the refresh cookie for new session cookies; false when there is none or it is no longer valid. */
-export function refreshSession(): Promise<boolean> {
-  refreshing ??= fetch('/v1/web/session/refresh', { method: 'POST', headers: { [CSRF_HEADER]: '1' } })
+const renew = () =>
+  fetch('/v1/web/session/refresh', { method: 'POST', headers: { [CSRF_HEADER]: '1' } })
     .then((r) => r.ok)
-    .catch(() => false)
-    .finally(() => {
-      refreshing = null;
-    });
+    .catch(() => false);
+
+/**
+ * Trades the refresh cookie for new session cookies; false when there is none or it is no longer valid. A refresh
+ * token works once, and a used one presented again signs the whole sign-in out (reuse detection), so renewals take
+ * turns: one at a time in this tab, and one at a time across the tabs sharing these cookies (a Web Lock). A tab
+ * that waited sends the refresh cookie the other tab's renewal set, not the used one.
+ */
+export function refreshSession(): Promise<boolean> {
+  refreshing ??= (typeof navigator !== 'undefined' && navigator.locks ? renewUnderLock() : renew()).finally(() => {
+    refreshing = null;
+  });
   return refreshing;
+}
+
+async function renewUnderLock(): Promise<boolean> {
+  return await navigator.locks.request(REFRESH_LOCK, renew);
 }
 
 const csrf: Middleware = {
