@@ -329,9 +329,8 @@ export function createBackupActivities(deps: BackupActivityDeps) {
         select: { dockerHostId: true },
       });
       const ids = [instance?.dockerHostId, ...rows.map((r) => r.dockerHostId)].filter((id): id is string => !!id);
-      const hosts = await prisma.dockerHost.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } });
-      const byId = new Map(hosts.map((h) => [h.id, hostTaskQueue(h.name)]));
-      return [...new Set(ids.flatMap((id) => byId.get(id) ?? []))];
+      const hosts = await prisma.dockerHost.findMany({ where: { id: { in: ids } }, select: { name: true } });
+      return hosts.map((h) => hostTaskQueue(h.name));
     },
 
     /**
