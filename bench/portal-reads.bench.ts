@@ -53,9 +53,15 @@ async function main(): Promise<void> {
     { mailTransport: nodemailer.createTransport({ jsonTransport: true }), publicRateLimit: null },
   );
   const { app } = portal;
+  // The same portal reading every view from the database (no view cache), for before/after in one run.
+  const uncached = await createPortal(
+    { config, prisma, logger: pino({ level: 'silent' }) },
+    { mailTransport: nodemailer.createTransport({ jsonTransport: true }), publicRateLimit: null, viewCache: false },
+  );
   const bare = Fastify();
   try {
     await app.ready();
+    await uncached.app.ready();
     await portal.services.plans.syncPlans();
     // A customer with a running instance and `memberCount` members, signed in once.
     const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
@@ -116,19 +122,23 @@ async function main(): Promise<void> {
       bare.get(`/bare/${name}`, async (_req, reply) => reply.type('application/json').send(bodies.get(name)));
     }
     const portalUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+    const uncachedUrl = await uncached.app.listen({ host: '127.0.0.1', port: 0 });
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
     const lines = [
       '',
-      `portal reads under load: ${connections} connections, ${seconds} s each, each route right after its bare twin`,
+      `portal reads under load: ${connections} connections, ${seconds} s each; each route right after its bare twin,`,
+      'then the same portal without the view cache (every view read from PostgreSQL)',
       '                                            req/s    p99 ms   requests    bytes',
     ];
     for (const [name, url] of routes) {
       // Warm both up (JIT, connection pools) before measuring.
       await autocannon({ url: `${bareUrl}/bare/${name}`, connections, duration: 1 });
       await autocannon({ url: `${portalUrl}${url}`, headers, connections, duration: 1 });
+      await autocannon({ url: `${uncachedUrl}${url}`, headers, connections, duration: 1 });
       const baseline = await load(`${bareUrl}/bare/${name}`, {});
       const measured = await load(`${portalUrl}${url}`, headers);
+      const fromDatabase = await load(`${uncachedUrl}${url}`, headers);
       const label = `GET ${url.replace(subdomain, ':subdomain')}`;
       const size = String(bodies.get(name)?.length ?? 0).padStart(8);
       const row = (l: string, m: Measured) =>
@@ -137,11 +147,14 @@ async function main(): Promise<void> {
         row('bare fastify route', baseline) + ` ${size}`,
         row(label, measured),
         `  ${'ratio (portal / bare)'.padEnd(38)} ${(measured.rps / baseline.rps).toFixed(3).padStart(7)}`,
+        row('  without the view cache', fromDatabase),
+        `  ${'  ratio (portal / bare)'.padEnd(38)} ${(fromDatabase.rps / baseline.rps).toFixed(3).padStart(7)}`,
       );
     }
     process.stdout.write([...lines, ''].join('\n'));
   } finally {
     await bare.close();
+    await uncached.close();
     await portal.close();
     await prisma.$disconnect();
     await db.drop();

@@ -149,6 +149,12 @@ export interface AppOptions {
   hashing?: { full(): boolean };
   /** The web portal (SPEC W1): its cookie session and, when `distDir` is given, the built app served at `/`. */
   web?: { distDir?: string; secureCookies: boolean; domain: string };
+  /**
+   * Resolves once every portal process has heard of every change committed before the call (the change feed's
+   * barrier). A request that may have changed something answers only after it, so the client that made a change
+   * never reads a remembered view from before it, whichever process answers next (issue 18).
+   */
+  changesSeen?: () => Promise<void>;
 }
 
 /**
@@ -157,10 +163,12 @@ export interface AppOptions {
  * by Stripe when refused) and the instances' OpenID provider endpoints (`/photoplane/*`: the photo app's server
  * calls its token endpoint; browsers reach the sign-in forms, which are limited).
  */
+const isPlainRead = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+
 function isPublicAction(route: RouteOptions): boolean {
   if (route.config?.signedIn) return false;
   const methods = [route.method].flat();
-  if (methods.every((m) => m === 'GET' || m === 'HEAD' || m === 'OPTIONS')) return false;
+  if (methods.every(isPlainRead)) return false;
   if (route.url.endsWith('*') || route.url === '/v1/stripe/webhook') return false;
   return !(route.schema as { security?: unknown } | undefined)?.security;
 }
@@ -250,6 +258,16 @@ export async function buildApp(opts: AppOptions) {
   const { services } = opts;
   // Before every route, so that each one is timed.
   await app.register(metricsPlugin, services.metrics);
+  if (opts.changesSeen) {
+    const { changesSeen } = opts;
+    // Not for Stripe's webhook: its caller never reads a view, and what it changes is read after the outbox's sync.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode >= 400 || isPlainRead(request.method)) return payload;
+      if (request.routeOptions.url === '/v1/stripe/webhook') return payload;
+      await changesSeen();
+      return payload;
+    });
+  }
 
   const { accounts, sessions, members, invitations, memberAuth, memberAccount } = services;
   const loginRateLimit = opts.loginRateLimit ?? { max: 10, timeWindowMs: 60_000 };

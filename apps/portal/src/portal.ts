@@ -21,6 +21,8 @@ import { createMemberUnitOfWork, createSupportUnitOfWork, createUnitOfWork } fro
 import { createAccountService } from './identity/account.service.ts';
 import { createPreparedSql } from './platform/data/prepared.ts';
 import { createSessionLivenessCache, type SessionLivenessCache } from './identity/session-liveness-cache.ts';
+import { createChangeFeed } from './platform/data/change-feed.ts';
+import { createViewCache, uncachedViews, type ViewCache } from './platform/data/view-cache.ts';
 import { createBillingOutboxHandlers } from './billing/billing-outbox.ts';
 import { createCheckoutService } from './billing/checkout.service.ts';
 import { createEdgeService } from './edge/edge.service.ts';
@@ -112,6 +114,8 @@ export interface PortalOverrides {
   outbox?: Pick<OutboxDispatcherOptions, 'pollMs' | 'backoffMs' | 'maxBackoffMs' | 'leaseMs'>;
   /** Per-address limit of public actions; `null` lifts it (tests making many requests from one address). */
   publicRateLimit?: AppOptions['publicRateLimit'] | null;
+  /** `false` reads every signed-in view from the database each time (the portal-reads bench's baseline). */
+  viewCache?: false;
   /** `false` only in the webhook bench's baseline: Stripe event ids are then not recorded (no deduplication). */
   webhookDedupe?: false;
   /** Refusing public actions while the hashing queue is full (default on); `null` turns it off (the flood bench). */
@@ -130,6 +134,8 @@ export interface Portal {
   memberMail: MemberMailService;
   /** Sign-ins this process knows to be live (issue 18): `listening` says whether the cache is in use. */
   sessionLiveness: SessionLivenessCache;
+  /** The signed-in views this process remembers (issue 18). */
+  views: ViewCache;
   /** Starts the background work: plan catalogue and purge schedule (retried), outbox, logout loop, housekeeping. */
   start(): void;
   /** Stops everything createPortal made (not the database client or logger it was given). */
@@ -175,6 +181,11 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
   const staffTotp = createSecretBox(config.totpEncryptionKey, STAFF_TOTP_PURPOSE);
   // The hot reads' own pool of prepared statements (issue 18); everything else goes through Prisma.
   const prepared = createPreparedSql(config.databaseUrl);
+  // One LISTEN connection telling this process, at commit, of the sign-ins ended and the rows its remembered views
+  // were read from changed, by any process (issue 18).
+  const feed = createChangeFeed({ databaseUrl: config.databaseUrl, log: logger });
+  const liveness = createSessionLivenessCache({ feed });
+  const views = overrides.viewCache === false ? uncachedViews : createViewCache({ feed });
   const repositories = createUnitOfWork(prisma, prepared);
   const memberRepositories = createMemberUnitOfWork(prisma, prepared);
   const instances = createInstanceRepository(prisma);
@@ -223,14 +234,14 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     mail: memberMail,
     sync: memberSync,
     log: logger,
+    views,
   });
-  // Sign-ins known live in this process, dropped by PostgreSQL's NOTIFY when any process ends one (issue 18).
-  const liveness = createSessionLivenessCache({ databaseUrl: config.databaseUrl, log: logger });
   const accounts = createAccountService({
     repositories,
     passwords,
     mail,
     sessionsEnded: () => liveness.barrier(),
+    views,
   });
   const support = createSupportService({
     repositories: createSupportUnitOfWork(prisma),
@@ -309,6 +320,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       publicUrl: config.publicUrl,
       domain: config.domain,
       instanceUrl,
+      views,
     }),
     webhooks: createStripeWebhookService({
       repositories,
@@ -416,6 +428,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       secureCookies: secureCookiesFor(config.publicUrl),
       domain: config.domain,
     },
+    ...(views === uncachedViews ? {} : { changesSeen: () => feed.barrier() }),
   });
 
   let stopped = false;
@@ -428,6 +441,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
     mail,
     memberMail,
     sessionLiveness: liveness,
+    views,
     start() {
       // The catalogue in the database follows the configuration, and the midnight purge schedule exists. Neither
       // needs its peer at the moment of start: both are retried until they succeed (checkouts fail until then).
@@ -460,7 +474,7 @@ export async function createPortal(deps: PortalDeps, overrides: PortalOverrides 
       await mail.close();
       await memberMail.close();
       await connection?.close();
-      await liveness.close();
+      await feed.close();
       await prepared.close();
     },
   };

@@ -174,6 +174,8 @@ test('while the LISTEN connection is down the cache is off, and it comes back', 
 });
 
 test('a listener that does not answer a revocation is cut off, so its process cannot go on trusting its cache', async () => {
+  // Signed in first: the sign-in's own answer waits for every listener too (a request that changed something).
+  const { accessToken } = await signedInOnBoth();
   // A portal process whose event loop is stuck looks like this from PostgreSQL: listening, never answering.
   const { Client } = (await import('pg')).default;
   const stuck = new Client({ connectionString: db.url, application_name: 'photoplane-portal-listen' });
@@ -182,8 +184,7 @@ test('a listener that does not answer a revocation is cut off, so its process ca
     stuck.on('error', (e: Error) => resolve(e.message));
     stuck.on('end', () => resolve('ended'));
   });
-  await stuck.query('LISTEN photoplane_session_ended');
-  const { accessToken } = await signedInOnBoth();
+  await stuck.query('LISTEN photoplane_barrier');
   const started = Date.now();
   const out = await a.app.inject({
     method: 'POST',

@@ -183,9 +183,10 @@ test('an operation asked while Temporal is down is kept, and sent once when it i
     assert.equal(res.json<{ workflowId: string }>().workflowId, workflowId);
     const audit = await h.prisma.auditEvent.findMany({ where: { instanceId: instance.id, action: 'tenant.suspend' } });
     assert.equal(audit.length, 1, 'the audit row is committed although Temporal refused');
-    // The dispatcher tried (nudged at once) and kept the message, with the cause, for a retry.
+    // The dispatcher tried (nudged at once) and kept the message, with the cause, for a retry. A try counts from
+    // its claim, and its cause is written when it fails: wait for the cause.
     const deadline = Date.now() + 10_000;
-    while (!(await undone()).some((m) => m.attempts > 0) && Date.now() < deadline) await sleep(50);
+    while (!(await undone()).some((m) => m.attempts > 0 && m.lastError) && Date.now() < deadline) await sleep(50);
     const [kept, ...others] = await undone();
     assert.equal(others.length, 0);
     assert.ok(kept && kept.attempts > 0, 'the message was tried and is still waiting');

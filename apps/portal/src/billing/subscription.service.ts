@@ -2,6 +2,8 @@
 // portal for payment methods and invoices (SPEC P9).
 import { DomainError, usageStats, type AccountId } from '@photoplane/tenant-model';
 import type { UnitOfWork } from '../platform/data/unit-of-work.ts';
+import type { SubscriptionViewRecord } from './subscription.repository.ts';
+import { uncachedViews, type ViewCache } from '../platform/data/view-cache.ts';
 import { callStripe, type Stripe } from './stripe-client.ts';
 import { customerFacingReason } from './customer-reason.ts';
 import { PLAN_CHANGE_REFUSED, PLAN_CHANGED } from './stripe-sync.service.ts';
@@ -14,6 +16,8 @@ export interface SubscriptionServiceDeps {
   /** An instance's public address (PHOTOPLANE_INSTANCE_URL); default `https://<subdomain>.<domain>`. */
   instanceUrl?: (subdomain: string) => string;
   now?: () => Date;
+  /** Where the subscription view is remembered between visits (issue 18); by default it is read every time. */
+  views?: ViewCache;
 }
 
 /** Byte counts are decimal strings: they can exceed what JSON numbers hold exactly. */
@@ -48,7 +52,7 @@ export interface SubscriptionView {
 const isoOrNull = (d: Date | null) => d?.toISOString() ?? null;
 
 export function createSubscriptionService(deps: SubscriptionServiceDeps) {
-  const { repositories, stripe } = deps;
+  const { repositories, stripe, views = uncachedViews } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function current(accountId: AccountId) {
@@ -57,51 +61,66 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     return subscription;
   }
 
+  function toView(s: SubscriptionViewRecord): SubscriptionView {
+    const stats = usageStats(s.plan.storageBytes, s.members);
+    const { lastWord } = s;
+    const refusal =
+      lastWord?.action === PLAN_CHANGE_REFUSED ? (lastWord.details as Record<string, string | undefined>) : null;
+    return {
+      id: s.id,
+      state: s.state,
+      plan: { ...s.plan, storageBytes: s.plan.storageBytes.toString() },
+      currentPeriodEnd: isoOrNull(s.currentPeriodEnd),
+      graceEndsAt: isoOrNull(s.graceEndsAt),
+      retentionEndsAt: isoOrNull(s.retentionEndsAt),
+      instance: s.instance && {
+        subdomain: s.instance.subdomain,
+        url: deps.instanceUrl?.(s.instance.subdomain) ?? `https://${s.instance.subdomain}.${deps.domain}`,
+        state: s.instance.state,
+        provisioningStep: s.instance.provisioningStep,
+        // The raw text is for staff (log tails, hosts); the customer gets the step that failed.
+        lastError: customerFacingReason(s.instance.lastError),
+        restoringSince: s.restoringSince ? s.restoringSince.toISOString() : null,
+      },
+      storage: {
+        planBytes: stats.planBytes.toString(),
+        allocatedBytes: stats.allocatedBytes.toString(),
+        usedBytes: stats.usedBytes.toString(),
+        freeBytes: stats.freeBytes.toString(),
+      },
+      planChangeRefused:
+        refusal && lastWord
+          ? {
+              requestedPlanId: refusal.requestedPlanId ?? '',
+              message: refusal.message ?? '',
+              bytesToFree: refusal.bytesToFree ?? null,
+              at: lastWord.at.toISOString(),
+            }
+          : null,
+      storageHold: s.storageHold && {
+        since: s.storageHold.since.toISOString(),
+        measuredBytes: s.storageHold.measuredBytes?.toString() ?? null,
+        limitBytes: s.storageHold.limitBytes?.toString() ?? null,
+      },
+    };
+  }
+
   return {
     async getSubscription(accountId: AccountId): Promise<SubscriptionView> {
-      const s = await repositories.subscriptions.findViewForAccount(accountId, [PLAN_CHANGED, PLAN_CHANGE_REFUSED]);
-      if (!s) throw new DomainError('not_found', 'This account has no subscription.');
-      const stats = usageStats(s.plan.storageBytes, s.members);
-      const { lastWord } = s;
-      const refusal =
-        lastWord?.action === PLAN_CHANGE_REFUSED ? (lastWord.details as Record<string, string | undefined>) : null;
-      return {
-        id: s.id,
-        state: s.state,
-        plan: { ...s.plan, storageBytes: s.plan.storageBytes.toString() },
-        currentPeriodEnd: isoOrNull(s.currentPeriodEnd),
-        graceEndsAt: isoOrNull(s.graceEndsAt),
-        retentionEndsAt: isoOrNull(s.retentionEndsAt),
-        instance: s.instance && {
-          subdomain: s.instance.subdomain,
-          url: deps.instanceUrl?.(s.instance.subdomain) ?? `https://${s.instance.subdomain}.${deps.domain}`,
-          state: s.instance.state,
-          provisioningStep: s.instance.provisioningStep,
-          // The raw text is for staff (log tails, hosts); the customer gets the step that failed.
-          lastError: customerFacingReason(s.instance.lastError),
-          restoringSince: s.restoringSince ? s.restoringSince.toISOString() : null,
+      // Remembered as the customer sees it, with the rows it was read from (everything in it follows from them).
+      const { view } = await views.read(
+        `subscription:${accountId}`,
+        async () => {
+          const s = await repositories.subscriptions.findViewForAccount(accountId, [PLAN_CHANGED, PLAN_CHANGE_REFUSED]);
+          const tags = [`account:${accountId}`];
+          if (s) tags.push(`subscription:${s.id}`, `plan:${s.plan.id}`);
+          if (s?.instance) tags.push(`instance:${s.instance.id}`);
+          return { view: s && toView(s), tags };
         },
-        storage: {
-          planBytes: stats.planBytes.toString(),
-          allocatedBytes: stats.allocatedBytes.toString(),
-          usedBytes: stats.usedBytes.toString(),
-          freeBytes: stats.freeBytes.toString(),
-        },
-        planChangeRefused:
-          refusal && lastWord
-            ? {
-                requestedPlanId: refusal.requestedPlanId ?? '',
-                message: refusal.message ?? '',
-                bytesToFree: refusal.bytesToFree ?? null,
-                at: lastWord.at.toISOString(),
-              }
-            : null,
-        storageHold: s.storageHold && {
-          since: s.storageHold.since.toISOString(),
-          measuredBytes: s.storageHold.measuredBytes?.toString() ?? null,
-          limitBytes: s.storageHold.limitBytes?.toString() ?? null,
-        },
-      };
+        (read) => read.tags,
+      );
+      if (!view) throw new DomainError('not_found', 'This account has no subscription.');
+      return view;
     },
 
     /** A Stripe customer-portal session for the account's current subscription. */

@@ -12,6 +12,7 @@ import {
 import type { AccountTokenPurpose, AccountTokenRecord } from './account-token.repository.ts';
 import type { AccountRole } from './account.repository.ts';
 import type { AccountRepositories, UnitOfWork } from '../platform/data/unit-of-work.ts';
+import { uncachedViews, type ViewCache } from '../platform/data/view-cache.ts';
 import type { MailService } from '../platform/mail.service.ts';
 import { assertPasswordPolicy, type PasswordService } from '../platform/password.service.ts';
 import { createSecretToken, hashSecretToken } from '../platform/secret-token.ts';
@@ -22,6 +23,8 @@ export interface AccountServiceDeps {
   mail: MailService;
   /** After signing an account out everywhere: resolves once every portal process's liveness cache heard of it. */
   sessionsEnded?: () => Promise<void>;
+  /** Where the account's view is remembered between visits (issue 18); by default it is read every time. */
+  views?: ViewCache;
   now?: () => Date;
   verificationTtlMs?: number;
   passwordResetTtlMs?: number;
@@ -48,6 +51,7 @@ export function createAccountService({
   passwords,
   mail,
   sessionsEnded,
+  views = uncachedViews,
   now = () => new Date(),
   verificationTtlMs = 24 * HOUR_MS,
   passwordResetTtlMs = HOUR_MS,
@@ -148,16 +152,25 @@ export function createAccountService({
     },
 
     async getAccount(accountId: AccountId): Promise<AccountView> {
-      const account = await repositories.accounts.findById(accountId);
+      const view = await views.read(
+        `account:${accountId}`,
+        async (): Promise<AccountView | null> => {
+          const account = await repositories.accounts.findById(accountId);
+          return (
+            account && {
+              id: account.id,
+              email: account.email,
+              name: account.name,
+              role: account.role,
+              emailVerified: account.emailVerifiedAt !== null,
+            }
+          );
+        },
+        () => [`account:${accountId}`],
+      );
       // The token outlived its account (deleted since): to the client that is a sign-in that no longer holds.
-      if (!account) throw new DomainError('unauthenticated', 'The account no longer exists.');
-      return {
-        id: account.id,
-        email: account.email,
-        name: account.name,
-        role: account.role,
-        emailVerified: account.emailVerifiedAt !== null,
-      };
+      if (!view) throw new DomainError('unauthenticated', 'The account no longer exists.');
+      return view;
     },
   };
 }

@@ -86,6 +86,8 @@ export interface MemberAdminView {
   instance: MemberInstance | null;
   /** Oldest first (createdAt, id), as `list` orders them. */
   members: MemberRecord[];
+  /** The rows it was read from, as the view cache's tags (platform/data/view-cache.ts). */
+  tags: string[];
 }
 
 /** The account, instance and owner columns of the admin view's rows. */
@@ -102,6 +104,8 @@ interface MemberAdminHead {
   ownerAccountId: string | null;
   ownerEmail: string | null;
   ownerName: string | null;
+  subscriptionId: string | null;
+  planId: string | null;
   memberId: string | null;
 }
 
@@ -113,7 +117,7 @@ const ADMIN_VIEW = `
          i."id" AS "instanceId", i."subdomain", i."state"::text AS "instanceState", i."deletionDelayDays",
          i."photoAppOwnerId", p."storageBytes" AS "planBytes",
          s."accountId" AS "ownerAccountId", oa."email" AS "ownerEmail", oa."name" AS "ownerName",
-         m."id" AS "memberId", m."email", m."emailNormalized", m."name", m."role"::text AS "role",
+         s."id" AS "subscriptionId", p."id" AS "planId", m."id" AS "memberId", m."email", m."emailNormalized", m."name", m."role"::text AS "role",
          m."status"::text AS "status", m."storageLabel", m."quotaBytes", m."usageBytes", m."mustChangePassword",
          m."passwordHash", m."deletionRequestedAt", m."deletionImmediate",
          m."statusBeforeDeletion"::text AS "statusBeforeDeletion", m."photoAppUserId", m."createdAt"
@@ -175,13 +179,22 @@ export function createMemberRepository(db: Db, prepared?: PreparedSql) {
   return {
     /** See MemberAdminView; through the prepared statement when there is one (issue 18), else through Prisma. */
     async findAdminView(accountId: string, subdomain: string): Promise<MemberAdminView> {
-      if (!isUuid(accountId)) return { account: null, instance: null, members: [] };
-      const values = [accountId, subdomain.toLowerCase()];
+      const name = subdomain.toLowerCase();
+      const tags = [`account:${accountId}`, `subdomain:${name}`];
+      if (!isUuid(accountId)) return { account: null, instance: null, members: [], tags };
+      const values = [accountId, name];
       const rows = prepared
         ? await prepared.rows<MemberAdminRow>('portal-member-admin-view', ADMIN_VIEW, values)
         : await db.$queryRawUnsafe<MemberAdminRow[]>(ADMIN_VIEW, ...values);
       const first = rows[0];
-      if (!first) return { account: null, instance: null, members: [] };
+      if (!first) return { account: null, instance: null, members: [], tags };
+      for (const [kind, id] of [
+        ['instance', first.instanceId],
+        ['subscription', first.subscriptionId],
+        ['plan', first.planId],
+        ['account', first.ownerAccountId],
+      ] as const)
+        if (id) tags.push(`${kind}:${id}`);
       const account =
         first.accountId && first.accountEmail && first.accountRole
           ? { id: first.accountId, email: first.accountEmail, role: first.accountRole }
@@ -223,7 +236,7 @@ export function createMemberRepository(db: Db, prepared?: PreparedSql) {
             ]
           : [],
       );
-      return { account, instance, members };
+      return { account, instance, members, tags };
     },
 
     async findInstanceBySubdomain(subdomain: string): Promise<MemberInstance | null> {

@@ -43,6 +43,7 @@ import {
   type Permission,
 } from '@photoplane/tenant-model';
 import type { MemberRepositories, MemberUnitOfWork } from '../platform/data/unit-of-work.ts';
+import { uncachedViews, type ViewCache } from '../platform/data/view-cache.ts';
 import { toDomainMember, type MemberInstance, type MemberRecord } from './member.repository.ts';
 import type { MemberMailService } from './member-mail.service.ts';
 import type { MemberSync } from './member-workflows.ts';
@@ -59,6 +60,8 @@ export interface MemberServiceDeps {
   log: { error(details: object, message: string): void };
   now?: () => Date;
   invitationTtlHours?: number;
+  /** Where the members' view is remembered between visits (issue 18); by default it is read every time. */
+  views?: ViewCache;
 }
 
 export interface AdminPrincipal {
@@ -152,8 +155,13 @@ export function createMemberService({
   log,
   now = () => new Date(),
   invitationTtlHours,
+  views = uncachedViews,
 }: MemberServiceDeps) {
   const { access } = repositories;
+  // The members list and stats as answered, per set of member rows the view cache remembers (the same array until a
+  // row of the instance changes): both follow from those rows and the instance read with them.
+  const listed = new WeakMap<MemberRecord[], MemberView[]>();
+  const counted = new WeakMap<MemberRecord[], MemberStats>();
 
   /**
    * The instance by subdomain, if this account may administer it: its owner (the account paying for the
@@ -187,7 +195,11 @@ export function createMemberService({
     principal: AdminPrincipal,
     subdomain: string,
   ): Promise<{ authorized: Authorized; members: MemberRecord[] }> {
-    const view = await repositories.members.findAdminView(principal.accountId, subdomain);
+    const view = await views.read(
+      `members:${principal.accountId}:${subdomain.toLowerCase()}`,
+      () => repositories.members.findAdminView(principal.accountId, subdomain),
+      (v) => v.tags,
+    );
     const { account, instance } = view;
     if (!account) throw new DomainError('unauthenticated', 'The account no longer exists.');
     if (!instance) throw instanceNotFound();
@@ -340,9 +352,14 @@ export function createMemberService({
     async listMembers(principal: AdminPrincipal, subdomain: string, search?: string) {
       if (!search?.trim()) {
         const { authorized, members } = await authorizeWithMembers(principal, subdomain);
-        return members
-          .filter((m) => m.status !== 'deleted')
-          .map((row) => toMemberView(row, authorized.instance.deletionDelayDays));
+        let answer = listed.get(members);
+        if (!answer) {
+          answer = members
+            .filter((m) => m.status !== 'deleted')
+            .map((row) => toMemberView(row, authorized.instance.deletionDelayDays));
+          listed.set(members, answer);
+        }
+        return answer;
       }
       const authorized = await authorizeInstance(principal, subdomain);
       const rows = await repositories.members.list(authorized.instance.id, search);
@@ -655,46 +672,58 @@ export function createMemberService({
     },
 
     /** SPEC M8: each member's usage and share of their quota; the instance's total against the plan. */
-    async stats(principal: AdminPrincipal, subdomain: string) {
+    async stats(principal: AdminPrincipal, subdomain: string): Promise<MemberStats> {
       const { authorized, members } = await authorizeWithMembers(principal, subdomain);
-      const { instance } = authorized;
-      const rows = members.filter((m) => m.status !== 'deleted');
-      const quotaMembers = members.map(({ id, quotaBytes, usageBytes, status }) => ({
-        id,
-        quotaBytes,
-        usageBytes,
-        status,
-      }));
-      const stats = usageStats(instance.planBytes, quotaMembers);
-      const byId = new Map(stats.members.map((m) => [m.memberId as string, m]));
-      const percent = (basisPoints: number) => basisPoints / 100;
-      return {
-        planBytes: stats.planBytes.toString(),
-        usedBytes: stats.usedBytes.toString(),
-        allocatedBytes: stats.allocatedBytes.toString(),
-        unallocatedBytes: stats.unallocatedBytes.toString(),
-        freeBytes: stats.freeBytes.toString(),
-        usedPercent: percent(stats.usedBasisPoints),
-        members: rows.flatMap((row) => {
-          const usage = byId.get(row.id);
-          if (!usage) return [];
-          return [
-            {
-              id: row.id,
-              name: row.name,
-              email: row.email,
-              status: row.status,
-              usageBytes: usage.usageBytes.toString(),
-              quotaGiB: quotaToGib(usage.quotaBytes),
-              quotaBytes: usage.quotaBytes === null ? null : usage.quotaBytes.toString(),
-              effectiveLimitBytes: usage.effectiveLimitBytes.toString(),
-              quotaPercent: usage.quotaBasisPoints === null ? null : percent(usage.quotaBasisPoints),
-            },
-          ];
-        }),
-      };
+      let answer = counted.get(members);
+      if (!answer) {
+        answer = statsOf(authorized.instance, members);
+        counted.set(members, answer);
+      }
+      return answer;
     },
   };
 }
+
+/** SPEC M8 over an instance's member rows (deleted ones count towards nothing but are in the sums' input). */
+function statsOf(instance: MemberInstance, members: MemberRecord[]) {
+  const rows = members.filter((m) => m.status !== 'deleted');
+  const quotaMembers = members.map(({ id, quotaBytes, usageBytes, status }) => ({
+    id,
+    quotaBytes,
+    usageBytes,
+    status,
+  }));
+  const stats = usageStats(instance.planBytes, quotaMembers);
+  const byId = new Map(stats.members.map((m) => [m.memberId as string, m]));
+  const percent = (basisPoints: number) => basisPoints / 100;
+  return {
+    planBytes: stats.planBytes.toString(),
+    usedBytes: stats.usedBytes.toString(),
+    allocatedBytes: stats.allocatedBytes.toString(),
+    unallocatedBytes: stats.unallocatedBytes.toString(),
+    freeBytes: stats.freeBytes.toString(),
+    usedPercent: percent(stats.usedBasisPoints),
+    members: rows.flatMap((row) => {
+      const usage = byId.get(row.id);
+      if (!usage) return [];
+      return [
+        {
+          id: row.id,
+          name: row.name,
+          email: row.email,
+          status: row.status,
+          usageBytes: usage.usageBytes.toString(),
+          quotaGiB: quotaToGib(usage.quotaBytes),
+          quotaBytes: usage.quotaBytes === null ? null : usage.quotaBytes.toString(),
+          effectiveLimitBytes: usage.effectiveLimitBytes.toString(),
+          quotaPercent: usage.quotaBasisPoints === null ? null : percent(usage.quotaBasisPoints),
+        },
+      ];
+    }),
+  };
+}
+
+/** What `stats` answers. */
+export type MemberStats = ReturnType<typeof statsOf>;
 
 export type MemberService = ReturnType<typeof createMemberService>;

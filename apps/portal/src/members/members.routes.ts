@@ -23,6 +23,7 @@ import {
 import { OwnerBlockedLinks } from '../edge/link-block.schema.ts';
 import type { InvitationService } from './invitation.service.ts';
 import type { MemberService } from './member.service.ts';
+import { sendRemembered } from '../platform/remembered-reply.ts';
 
 export interface MemberRoutesOptions {
   members: MemberService;
@@ -50,9 +51,10 @@ const memberRoutes: FastifyPluginAsyncTypebox<MemberRoutesOptions> = async (app,
       },
       onRequest: app.authenticate,
     },
-    async (request) => ({
-      members: await members.listMembers(request.user, request.params.subdomain, request.query.search),
-    }),
+    async (request, reply) => {
+      const list = await members.listMembers(request.user, request.params.subdomain, request.query.search);
+      return sendRemembered(reply, list, () => ({ members: list }));
+    },
   );
 
   app.post(
@@ -267,7 +269,10 @@ const memberRoutes: FastifyPluginAsyncTypebox<MemberRoutesOptions> = async (app,
       },
       onRequest: app.authenticate,
     },
-    async (request) => members.stats(request.user, request.params.subdomain),
+    async (request, reply) => {
+      const stats = await members.stats(request.user, request.params.subdomain);
+      return sendRemembered(reply, stats, () => stats);
+    },
   );
 
   app.post(
