@@ -22,7 +22,7 @@
 // pushed).
 //
 // Needs PostgreSQL only (and Go for the stand-in):
-//   node --import tsx .data/dbtest.ts bench/fleet-jobs.bench.ts    or    npm run bench -- bench/fleet-jobs.bench.ts
+//   node --import tsx infra/src/with-postgres.ts --run bench/fleet-jobs.bench.ts    or    npm run bench -- bench/fleet-jobs.bench.ts
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';

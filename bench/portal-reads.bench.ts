@@ -4,7 +4,7 @@
 // request carries a bearer access token, so each one also pays the check that its sign-in is still live.
 //
 // Needs PostgreSQL only (rows are written directly, the session is made the way a sign-in makes it):
-//   node --import tsx .data/dbtest.ts bench/portal-reads.bench.ts    or    npm run bench -- bench/portal-reads.bench.ts
+//   node --import tsx infra/src/with-postgres.ts --run bench/portal-reads.bench.ts    or    npm run bench -- bench/portal-reads.bench.ts
 // BENCH_SECONDS=5, BENCH_CONNECTIONS=100, BENCH_MEMBERS=20 by default; BENCH_ROUTES=me,subscription picks routes.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createPrismaClient } from '@photoplane/db';

@@ -5,7 +5,7 @@
 // subscriptions; autocannon keeps BENCH_CONNECTIONS deliveries in flight for BENCH_SECONDS.
 //
 // Needs PostgreSQL only:
-//   node --import tsx .data/dbtest.ts bench/webhook-ingest.bench.ts    or    npm run bench -- bench/webhook-ingest.bench.ts
+//   node --import tsx infra/src/with-postgres.ts --run bench/webhook-ingest.bench.ts    or    npm run bench -- bench/webhook-ingest.bench.ts
 import { randomBytes } from 'node:crypto';
 import { createPrismaClient } from '@photoplane/db';
 import { createTestDatabase } from '@photoplane/db/testing';

@@ -260,12 +260,15 @@ export async function buildApp(opts: AppOptions) {
   await app.register(metricsPlugin, services.metrics);
   if (opts.changesSeen) {
     const { changesSeen } = opts;
-    // Not for Stripe's webhook: its caller never reads a view, and what it changes is read after the outbox's sync.
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (reply.statusCode >= 400 || isPlainRead(request.method)) return payload;
-      if (request.routeOptions.url === '/v1/stripe/webhook') return payload;
-      await changesSeen();
+    const seen = async (_request: unknown, reply: { statusCode: number }, payload: unknown) => {
+      if (reply.statusCode < 400) await changesSeen();
       return payload;
+    };
+    // On the routes that may change something only (a plain read pays nothing). Not on Stripe's webhook: its caller
+    // never reads a view, and what it changes is read after the outbox's sync.
+    app.addHook('onRoute', (route) => {
+      if ([route.method].flat().every(isPlainRead) || route.url === '/v1/stripe/webhook') return;
+      route.onSend = [...[route.onSend ?? []].flat(), seen];
     });
   }
 

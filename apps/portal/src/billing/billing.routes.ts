@@ -14,6 +14,7 @@ import {
 import type { CheckoutService } from './checkout.service.ts';
 import type { PlanService } from './plan.service.ts';
 import type { SubscriptionService } from './subscription.service.ts';
+import { sendRemembered } from '../platform/remembered-reply.ts';
 
 export interface BillingRoutesOptions {
   plans: PlanService;
@@ -85,7 +86,10 @@ const billingRoutes: FastifyPluginAsyncTypebox<BillingRoutesOptions> = async (
       },
       onRequest: app.authenticate,
     },
-    async (request) => subscriptions.getSubscription(request.user.accountId),
+    async (request, reply) => {
+      const view = await subscriptions.getSubscription(request.user.accountId);
+      return sendRemembered(reply, view, () => view);
+    },
   );
 
   app.post(
