@@ -8,60 +8,27 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { hash } from '@node-rs/argon2';
-import { createPrismaClient, type PrismaClient } from '@photoplane/db';
-import { createTestDatabase, type CreatedDatabase } from '@photoplane/db/testing';
-import nodemailer from 'nodemailer';
+import type { PrismaClient } from '@photoplane/db';
 import type { ChangeConsumer, ChangeFeed } from '../src/platform/data/change-feed.ts';
 import { createViewCache } from '../src/platform/data/view-cache.ts';
 import type { Portal } from '../src/portal.ts';
-import { startTestPortal, testPortalConfig } from './support/test-portal.ts';
+import { startTwoPortals, waitUntil, type TwoPortals } from './support/two-portals.ts';
 
 const GIB = 1024n ** 3n;
 const PASSWORD = 'correct horse battery staple';
 
-let db: CreatedDatabase;
-const clients: PrismaClient[] = [];
+let portals: TwoPortals;
 let a: Portal;
 let b: Portal;
 let prisma: PrismaClient;
 
-async function waitUntil(what: string, ok: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function portalOver(url: string): Promise<Portal> {
-  const client = createPrismaClient(url);
-  clients.push(client);
-  const portal = await startTestPortal({
-    prisma: client,
-    config: testPortalConfig(url),
-    overrides: {
-      mailTransport: nodemailer.createTransport({ jsonTransport: true }),
-      memberSync: { syncMember: async () => undefined, applyPhotoAppConfig: async () => undefined },
-    },
-  });
-  await portal.app.ready();
-  return portal;
-}
-
 before(async () => {
-  db = await createTestDatabase();
-  prisma = createPrismaClient(db.url);
-  clients.push(prisma);
-  a = await portalOver(db.url);
-  b = await portalOver(db.url);
-  await waitUntil('both portals listening', () => a.sessionLiveness.listening && b.sessionLiveness.listening);
+  portals = await startTwoPortals();
+  ({ a, b, prisma } = portals);
 });
 
 after(async () => {
-  await a?.close();
-  await b?.close();
-  for (const client of clients) await client.$disconnect();
-  await db?.drop();
+  await portals?.close();
 });
 
 /** A customer with an active instance on a 100 GiB plan, signed in through A. */
