@@ -157,14 +157,14 @@ export interface AppOptions {
   changesSeen?: () => Promise<void>;
 }
 
+const isPlainRead = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+
 /**
  * A route anyone may call that does work: not a plain read (GET/HEAD/OPTIONS), no `security` in its schema (so no
  * bearer token or API key is needed). Left out: Stripe's webhook (Stripe's servers, checked by signature, retried
  * by Stripe when refused) and the instances' OpenID provider endpoints (`/photoplane/*`: the photo app's server
  * calls its token endpoint; browsers reach the sign-in forms, which are limited).
  */
-const isPlainRead = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-
 function isPublicAction(route: RouteOptions): boolean {
   if (route.config?.signedIn) return false;
   const methods = [route.method].flat();
