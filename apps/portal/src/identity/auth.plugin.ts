@@ -84,6 +84,7 @@ export default fp<AuthPluginOptions>(
         await sessions.assertSignedIn(known.user);
         return;
       }
+      if (known) verified.delete(token as string);
       try {
         await request.jwtVerify();
       } catch (e) {
@@ -96,7 +97,6 @@ export default fp<AuthPluginOptions>(
       if (token !== undefined) {
         // Verified, so its expiry can be read as it is (jwtVerify answers with the user, not the claims).
         const { exp } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { exp?: unknown };
-        if (known) verified.delete(token);
         if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
         if (typeof exp === 'number') verified.set(token, { user: request.user, expiresAtMs: exp * 1000 });
       }
